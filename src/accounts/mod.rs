@@ -1,0 +1,155 @@
+//! The account record and its lifecycle: support creates it (`invited`, a registration e-mail goes out),
+//! the person registers (`active`). Creating and resending write the account, its link and its e-mail in
+//! one transaction (transactional outbox).
+pub mod email;
+pub mod store;
+
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::notify::{outbox, templates};
+use crate::onboarding::links;
+use crate::web::i18n::Lang;
+
+pub use email::EmailAddress;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountStatus {
+    /// Created by support; the registration link is out.
+    Invited,
+    /// Registered and unlocked.
+    Active,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Invited => "invited",
+            AccountStatus::Active => "active",
+        }
+    }
+
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "active" => AccountStatus::Active,
+            _ => AccountStatus::Invited,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub language: Lang,
+    pub status: AccountStatus,
+    pub username: Option<String>,
+    pub created_at: Timestamp,
+    pub registered_at: Option<Timestamp>,
+}
+
+impl Account {
+    pub fn is_registered(&self) -> bool {
+        self.status != AccountStatus::Invited
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("„{0}“ ist keine gültige E-Mail-Adresse")]
+    InvalidEmail(String),
+    #[error("Der Name darf nicht leer sein und höchstens 200 Zeichen lang sein")]
+    InvalidName,
+    #[error("Für {0} gibt es bereits einen Account")]
+    EmailTaken(String),
+    #[error("Kein Account gefunden für „{0}“")]
+    NotFound(String),
+    #[error("Der Account {0} ist bereits registriert; eine Registrierungs-E-Mail ist nicht mehr nötig")]
+    AlreadyRegistered(String),
+    #[error("Datenbankfehler: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("E-Mail konnte nicht erstellt werden: {0}")]
+    Template(#[from] askama::Error),
+}
+
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    pub language: Lang,
+}
+
+/// Creates the account and queues its registration e-mail, atomically.
+pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, AccountError> {
+    let email = EmailAddress::parse(&new.email).map_err(|_| AccountError::InvalidEmail(new.email.clone()))?;
+    let name = new.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AccountError::InvalidName);
+    }
+    let now = state.clock.now();
+    let account = Account {
+        id: crate::security::token::new_id(),
+        email: email.as_str().to_owned(),
+        name,
+        language: new.language,
+        status: AccountStatus::Invited,
+        username: None,
+        created_at: now,
+        registered_at: None,
+    };
+    let mut tx = state.db.begin().await?;
+    store::insert(&mut tx, &account, &email).await.map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            AccountError::EmailTaken(account.email.clone())
+        } else {
+            e.into()
+        }
+    })?;
+    queue_registration_mail(state, &mut tx, &account, now).await?;
+    tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    tracing::info!(account = %account.id, email = %email.masked(), "Account angelegt, Registrierungs-E-Mail eingereiht");
+    Ok(account)
+}
+
+/// Sends a new registration link; every older link stops working at once.
+pub async fn resend(state: &AppState, id_or_email: &str) -> Result<Account, AccountError> {
+    let account = store::find(&state.db, id_or_email)
+        .await?
+        .ok_or_else(|| AccountError::NotFound(id_or_email.to_owned()))?;
+    if account.is_registered() {
+        return Err(AccountError::AlreadyRegistered(account.id));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    links::revoke_open(&mut tx, &account.id, now).await?;
+    outbox::cancel_pending_for_account(&mut tx, &account.id).await?;
+    queue_registration_mail(state, &mut tx, &account, now).await?;
+    tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    tracing::info!(account = %account.id, "Registrierungs-E-Mail erneut eingereiht, ältere Links widerrufen");
+    Ok(account)
+}
+
+async fn queue_registration_mail(
+    state: &AppState,
+    tx: &mut crate::db::Tx,
+    account: &Account,
+    now: Timestamp,
+) -> Result<(), AccountError> {
+    let (link_id, token) = links::issue(tx, &account.id, now).await?;
+    let url = format!("{}/registrierung/{token}", state.config.public_url);
+    let mail = templates::registration(&state.config, account, &url)?;
+    outbox::enqueue_email(
+        tx,
+        outbox::OutgoingEmail {
+            account_id: Some(account.id.clone()),
+            link_id: Some(link_id),
+            to: account.email.clone(),
+            mail,
+            action_url: Some(url),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Application state, the router (each feature contributes its own), the server and its worker.
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::notify::mail::Mailer;
+use crate::security::rate_limit::RateLimiter;
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub clock: Clock,
+    pub hasher: crate::auth::hashing::Hasher,
+    pub mailer: Mailer,
+    /// Rung after a commit that queued a message, so the worker does not wait for its next poll.
+    pub outbox_wakeup: Notify,
+    pub username_checks: RateLimiter,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects to the database and brings its schema up to date.
+    pub async fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let mailer = Mailer::from_config(&config).map_err(anyhow::Error::msg)?;
+        let hashing_slots = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(AppState(Arc::new(Inner {
+            config,
+            db,
+            clock,
+            hasher: crate::auth::hashing::Hasher::new(hashing_slots),
+            mailer,
+            outbox_wakeup: Notify::new(),
+            username_checks: RateLimiter::new(60, 300),
+        })))
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/static/{name}", get(crate::web::assets::serve))
+        .merge(crate::onboarding::router())
+        .merge(crate::auth::login::router())
+        .fallback(|| async { AppError::NotFound })
+        // Outermost last: headers wrap everything, error pages wrap the CSRF refusal too.
+        .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))
+        .layer(from_fn_with_state(state.clone(), crate::web::page::render_error_pages))
+        .layer(from_fn_with_state(state.clone(), crate::security::headers::security_headers))
+        .layer(from_fn(log_requests))
+        .with_state(state)
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "Datenbank nicht erreichbar");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// One line per request, with the route pattern instead of the path: paths can carry link tokens.
+async fn log_requests(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(unbekannt)".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().clone();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::debug!(%method, %route, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "Anfrage");
+    response
+}
+
+/// A running server (and, unless switched off, its delivery worker).
+pub struct App {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+pub struct Options {
+    /// Tests deliver the outbox themselves, step by step.
+    pub run_worker: bool,
+}
+
+impl App {
+    pub async fn start(state: AppState, listener: TcpListener, options: Options) -> anyhow::Result<App> {
+        let addr = listener.local_addr()?;
+        let (shutdown, signal) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let mut server_signal = signal.clone();
+        let service = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        tasks.push(tokio::spawn(async move {
+            let stopped = async move {
+                let _ = server_signal.wait_for(|stop| *stop).await;
+            };
+            if let Err(error) = axum::serve(listener, service).with_graceful_shutdown(stopped).await {
+                tracing::error!(%error, "Server beendet");
+            }
+        }));
+        if options.run_worker {
+            tasks.push(tokio::spawn(crate::notify::worker::run(state.clone(), signal)));
+        }
+        Ok(App { addr, state, shutdown, tasks })
+    }
+
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// `sprechstunde serve`: runs until Ctrl-C or SIGTERM, then finishes open requests.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("{} kann nicht geöffnet werden: {e}", config.listen))?;
+    let state = AppState::new(config, Clock::System).await?;
+    let app = App::start(state, listener, Options { run_worker: true }).await?;
+    let config = &app.state.config;
+    tracing::info!(listen = %app.addr, public_url = %config.public_url, "Sprechstunde läuft");
+    if config.may_log_links() {
+        tracing::info!(
+            "E-Mails werden als Dateien gespeichert (Entwicklung); Registrierungslinks erscheinen in diesem Log"
+        );
+    }
+    shutdown_signal().await;
+    tracing::info!("Beende …");
+    app.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler can be installed");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,129 @@
+//! Server-side sessions. The cookie holds 32 random bytes; the table holds only their SHA-256.
+//! A `registration` session carries a person through the wizard after opening their link (so the token
+//! leaves the address bar); a `login` session is a signed-in account.
+use axum::http::HeaderMap;
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::security::token::{self, Purpose};
+use crate::web::cookies;
+
+pub const IDLE_TIMEOUT: i64 = 30 * 60;
+pub const LOGIN_LIFETIME: i64 = 12 * 3600;
+pub const REGISTRATION_LIFETIME: i64 = 3600;
+/// `last_seen_at` is written at most this often, to keep page views from becoming writes.
+const TOUCH_EVERY: i64 = 60;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    Registration,
+    Login,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Registration => "registration",
+            SessionKind::Login => "login",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id_hash: String,
+    pub kind: SessionKind,
+    pub account_id: String,
+    pub link_id: Option<String>,
+}
+
+/// Starts a session and returns the cookie value (the only place the raw id exists).
+pub async fn create<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    kind: SessionKind,
+    account_id: &str,
+    link_id: Option<&str>,
+    now: Timestamp,
+) -> Result<String, sqlx::Error> {
+    let raw = token::generate();
+    let lifetime = match kind {
+        SessionKind::Registration => REGISTRATION_LIFETIME,
+        SessionKind::Login => LOGIN_LIFETIME,
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, kind, account_id, link_id, created_at, last_seen_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
+    )
+    .bind(token::hash(Purpose::Session, &raw))
+    .bind(kind.as_str())
+    .bind(account_id)
+    .bind(link_id)
+    .bind(now)
+    .bind(now + lifetime)
+    .execute(executor)
+    .await?;
+    Ok(raw)
+}
+
+/// The live session named by the request's cookie, if any; expired ones are deleted on sight.
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, sqlx::Error> {
+    let Some(raw) = cookies::read(headers, cookies::cookie_name(&state.config)) else {
+        return Ok(None);
+    };
+    if !token::looks_valid(&raw) {
+        return Ok(None);
+    }
+    let id_hash = token::hash(Purpose::Session, &raw);
+    let Some(row) = sqlx::query(
+        "SELECT kind, account_id, link_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1",
+    )
+    .bind(&id_hash)
+    .fetch_optional(&state.db.pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let (last_seen, expires): (i64, i64) = (row.try_get(3)?, row.try_get(4)?);
+    if now >= expires || now - last_seen >= IDLE_TIMEOUT {
+        delete(state, &id_hash).await?;
+        return Ok(None);
+    }
+    if now - last_seen >= TOUCH_EVERY {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(now)
+            .bind(&id_hash)
+            .execute(&state.db.pool)
+            .await?;
+    }
+    let kind = match row.try_get::<String, _>(0)?.as_str() {
+        "registration" => SessionKind::Registration,
+        _ => SessionKind::Login,
+    };
+    Ok(Some(Session {
+        id_hash,
+        kind,
+        account_id: row.try_get(1)?,
+        link_id: row.try_get(2)?,
+    }))
+}
+
+pub async fn delete(state: &AppState, id_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(&state.db.pool)
+        .await
+        .map(|_| ())
+}
+
+/// Housekeeping for the worker: drop sessions past their absolute or idle limit.
+pub async fn purge_expired(state: &AppState) -> Result<u64, sqlx::Error> {
+    let now = state.clock.now();
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+        .bind(now)
+        .bind(now - IDLE_TIMEOUT)
+        .execute(&state.db.pool)
+        .await
+        .map(|r| r.rows_affected())
+}

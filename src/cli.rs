@@ -1,0 +1,168 @@
+//! Command line: `serve` and the operator tools. Every subcommand reads the same settings as `serve`.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::accounts::{self, NewAccount, store};
+use crate::app::AppState;
+use crate::clock::Clock;
+use crate::config::{Config, LogFormat};
+use crate::web::format::iso_utc;
+use crate::web::i18n::Lang;
+
+#[derive(Parser)]
+#[command(name = "sprechstunde", version, about = "Videosprechstunde für Arztpraxen – selbst betrieben")]
+pub struct Cli {
+    /// TOML settings file; SPRECHSTUNDE_* environment variables override it.
+    #[arg(long, global = true, env = "SPRECHSTUNDE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server and its background worker.
+    Serve,
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account; its registration e-mail is sent automatically.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Language of e-mails and pages: de or en.
+        #[arg(long, default_value = "de", value_parser = ["de", "en"])]
+        language: String,
+    },
+    /// Send a new registration link; all older links stop working.
+    Resend { id_or_email: String },
+    /// Show one account (never any secret).
+    Show { id_or_email: String },
+    /// List all accounts with the state of their registration link.
+    List,
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("Fehler: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("Fehler: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Fehler: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SPRECHSTUNDE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => crate::app::serve(config).await,
+        Command::Migrate => {
+            AppState::new(config, Clock::System).await?;
+            println!("Datenbankschema ist aktuell.");
+            Ok(())
+        }
+        Command::Account(command) => {
+            let state = AppState::new(config, Clock::System).await?;
+            account(&state, command).await
+        }
+    }
+}
+
+async fn account(state: &AppState, command: AccountCommand) -> anyhow::Result<()> {
+    let now = state.clock.now();
+    match command {
+        AccountCommand::Create { email, name, language } => {
+            let language = Lang::parse(&language).unwrap_or(Lang::De);
+            let account = accounts::create(state, NewAccount { email, name, language }).await?;
+            println!(
+                "{}",
+                serde_json::json!({ "id": account.id, "email": account.email, "status": account.status.as_str() })
+            );
+            eprintln!("Die Registrierungs-E-Mail wird vom laufenden Dienst (sprechstunde serve) versendet.");
+        }
+        AccountCommand::Resend { id_or_email } => {
+            let account = accounts::resend(state, &id_or_email).await?;
+            println!("Neue Registrierungs-E-Mail für {} eingereiht; ältere Links gelten nicht mehr.", account.email);
+        }
+        AccountCommand::Show { id_or_email } => {
+            let account = store::find(&state.db, &id_or_email)
+                .await?
+                .ok_or_else(|| accounts::AccountError::NotFound(id_or_email.clone()))?;
+            let overview = store::overview(&state.db, &account.id, now)
+                .await?
+                .ok_or_else(|| accounts::AccountError::NotFound(id_or_email))?;
+            print_overview(&overview);
+        }
+        AccountCommand::List => {
+            let all = store::list(&state.db, now).await?;
+            println!("{:<32}  {:<13}  {:<20}  {:<20}  {:<8}  E-MAIL", "ID", "STATUS", "LINK GESENDET", "LINK GÜLTIG BIS", "MAIL");
+            for o in &all {
+                println!(
+                    "{:<32}  {:<13}  {:<20}  {:<20}  {:<8}  {}",
+                    o.id,
+                    o.status,
+                    o.link_sent_at.map(iso_utc).unwrap_or_else(|| "-".into()),
+                    o.link_expires_at.map(iso_utc).unwrap_or_else(|| "-".into()),
+                    o.mail_status.as_deref().unwrap_or("-"),
+                    o.email
+                );
+            }
+            eprintln!("{} Account(s)", all.len());
+        }
+    }
+    Ok(())
+}
+
+fn print_overview(o: &store::Overview) {
+    let time = |t: Option<i64>| t.map(iso_utc).unwrap_or_else(|| "-".into());
+    println!("ID:               {}", o.id);
+    println!("Name:             {}", o.name);
+    println!("E-Mail:           {}", o.email);
+    println!("Sprache:          {}", o.language);
+    println!("Status:           {}", o.status);
+    println!("Benutzername:     {}", o.username.as_deref().unwrap_or("-"));
+    println!("Angelegt:         {}", iso_utc(o.created_at));
+    println!("Registriert:      {}", time(o.registered_at));
+    println!("Link gesendet:    {}", time(o.link_sent_at));
+    println!("Link gültig bis:  {}", time(o.link_expires_at));
+    println!(
+        "Registrierungs-E-Mail: {}{}{}",
+        o.mail_status.as_deref().unwrap_or("-"),
+        o.mail_attempts.map(|n| format!(" ({n} Versuch(e))")).unwrap_or_default(),
+        o.mail_error.as_deref().map(|e| format!(", letzter Fehler: {e}")).unwrap_or_default()
+    );
+}

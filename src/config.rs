@@ -1,0 +1,462 @@
+//! Typed settings: built-in defaults < TOML file (`--config`) < `SPRECHSTUNDE_*` environment variables.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::auth::password_policy::PasswordPolicy;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("Konfigurationsdatei {path} kann nicht gelesen werden: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("Konfigurationsdatei {path} ist ungültig: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("Einstellung {key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// A secret setting: never printed by `Debug`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP (only for a relay on the same host or in tests).
+    None,
+    StartTls,
+    /// Implicit TLS (SMTPS, usually port 465).
+    Tls,
+}
+
+#[derive(Clone, Debug)]
+pub enum MailTransport {
+    /// Development: each message is written as an .eml file under `data/outbox/mail/`.
+    File { dir: PathBuf },
+    Smtp {
+        host: String,
+        port: u16,
+        tls: SmtpTls,
+        user: Option<String>,
+        password: Option<Secret>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct SupportContact {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Scheme, host and port under which people reach the service; every link in a message is built from it.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// Seconds a registration link stays valid after the mail was handed to the mail server.
+    pub registration_link_ttl: i64,
+    pub mail_from: String,
+    pub mail: MailTransport,
+    pub support: SupportContact,
+    pub password_policy: PasswordPolicy,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Defaults < file < environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut raw = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: path.to_owned(),
+                    source,
+                })?
+            }
+            None => RawConfig::default(),
+        };
+        raw.apply_env(|key| std::env::var(key).ok())?;
+        raw.resolve()
+    }
+
+    /// Everything at its default, with the data folder given (tests and examples).
+    pub fn defaults_in(data_dir: &Path) -> Self {
+        RawConfig {
+            data_dir: Some(data_dir.to_owned()),
+            ..RawConfig::default()
+        }
+        .resolve()
+        .expect("the defaults are valid")
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> &str {
+        let after_scheme = self.public_url.find("://").map_or(0, |i| i + 3);
+        match self.public_url[after_scheme..].find('/') {
+            Some(i) => &self.public_url[..after_scheme + i],
+            None => &self.public_url,
+        }
+    }
+
+    /// Links with tokens may appear in logs only while mail goes to local files (development).
+    pub fn may_log_links(&self) -> bool {
+        matches!(self.mail, MailTransport::File { .. })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    registration_link_ttl: Option<String>,
+    log_format: Option<String>,
+    #[serde(default)]
+    mail: RawMail,
+    #[serde(default)]
+    support: RawSupport,
+    #[serde(default)]
+    password: RawPassword,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    transport: Option<String>,
+    from: Option<String>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_tls: Option<String>,
+    smtp_user: Option<String>,
+    smtp_password: Option<Secret>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupport {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPassword {
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    require_lowercase: Option<bool>,
+    require_uppercase: Option<bool>,
+    require_digit: Option<bool>,
+    require_symbol: Option<bool>,
+}
+
+fn set<T: std::str::FromStr>(
+    slot: &mut Option<T>,
+    env: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+) -> Result<(), ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Some(value) = env(key) {
+        *slot = Some(value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+            key,
+            message: e.to_string(),
+        })?);
+    }
+    Ok(())
+}
+
+impl RawConfig {
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let env = &env;
+        set(&mut self.listen, env, "SPRECHSTUNDE_LISTEN")?;
+        set(&mut self.public_url, env, "SPRECHSTUNDE_PUBLIC_URL")?;
+        set(&mut self.data_dir, env, "SPRECHSTUNDE_DATA_DIR")?;
+        set(&mut self.database_url, env, "SPRECHSTUNDE_DATABASE_URL")?;
+        set(&mut self.registration_link_ttl, env, "SPRECHSTUNDE_REGISTRATION_LINK_TTL")?;
+        set(&mut self.log_format, env, "SPRECHSTUNDE_LOG_FORMAT")?;
+        set(&mut self.mail.transport, env, "SPRECHSTUNDE_MAIL_TRANSPORT")?;
+        set(&mut self.mail.from, env, "SPRECHSTUNDE_MAIL_FROM")?;
+        set(&mut self.mail.smtp_host, env, "SPRECHSTUNDE_SMTP_HOST")?;
+        set(&mut self.mail.smtp_port, env, "SPRECHSTUNDE_SMTP_PORT")?;
+        set(&mut self.mail.smtp_tls, env, "SPRECHSTUNDE_SMTP_TLS")?;
+        set(&mut self.mail.smtp_user, env, "SPRECHSTUNDE_SMTP_USER")?;
+        if let Some(password) = env("SPRECHSTUNDE_SMTP_PASSWORD") {
+            self.mail.smtp_password = Some(Secret(password));
+        }
+        set(&mut self.support.name, env, "SPRECHSTUNDE_SUPPORT_NAME")?;
+        set(&mut self.support.email, env, "SPRECHSTUNDE_SUPPORT_EMAIL")?;
+        set(&mut self.support.phone, env, "SPRECHSTUNDE_SUPPORT_PHONE")?;
+        set(&mut self.password.min_length, env, "SPRECHSTUNDE_PASSWORD_MIN_LENGTH")?;
+        set(&mut self.password.max_length, env, "SPRECHSTUNDE_PASSWORD_MAX_LENGTH")?;
+        set(&mut self.password.require_lowercase, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_LOWERCASE")?;
+        set(&mut self.password.require_uppercase, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_UPPERCASE")?;
+        set(&mut self.password.require_digit, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_DIGIT")?;
+        set(&mut self.password.require_symbol, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_SYMBOL")?;
+        Ok(())
+    }
+
+    fn resolve(self) -> Result<Config, ConfigError> {
+        let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8080".parse().expect("literal"));
+        let public_url = self
+            .public_url
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                key: "public_url",
+                message: "muss mit http:// oder https:// beginnen".into(),
+            });
+        }
+        let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = resolve_database_url(self.database_url, &data_dir);
+        let registration_link_ttl = match self.registration_link_ttl {
+            Some(text) => parse_duration(&text).map_err(|message| ConfigError::Invalid {
+                key: "registration_link_ttl",
+                message,
+            })?,
+            None => 14 * 24 * 3600,
+        };
+        let log_format = match self.log_format.as_deref().unwrap_or("pretty") {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::Invalid {
+                    key: "log_format",
+                    message: format!("„{other}“: erlaubt sind pretty und json"),
+                });
+            }
+        };
+        let mail = resolve_mail(self.mail.transport.as_deref(), &self.mail, &data_dir)?;
+        let mail_from = self
+            .mail
+            .from
+            .unwrap_or_else(|| "Sprechstunde <no-reply@localhost>".into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::Invalid {
+                key: "mail.from",
+                message: format!("„{mail_from}“ ist keine gültige Absenderadresse"),
+            });
+        }
+        let support = SupportContact {
+            name: self.support.name.unwrap_or_else(|| "Sprechstunde-Support".into()),
+            email: self.support.email.unwrap_or_else(|| "support@localhost".into()),
+            phone: self.support.phone.unwrap_or_default(),
+        };
+        let defaults = PasswordPolicy::default();
+        let p = self.password;
+        let password_policy = PasswordPolicy {
+            min_length: p.min_length.unwrap_or(defaults.min_length),
+            max_length: p.max_length.unwrap_or(defaults.max_length),
+            require_lowercase: p.require_lowercase.unwrap_or(false),
+            require_uppercase: p.require_uppercase.unwrap_or(false),
+            require_digit: p.require_digit.unwrap_or(false),
+            require_symbol: p.require_symbol.unwrap_or(false),
+        };
+        if password_policy.min_length < 8 || password_policy.min_length > password_policy.max_length {
+            return Err(ConfigError::Invalid {
+                key: "password.min_length",
+                message: "muss mindestens 8 und höchstens max_length sein".into(),
+            });
+        }
+        if password_policy.max_length < 64 {
+            return Err(ConfigError::Invalid {
+                key: "password.max_length",
+                message: "muss mindestens 64 sein (lange Passwörter müssen möglich sein)".into(),
+            });
+        }
+        Ok(Config {
+            listen,
+            public_url,
+            data_dir,
+            database_url,
+            registration_link_ttl,
+            mail_from,
+            mail,
+            support,
+            password_policy,
+            log_format,
+        })
+    }
+}
+
+fn resolve_database_url(url: Option<String>, data_dir: &Path) -> String {
+    match url {
+        Some(url) if url.contains("://") || url.starts_with("sqlite:") => url,
+        // A bare file name or path means an SQLite file; relative paths live in the data folder.
+        Some(path) => sqlite_url(&data_dir.join(path)),
+        None => sqlite_url(&data_dir.join("sprechstunde.db")),
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+fn resolve_mail(transport: Option<&str>, raw: &RawMail, data_dir: &Path) -> Result<MailTransport, ConfigError> {
+    let transport = transport.unwrap_or(if raw.smtp_host.is_some() { "smtp" } else { "file" });
+    match transport {
+        "file" => Ok(MailTransport::File {
+            dir: data_dir.join("outbox").join("mail"),
+        }),
+        "smtp" => {
+            let host = raw.smtp_host.clone().ok_or(ConfigError::Invalid {
+                key: "mail.smtp_host",
+                message: "fehlt (für mail.transport = smtp nötig)".into(),
+            })?;
+            let tls = match raw.smtp_tls.as_deref().unwrap_or("starttls") {
+                "none" => SmtpTls::None,
+                "starttls" => SmtpTls::StartTls,
+                "tls" => SmtpTls::Tls,
+                other => {
+                    return Err(ConfigError::Invalid {
+                        key: "mail.smtp_tls",
+                        message: format!("„{other}“: erlaubt sind none, starttls und tls"),
+                    });
+                }
+            };
+            let port = raw.smtp_port.unwrap_or(match tls {
+                SmtpTls::Tls => 465,
+                SmtpTls::StartTls => 587,
+                SmtpTls::None => 25,
+            });
+            Ok(MailTransport::Smtp {
+                host,
+                port,
+                tls,
+                user: raw.smtp_user.clone(),
+                password: raw.smtp_password.clone(),
+            })
+        }
+        other => Err(ConfigError::Invalid {
+            key: "mail.transport",
+            message: format!("„{other}“: erlaubt sind file und smtp"),
+        }),
+    }
+}
+
+/// Parses durations such as `14d`, `36h`, `90m`, `90s` (or plain seconds) into seconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&text[..i], text[i..].trim()),
+        None => (text, "s"),
+    };
+    let value: i64 = number
+        .parse()
+        .map_err(|_| format!("„{text}“ ist keine Dauer (Beispiele: 14d, 36h, 90m, 90s)"))?;
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("„{text}“: Einheit muss d, h, m oder s sein")),
+    };
+    match value.checked_mul(factor) {
+        Some(seconds) if seconds > 0 => Ok(seconds),
+        _ => Err(format!("„{text}“ muss größer als 0 sein")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("14d"), Ok(14 * 86_400));
+        assert_eq!(parse_duration("36h"), Ok(36 * 3600));
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("5m"), Ok(300));
+        assert!(parse_duration("0d").is_err());
+        assert!(parse_duration("14w").is_err());
+        assert!(parse_duration("d").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn env_overrides_file_and_defaults() {
+        let mut raw: RawConfig = toml::from_str(
+            "listen = \"127.0.0.1:9000\"\nregistration_link_ttl = \"36h\"\n[mail]\nsmtp_host = \"mail.example\"\n",
+        )
+        .unwrap();
+        raw.apply_env(|key| match key {
+            "SPRECHSTUNDE_REGISTRATION_LINK_TTL" => Some("90s".into()),
+            "SPRECHSTUNDE_SMTP_PASSWORD" => Some("geheim".into()),
+            _ => None,
+        })
+        .unwrap();
+        let config = raw.resolve().unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.public_url, "http://127.0.0.1:9000");
+        assert_eq!(config.registration_link_ttl, 90);
+        assert!(config.database_url.ends_with("data/sprechstunde.db?mode=rwc"));
+        match &config.mail {
+            MailTransport::Smtp { host, port, tls, password, .. } => {
+                assert_eq!(host, "mail.example");
+                assert_eq!(*port, 587);
+                assert_eq!(*tls, SmtpTls::StartTls);
+                assert_eq!(password.as_ref().unwrap().expose(), "geheim");
+            }
+            other => panic!("expected SMTP, got {other:?}"),
+        }
+        assert!(!format!("{config:?}").contains("geheim"), "secrets never in Debug output");
+    }
+
+    #[test]
+    fn invalid_settings_are_named() {
+        let mut raw = RawConfig::default();
+        let err = raw
+            .apply_env(|key| (key == "SPRECHSTUNDE_LISTEN").then(|| "nicht-da".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("SPRECHSTUNDE_LISTEN"));
+        let raw = RawConfig {
+            registration_link_ttl: Some("zwei Wochen".into()),
+            ..RawConfig::default()
+        };
+        assert!(raw.resolve().unwrap_err().to_string().contains("registration_link_ttl"));
+        assert!(toml::from_str::<RawConfig>("unbekannt = 1").is_err());
+    }
+
+    #[test]
+    fn public_origin_strips_path() {
+        let mut config = Config::defaults_in(Path::new("/tmp/x"));
+        config.public_url = "https://praxis.example:8443/app".into();
+        assert_eq!(config.public_origin(), "https://praxis.example:8443");
+        assert!(config.is_https());
+    }
+}

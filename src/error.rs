@@ -1,0 +1,77 @@
+//! One error type for all handlers. It is logged once here; the page a person sees is rendered by
+//! [`crate::web::page::render_error_pages`], which knows the language and the support contact.
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("ungültige Anfrage: {0}")]
+    BadRequest(String),
+    #[error("Anfrage fremder Herkunft")]
+    CrossOrigin,
+    #[error("nicht gefunden")]
+    NotFound,
+    #[error("zu viele Anfragen, erneut in {retry_after} s")]
+    TooManyRequests { retry_after: i64 },
+    #[error("Datenbankfehler: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("Vorlagenfehler: {0}")]
+    Template(#[from] askama::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// What kind of error page to show; attached to the response for the page renderer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorPage {
+    BadRequest,
+    CrossOrigin,
+    NotFound,
+    TooManyRequests,
+    Internal,
+    Unavailable,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, page) = match &self {
+            AppError::BadRequest(reason) => {
+                tracing::info!(%reason, "ungültige Anfrage");
+                (StatusCode::BAD_REQUEST, ErrorPage::BadRequest)
+            }
+            AppError::CrossOrigin => (StatusCode::FORBIDDEN, ErrorPage::CrossOrigin),
+            AppError::NotFound => (StatusCode::NOT_FOUND, ErrorPage::NotFound),
+            AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests),
+            AppError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
+                tracing::error!(error = %self, "Datenbank nicht erreichbar");
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorPage::Unavailable)
+            }
+            AppError::Database(_) | AppError::Template(_) | AppError::Internal(_) => {
+                tracing::error!(error = %self, "interner Fehler");
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorPage::Internal)
+            }
+        };
+        let mut response = (status, page_placeholder(page)).into_response();
+        if let AppError::TooManyRequests { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+        }
+        response.extensions_mut().insert(page);
+        response
+    }
+}
+
+/// Plain text used only if the page renderer is not in the stack (never seen in the running service).
+fn page_placeholder(page: ErrorPage) -> &'static str {
+    match page {
+        ErrorPage::BadRequest => "Ungültige Anfrage",
+        ErrorPage::CrossOrigin => "Anfrage abgelehnt",
+        ErrorPage::NotFound => "Seite nicht gefunden",
+        ErrorPage::TooManyRequests => "Zu viele Anfragen",
+        ErrorPage::Internal => "Ein Fehler ist aufgetreten",
+        ErrorPage::Unavailable => "Dienst vorübergehend nicht verfügbar",
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

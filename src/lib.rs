@@ -1,0 +1,15 @@
+//! Sprechstunde: self-hostable video consultation platform for medical practices.
+//!
+//! Code tour (one obvious place for each thing):
+pub mod accounts; // the account record and its lifecycle: invited → active
+pub mod app; // AppState, router, serve(), background worker, shutdown
+pub mod auth; // password policy + hashing, sessions, login throttling, login/logout
+pub mod cli; // clap subcommands → calls into the features
+pub mod clock; // injected time: every expiry rule reads "now" from here
+pub mod config; // typed settings: defaults < TOML file < SPRECHSTUNDE_* env
+pub mod db; // connect (SQLite | PostgreSQL) and migrate
+pub mod error; // AppError → friendly page, logged once
+pub mod notify; // outbox, mail transports, message templates, delivery worker
+pub mod onboarding; // registration links and the wizard (step 1 for now)
+pub mod security; // random tokens, hashing, CSRF (Origin) check, headers, rate limits
+pub mod web; // page layout, i18n, static assets, form and cookie helpers

@@ -1,0 +1,5 @@
+//! Messages to people: the outbox table, the mail transports, message templates, the delivery worker.
+pub mod mail;
+pub mod outbox;
+pub mod templates;
+pub mod worker;

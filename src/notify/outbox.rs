@@ -1,0 +1,148 @@
+//! The transactional outbox: a message is a row written in the same transaction as the change that causes
+//! it; the worker claims rows, sends them, and records the result. Message bodies (which may contain a
+//! link token) are erased once a message is sent, cancelled or given up.
+use sqlx::Row;
+
+use crate::clock::Timestamp;
+use crate::db::{Db, Tx};
+use crate::notify::templates::RenderedMail;
+
+/// Attempts before a message is marked `failed`; with the backoff below that spans about six hours.
+pub const MAX_ATTEMPTS: i64 = 10;
+/// How long a claimed message is reserved for the worker that claimed it.
+const CLAIM_SECONDS: i64 = 120;
+
+pub struct OutgoingEmail {
+    pub account_id: Option<String>,
+    pub link_id: Option<String>,
+    pub to: String,
+    pub mail: RenderedMail,
+    /// The link the message is about; logged only while the development file transport is in use.
+    pub action_url: Option<String>,
+}
+
+pub async fn enqueue_email(tx: &mut Tx, email: OutgoingEmail, now: Timestamp) -> Result<String, sqlx::Error> {
+    let id = crate::security::token::new_id();
+    sqlx::query(
+        "INSERT INTO outbox (id, channel, account_id, link_id, recipient, subject, body_text, body_html, action_url, \
+         status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, 'email', $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
+    )
+    .bind(&id)
+    .bind(email.account_id)
+    .bind(email.link_id)
+    .bind(email.to)
+    .bind(email.mail.subject)
+    .bind(email.mail.text)
+    .bind(email.mail.html)
+    .bind(email.action_url)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+pub async fn cancel_pending_for_account(tx: &mut Tx, account_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'cancelled', body_text = '', body_html = '', action_url = NULL \
+         WHERE account_id = $1 AND status = 'pending'",
+    )
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+#[derive(Debug)]
+pub struct Claimed {
+    pub id: String,
+    pub link_id: Option<String>,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub action_url: Option<String>,
+    pub attempts: i64,
+}
+
+/// Takes the next due message, if any. The conditional UPDATE makes the claim atomic on both databases:
+/// two workers racing for one row cannot both see `claimed_until` in the past after the first has written.
+pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
+                     AND (claimed_until IS NULL OR claimed_until <= $2) \
+                     ORDER BY next_attempt_at, created_at LIMIT 1) \
+         AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) \
+         RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts",
+    )
+    .bind(now + CLAIM_SECONDS)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|row| {
+        Ok(Claimed {
+            id: row.try_get(0)?,
+            link_id: row.try_get(1)?,
+            recipient: row.try_get(2)?,
+            subject: row.try_get(3)?,
+            body_text: row.try_get(4)?,
+            body_html: row.try_get(5)?,
+            action_url: row.try_get(6)?,
+            attempts: row.try_get(7)?,
+        })
+    })
+    .transpose()
+}
+
+/// Delivered: erase the body and start the link's validity.
+pub async fn mark_sent(db: &Db, message: &Claimed, now: Timestamp, link_ttl: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_until = NULL, last_error = NULL, \
+         body_text = '', body_html = '', action_url = NULL WHERE id = $2",
+    )
+    .bind(now)
+    .bind(&message.id)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(link_id) = &message.link_id {
+        crate::onboarding::links::mark_sent(&mut tx, link_id, now, link_ttl).await?;
+    }
+    tx.commit().await
+}
+
+/// Seconds to wait before attempt `attempts + 1`: 30 s, 1 min, 2 min, … capped at one hour.
+pub fn backoff(attempts: i64) -> i64 {
+    let exponent = (attempts - 1).clamp(0, 20) as u32;
+    (30i64 << exponent).min(3600)
+}
+
+/// Not delivered: try again later, or give up visibly after [`MAX_ATTEMPTS`].
+pub async fn mark_failed_attempt(db: &Db, message: &Claimed, error: &str, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let give_up = message.attempts >= MAX_ATTEMPTS;
+    let query = if give_up {
+        "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = $1, next_attempt_at = $2, \
+         body_text = '', body_html = '', action_url = NULL WHERE id = $3"
+    } else {
+        "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = $2 WHERE id = $3"
+    };
+    sqlx::query(query)
+        .bind(error)
+        .bind(now + backoff(message.attempts))
+        .bind(&message.id)
+        .execute(&db.pool)
+        .await?;
+    Ok(give_up)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let delays: Vec<i64> = (1..=9).map(backoff).collect();
+        assert_eq!(delays, vec![30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+}

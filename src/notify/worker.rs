@@ -1,0 +1,70 @@
+//! The delivery worker: hands due outbox messages to the mail transport, retries with backoff, never drops
+//! a message silently. `deliver_due` is also what tests call to deliver synchronously.
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::accounts::email::mask;
+use crate::app::AppState;
+
+/// Delivers every message that is due now; returns how many were attempted.
+pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
+    let mut attempted = 0;
+    while let Some(message) = crate::notify::outbox::claim_next(&state.db, state.clock.now()).await? {
+        attempted += 1;
+        let result = state
+            .mailer
+            .send(
+                &state.config.mail_from,
+                &message.recipient,
+                &message.subject,
+                &message.body_text,
+                &message.body_html,
+            )
+            .await;
+        let now = state.clock.now();
+        match result {
+            Ok(()) => {
+                crate::notify::outbox::mark_sent(&state.db, &message, now, state.config.registration_link_ttl).await?;
+                tracing::info!(to = %mask(&message.recipient), "E-Mail zugestellt");
+                if let (true, Some(url)) = (state.config.may_log_links(), &message.action_url) {
+                    // Development only (file transport): lets a newcomer click the link from the log.
+                    tracing::info!(link = %url, "Link aus der E-Mail (nur beim Datei-Versand protokolliert)");
+                }
+            }
+            Err(error) => {
+                let gave_up = crate::notify::outbox::mark_failed_attempt(&state.db, &message, &error, now).await?;
+                if gave_up {
+                    tracing::error!(to = %mask(&message.recipient), attempts = message.attempts, %error,
+                        "E-Mail endgültig nicht zustellbar");
+                } else {
+                    tracing::warn!(to = %mask(&message.recipient), attempts = message.attempts, %error,
+                        "E-Mail nicht zugestellt, neuer Versuch folgt");
+                }
+            }
+        }
+    }
+    Ok(attempted)
+}
+
+/// Runs until `shutdown` turns true: delivers, tidies expired sessions, then waits for new work.
+pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut last_purge = 0;
+    loop {
+        if let Err(error) = deliver_due(&state).await {
+            tracing::error!(%error, "Zustellung unterbrochen (Datenbank)");
+        }
+        let now = state.clock.now();
+        if now - last_purge >= 300 {
+            last_purge = now;
+            if let Err(error) = crate::auth::session::purge_expired(&state).await {
+                tracing::warn!(%error, "abgelaufene Sitzungen konnten nicht entfernt werden");
+            }
+        }
+        tokio::select! {
+            _ = state.outbox_wakeup.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The registration link's landing and step 1, "Benutzername und Passwort festlegen".
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::links::{self, Link, LinkOutcome};
+use super::username::{self, UsernameRule};
+use crate::accounts::{Account, store};
+use crate::app::AppState;
+use crate::auth::password_policy::PasswordContext;
+use crate::auth::session::{self, Session, SessionKind};
+use crate::error::{AppError, AppResult};
+use crate::web::cookies;
+use crate::web::form::{self, StrictForm};
+use crate::web::format;
+use crate::web::i18n::{Lang, fill};
+use crate::web::page::{self, Action, Layout};
+
+/// `GET /registrierung/{token}`: never consumes the link. A valid link starts a short registration
+/// session and moves on to a token-free address, so the token leaves the address bar and the history.
+pub async fn open_link(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> AppResult<Response> {
+    let Some((link, account)) = links::find_by_token(&state.db, &token).await? else {
+        tracing::info!("unbekannter Registrierungslink geöffnet");
+        return outcome_page(&state, Lang::from_headers(&headers), LinkOutcome::Unknown);
+    };
+    let now = state.clock.now();
+    let outcome = links::outcome(&link, &account, now);
+    tracing::info!(account = %account.id, ?outcome, "Registrierungslink geöffnet");
+    if outcome != LinkOutcome::Valid {
+        return outcome_page(&state, account.language, outcome);
+    }
+    let raw = session::create(&state.db.pool, SessionKind::Registration, &account.id, Some(&link.id), now).await?;
+    let mut response = Redirect::to("/registrierung").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    Ok(response)
+}
+
+fn outcome_page(state: &AppState, lang: Lang, outcome: LinkOutcome) -> AppResult<Response> {
+    let t = lang.texts();
+    let validity = format::duration(state.config.registration_link_ttl, lang);
+    let (status, title, text, next, action) = match outcome {
+        LinkOutcome::Expired => (
+            StatusCode::GONE,
+            t.link_expired_title,
+            fill(t.link_expired_text, &[("validity", &validity)]),
+            t.link_expired_next,
+            None,
+        ),
+        LinkOutcome::AlreadyRegistered => (
+            StatusCode::CONFLICT,
+            t.link_registered_title,
+            t.link_registered_text.to_owned(),
+            t.link_registered_next,
+            Some(Action {
+                href: "/anmelden".into(),
+                label: t.to_login,
+            }),
+        ),
+        LinkOutcome::Replaced => (
+            StatusCode::GONE,
+            t.link_replaced_title,
+            t.link_replaced_text.to_owned(),
+            t.link_replaced_next,
+            None,
+        ),
+        LinkOutcome::Unknown | LinkOutcome::Valid => (
+            StatusCode::NOT_FOUND,
+            t.link_unknown_title,
+            t.link_unknown_text.to_owned(),
+            t.link_unknown_next,
+            None,
+        ),
+    };
+    page::message(state, lang, status, title, text, next, action)
+}
+
+/// The open wizard behind the request's cookie, or the page to show instead.
+async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Link, Account), Response>> {
+    let session = match session::current(state, headers).await? {
+        Some(s) if s.kind == SessionKind::Registration => s,
+        Some(_) => return Ok(Err(Redirect::to("/").into_response())),
+        None => {
+            let lang = Lang::from_headers(headers);
+            let t = lang.texts();
+            let page = page::message(
+                state,
+                lang,
+                StatusCode::UNAUTHORIZED,
+                t.session_missing_title,
+                t.session_missing_text.to_owned(),
+                t.session_missing_next,
+                None,
+            )?;
+            return Ok(Err(page));
+        }
+    };
+    let link_id = session.link_id.clone().unwrap_or_default();
+    let Some((link, account)) = links::find_by_id(&state.db, &link_id).await? else {
+        return Ok(Err(outcome_page(state, Lang::from_headers(headers), LinkOutcome::Unknown)?));
+    };
+    match links::outcome(&link, &account, state.clock.now()) {
+        LinkOutcome::Valid => Ok(Ok((session, link, account))),
+        other => Ok(Err(outcome_page(state, account.language, other)?)),
+    }
+}
+
+/// One requirement as the page lists it; `data` drives the live check in `static/step1.js`.
+pub struct RuleView {
+    pub id: &'static str,
+    pub data: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "onboarding/step1.html")]
+struct Step1Page {
+    layout: Layout,
+    intro: String,
+    username: String,
+    errors: Vec<String>,
+    username_rules: Vec<RuleView>,
+    password_rules: Vec<RuleView>,
+    context_words: String,
+}
+
+fn username_rule_text(rule: UsernameRule, t: &crate::web::i18n::Texts) -> &'static str {
+    match rule {
+        UsernameRule::Length => t.rule_username_length,
+        UsernameRule::Charset => t.rule_username_charset,
+        UsernameRule::Start => t.rule_username_start,
+    }
+}
+
+fn render_form(
+    state: &AppState,
+    account: &Account,
+    username: &str,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let lang = account.language;
+    let t = lang.texts();
+    let policy = &state.config.password_policy;
+    let mut username_rules: Vec<RuleView> = UsernameRule::ALL
+        .into_iter()
+        .map(|rule| RuleView {
+            id: rule.id(),
+            data: rule.pattern(),
+            text: username_rule_text(rule, t).to_owned(),
+        })
+        .collect();
+    username_rules.push(RuleView {
+        id: "available",
+        data: String::new(),
+        text: t.rule_username_available.to_owned(),
+    });
+    let password_rules = policy
+        .rules()
+        .into_iter()
+        .map(|rule| RuleView {
+            id: rule.id(),
+            data: policy.value(rule).map(|v| v.to_string()).unwrap_or_default(),
+            text: policy.describe(rule, t),
+        })
+        .collect();
+    page::render(
+        status,
+        &Step1Page {
+            layout: Layout::new(state, lang, t.step1_title),
+            intro: fill(t.step1_intro, &[("name", &account.name)]),
+            username: username.to_owned(),
+            errors,
+            username_rules,
+            password_rules,
+            context_words: PasswordContext::new(&account.name, &account.email).words_for_page(),
+        },
+    )
+}
+
+/// `GET /registrierung`
+pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    match open_wizard(&state, &headers).await? {
+        Ok((_, _, account)) => render_form(&state, &account, "", Vec::new(), StatusCode::OK),
+        Err(page) => Ok(page),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step1Form {
+    username: String,
+    password: String,
+    password_repeat: String,
+}
+
+/// `POST /registrierung`: "Bestätigen & Fortfahren". Creates the credentials and consumes the link in one
+/// transaction; a rejected form comes back with everything typed except the passwords.
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<Step1Form>,
+) -> AppResult<Response> {
+    let (_, link, account) = match open_wizard(&state, &headers).await? {
+        Ok(open) => open,
+        Err(page) => return Ok(page),
+    };
+    let t = account.language.texts();
+    let username = form.username.trim().to_owned();
+    let policy = &state.config.password_policy;
+    let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
+    let errors: Vec<String> = username::unmet(&username)
+        .into_iter()
+        .map(|rule| username_rule_text(rule, t).to_owned())
+        .chain(
+            policy
+                .unmet(&form.password, &form.password_repeat, &context)
+                .into_iter()
+                .map(|rule| policy.describe(rule, t)),
+        )
+        .map(|rule| fill(t.error_unmet, &[("rule", &rule)]))
+        .collect();
+    if !errors.is_empty() {
+        return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let password_hash = state.hasher.hash(form.password).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !links::consume(&mut tx, &link.id, now).await? {
+        tx.rollback().await?;
+        return already_decided(&state, &link.id, account.language).await;
+    }
+    match store::register(&mut tx, &account.id, &username, &password_hash, now).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tx.rollback().await?;
+            return already_decided(&state, &link.id, account.language).await;
+        }
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            tx.rollback().await?;
+            let errors = vec![t.error_username_taken.to_owned()];
+            return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let raw = session::create(&mut *tx, SessionKind::Login, &account.id, None, now).await?;
+    tx.commit().await?;
+    tracing::info!(account = %account.id, "Registrierung: Benutzername und Passwort festgelegt, Account freigeschaltet");
+    let mut response = Redirect::to("/registrierung/abgeschlossen").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    Ok(response)
+}
+
+/// Another submission of the same link won the race (or the link changed meanwhile): show its page.
+async fn already_decided(state: &AppState, link_id: &str, lang: Lang) -> AppResult<Response> {
+    let outcome = match links::find_by_id(&state.db, link_id).await? {
+        Some((link, account)) => match links::outcome(&link, &account, state.clock.now()) {
+            LinkOutcome::Valid => LinkOutcome::AlreadyRegistered,
+            other => other,
+        },
+        None => LinkOutcome::Unknown,
+    };
+    outcome_page(state, lang, outcome)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameQuery {
+    name: String,
+}
+
+/// `GET /registrierung/benutzername?name=…`: the live availability check, only inside an open
+/// registration and rate-limited per registration session.
+pub async fn username_available(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let query: NameQuery = form::parse(query.unwrap_or_default().as_bytes())?;
+    let session = match session::current(&state, &headers).await? {
+        Some(s) if s.kind == SessionKind::Registration => s,
+        _ => return Ok((StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "no_session" }))).into_response()),
+    };
+    state
+        .username_checks
+        .hit(&session.id_hash, state.clock.now())
+        .map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
+    let name = query.name.trim();
+    let valid = username::unmet(name).is_empty();
+    let available = valid && !store::username_taken(&state.db, name).await?;
+    Ok(Json(serde_json::json!({ "valid": valid, "available": available })).into_response())
+}
+
+/// `GET /registrierung/abgeschlossen`
+pub async fn done(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let Some(session) = session::current(&state, &headers).await?.filter(|s| s.kind == SessionKind::Login) else {
+        return Ok(Redirect::to("/anmelden").into_response());
+    };
+    let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    let t = account.language.texts();
+    page::message(
+        &state,
+        account.language,
+        StatusCode::OK,
+        t.done_title,
+        t.done_text.to_owned(),
+        "",
+        Some(Action {
+            href: "/".into(),
+            label: t.to_start,
+        }),
+    )
+}

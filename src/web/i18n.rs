@@ -1,0 +1,174 @@
+//! German first, English second. Every text exists in both languages side by side, checked by the compiler.
+use axum::http::{HeaderMap, header};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "de" => Some(Lang::De),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// German unless the browser prefers English over German.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        for part in accept.split(',') {
+            let tag = part.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            if tag.starts_with("de") {
+                return Lang::De;
+            }
+            if tag.starts_with("en") {
+                return Lang::En;
+            }
+        }
+        Lang::De
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::De => &DE,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// Replaces `{key}` placeholders in a text.
+pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(text.to_owned(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
+}
+
+macro_rules! texts {
+    ($($key:ident: $de:expr, $en:expr;)*) => {
+        pub struct Texts { $(pub $key: &'static str,)* }
+        pub static DE: Texts = Texts { $($key: $de,)* };
+        pub static EN: Texts = Texts { $($key: $en,)* };
+    };
+}
+
+texts! {
+    app_name: "Sprechstunde", "Sprechstunde";
+    support_hint: "Fragen? Unser Support hilft Ihnen gerne:", "Questions? Our support team is happy to help:";
+    to_login: "Zur Anmeldung", "Go to sign-in";
+
+    err_bad_request_title: "Ungültige Anfrage", "Invalid request";
+    err_bad_request_text: "Die Anfrage konnte nicht verarbeitet werden. Bitte laden Sie die Seite neu und versuchen Sie es erneut.",
+        "The request could not be processed. Please reload the page and try again.";
+    err_cross_origin_title: "Anfrage abgelehnt", "Request refused";
+    err_cross_origin_text: "Das Formular wurde nicht von dieser Seite aus abgeschickt. Bitte öffnen Sie Sprechstunde direkt und versuchen Sie es erneut.",
+        "The form was not sent from this site. Please open Sprechstunde directly and try again.";
+    err_not_found_title: "Seite nicht gefunden", "Page not found";
+    err_not_found_text: "Diese Seite gibt es nicht. Bitte prüfen Sie die Adresse.", "This page does not exist. Please check the address.";
+    err_too_many_title: "Zu viele Anfragen", "Too many requests";
+    err_too_many_text: "Bitte warten Sie einen Moment und versuchen Sie es dann erneut.", "Please wait a moment and try again.";
+    err_internal_title: "Ein Fehler ist aufgetreten", "Something went wrong";
+    err_internal_text: "Bitte versuchen Sie es in einigen Minuten erneut. Besteht das Problem weiter, wenden Sie sich an unseren Support.",
+        "Please try again in a few minutes. If the problem persists, please contact our support team.";
+    err_unavailable_title: "Vorübergehend nicht verfügbar", "Temporarily unavailable";
+
+    link_expired_title: "Registrierungslink abgelaufen", "Registration link expired";
+    link_expired_text: "Der Registrierungslink ist ab Erhalt der E-Mail {validity} gültig. Diese Frist ist abgelaufen.",
+        "The registration link is valid for {validity} after the e-mail was received. This period has ended.";
+    link_expired_next: "Bitte wenden Sie sich an unseren Support. Er sendet Ihnen die Registrierungs-E-Mail mit einem neuen Link erneut zu.",
+        "Please contact our support team. They will send you the registration e-mail again with a new link.";
+    link_registered_title: "Sie sind bereits registriert", "You are already registered";
+    link_registered_text: "Mit diesem Link wurde die Registrierung bereits abgeschlossen. Der Link kann nicht erneut verwendet werden.",
+        "This link has already been used to complete the registration. It cannot be used again.";
+    link_registered_next: "Melden Sie sich mit Ihrem Benutzernamen und Passwort an.", "Please sign in with your username and password.";
+    link_replaced_title: "Dieser Link wurde ersetzt", "This link has been replaced";
+    link_replaced_text: "Für Ihren Account wurde inzwischen eine neue Registrierungs-E-Mail versendet. Dieser ältere Link gilt nicht mehr.",
+        "A newer registration e-mail has been sent for your account. This older link is no longer valid.";
+    link_replaced_next: "Bitte verwenden Sie den Link aus der neuesten E-Mail. Finden Sie diese nicht, wenden Sie sich an unseren Support.",
+        "Please use the link from the most recent e-mail. If you cannot find it, please contact our support team.";
+    link_unknown_title: "Link ungültig", "Invalid link";
+    link_unknown_text: "Dieser Registrierungslink ist nicht gültig.", "This registration link is not valid.";
+    link_unknown_next: "Bitte öffnen Sie den Link direkt aus der E-Mail oder kopieren Sie ihn vollständig in die Adresszeile. Hilft das nicht, wenden Sie sich an unseren Support.",
+        "Please open the link directly from the e-mail or copy it completely into the address bar. If that does not help, please contact our support team.";
+    session_missing_title: "Registrierung nicht geöffnet", "Registration not open";
+    session_missing_text: "Ihre Registrierungssitzung ist abgelaufen oder wurde in einem anderen Browser geöffnet.",
+        "Your registration session has expired or was opened in another browser.";
+    session_missing_next: "Bitte öffnen Sie den Registrierungslink aus Ihrer E-Mail erneut.", "Please open the registration link from your e-mail again.";
+
+    step1_title: "Benutzername und Passwort festlegen", "Choose your username and password";
+    step1_intro: "Willkommen, {name}! Legen Sie Ihren Benutzernamen und Ihr Passwort fest. Während der Eingabe sehen Sie an grünen Häkchen, welche Anforderungen bereits erfüllt sind.",
+        "Welcome, {name}! Choose your username and password. While you type, green check marks show which requirements are already met.";
+    label_username: "Benutzername", "Username";
+    label_password: "Passwort", "Password";
+    label_password_repeat: "Passwort wiederholen", "Repeat password";
+    username_rules_heading: "Anforderungen an den Benutzernamen", "Username requirements";
+    password_rules_heading: "Anforderungen an das Passwort", "Password requirements";
+    rule_username_length: "3 bis 32 Zeichen", "3 to 32 characters";
+    rule_username_charset: "Nur Buchstaben (a–z), Ziffern sowie . _ -", "Only letters (a–z), digits and . _ -";
+    rule_username_start: "Beginnt mit einem Buchstaben", "Starts with a letter";
+    rule_username_available: "Noch nicht vergeben", "Not yet taken";
+    rule_min_length: "Mindestens {n} Zeichen", "At least {n} characters";
+    rule_max_length: "Höchstens {n} Zeichen", "At most {n} characters";
+    rule_not_common: "Kein häufig verwendetes Passwort", "Not a commonly used password";
+    rule_not_context: "Enthält weder Benutzernamen noch Ihren Namen oder Ihre E-Mail-Adresse", "Contains neither the username nor your name or e-mail address";
+    rule_lowercase: "Mindestens ein Kleinbuchstabe", "At least one lowercase letter";
+    rule_uppercase: "Mindestens ein Großbuchstabe", "At least one uppercase letter";
+    rule_digit: "Mindestens eine Ziffer", "At least one digit";
+    rule_symbol: "Mindestens ein Sonderzeichen", "At least one special character";
+    rule_matches: "Beide Passworteingaben stimmen überein", "Both password entries match";
+    confirm_and_continue: "Bestätigen & Fortfahren", "Confirm & continue";
+    errors_heading: "Bitte korrigieren Sie Folgendes:", "Please correct the following:";
+    error_unmet: "Nicht erfüllt: {rule}", "Not met: {rule}";
+    error_username_taken: "Dieser Benutzername ist bereits vergeben. Bitte wählen Sie einen anderen.", "This username is already taken. Please choose another one.";
+    password_not_kept: "Aus Sicherheitsgründen müssen Sie das Passwort erneut eingeben.", "For security reasons, please enter the password again.";
+
+    done_title: "Registrierung abgeschlossen", "Registration complete";
+    done_text: "Ihr Account ist angelegt und freigeschaltet. Sie sind jetzt angemeldet.", "Your account has been created and unlocked. You are now signed in.";
+    to_start: "Weiter zur Startseite", "Continue to the start page";
+
+    login_title: "Anmelden", "Sign in";
+    login_button: "Anmelden", "Sign in";
+    login_failed: "Benutzername oder Passwort ist falsch.", "The username or password is incorrect.";
+    login_throttled: "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es dann erneut.",
+        "Too many failed sign-in attempts. Please wait {seconds} seconds and try again.";
+    logged_out: "Sie wurden abgemeldet.", "You have been signed out.";
+    start_title: "Startseite", "Start page";
+    start_welcome: "Willkommen, {name}!", "Welcome, {name}!";
+    start_signed_in_as: "Sie sind angemeldet als {username}.", "You are signed in as {username}.";
+    logout_button: "Abmelden", "Sign out";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn language_from_accept_language() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(Lang::from_headers(&headers), Lang::De);
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.9,de;q=0.8"));
+        assert_eq!(Lang::from_headers(&headers), Lang::En);
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("fr, de-AT;q=0.9, en;q=0.5"));
+        assert_eq!(Lang::from_headers(&headers), Lang::De);
+    }
+
+    #[test]
+    fn fills_placeholders() {
+        assert_eq!(fill(DE.rule_min_length, &[("n", "12")]), "Mindestens 12 Zeichen");
+        assert_eq!(EN.confirm_and_continue, "Confirm & continue");
+        assert_eq!(DE.confirm_and_continue, "Bestätigen & Fortfahren");
+    }
+}

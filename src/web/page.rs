@@ -1,0 +1,101 @@
+//! Page rendering: the shared layout, the generic message page, and the one place that turns
+//! [`ErrorPage`] markers into real pages in the person's language.
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::config::SupportContact;
+use crate::error::{AppResult, ErrorPage};
+use crate::web::i18n::{Lang, Texts};
+
+/// What every page's frame needs.
+pub struct Layout {
+    pub lang: Lang,
+    pub t: &'static Texts,
+    pub title: String,
+    pub support: SupportContact,
+}
+
+impl Layout {
+    pub fn new(state: &AppState, lang: Lang, title: impl Into<String>) -> Self {
+        Layout {
+            lang,
+            t: lang.texts(),
+            title: title.into(),
+            support: state.config.support.clone(),
+        }
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+}
+
+/// A link-like action on a message page.
+pub struct Action {
+    pub href: String,
+    pub label: &'static str,
+}
+
+/// A page that explains a situation and what to do next (link outcomes, errors, confirmations).
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub text: String,
+    pub next: String,
+    pub action: Option<Action>,
+}
+
+pub fn render(status: StatusCode, template: &impl Template) -> AppResult<Response> {
+    Ok((status, Html(template.render()?)).into_response())
+}
+
+pub fn message(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    text: String,
+    next: &str,
+    action: Option<Action>,
+) -> AppResult<Response> {
+    render(
+        status,
+        &MessagePage {
+            layout: Layout::new(state, lang, title),
+            text,
+            next: next.to_owned(),
+            action,
+        },
+    )
+}
+
+pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    let response = next.run(request).await;
+    let Some(page) = response.extensions().get::<ErrorPage>().copied() else {
+        return response;
+    };
+    let t = lang.texts();
+    let (title, text) = match page {
+        ErrorPage::BadRequest => (t.err_bad_request_title, t.err_bad_request_text),
+        ErrorPage::CrossOrigin => (t.err_cross_origin_title, t.err_cross_origin_text),
+        ErrorPage::NotFound => (t.err_not_found_title, t.err_not_found_text),
+        ErrorPage::TooManyRequests => (t.err_too_many_title, t.err_too_many_text),
+        ErrorPage::Internal => (t.err_internal_title, t.err_internal_text),
+        ErrorPage::Unavailable => (t.err_unavailable_title, t.err_internal_text),
+    };
+    let (mut parts, _) = response.into_parts();
+    match message(&state, lang, parts.status, title, text.to_owned(), "", None) {
+        Ok(rendered) => {
+            let (rendered_parts, body) = rendered.into_parts();
+            parts.headers.extend(rendered_parts.headers);
+            Response::from_parts(parts, body)
+        }
+        Err(_) => (parts.status, title).into_response(),
+    }
+}
