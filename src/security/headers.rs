@@ -1,6 +1,6 @@
 //! Security headers on every response and the CSRF check on every state-changing request.
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -31,24 +31,27 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
     response
 }
 
-/// Browsers send `Origin` (or at least `Sec-Fetch-Site`) with every form post; a post from another site is
-/// refused. Requests without either (command-line clients) carry no ambient browser cookies to abuse.
+/// Browsers send `Origin` and `Sec-Fetch-Site` with every form post; a post from another site is refused.
+/// Under `Referrer-Policy: no-referrer` browsers send `Origin: null`, so then `Sec-Fetch-Site` decides.
+/// Requests with neither header (command-line clients) carry no ambient browser cookies to abuse.
 pub async fn csrf_origin_check(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
-    let headers = request.headers();
-    let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        Some(origin) => origin == state.config.public_origin(),
-        None => !matches!(
-            headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
-            Some("cross-site" | "same-site")
-        ),
-    };
-    if origin_ok {
+    if same_origin(request.headers(), state.config.public_origin()) {
         next.run(request).await
     } else {
         tracing::warn!(path = %request.uri().path(), "Anfrage fremder Herkunft abgelehnt");
         AppError::CrossOrigin.into_response()
+    }
+}
+
+fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match (get("origin"), get("sec-fetch-site")) {
+        (Some(origin), _) if origin == public_origin => true,
+        (Some("null") | None, Some("same-origin" | "none")) => true,
+        (None, None) => true,
+        _ => false,
     }
 }

@@ -1,0 +1,333 @@
+//! `TestApp`: the real server on 127.0.0.1:0 with a fresh database (an SQLite file, or a new PostgreSQL
+//! database from `SPRECHSTUNDE_TEST_DATABASE_URL`), a manual clock, and helpers per action.
+use std::path::PathBuf;
+
+use base64::Engine;
+use reqwest::redirect::Policy;
+use sprechstunde::accounts::{self, Account, NewAccount};
+use sprechstunde::app::{App, AppState, Options};
+use sprechstunde::clock::Clock;
+use sprechstunde::config::Config;
+use sprechstunde::web::i18n::Lang;
+use sqlx::Connection;
+
+/// Runs one test body against both databases: `both_databases!(name);` for `async fn name(Backend)`.
+#[macro_export]
+macro_rules! both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::harness::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::harness::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// 2026-11-02 09:00:00 UTC, so that tests do not depend on today's date.
+pub const START: i64 = 1_793_610_000;
+pub const PASSWORD: &str = "Leuchtturm am Deich 7";
+
+pub struct TestApp {
+    pub base: String,
+    pub app: Option<App>,
+    pub clock: Clock,
+    pub dir: tempfile::TempDir,
+    pg_database: Option<(String, String)>,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("SPRECHSTUNDE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let prefix = &base[..base.rfind('/').expect("database URL has a path")];
+    match query {
+        Some(q) => format!("{prefix}/{database}?{q}"),
+        None => format!("{prefix}/{database}"),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_full(backend, adjust, false).await
+    }
+
+    /// With the background delivery worker running, as `sprechstunde serve` has it.
+    pub async fn spawn_full(backend: Backend, adjust: impl FnOnce(&mut Config), run_worker: bool) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let mut config = Config::defaults_in(dir.path());
+        config.listen = addr;
+        config.public_url = format!("http://{addr}");
+        config.support.email = "support@praxis-service.example".into();
+        let mut pg_database = None;
+        if backend == Backend::Postgres {
+            let admin = postgres_admin_url();
+            let name = format!("spr_test_{}", sprechstunde::security::token::new_id());
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            config.database_url = with_database(&admin, &name);
+            pg_database = Some((admin, name));
+        }
+        adjust(&mut config);
+        let clock = Clock::manual(START);
+        let state = AppState::new(config, clock.clone()).await.expect("app state");
+        let app = App::start(state, listener, Options { run_worker }).await.expect("start");
+        TestApp {
+            base: format!("http://{addr}"),
+            app: Some(app),
+            clock,
+            dir,
+            pg_database,
+        }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.app.as_ref().unwrap().state
+    }
+
+    /// A new browser: its own cookie jar, redirects not followed (tests look at each step).
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn create_account(&self, email: &str, name: &str) -> Account {
+        self.create_account_in(email, name, Lang::De).await
+    }
+
+    pub async fn create_account_in(&self, email: &str, name: &str, language: Lang) -> Account {
+        accounts::create(
+            self.state(),
+            NewAccount {
+                email: email.into(),
+                name: name.into(),
+                language,
+            },
+        )
+        .await
+        .expect("create account")
+    }
+
+    /// What the background worker would do now.
+    pub async fn deliver(&self) -> usize {
+        sprechstunde::notify::worker::deliver_due(self.state()).await.expect("deliver")
+    }
+
+    /// Creates an account, delivers its e-mail, returns the link from it.
+    pub async fn invite(&self, email: &str) -> String {
+        self.create_account(email, "Dr. Erika Muster").await;
+        self.deliver().await;
+        self.last_link_to(email)
+    }
+
+    fn mail_dir(&self) -> PathBuf {
+        self.dir.path().join("outbox").join("mail")
+    }
+
+    /// Delivered messages (file transport), oldest first.
+    pub fn mails(&self) -> Vec<Mail> {
+        read_mails(&self.mail_dir())
+    }
+
+    pub fn last_link_to(&self, email: &str) -> String {
+        let mail = self
+            .mails()
+            .into_iter()
+            .filter(|m| m.raw.contains(&format!("To: {email}")))
+            .next_back()
+            .unwrap_or_else(|| panic!("no mail to {email}"));
+        mail.link().expect("registration link in mail")
+    }
+
+    pub async fn get(&self, browser: &reqwest::Client, path_or_url: &str) -> reqwest::Response {
+        let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { self.url(path_or_url) };
+        browser.get(url).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, browser: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        browser
+            .post(self.url(path))
+            .header("origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Opens the link (303 to the wizard) and submits step 1.
+    pub async fn register(&self, browser: &reqwest::Client, link: &str, username: &str) -> reqwest::Response {
+        let opened = self.get(browser, link).await;
+        assert_eq!(opened.status(), 303, "link should open the wizard");
+        self.post(
+            browser,
+            "/registrierung",
+            &[("username", username), ("password", PASSWORD), ("password_repeat", PASSWORD)],
+        )
+        .await
+    }
+
+    /// A registered account, signed in; returns that browser.
+    pub async fn registered(&self, email: &str, username: &str) -> reqwest::Client {
+        let link = self.invite(email).await;
+        let browser = self.browser();
+        let done = self.register(&browser, &link, username).await;
+        assert_eq!(done.status(), 303);
+        browser
+    }
+
+    pub async fn scalar_i64(&self, sql: &'static str, bind: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .bind(bind.to_owned())
+            .fetch_one(&self.state().db.pool)
+            .await
+            .expect("query")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let app = self.app.take();
+        let Some((admin, name)) = self.pg_database.take() else { return };
+        // Closing the pool and dropping the database needs a runtime of its own while the test's is ending.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                if let Some(app) = app {
+                    app.state.db.pool.close().await;
+                }
+                if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join()
+        .ok();
+    }
+}
+
+pub struct Mail {
+    pub raw: String,
+}
+
+pub fn read_mails(dir: &std::path::Path) -> Vec<Mail> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|(_, path)| Mail {
+            raw: std::fs::read_to_string(path).unwrap(),
+        })
+        .collect()
+}
+
+impl Mail {
+    pub fn subject(&self) -> String {
+        self.raw
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .map(decode_header)
+            .unwrap_or_default()
+    }
+
+    /// The decoded body of the part with the given content type (`text/plain` or `text/html`).
+    pub fn part(&self, content_type: &str) -> String {
+        let raw = self.raw.replace("\r\n", "\n");
+        let start = raw
+            .find(&format!("Content-Type: {content_type}"))
+            .unwrap_or_else(|| panic!("no {content_type} part"));
+        let part = &raw[start..];
+        let (headers, body) = part.split_once("\n\n").expect("part body");
+        let body = &body[..body.find("\n--").unwrap_or(body.len())];
+        if headers.contains("Content-Transfer-Encoding: base64") {
+            let compact: String = body.split_whitespace().collect();
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
+        } else if headers.contains("Content-Transfer-Encoding: quoted-printable") {
+            decode_quoted_printable(body)
+        } else {
+            body.to_owned()
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.part("text/plain")
+    }
+
+    pub fn link(&self) -> Option<String> {
+        let text = self.text();
+        let start = text.find("http")?;
+        let end = text[start..].find(char::is_whitespace).map_or(text.len(), |e| start + e);
+        Some(text[start..end].to_owned())
+    }
+}
+
+fn decode_quoted_printable(body: &str) -> String {
+    let joined = body.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Decodes `=?utf-8?b?…?=` encoded words (lettre encodes subjects with umlauts that way).
+fn decode_header(value: &str) -> String {
+    value
+        .split_whitespace()
+        .map(|word| match word.strip_prefix("=?utf-8?b?").and_then(|w| w.strip_suffix("?=")) {
+            Some(encoded) => {
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()
+            }
+            None => word.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

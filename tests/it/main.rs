@@ -1,0 +1,9 @@
+//! Integration tests: one binary, the real server on port 0, each test against SQLite and PostgreSQL.
+mod harness;
+
+mod browser;
+mod links;
+mod login;
+mod mail;
+mod operations;
+mod step1;
