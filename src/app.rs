@@ -69,9 +69,18 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::login::router())
         .fallback(|| async { AppError::NotFound })
         // Outermost last: headers wrap everything, error pages wrap the CSRF refusal too.
-        .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))
-        .layer(from_fn_with_state(state.clone(), crate::web::page::render_error_pages))
-        .layer(from_fn_with_state(state.clone(), crate::security::headers::security_headers))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::security::headers::csrf_origin_check,
+        ))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::web::page::render_error_pages,
+        ))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::security::headers::security_headers,
+        ))
         .layer(from_fn(log_requests))
         .with_state(state)
 }
@@ -113,7 +122,11 @@ pub struct Options {
 }
 
 impl App {
-    pub async fn start(state: AppState, listener: TcpListener, options: Options) -> anyhow::Result<App> {
+    pub async fn start(
+        state: AppState,
+        listener: TcpListener,
+        options: Options,
+    ) -> anyhow::Result<App> {
         let addr = listener.local_addr()?;
         let (shutdown, signal) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -123,14 +136,25 @@ impl App {
             let stopped = async move {
                 let _ = server_signal.wait_for(|stop| *stop).await;
             };
-            if let Err(error) = axum::serve(listener, service).with_graceful_shutdown(stopped).await {
+            if let Err(error) = axum::serve(listener, service)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
                 tracing::error!(%error, "Server beendet");
             }
         }));
         if options.run_worker {
-            tasks.push(tokio::spawn(crate::notify::worker::run(state.clone(), signal)));
+            tasks.push(tokio::spawn(crate::notify::worker::run(
+                state.clone(),
+                signal,
+            )));
         }
-        Ok(App { addr, state, shutdown, tasks })
+        Ok(App {
+            addr,
+            state,
+            shutdown,
+            tasks,
+        })
     }
 
     pub async fn stop(self) {

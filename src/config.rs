@@ -9,9 +9,15 @@ use crate::auth::password_policy::PasswordPolicy;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("Konfigurationsdatei {path} kann nicht gelesen werden: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("Konfigurationsdatei {path} ist ungültig: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("Einstellung {key}: {message}")]
     Invalid { key: &'static str, message: String },
 }
@@ -190,10 +196,15 @@ where
     T::Err: std::fmt::Display,
 {
     if let Some(value) = env(key) {
-        *slot = Some(value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            key,
-            message: e.to_string(),
-        })?);
+        *slot = Some(
+            value
+                .trim()
+                .parse()
+                .map_err(|e: T::Err| ConfigError::Invalid {
+                    key,
+                    message: e.to_string(),
+                })?,
+        );
     }
     Ok(())
 }
@@ -205,7 +216,11 @@ impl RawConfig {
         set(&mut self.public_url, env, "SPRECHSTUNDE_PUBLIC_URL")?;
         set(&mut self.data_dir, env, "SPRECHSTUNDE_DATA_DIR")?;
         set(&mut self.database_url, env, "SPRECHSTUNDE_DATABASE_URL")?;
-        set(&mut self.registration_link_ttl, env, "SPRECHSTUNDE_REGISTRATION_LINK_TTL")?;
+        set(
+            &mut self.registration_link_ttl,
+            env,
+            "SPRECHSTUNDE_REGISTRATION_LINK_TTL",
+        )?;
         set(&mut self.log_format, env, "SPRECHSTUNDE_LOG_FORMAT")?;
         set(&mut self.mail.transport, env, "SPRECHSTUNDE_MAIL_TRANSPORT")?;
         set(&mut self.mail.from, env, "SPRECHSTUNDE_MAIL_FROM")?;
@@ -219,17 +234,43 @@ impl RawConfig {
         set(&mut self.support.name, env, "SPRECHSTUNDE_SUPPORT_NAME")?;
         set(&mut self.support.email, env, "SPRECHSTUNDE_SUPPORT_EMAIL")?;
         set(&mut self.support.phone, env, "SPRECHSTUNDE_SUPPORT_PHONE")?;
-        set(&mut self.password.min_length, env, "SPRECHSTUNDE_PASSWORD_MIN_LENGTH")?;
-        set(&mut self.password.max_length, env, "SPRECHSTUNDE_PASSWORD_MAX_LENGTH")?;
-        set(&mut self.password.require_lowercase, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_LOWERCASE")?;
-        set(&mut self.password.require_uppercase, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_UPPERCASE")?;
-        set(&mut self.password.require_digit, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_DIGIT")?;
-        set(&mut self.password.require_symbol, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_SYMBOL")?;
+        set(
+            &mut self.password.min_length,
+            env,
+            "SPRECHSTUNDE_PASSWORD_MIN_LENGTH",
+        )?;
+        set(
+            &mut self.password.max_length,
+            env,
+            "SPRECHSTUNDE_PASSWORD_MAX_LENGTH",
+        )?;
+        set(
+            &mut self.password.require_lowercase,
+            env,
+            "SPRECHSTUNDE_PASSWORD_REQUIRE_LOWERCASE",
+        )?;
+        set(
+            &mut self.password.require_uppercase,
+            env,
+            "SPRECHSTUNDE_PASSWORD_REQUIRE_UPPERCASE",
+        )?;
+        set(
+            &mut self.password.require_digit,
+            env,
+            "SPRECHSTUNDE_PASSWORD_REQUIRE_DIGIT",
+        )?;
+        set(
+            &mut self.password.require_symbol,
+            env,
+            "SPRECHSTUNDE_PASSWORD_REQUIRE_SYMBOL",
+        )?;
         Ok(())
     }
 
     fn resolve(self) -> Result<Config, ConfigError> {
-        let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8080".parse().expect("literal"));
+        let listen = self
+            .listen
+            .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("literal"));
         let public_url = self
             .public_url
             .unwrap_or_else(|| format!("http://{listen}"))
@@ -272,8 +313,14 @@ impl RawConfig {
             });
         }
         let support = SupportContact {
-            name: self.support.name.unwrap_or_else(|| "Sprechstunde-Support".into()),
-            email: self.support.email.unwrap_or_else(|| "support@localhost".into()),
+            name: self
+                .support
+                .name
+                .unwrap_or_else(|| "Sprechstunde-Support".into()),
+            email: self
+                .support
+                .email
+                .unwrap_or_else(|| "support@localhost".into()),
             phone: self.support.phone.unwrap_or_default(),
         };
         let defaults = PasswordPolicy::default();
@@ -286,7 +333,8 @@ impl RawConfig {
             require_digit: p.require_digit.unwrap_or(false),
             require_symbol: p.require_symbol.unwrap_or(false),
         };
-        if password_policy.min_length < 8 || password_policy.min_length > password_policy.max_length {
+        if password_policy.min_length < 8 || password_policy.min_length > password_policy.max_length
+        {
             return Err(ConfigError::Invalid {
                 key: "password.min_length",
                 message: "muss mindestens 8 und höchstens max_length sein".into(),
@@ -326,8 +374,16 @@ fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
-fn resolve_mail(transport: Option<&str>, raw: &RawMail, data_dir: &Path) -> Result<MailTransport, ConfigError> {
-    let transport = transport.unwrap_or(if raw.smtp_host.is_some() { "smtp" } else { "file" });
+fn resolve_mail(
+    transport: Option<&str>,
+    raw: &RawMail,
+    data_dir: &Path,
+) -> Result<MailTransport, ConfigError> {
+    let transport = transport.unwrap_or(if raw.smtp_host.is_some() {
+        "smtp"
+    } else {
+        "file"
+    });
     match transport {
         "file" => Ok(MailTransport::File {
             dir: data_dir.join("outbox").join("mail"),
@@ -424,9 +480,19 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.public_url, "http://127.0.0.1:9000");
         assert_eq!(config.registration_link_ttl, 90);
-        assert!(config.database_url.ends_with("data/sprechstunde.db?mode=rwc"));
+        assert!(
+            config
+                .database_url
+                .ends_with("data/sprechstunde.db?mode=rwc")
+        );
         match &config.mail {
-            MailTransport::Smtp { host, port, tls, password, .. } => {
+            MailTransport::Smtp {
+                host,
+                port,
+                tls,
+                password,
+                ..
+            } => {
                 assert_eq!(host, "mail.example");
                 assert_eq!(*port, 587);
                 assert_eq!(*tls, SmtpTls::StartTls);
@@ -434,7 +500,10 @@ mod tests {
             }
             other => panic!("expected SMTP, got {other:?}"),
         }
-        assert!(!format!("{config:?}").contains("geheim"), "secrets never in Debug output");
+        assert!(
+            !format!("{config:?}").contains("geheim"),
+            "secrets never in Debug output"
+        );
     }
 
     #[test]
@@ -448,7 +517,12 @@ mod tests {
             registration_link_ttl: Some("zwei Wochen".into()),
             ..RawConfig::default()
         };
-        assert!(raw.resolve().unwrap_err().to_string().contains("registration_link_ttl"));
+        assert!(
+            raw.resolve()
+                .unwrap_err()
+                .to_string()
+                .contains("registration_link_ttl")
+        );
         assert!(toml::from_str::<RawConfig>("unbekannt = 1").is_err());
     }
 

@@ -41,7 +41,9 @@ impl IntoResponse for AppError {
             }
             AppError::CrossOrigin => (StatusCode::FORBIDDEN, ErrorPage::CrossOrigin),
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorPage::NotFound),
-            AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests),
+            AppError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests)
+            }
             AppError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
                 tracing::error!(error = %self, "Datenbank nicht erreichbar");
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorPage::Unavailable)

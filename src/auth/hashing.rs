@@ -26,7 +26,8 @@ pub fn hash_blocking(secret: &str) -> Result<String, AppError> {
 }
 
 pub fn verify_blocking(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| argon2().verify_password(secret.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash)
+        .is_ok_and(|parsed| argon2().verify_password(secret.as_bytes(), &parsed).is_ok())
 }
 
 #[derive(Clone)]
@@ -44,7 +45,10 @@ impl Hasher {
         }
     }
 
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
         let _permit = self
             .permits
             .acquire()
@@ -65,8 +69,10 @@ impl Hasher {
         self.run(move || match hash {
             Some(hash) => verify_blocking(&secret, &hash),
             None => {
-                let dummy = dummy.get_or_init(|| hash_blocking("dummy password").unwrap_or_default());
-                verify_blocking(&secret, dummy) && false
+                let dummy =
+                    dummy.get_or_init(|| hash_blocking("dummy password").unwrap_or_default());
+                std::hint::black_box(verify_blocking(&secret, dummy));
+                false
             }
         })
         .await
@@ -83,7 +89,10 @@ mod tests {
         let parsed = PasswordHash::new(&hash).unwrap();
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
         let params = Params::try_from(&parsed).unwrap();
-        assert_eq!((params.m_cost(), params.t_cost(), params.p_cost()), (19 * 1024, 2, 1));
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (19 * 1024, 2, 1)
+        );
         assert!(verify_blocking("Leuchtturm am Deich", &hash));
         assert!(!verify_blocking("Leuchtturm am Teich", &hash));
         assert!(!verify_blocking("x", "kein hash"));

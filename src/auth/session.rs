@@ -67,7 +67,10 @@ pub async fn create<'e>(
 }
 
 /// The live session named by the request's cookie, if any; expired ones are deleted on sight.
-pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, sqlx::Error> {
+pub async fn current(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Session>, sqlx::Error> {
     let Some(raw) = cookies::read(headers, cookies::cookie_name(&state.config)) else {
         return Ok(None);
     };

@@ -31,7 +31,7 @@ impl Db {
             Backend::Postgres
         } else {
             return Err(sqlx::Error::Configuration(
-                format!("unbekannte Datenbank-URL (erwartet sqlite:… oder postgres://…)").into(),
+                "unbekannte Datenbank-URL (erwartet sqlite:… oder postgres://…)".into(),
             ));
         };
         if backend == Backend::Sqlite {
@@ -63,10 +63,11 @@ impl Db {
             .await?;
         for (version, sql) in MIGRATIONS {
             let mut tx = self.pool.begin().await?;
-            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if done.is_some() {
                 continue;
             }
@@ -90,7 +91,10 @@ impl Db {
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -101,7 +105,10 @@ fn create_parent_dir(url: &str) -> Result<(), sqlx::Error> {
         .split('?')
         .next()
         .unwrap_or_default();
-    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
     }
     Ok(())

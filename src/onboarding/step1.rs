@@ -21,7 +21,11 @@ use crate::web::page::{self, Action, Layout};
 
 /// `GET /registrierung/{token}`: never consumes the link. A valid link starts a short registration
 /// session and moves on to a token-free address, so the token leaves the address bar and the history.
-pub async fn open_link(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> AppResult<Response> {
+pub async fn open_link(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let Some((link, account)) = links::find_by_token(&state.db, &token).await? else {
         tracing::info!("unbekannter Registrierungslink geöffnet");
         return outcome_page(&state, Lang::from_headers(&headers), LinkOutcome::Unknown);
@@ -32,9 +36,18 @@ pub async fn open_link(State(state): State<AppState>, Path(token): Path<String>,
     if outcome != LinkOutcome::Valid {
         return outcome_page(&state, account.language, outcome);
     }
-    let raw = session::create(&state.db.pool, SessionKind::Registration, &account.id, Some(&link.id), now).await?;
+    let raw = session::create(
+        &state.db.pool,
+        SessionKind::Registration,
+        &account.id,
+        Some(&link.id),
+        now,
+    )
+    .await?;
     let mut response = Redirect::to("/registrierung").into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
     Ok(response)
 }
 
@@ -78,7 +91,10 @@ fn outcome_page(state: &AppState, lang: Lang, outcome: LinkOutcome) -> AppResult
 }
 
 /// The open wizard behind the request's cookie, or the page to show instead.
-async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Link, Account), Response>> {
+async fn open_wizard(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> AppResult<Result<(Session, Link, Account), Response>> {
     let session = match session::current(state, headers).await? {
         Some(s) if s.kind == SessionKind::Registration => s,
         Some(_) => return Ok(Err(Redirect::to("/").into_response())),
@@ -99,7 +115,11 @@ async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<Result<
     };
     let link_id = session.link_id.clone().unwrap_or_default();
     let Some((link, account)) = links::find_by_id(&state.db, &link_id).await? else {
-        return Ok(Err(outcome_page(state, Lang::from_headers(headers), LinkOutcome::Unknown)?));
+        return Ok(Err(outcome_page(
+            state,
+            Lang::from_headers(headers),
+            LinkOutcome::Unknown,
+        )?));
     };
     match links::outcome(&link, &account, state.clock.now()) {
         LinkOutcome::Valid => Ok(Ok((session, link, account))),
@@ -162,7 +182,10 @@ fn render_form(
         .into_iter()
         .map(|rule| RuleView {
             id: rule.id(),
-            data: policy.value(rule).map(|v| v.to_string()).unwrap_or_default(),
+            data: policy
+                .value(rule)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
             text: policy.describe(rule, t),
         })
         .collect();
@@ -223,7 +246,13 @@ pub async fn submit(
         .map(|rule| fill(t.error_unmet, &[("rule", &rule)]))
         .collect();
     if !errors.is_empty() {
-        return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);
+        return render_form(
+            &state,
+            &account,
+            &username,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let password_hash = state.hasher.hash(form.password).await?;
     let now = state.clock.now();
@@ -241,7 +270,13 @@ pub async fn submit(
         Err(e) if crate::db::is_unique_violation(&e) => {
             tx.rollback().await?;
             let errors = vec![t.error_username_taken.to_owned()];
-            return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);
+            return render_form(
+                &state,
+                &account,
+                &username,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
         }
         Err(e) => return Err(e.into()),
     }
@@ -249,7 +284,9 @@ pub async fn submit(
     tx.commit().await?;
     tracing::info!(account = %account.id, "Registrierung: Benutzername und Passwort festgelegt, Account freigeschaltet");
     let mut response = Redirect::to("/registrierung/abgeschlossen").into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
     Ok(response)
 }
 
@@ -281,7 +318,13 @@ pub async fn username_available(
     let query: NameQuery = form::parse(query.unwrap_or_default().as_bytes())?;
     let session = match session::current(&state, &headers).await? {
         Some(s) if s.kind == SessionKind::Registration => s,
-        _ => return Ok((StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "no_session" }))).into_response()),
+        _ => {
+            return Ok((
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::json!({ "error": "no_session" })),
+            )
+                .into_response());
+        }
     };
     state
         .username_checks
@@ -295,10 +338,15 @@ pub async fn username_available(
 
 /// `GET /registrierung/abgeschlossen`
 pub async fn done(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let Some(session) = session::current(&state, &headers).await?.filter(|s| s.kind == SessionKind::Login) else {
+    let Some(session) = session::current(&state, &headers)
+        .await?
+        .filter(|s| s.kind == SessionKind::Login)
+    else {
         return Ok(Redirect::to("/anmelden").into_response());
     };
-    let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    let account = store::find_by_id(&state.db, &session.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let t = account.language.texts();
     page::message(
         &state,

@@ -5,7 +5,11 @@ use crate::config::Config;
 
 pub fn cookie_name(config: &Config) -> &'static str {
     // `__Host-` binds the cookie to this host and path `/`, and requires `Secure`.
-    if config.is_https() { "__Host-sid" } else { "sid" }
+    if config.is_https() {
+        "__Host-sid"
+    } else {
+        "sid"
+    }
 }
 
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -44,7 +48,10 @@ mod tests {
     #[test]
     fn reads_among_several_cookies() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; sid=abc; b=2"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; sid=abc; b=2"),
+        );
         assert_eq!(read(&headers, "sid").as_deref(), Some("abc"));
         assert_eq!(read(&headers, "x"), None);
     }
@@ -56,7 +63,10 @@ mod tests {
         assert_eq!(plain, "sid=t; Path=/; HttpOnly; SameSite=Lax");
         config.public_url = "https://praxis.example".into();
         let secure = set(&config, "t").to_str().unwrap().to_owned();
-        assert_eq!(secure, "__Host-sid=t; Path=/; HttpOnly; SameSite=Lax; Secure");
+        assert_eq!(
+            secure,
+            "__Host-sid=t; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
         assert!(!secure.contains("Domain"));
     }
 }

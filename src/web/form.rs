@@ -23,7 +23,9 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let mut seen = std::collections::HashSet::new();
     for (key, _) in &pairs {
         if !seen.insert(key.as_str()) {
-            return Err(AppError::BadRequest(format!("Feld „{key}“ mehrfach gesendet")));
+            return Err(AppError::BadRequest(format!(
+                "Feld „{key}“ mehrfach gesendet"
+            )));
         }
     }
     // Structs using this are `deny_unknown_fields`, so `email[]` and friends are refused as well.
@@ -44,7 +46,10 @@ mod tests {
 
     #[test]
     fn refuses_repeated_and_array_fields() {
-        assert_eq!(parse::<Login>(b"username=a&password=b").unwrap().username, "a");
+        assert_eq!(
+            parse::<Login>(b"username=a&password=b").unwrap().username,
+            "a"
+        );
         assert!(parse::<Login>(b"username=a&username=b&password=c").is_err());
         assert!(parse::<Login>(b"username%5B%5D=a&password=c").is_err());
         assert!(parse::<Login>(b"username=a").is_err(), "missing field");

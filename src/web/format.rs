@@ -27,7 +27,11 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 /// 01:00 UTC on the last Sunday of the month: when EU summer time starts (March) and ends (October).
 fn last_sunday_0100_utc(year: i64, month: u32) -> Timestamp {
-    let last_day = if month == 3 || month == 10 { 31 } else { unreachable!("only March and October") };
+    let last_day = if month == 3 || month == 10 {
+        31
+    } else {
+        unreachable!("only March and October")
+    };
     let days = days_from_civil(year, month, last_day);
     let weekday = (days + 4).rem_euclid(7); // 0 = Sunday; 1970-01-01 was a Thursday
     (days - weekday) * 86_400 + 3600
@@ -36,7 +40,11 @@ fn last_sunday_0100_utc(year: i64, month: u32) -> Timestamp {
 /// UTC offset of Europe/Berlin in seconds at the given instant.
 pub fn berlin_offset(ts: Timestamp) -> i64 {
     let (year, _, _) = civil_from_days(ts.div_euclid(86_400));
-    if ts >= last_sunday_0100_utc(year, 3) && ts < last_sunday_0100_utc(year, 10) { 7200 } else { 3600 }
+    if ts >= last_sunday_0100_utc(year, 3) && ts < last_sunday_0100_utc(year, 10) {
+        7200
+    } else {
+        3600
+    }
 }
 
 /// "13.12.2026, 08:00 Uhr" / "13 Dec 2026, 08:00" in Berlin time.
@@ -48,8 +56,13 @@ pub fn date_time(ts: Timestamp, lang: Lang) -> String {
     match lang {
         Lang::De => format!("{day:02}.{month:02}.{year}, {hour:02}:{minute:02} Uhr"),
         Lang::En => {
-            const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-            format!("{day} {} {year}, {hour:02}:{minute:02} (Berlin time)", MONTHS[month as usize - 1])
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            format!(
+                "{day} {} {year}, {hour:02}:{minute:02} (Berlin time)",
+                MONTHS[month as usize - 1]
+            )
         }
     }
 }
@@ -58,7 +71,12 @@ pub fn date_time(ts: Timestamp, lang: Lang) -> String {
 pub fn iso_utc(ts: Timestamp) -> String {
     let (year, month, day) = civil_from_days(ts.div_euclid(86_400));
     let secs = ts.rem_euclid(86_400);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 /// "14 Tage", "36 Stunden", "1 Minute" – the largest whole unit.
@@ -98,7 +116,10 @@ mod tests {
         assert_eq!(berlin_offset(1_792_890_000 - 1), 7200);
         assert_eq!(berlin_offset(1_792_890_000), 3600);
         assert_eq!(date_time(1_796_289_600, Lang::De), "03.12.2026, 10:20 Uhr");
-        assert_eq!(date_time(1_796_289_600, Lang::En), "3 Dec 2026, 10:20 (Berlin time)");
+        assert_eq!(
+            date_time(1_796_289_600, Lang::En),
+            "3 Dec 2026, 10:20 (Berlin time)"
+        );
     }
 
     #[test]

@@ -74,7 +74,11 @@ pub fn message(
     )
 }
 
-pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn render_error_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let lang = Lang::from_headers(request.headers());
     let response = next.run(request).await;
     let Some(page) = response.extensions().get::<ErrorPage>().copied() else {

@@ -52,7 +52,9 @@ fn postgres_admin_url() -> String {
 }
 
 fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let prefix = &base[..base.rfind('/').expect("database URL has a path")];
     match query {
         Some(q) => format!("{prefix}/{database}?{q}"),
@@ -70,9 +72,15 @@ impl TestApp {
     }
 
     /// With the background delivery worker running, as `sprechstunde serve` has it.
-    pub async fn spawn_full(backend: Backend, adjust: impl FnOnce(&mut Config), run_worker: bool) -> TestApp {
+    pub async fn spawn_full(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        run_worker: bool,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().unwrap();
         let mut config = Config::defaults_in(dir.path());
         config.listen = addr;
@@ -95,8 +103,12 @@ impl TestApp {
         }
         adjust(&mut config);
         let clock = Clock::manual(START);
-        let state = AppState::new(config, clock.clone()).await.expect("app state");
-        let app = App::start(state, listener, Options { run_worker }).await.expect("start");
+        let state = AppState::new(config, clock.clone())
+            .await
+            .expect("app state");
+        let app = App::start(state, listener, Options { run_worker })
+            .await
+            .expect("start");
         TestApp {
             base: format!("http://{addr}"),
             app: Some(app),
@@ -142,7 +154,9 @@ impl TestApp {
 
     /// What the background worker would do now.
     pub async fn deliver(&self) -> usize {
-        sprechstunde::notify::worker::deliver_due(self.state()).await.expect("deliver")
+        sprechstunde::notify::worker::deliver_due(self.state())
+            .await
+            .expect("deliver")
     }
 
     /// Creates an account, delivers its e-mail, returns the link from it.
@@ -165,18 +179,26 @@ impl TestApp {
         let mail = self
             .mails()
             .into_iter()
-            .filter(|m| m.raw.contains(&format!("To: {email}")))
-            .next_back()
+            .rfind(|m| m.raw.contains(&format!("To: {email}")))
             .unwrap_or_else(|| panic!("no mail to {email}"));
         mail.link().expect("registration link in mail")
     }
 
     pub async fn get(&self, browser: &reqwest::Client, path_or_url: &str) -> reqwest::Response {
-        let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { self.url(path_or_url) };
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_owned()
+        } else {
+            self.url(path_or_url)
+        };
         browser.get(url).send().await.expect("GET")
     }
 
-    pub async fn post(&self, browser: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post(
+        &self,
+        browser: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         browser
             .post(self.url(path))
             .header("origin", &self.base)
@@ -187,13 +209,22 @@ impl TestApp {
     }
 
     /// Opens the link (303 to the wizard) and submits step 1.
-    pub async fn register(&self, browser: &reqwest::Client, link: &str, username: &str) -> reqwest::Response {
+    pub async fn register(
+        &self,
+        browser: &reqwest::Client,
+        link: &str,
+        username: &str,
+    ) -> reqwest::Response {
         let opened = self.get(browser, link).await;
         assert_eq!(opened.status(), 303, "link should open the wizard");
         self.post(
             browser,
             "/registrierung",
-            &[("username", username), ("password", PASSWORD), ("password_repeat", PASSWORD)],
+            &[
+                ("username", username),
+                ("password", PASSWORD),
+                ("password_repeat", PASSWORD),
+            ],
         )
         .await
     }
@@ -219,18 +250,25 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let app = self.app.take();
-        let Some((admin, name)) = self.pg_database.take() else { return };
+        let Some((admin, name)) = self.pg_database.take() else {
+            return;
+        };
         // Closing the pool and dropping the database needs a runtime of its own while the test's is ending.
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
                 if let Some(app) = app {
                     app.state.db.pool.close().await;
                 }
                 if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut conn)
-                        .await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
                 }
             });
         })
@@ -244,7 +282,9 @@ pub struct Mail {
 }
 
 pub fn read_mails(dir: &std::path::Path) -> Vec<Mail> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter(|e| e.path().is_file())
@@ -279,7 +319,12 @@ impl Mail {
         let body = &body[..body.find("\n--").unwrap_or(body.len())];
         if headers.contains("Content-Transfer-Encoding: base64") {
             let compact: String = body.split_whitespace().collect();
-            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .unwrap(),
+            )
+            .unwrap()
         } else if headers.contains("Content-Transfer-Encoding: quoted-printable") {
             decode_quoted_printable(body)
         } else {
@@ -294,7 +339,9 @@ impl Mail {
     pub fn link(&self) -> Option<String> {
         let text = self.text();
         let start = text.find("http")?;
-        let end = text[start..].find(char::is_whitespace).map_or(text.len(), |e| start + e);
+        let end = text[start..]
+            .find(char::is_whitespace)
+            .map_or(text.len(), |e| start + e);
         Some(text[start..end].to_owned())
     }
 }
@@ -305,12 +352,13 @@ fn decode_quoted_printable(body: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -322,11 +370,19 @@ fn decode_quoted_printable(body: &str) -> String {
 fn decode_header(value: &str) -> String {
     value
         .split_whitespace()
-        .map(|word| match word.strip_prefix("=?utf-8?b?").and_then(|w| w.strip_suffix("?=")) {
-            Some(encoded) => {
-                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()
+        .map(|word| {
+            match word
+                .strip_prefix("=?utf-8?b?")
+                .and_then(|w| w.strip_suffix("?="))
+            {
+                Some(encoded) => String::from_utf8(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(encoded)
+                        .unwrap(),
+                )
+                .unwrap(),
+                None => word.to_owned(),
             }
-            None => word.to_owned(),
         })
         .collect::<Vec<_>>()
         .join(" ")
