@@ -75,3 +75,50 @@ fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.parse().unwrap(), HeaderValue::from_static(v)))
+            .collect()
+    }
+
+    #[test]
+    fn origin_rules() {
+        let public = "https://praxis.example";
+        assert!(same_origin(
+            &headers(&[("origin", "https://praxis.example")]),
+            public
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "https://evil.example")]),
+            public
+        ));
+        assert!(
+            !same_origin(&headers(&[("origin", "http://praxis.example")]), public),
+            "scheme counts"
+        );
+        // no-referrer makes browsers send `Origin: null`; then Sec-Fetch-Site decides.
+        assert!(same_origin(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            public
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")]),
+            public
+        ));
+        assert!(
+            !same_origin(&headers(&[("origin", "null")]), public),
+            "sandboxed frames send null"
+        );
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            public
+        ));
+        assert!(same_origin(&headers(&[]), public), "non-browser clients");
+    }
+}

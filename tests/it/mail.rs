@@ -182,3 +182,21 @@ both_databases!(
     an_unreachable_mail_server_gets_retries_and_then_a_visible_failure,
     the_background_worker_delivers_without_being_asked,
 );
+
+async fn links_are_never_logged_when_mail_goes_over_smtp(backend: Backend) {
+    let server = start_smtp_server().await;
+    let app = TestApp::spawn_with(backend, |c| c.mail = smtp(server.port)).await;
+    app.create_account("smtp.log@praxis-beispiel.de", "Dr. Erika Muster")
+        .await;
+    assert_eq!(app.deliver().await, 1);
+    let link = read_mails(&server.maildir.join("new"))[0].link().unwrap();
+    let token = link.rsplit('/').next().unwrap();
+    let logs = crate::harness::logs();
+    assert!(logs.contains("E-Mail zugestellt"));
+    assert!(
+        !logs.contains(token),
+        "a token was logged while SMTP is in use"
+    );
+}
+
+both_databases!(links_are_never_logged_when_mail_goes_over_smtp);

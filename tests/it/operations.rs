@@ -173,3 +173,55 @@ fn the_example_settings_file_is_valid() {
     assert_eq!(config.registration_link_ttl, 14 * 86_400);
     assert_eq!(config.support.phone, "+49 30 1234567");
 }
+
+async fn logs_never_contain_secrets_or_full_addresses(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let unique = sprechstunde::security::token::new_id();
+    let email = format!("log.{}@praxis-beispiel.de", &unique[..8]);
+    let password = format!("Geheimnis {}", sprechstunde::security::token::new_id());
+    let link = app.invite(&email).await;
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let browser = app.browser();
+    let opened = app.get(&browser, &link).await;
+    let session = opened.headers()["set-cookie"].to_str().unwrap()[4..47].to_owned();
+    let username = format!("log{}", &unique[..8]);
+    let done = app
+        .post(
+            &browser,
+            "/registrierung",
+            &[
+                ("username", &username),
+                ("password", &password),
+                ("password_repeat", &password),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), 303);
+    let wrong = format!("Falsch {unique}");
+    app.post(
+        &app.browser(),
+        "/anmelden",
+        &[("username", &username), ("password", &wrong)],
+    )
+    .await;
+    app.post(
+        &app.browser(),
+        "/anmelden",
+        &[("username", &username), ("password", &password)],
+    )
+    .await;
+    let logs = crate::harness::logs();
+    assert!(
+        logs.contains("Anmeldung erfolgreich"),
+        "the log capture works"
+    );
+    for secret in [&password, &wrong, &session, &email] {
+        if let Some(line) = logs.lines().find(|l| l.contains(secret.as_str())) {
+            panic!("logged: {line}");
+        }
+    }
+    // Development file transport: the link is logged so a newcomer can click it.
+    assert!(logs.contains(&token), "file transport logs the link");
+}
+
+both_databases!(logs_never_contain_secrets_or_full_addresses);
