@@ -69,18 +69,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::login::router())
         .fallback(|| async { AppError::NotFound })
         // Outermost last: headers wrap everything, error pages wrap the CSRF refusal too.
-        .layer(from_fn_with_state(
-            state.clone(),
-            crate::security::headers::csrf_origin_check,
-        ))
-        .layer(from_fn_with_state(
-            state.clone(),
-            crate::web::page::render_error_pages,
-        ))
-        .layer(from_fn_with_state(
-            state.clone(),
-            crate::security::headers::security_headers,
-        ))
+        .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))
+        .layer(from_fn_with_state(state.clone(), crate::web::page::render_error_pages))
+        .layer(from_fn_with_state(state.clone(), crate::security::headers::security_headers))
         .layer(from_fn(log_requests))
         .with_state(state)
 }
@@ -97,10 +88,8 @@ async fn ready(State(state): State<AppState>) -> Response {
 
 /// One line per request, with the route pattern instead of the path: paths can carry link tokens.
 async fn log_requests(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(unbekannt)".to_owned(), |p| p.as_str().to_owned());
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "(unbekannt)".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
@@ -122,11 +111,7 @@ pub struct Options {
 }
 
 impl App {
-    pub async fn start(
-        state: AppState,
-        listener: TcpListener,
-        options: Options,
-    ) -> anyhow::Result<App> {
+    pub async fn start(state: AppState, listener: TcpListener, options: Options) -> anyhow::Result<App> {
         let addr = listener.local_addr()?;
         let (shutdown, signal) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -136,25 +121,14 @@ impl App {
             let stopped = async move {
                 let _ = server_signal.wait_for(|stop| *stop).await;
             };
-            if let Err(error) = axum::serve(listener, service)
-                .with_graceful_shutdown(stopped)
-                .await
-            {
+            if let Err(error) = axum::serve(listener, service).with_graceful_shutdown(stopped).await {
                 tracing::error!(%error, "Server beendet");
             }
         }));
         if options.run_worker {
-            tasks.push(tokio::spawn(crate::notify::worker::run(
-                state.clone(),
-                signal,
-            )));
+            tasks.push(tokio::spawn(crate::notify::worker::run(state.clone(), signal)));
         }
-        Ok(App {
-            addr,
-            state,
-            shutdown,
-            tasks,
-        })
+        Ok(App { addr, state, shutdown, tasks })
     }
 
     pub async fn stop(self) {

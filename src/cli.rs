@@ -12,11 +12,7 @@ use crate::web::format::iso_utc;
 use crate::web::i18n::Lang;
 
 #[derive(Parser)]
-#[command(
-    name = "sprechstunde",
-    version,
-    about = "Videosprechstunde für Arztpraxen – selbst betrieben"
-)]
+#[command(name = "sprechstunde", version, about = "Videosprechstunde für Arztpraxen – selbst betrieben")]
 pub struct Cli {
     /// TOML settings file; SPRECHSTUNDE_* environment variables override it.
     #[arg(long, global = true, env = "SPRECHSTUNDE_CONFIG")]
@@ -65,10 +61,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     init_tracing(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("Fehler: {error}");
@@ -87,9 +80,7 @@ pub fn run(cli: Cli) -> ExitCode {
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SPRECHSTUNDE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Pretty => builder.init(),
@@ -114,35 +105,18 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
 async fn account(state: &AppState, command: AccountCommand) -> anyhow::Result<()> {
     let now = state.clock.now();
     match command {
-        AccountCommand::Create {
-            email,
-            name,
-            language,
-        } => {
+        AccountCommand::Create { email, name, language } => {
             let language = Lang::parse(&language).unwrap_or(Lang::De);
-            let account = accounts::create(
-                state,
-                NewAccount {
-                    email,
-                    name,
-                    language,
-                },
-            )
-            .await?;
+            let account = accounts::create(state, NewAccount { email, name, language }).await?;
             println!(
                 "{}",
                 serde_json::json!({ "id": account.id, "email": account.email, "status": account.status.as_str() })
             );
-            eprintln!(
-                "Die Registrierungs-E-Mail wird vom laufenden Dienst (sprechstunde serve) versendet."
-            );
+            eprintln!("Die Registrierungs-E-Mail wird vom laufenden Dienst (sprechstunde serve) versendet.");
         }
         AccountCommand::Resend { id_or_email } => {
             let account = accounts::resend(state, &id_or_email).await?;
-            println!(
-                "Neue Registrierungs-E-Mail für {} eingereiht; ältere Links gelten nicht mehr.",
-                account.email
-            );
+            println!("Neue Registrierungs-E-Mail für {} eingereiht; ältere Links gelten nicht mehr.", account.email);
         }
         AccountCommand::Show { id_or_email } => {
             let account = store::find(&state.db, &id_or_email)
@@ -191,12 +165,7 @@ fn print_overview(o: &store::Overview) {
     println!(
         "Registrierungs-E-Mail: {}{}{}",
         o.mail_status.as_deref().unwrap_or("-"),
-        o.mail_attempts
-            .map(|n| format!(" ({n} Versuch(e))"))
-            .unwrap_or_default(),
-        o.mail_error
-            .as_deref()
-            .map(|e| format!(", letzter Fehler: {e}"))
-            .unwrap_or_default()
+        o.mail_attempts.map(|n| format!(" ({n} Versuch(e))")).unwrap_or_default(),
+        o.mail_error.as_deref().map(|e| format!(", letzter Fehler: {e}")).unwrap_or_default()
     );
 }

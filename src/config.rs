@@ -9,15 +9,9 @@ use crate::auth::password_policy::PasswordPolicy;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("Konfigurationsdatei {path} kann nicht gelesen werden: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("Konfigurationsdatei {path} ist ungültig: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
+    Parse { path: PathBuf, source: toml::de::Error },
     #[error("Einstellung {key}: {message}")]
     Invalid { key: &'static str, message: String },
 }
@@ -51,7 +45,9 @@ pub enum SmtpTls {
 #[derive(Clone, Debug)]
 pub enum MailTransport {
     /// Development: each message is written as an .eml file under `data/outbox/mail/`.
-    File { dir: PathBuf },
+    File {
+        dir: PathBuf,
+    },
     Smtp {
         host: String,
         port: u16,
@@ -95,14 +91,9 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut raw = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                })?;
-                toml::from_str(&text).map_err(|source| ConfigError::Parse {
-                    path: path.to_owned(),
-                    source,
-                })?
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })?
             }
             None => RawConfig::default(),
         };
@@ -112,12 +103,9 @@ impl Config {
 
     /// Everything at its default, with the data folder given (tests and examples).
     pub fn defaults_in(data_dir: &Path) -> Self {
-        RawConfig {
-            data_dir: Some(data_dir.to_owned()),
-            ..RawConfig::default()
-        }
-        .resolve()
-        .expect("the defaults are valid")
+        RawConfig { data_dir: Some(data_dir.to_owned()), ..RawConfig::default() }
+            .resolve()
+            .expect("the defaults are valid")
     }
 
     pub fn is_https(&self) -> bool {
@@ -196,15 +184,7 @@ where
     T::Err: std::fmt::Display,
 {
     if let Some(value) = env(key) {
-        *slot = Some(
-            value
-                .trim()
-                .parse()
-                .map_err(|e: T::Err| ConfigError::Invalid {
-                    key,
-                    message: e.to_string(),
-                })?,
-        );
+        *slot = Some(value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { key, message: e.to_string() })?);
     }
     Ok(())
 }
@@ -216,11 +196,7 @@ impl RawConfig {
         set(&mut self.public_url, env, "SPRECHSTUNDE_PUBLIC_URL")?;
         set(&mut self.data_dir, env, "SPRECHSTUNDE_DATA_DIR")?;
         set(&mut self.database_url, env, "SPRECHSTUNDE_DATABASE_URL")?;
-        set(
-            &mut self.registration_link_ttl,
-            env,
-            "SPRECHSTUNDE_REGISTRATION_LINK_TTL",
-        )?;
+        set(&mut self.registration_link_ttl, env, "SPRECHSTUNDE_REGISTRATION_LINK_TTL")?;
         set(&mut self.log_format, env, "SPRECHSTUNDE_LOG_FORMAT")?;
         set(&mut self.mail.transport, env, "SPRECHSTUNDE_MAIL_TRANSPORT")?;
         set(&mut self.mail.from, env, "SPRECHSTUNDE_MAIL_FROM")?;
@@ -234,48 +210,18 @@ impl RawConfig {
         set(&mut self.support.name, env, "SPRECHSTUNDE_SUPPORT_NAME")?;
         set(&mut self.support.email, env, "SPRECHSTUNDE_SUPPORT_EMAIL")?;
         set(&mut self.support.phone, env, "SPRECHSTUNDE_SUPPORT_PHONE")?;
-        set(
-            &mut self.password.min_length,
-            env,
-            "SPRECHSTUNDE_PASSWORD_MIN_LENGTH",
-        )?;
-        set(
-            &mut self.password.max_length,
-            env,
-            "SPRECHSTUNDE_PASSWORD_MAX_LENGTH",
-        )?;
-        set(
-            &mut self.password.require_lowercase,
-            env,
-            "SPRECHSTUNDE_PASSWORD_REQUIRE_LOWERCASE",
-        )?;
-        set(
-            &mut self.password.require_uppercase,
-            env,
-            "SPRECHSTUNDE_PASSWORD_REQUIRE_UPPERCASE",
-        )?;
-        set(
-            &mut self.password.require_digit,
-            env,
-            "SPRECHSTUNDE_PASSWORD_REQUIRE_DIGIT",
-        )?;
-        set(
-            &mut self.password.require_symbol,
-            env,
-            "SPRECHSTUNDE_PASSWORD_REQUIRE_SYMBOL",
-        )?;
+        set(&mut self.password.min_length, env, "SPRECHSTUNDE_PASSWORD_MIN_LENGTH")?;
+        set(&mut self.password.max_length, env, "SPRECHSTUNDE_PASSWORD_MAX_LENGTH")?;
+        set(&mut self.password.require_lowercase, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_LOWERCASE")?;
+        set(&mut self.password.require_uppercase, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_UPPERCASE")?;
+        set(&mut self.password.require_digit, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_DIGIT")?;
+        set(&mut self.password.require_symbol, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_SYMBOL")?;
         Ok(())
     }
 
     fn resolve(self) -> Result<Config, ConfigError> {
-        let listen = self
-            .listen
-            .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("literal"));
-        let public_url = self
-            .public_url
-            .unwrap_or_else(|| format!("http://{listen}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8080".parse().expect("literal"));
+        let public_url = self.public_url.unwrap_or_else(|| format!("http://{listen}")).trim_end_matches('/').to_owned();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(ConfigError::Invalid {
                 key: "public_url",
@@ -285,10 +231,8 @@ impl RawConfig {
         let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("data"));
         let database_url = resolve_database_url(self.database_url, &data_dir);
         let registration_link_ttl = match self.registration_link_ttl {
-            Some(text) => parse_duration(&text).map_err(|message| ConfigError::Invalid {
-                key: "registration_link_ttl",
-                message,
-            })?,
+            Some(text) => parse_duration(&text)
+                .map_err(|message| ConfigError::Invalid { key: "registration_link_ttl", message })?,
             None => 14 * 24 * 3600,
         };
         let log_format = match self.log_format.as_deref().unwrap_or("pretty") {
@@ -302,10 +246,7 @@ impl RawConfig {
             }
         };
         let mail = resolve_mail(self.mail.transport.as_deref(), &self.mail, &data_dir)?;
-        let mail_from = self
-            .mail
-            .from
-            .unwrap_or_else(|| "Sprechstunde <no-reply@localhost>".into());
+        let mail_from = self.mail.from.unwrap_or_else(|| "Sprechstunde <no-reply@localhost>".into());
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::Invalid {
                 key: "mail.from",
@@ -313,14 +254,8 @@ impl RawConfig {
             });
         }
         let support = SupportContact {
-            name: self
-                .support
-                .name
-                .unwrap_or_else(|| "Sprechstunde-Support".into()),
-            email: self
-                .support
-                .email
-                .unwrap_or_else(|| "support@localhost".into()),
+            name: self.support.name.unwrap_or_else(|| "Sprechstunde-Support".into()),
+            email: self.support.email.unwrap_or_else(|| "support@localhost".into()),
             phone: self.support.phone.unwrap_or_default(),
         };
         let defaults = PasswordPolicy::default();
@@ -333,8 +268,7 @@ impl RawConfig {
             require_digit: p.require_digit.unwrap_or(false),
             require_symbol: p.require_symbol.unwrap_or(false),
         };
-        if password_policy.min_length < 8 || password_policy.min_length > password_policy.max_length
-        {
+        if password_policy.min_length < 8 || password_policy.min_length > password_policy.max_length {
             return Err(ConfigError::Invalid {
                 key: "password.min_length",
                 message: "muss mindestens 8 und höchstens max_length sein".into(),
@@ -374,20 +308,10 @@ fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
-fn resolve_mail(
-    transport: Option<&str>,
-    raw: &RawMail,
-    data_dir: &Path,
-) -> Result<MailTransport, ConfigError> {
-    let transport = transport.unwrap_or(if raw.smtp_host.is_some() {
-        "smtp"
-    } else {
-        "file"
-    });
+fn resolve_mail(transport: Option<&str>, raw: &RawMail, data_dir: &Path) -> Result<MailTransport, ConfigError> {
+    let transport = transport.unwrap_or(if raw.smtp_host.is_some() { "smtp" } else { "file" });
     match transport {
-        "file" => Ok(MailTransport::File {
-            dir: data_dir.join("outbox").join("mail"),
-        }),
+        "file" => Ok(MailTransport::File { dir: data_dir.join("outbox").join("mail") }),
         "smtp" => {
             let host = raw.smtp_host.clone().ok_or(ConfigError::Invalid {
                 key: "mail.smtp_host",
@@ -431,9 +355,7 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         Some((i, _)) => (&text[..i], text[i..].trim()),
         None => (text, "s"),
     };
-    let value: i64 = number
-        .parse()
-        .map_err(|_| format!("„{text}“ ist keine Dauer (Beispiele: 14d, 36h, 90m, 90s)"))?;
+    let value: i64 = number.parse().map_err(|_| format!("„{text}“ ist keine Dauer (Beispiele: 14d, 36h, 90m, 90s)"))?;
     let factor = match unit {
         "s" => 1,
         "m" => 60,
@@ -480,19 +402,9 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.public_url, "http://127.0.0.1:9000");
         assert_eq!(config.registration_link_ttl, 90);
-        assert!(
-            config
-                .database_url
-                .ends_with("data/sprechstunde.db?mode=rwc")
-        );
+        assert!(config.database_url.ends_with("data/sprechstunde.db?mode=rwc"));
         match &config.mail {
-            MailTransport::Smtp {
-                host,
-                port,
-                tls,
-                password,
-                ..
-            } => {
+            MailTransport::Smtp { host, port, tls, password, .. } => {
                 assert_eq!(host, "mail.example");
                 assert_eq!(*port, 587);
                 assert_eq!(*tls, SmtpTls::StartTls);
@@ -500,29 +412,16 @@ mod tests {
             }
             other => panic!("expected SMTP, got {other:?}"),
         }
-        assert!(
-            !format!("{config:?}").contains("geheim"),
-            "secrets never in Debug output"
-        );
+        assert!(!format!("{config:?}").contains("geheim"), "secrets never in Debug output");
     }
 
     #[test]
     fn invalid_settings_are_named() {
         let mut raw = RawConfig::default();
-        let err = raw
-            .apply_env(|key| (key == "SPRECHSTUNDE_LISTEN").then(|| "nicht-da".into()))
-            .unwrap_err();
+        let err = raw.apply_env(|key| (key == "SPRECHSTUNDE_LISTEN").then(|| "nicht-da".into())).unwrap_err();
         assert!(err.to_string().contains("SPRECHSTUNDE_LISTEN"));
-        let raw = RawConfig {
-            registration_link_ttl: Some("zwei Wochen".into()),
-            ..RawConfig::default()
-        };
-        assert!(
-            raw.resolve()
-                .unwrap_err()
-                .to_string()
-                .contains("registration_link_ttl")
-        );
+        let raw = RawConfig { registration_link_ttl: Some("zwei Wochen".into()), ..RawConfig::default() };
+        assert!(raw.resolve().unwrap_err().to_string().contains("registration_link_ttl"));
         assert!(toml::from_str::<RawConfig>("unbekannt = 1").is_err());
     }
 

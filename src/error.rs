@@ -41,9 +41,7 @@ impl IntoResponse for AppError {
             }
             AppError::CrossOrigin => (StatusCode::FORBIDDEN, ErrorPage::CrossOrigin),
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorPage::NotFound),
-            AppError::TooManyRequests { .. } => {
-                (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests)
-            }
+            AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests),
             AppError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
                 tracing::error!(error = %self, "Datenbank nicht erreichbar");
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorPage::Unavailable)
@@ -55,9 +53,7 @@ impl IntoResponse for AppError {
         };
         let mut response = (status, page_placeholder(page)).into_response();
         if let AppError::TooManyRequests { retry_after } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
         }
         response.extensions_mut().insert(page);
         response

@@ -64,9 +64,7 @@ pub enum AccountError {
     EmailTaken(String),
     #[error("Kein Account gefunden für „{0}“")]
     NotFound(String),
-    #[error(
-        "Der Account {0} ist bereits registriert; eine Registrierungs-E-Mail ist nicht mehr nötig"
-    )]
+    #[error("Der Account {0} ist bereits registriert; eine Registrierungs-E-Mail ist nicht mehr nötig")]
     AlreadyRegistered(String),
     #[error("Datenbankfehler: {0}")]
     Database(#[from] sqlx::Error),
@@ -82,8 +80,7 @@ pub struct NewAccount {
 
 /// Creates the account and queues its registration e-mail, atomically.
 pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, AccountError> {
-    let email = EmailAddress::parse(&new.email)
-        .map_err(|_| AccountError::InvalidEmail(new.email.clone()))?;
+    let email = EmailAddress::parse(&new.email).map_err(|_| AccountError::InvalidEmail(new.email.clone()))?;
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(AccountError::InvalidName);
@@ -100,15 +97,9 @@ pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, Accoun
         registered_at: None,
     };
     let mut tx = state.db.begin().await?;
-    store::insert(&mut tx, &account, &email)
-        .await
-        .map_err(|e| {
-            if crate::db::is_unique_violation(&e) {
-                AccountError::EmailTaken(account.email.clone())
-            } else {
-                e.into()
-            }
-        })?;
+    store::insert(&mut tx, &account, &email).await.map_err(|e| {
+        if crate::db::is_unique_violation(&e) { AccountError::EmailTaken(account.email.clone()) } else { e.into() }
+    })?;
     queue_registration_mail(state, &mut tx, &account, now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
@@ -118,9 +109,8 @@ pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, Accoun
 
 /// Sends a new registration link; every older link stops working at once.
 pub async fn resend(state: &AppState, id_or_email: &str) -> Result<Account, AccountError> {
-    let account = store::find(&state.db, id_or_email)
-        .await?
-        .ok_or_else(|| AccountError::NotFound(id_or_email.to_owned()))?;
+    let account =
+        store::find(&state.db, id_or_email).await?.ok_or_else(|| AccountError::NotFound(id_or_email.to_owned()))?;
     if account.is_registered() {
         return Err(AccountError::AlreadyRegistered(account.id));
     }

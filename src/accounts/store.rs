@@ -27,11 +27,7 @@ fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
     })
 }
 
-pub async fn insert(
-    tx: &mut Tx,
-    account: &Account,
-    email: &EmailAddress,
-) -> Result<(), sqlx::Error> {
+pub async fn insert(tx: &mut Tx, account: &Account, email: &EmailAddress) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO accounts (id, email, email_normalized, name, language, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -49,16 +45,12 @@ pub async fn insert(
 }
 
 pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<Account>, sqlx::Error> {
-    sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM accounts WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?
-    .map(|row| from_row(&row))
-    .transpose()
+    sqlx::query(concat!("SELECT ", columns!(), " FROM accounts WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|row| from_row(&row))
+        .transpose()
 }
 
 /// By id, or by e-mail address when the argument contains `@`.
@@ -69,23 +61,16 @@ pub async fn find(db: &Db, id_or_email: &str) -> Result<Option<Account>, sqlx::E
     let Ok(email) = EmailAddress::parse(id_or_email) else {
         return Ok(None);
     };
-    sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM accounts WHERE email_normalized = $1"
-    ))
-    .bind(email.as_str())
-    .fetch_optional(&db.pool)
-    .await?
-    .map(|row| from_row(&row))
-    .transpose()
+    sqlx::query(concat!("SELECT ", columns!(), " FROM accounts WHERE email_normalized = $1"))
+        .bind(email.as_str())
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|row| from_row(&row))
+        .transpose()
 }
 
 /// The account with this username (case-insensitive) and its password hash, for login.
-pub async fn find_for_login(
-    db: &Db,
-    username: &str,
-) -> Result<Option<(Account, String)>, sqlx::Error> {
+pub async fn find_for_login(db: &Db, username: &str) -> Result<Option<(Account, String)>, sqlx::Error> {
     let row = sqlx::query(concat!(
         "SELECT ",
         columns!(),
@@ -94,16 +79,14 @@ pub async fn find_for_login(
     .bind(username.trim().to_lowercase())
     .fetch_optional(&db.pool)
     .await?;
-    row.map(|row| Ok((from_row(&row)?, row.try_get("password_hash")?)))
-        .transpose()
+    row.map(|row| Ok((from_row(&row)?, row.try_get("password_hash")?))).transpose()
 }
 
 pub async fn username_taken(db: &Db, username: &str) -> Result<bool, sqlx::Error> {
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT id FROM accounts WHERE username_normalized = $1")
-            .bind(username.trim().to_lowercase())
-            .fetch_optional(&db.pool)
-            .await?;
+    let found: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE username_normalized = $1")
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(&db.pool)
+        .await?;
     Ok(found.is_some())
 }
 
@@ -187,11 +170,7 @@ fn overview_from_row(row: &AnyRow, now: Timestamp) -> Result<Overview, sqlx::Err
     })
 }
 
-pub async fn overview(
-    db: &Db,
-    account_id: &str,
-    now: Timestamp,
-) -> Result<Option<Overview>, sqlx::Error> {
+pub async fn overview(db: &Db, account_id: &str, now: Timestamp) -> Result<Option<Overview>, sqlx::Error> {
     sqlx::query(concat!(overview!(), " WHERE a.id = $1"))
         .bind(account_id)
         .fetch_optional(&db.pool)

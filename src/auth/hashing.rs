@@ -26,8 +26,7 @@ pub fn hash_blocking(secret: &str) -> Result<String, AppError> {
 }
 
 pub fn verify_blocking(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|parsed| argon2().verify_password(secret.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| argon2().verify_password(secret.as_bytes(), &parsed).is_ok())
 }
 
 #[derive(Clone)]
@@ -39,24 +38,12 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new(max_in_flight: usize) -> Self {
-        Hasher {
-            permits: Arc::new(Semaphore::new(max_in_flight.max(1))),
-            dummy: Arc::new(OnceLock::new()),
-        }
+        Hasher { permits: Arc::new(Semaphore::new(max_in_flight.max(1))), dummy: Arc::new(OnceLock::new()) }
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| AppError::Internal("hasher closed".into()))?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| AppError::Internal(format!("hash task: {e}")))
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+        let _permit = self.permits.acquire().await.map_err(|_| AppError::Internal("hasher closed".into()))?;
+        tokio::task::spawn_blocking(job).await.map_err(|e| AppError::Internal(format!("hash task: {e}")))
     }
 
     pub async fn hash(&self, secret: String) -> Result<String, AppError> {
@@ -69,8 +56,7 @@ impl Hasher {
         self.run(move || match hash {
             Some(hash) => verify_blocking(&secret, &hash),
             None => {
-                let dummy =
-                    dummy.get_or_init(|| hash_blocking("dummy password").unwrap_or_default());
+                let dummy = dummy.get_or_init(|| hash_blocking("dummy password").unwrap_or_default());
                 std::hint::black_box(verify_blocking(&secret, dummy));
                 false
             }
@@ -89,10 +75,7 @@ mod tests {
         let parsed = PasswordHash::new(&hash).unwrap();
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
         let params = Params::try_from(&parsed).unwrap();
-        assert_eq!(
-            (params.m_cost(), params.t_cost(), params.p_cost()),
-            (19 * 1024, 2, 1)
-        );
+        assert_eq!((params.m_cost(), params.t_cost(), params.p_cost()), (19 * 1024, 2, 1));
         assert!(verify_blocking("Leuchtturm am Deich", &hash));
         assert!(!verify_blocking("Leuchtturm am Teich", &hash));
         assert!(!verify_blocking("x", "kein hash"));

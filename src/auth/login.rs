@@ -20,10 +20,7 @@ use crate::web::i18n::{Lang, fill};
 use crate::web::page::{self, Layout};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(start))
-        .route("/anmelden", get(show).post(submit))
-        .route("/abmelden", post(logout))
+    Router::new().route("/", get(start)).route("/anmelden", get(show).post(submit)).route("/abmelden", post(logout))
 }
 
 #[derive(Template)]
@@ -54,16 +51,9 @@ fn render(
     )
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> AppResult<Response> {
+pub async fn show(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> AppResult<Response> {
     let lang = Lang::from_headers(&headers);
-    if session::current(&state, &headers)
-        .await?
-        .is_some_and(|s| s.kind == SessionKind::Login)
-    {
+    if session::current(&state, &headers).await?.is_some_and(|s| s.kind == SessionKind::Login) {
         return Ok(Redirect::to("/").into_response());
     }
     let t = lang.texts();
@@ -97,23 +87,12 @@ pub async fn submit(
     let now = state.clock.now();
     let user_key = format!("u:{}", username.to_lowercase());
     let addr_key = format!("ip:{}", peer.ip());
-    for (key, limits) in [
-        (&addr_key, throttle::PER_ADDRESS),
-        (&user_key, throttle::PER_USERNAME),
-    ] {
+    for (key, limits) in [(&addr_key, throttle::PER_ADDRESS), (&user_key, throttle::PER_USERNAME)] {
         if let Err(wait) = throttle::begin_attempt(&state.db, key, limits, now).await? {
             tracing::warn!(wait, "Anmeldung gedrosselt");
             let error = fill(t.login_throttled, &[("seconds", &wait.to_string())]);
-            let mut response = render(
-                &state,
-                lang,
-                &username,
-                Some(error),
-                StatusCode::TOO_MANY_REQUESTS,
-            )?;
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            let mut response = render(&state, lang, &username, Some(error), StatusCode::TOO_MANY_REQUESTS)?;
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
             return Ok(response);
         }
     }
@@ -126,13 +105,7 @@ pub async fn submit(
     let verified = state.hasher.verify(form.password, hash).await?;
     let Some(account) = account.filter(|_| verified) else {
         tracing::info!("Anmeldung fehlgeschlagen");
-        return render(
-            &state,
-            lang,
-            &username,
-            Some(t.login_failed.to_owned()),
-            StatusCode::UNAUTHORIZED,
-        );
+        return render(&state, lang, &username, Some(t.login_failed.to_owned()), StatusCode::UNAUTHORIZED);
     };
     throttle::forget(&state.db, &user_key).await?;
     throttle::refund(&state.db, &addr_key).await?;
@@ -143,9 +116,7 @@ pub async fn submit(
     let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, now).await?;
     tracing::info!(account = %account.id, "Anmeldung erfolgreich");
     let mut response = Redirect::to("/").into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
     Ok(response)
 }
 
@@ -171,15 +142,10 @@ struct StartPage {
 
 /// The product's start page (a simple one for now); signed-out visitors are sent to sign in.
 pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let Some(current) = session::current(&state, &headers)
-        .await?
-        .filter(|s| s.kind == SessionKind::Login)
-    else {
+    let Some(current) = session::current(&state, &headers).await?.filter(|s| s.kind == SessionKind::Login) else {
         return Ok(Redirect::to("/anmelden").into_response());
     };
-    let account = store::find_by_id(&state.db, &current.account_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let account = store::find_by_id(&state.db, &current.account_id).await?.ok_or(AppError::NotFound)?;
     let lang = account.language;
     let t = lang.texts();
     page::render(
@@ -187,10 +153,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> AppResu
         &StartPage {
             layout: Layout::new(&state, lang, t.start_title),
             welcome: fill(t.start_welcome, &[("name", &account.name)]),
-            signed_in_as: fill(
-                t.start_signed_in_as,
-                &[("username", account.username.as_deref().unwrap_or_default())],
-            ),
+            signed_in_as: fill(t.start_signed_in_as, &[("username", account.username.as_deref().unwrap_or_default())]),
         },
     )
 }

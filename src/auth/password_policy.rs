@@ -8,8 +8,7 @@ use crate::web::i18n::{Texts, fill};
 /// About 30,000 common passwords (zxcvbn's frequency list, MIT) plus German ones, lower-case, one per line.
 pub const COMMON_PASSWORDS: &str = include_str!("../../assets/common-passwords.txt");
 
-static COMMON: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| COMMON_PASSWORDS.lines().collect());
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| COMMON_PASSWORDS.lines().collect());
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PasswordPolicy {
@@ -80,10 +79,7 @@ impl PasswordContext {
         let (local, domain) = email.split_once('@').unwrap_or((&email, ""));
         let local = local.to_owned();
         // The domain's main label as a whole ("praxis-beispiel"), not its pieces, so "praxis" stays usable.
-        let domain_label = domain
-            .rsplit_once('.')
-            .map_or(domain, |(rest, _)| rest)
-            .to_owned();
+        let domain_label = domain.rsplit_once('.').map_or(domain, |(rest, _)| rest).to_owned();
         let mut words: Vec<String> = name
             .to_lowercase()
             .split(|c: char| !c.is_alphanumeric())
@@ -123,12 +119,7 @@ impl PasswordContext {
 impl PasswordPolicy {
     /// The rules in display order: only the composition rules an operator switched on.
     pub fn rules(&self) -> Vec<Rule> {
-        let mut rules = vec![
-            Rule::MinLength,
-            Rule::MaxLength,
-            Rule::NotCommon,
-            Rule::NotContext,
-        ];
+        let mut rules = vec![Rule::MinLength, Rule::MaxLength, Rule::NotCommon, Rule::NotContext];
         for (on, rule) in [
             (self.require_lowercase, Rule::Lowercase),
             (self.require_uppercase, Rule::Uppercase),
@@ -174,9 +165,7 @@ impl PasswordPolicy {
         match rule {
             Rule::MinLength => length >= self.min_length,
             Rule::MaxLength => length <= self.max_length,
-            Rule::NotCommon => {
-                !password.is_empty() && !COMMON.contains(password.to_lowercase().as_str())
-            }
+            Rule::NotCommon => !password.is_empty() && !COMMON.contains(password.to_lowercase().as_str()),
             Rule::NotContext => !password.is_empty() && !context.found_in(password),
             Rule::Lowercase => password.chars().any(char::is_lowercase),
             Rule::Uppercase => password.chars().any(char::is_uppercase),
@@ -188,10 +177,7 @@ impl PasswordPolicy {
 
     /// Every rule the password does not meet, in display order; empty means accepted.
     pub fn unmet(&self, password: &str, repeat: &str, context: &PasswordContext) -> Vec<Rule> {
-        self.rules()
-            .into_iter()
-            .filter(|rule| !self.is_met(*rule, password, repeat, context))
-            .collect()
+        self.rules().into_iter().filter(|rule| !self.is_met(*rule, password, repeat, context)).collect()
     }
 }
 
@@ -200,8 +186,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> PasswordContext {
-        PasswordContext::new("Dr. Erika Muster", "erika.muster@praxis-beispiel.de")
-            .with_username("emuster")
+        PasswordContext::new("Dr. Erika Muster", "erika.muster@praxis-beispiel.de").with_username("emuster")
     }
 
     fn unmet(policy: &PasswordPolicy, pw: &str) -> Vec<Rule> {
@@ -218,18 +203,11 @@ mod tests {
     #[test]
     fn length_counts_code_points() {
         let policy = PasswordPolicy::default();
-        assert_eq!(
-            unmet(&policy, "Kaffeetasse"),
-            vec![Rule::MinLength],
-            "11 characters"
-        );
+        assert_eq!(unmet(&policy, "Kaffeetasse"), vec![Rule::MinLength], "11 characters");
         assert!(unmet(&policy, "Kaffeetasse7").is_empty(), "12 characters");
         // 11 characters but more than 12 bytes: still too short.
         assert_eq!(unmet(&policy, "äöüäöüäöüäö"), vec![Rule::MinLength]);
-        assert!(
-            unmet(&policy, &"x7Gq".repeat(32)).is_empty(),
-            "128 accepted"
-        );
+        assert!(unmet(&policy, &"x7Gq".repeat(32)).is_empty(), "128 accepted");
         assert_eq!(unmet(&policy, &"x7Gq".repeat(33)), vec![Rule::MaxLength]);
     }
 
@@ -248,10 +226,7 @@ mod tests {
         ];
         for (pw, rule) in table {
             let found = policy.unmet(pw, pw, &ctx().with_username("emuster"));
-            assert!(
-                found.contains(rule),
-                "{pw}: expected {rule:?}, got {found:?}"
-            );
+            assert!(found.contains(rule), "{pw}: expected {rule:?}, got {found:?}");
         }
         assert!(unmet(&policy, "Leuchtturm am Deich").is_empty());
     }
@@ -259,10 +234,7 @@ mod tests {
     #[test]
     fn repeat_must_match() {
         let policy = PasswordPolicy::default();
-        assert_eq!(
-            policy.unmet("Leuchtturm am Deich", "Leuchtturm am Teich", &ctx()),
-            vec![Rule::Matches]
-        );
+        assert_eq!(policy.unmet("Leuchtturm am Deich", "Leuchtturm am Teich", &ctx()), vec![Rule::Matches]);
     }
 
     #[test]
@@ -290,22 +262,14 @@ mod tests {
                 Rule::Matches
             ]
         );
-        assert_eq!(
-            unmet(&strict, "leuchtturmamdeich"),
-            vec![Rule::Uppercase, Rule::Digit, Rule::Symbol]
-        );
+        assert_eq!(unmet(&strict, "leuchtturmamdeich"), vec![Rule::Uppercase, Rule::Digit, Rule::Symbol]);
         assert!(unmet(&strict, "Leuchtturm am Deich 7").is_empty());
     }
 
     #[test]
     fn titles_and_short_name_parts_are_not_context() {
         let context = PasswordContext::new("Dr. med. Li Wu", "li@x.de");
-        assert!(
-            !context
-                .words_for_page()
-                .split(' ')
-                .any(|w| w == "dr" || w == "med")
-        );
+        assert!(!context.words_for_page().split(' ').any(|w| w == "dr" || w == "med"));
         assert!(context.words_for_page().contains("li@x.de"));
     }
 }

@@ -67,10 +67,7 @@ pub async fn create<'e>(
 }
 
 /// The live session named by the request's cookie, if any; expired ones are deleted on sight.
-pub async fn current(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<Session>, sqlx::Error> {
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, sqlx::Error> {
     let Some(raw) = cookies::read(headers, cookies::cookie_name(&state.config)) else {
         return Ok(None);
     };
@@ -78,12 +75,11 @@ pub async fn current(
         return Ok(None);
     }
     let id_hash = token::hash(Purpose::Session, &raw);
-    let Some(row) = sqlx::query(
-        "SELECT kind, account_id, link_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1",
-    )
-    .bind(&id_hash)
-    .fetch_optional(&state.db.pool)
-    .await?
+    let Some(row) =
+        sqlx::query("SELECT kind, account_id, link_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
+            .bind(&id_hash)
+            .fetch_optional(&state.db.pool)
+            .await?
     else {
         return Ok(None);
     };
@@ -104,20 +100,11 @@ pub async fn current(
         "registration" => SessionKind::Registration,
         _ => SessionKind::Login,
     };
-    Ok(Some(Session {
-        id_hash,
-        kind,
-        account_id: row.try_get(1)?,
-        link_id: row.try_get(2)?,
-    }))
+    Ok(Some(Session { id_hash, kind, account_id: row.try_get(1)?, link_id: row.try_get(2)? }))
 }
 
 pub async fn delete(state: &AppState, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .execute(&state.db.pool)
-        .await
-        .map(|_| ())
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&state.db.pool).await.map(|_| ())
 }
 
 /// Housekeeping for the worker: drop sessions past their absolute or idle limit.

@@ -16,16 +16,8 @@ pub struct Limits {
     pub max_delay: i64,
 }
 
-pub const PER_USERNAME: Limits = Limits {
-    free: 5,
-    window: 24 * 3600,
-    max_delay: 900,
-};
-pub const PER_ADDRESS: Limits = Limits {
-    free: 20,
-    window: 3600,
-    max_delay: 900,
-};
+pub const PER_USERNAME: Limits = Limits { free: 5, window: 24 * 3600, max_delay: 900 };
+pub const PER_ADDRESS: Limits = Limits { free: 20, window: 3600, max_delay: 900 };
 
 /// Seconds to wait after `failures` consecutive failures: 0 for the free ones, then 1, 2, 4, … capped.
 pub fn delay_after(failures: i64, limits: Limits) -> i64 {
@@ -37,12 +29,7 @@ pub fn delay_after(failures: i64, limits: Limits) -> i64 {
 }
 
 /// Registers one attempt for `key`. `Err(seconds)` means: refused, try again in that many seconds.
-pub async fn begin_attempt(
-    db: &Db,
-    key: &str,
-    limits: Limits,
-    now: Timestamp,
-) -> Result<Result<(), i64>, sqlx::Error> {
+pub async fn begin_attempt(db: &Db, key: &str, limits: Limits, now: Timestamp) -> Result<Result<(), i64>, sqlx::Error> {
     for _ in 0..5 {
         sqlx::query(
             "INSERT INTO login_throttle (throttle_key, failures, last_failure_at, next_allowed_at) VALUES ($1, 0, $2, 0) \
@@ -52,12 +39,13 @@ pub async fn begin_attempt(
         .bind(now)
         .execute(&db.pool)
         .await?;
-        let row = sqlx::query("SELECT failures, last_failure_at, next_allowed_at FROM login_throttle WHERE throttle_key = $1")
-            .bind(key)
-            .fetch_one(&db.pool)
-            .await?;
-        let (failures, last, next_allowed): (i64, i64, i64) =
-            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let row = sqlx::query(
+            "SELECT failures, last_failure_at, next_allowed_at FROM login_throttle WHERE throttle_key = $1",
+        )
+        .bind(key)
+        .fetch_one(&db.pool)
+        .await?;
+        let (failures, last, next_allowed): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let expired = now - last >= limits.window;
         if !expired && now < next_allowed {
             return Ok(Err(next_allowed - now));
@@ -85,11 +73,7 @@ pub async fn begin_attempt(
 
 /// A successful login: the username starts with a clean slate.
 pub async fn forget(db: &Db, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
-        .bind(key)
-        .execute(&db.pool)
-        .await
-        .map(|_| ())
+    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key).execute(&db.pool).await.map(|_| ())
 }
 
 /// A successful login from an address: take back the attempt counted for it, but keep earlier failures.

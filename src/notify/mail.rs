@@ -19,60 +19,36 @@ impl Mailer {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 Ok(Mailer::File(AsyncFileTransport::new(dir)))
             }
-            MailTransport::Smtp {
-                host,
-                port,
-                tls,
-                user,
-                password,
-            } => {
+            MailTransport::Smtp { host, port, tls, user, password } => {
                 let builder = match tls {
                     SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
                     SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
                         .map_err(|e| format!("SMTP {host}: {e}"))?,
-                    SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-                        .map_err(|e| format!("SMTP {host}: {e}"))?,
+                    SmtpTls::Tls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| format!("SMTP {host}: {e}"))?
+                    }
                 };
                 let mut builder = builder.port(*port).timeout(Some(Duration::from_secs(20)));
                 if let (Some(user), Some(password)) = (user, password) {
-                    builder = builder
-                        .credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+                    builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
                 }
                 Ok(Mailer::Smtp(builder.build()))
             }
         }
     }
 
-    pub async fn send(
-        &self,
-        from: &str,
-        to: &str,
-        subject: &str,
-        text: &str,
-        html: &str,
-    ) -> Result<(), String> {
+    pub async fn send(&self, from: &str, to: &str, subject: &str, text: &str, html: &str) -> Result<(), String> {
         let from: Mailbox = from.parse().map_err(|e| format!("Absender: {e}"))?;
         let to: Mailbox = to.parse().map_err(|e| format!("Empfänger: {e}"))?;
         let message = Message::builder()
             .from(from)
             .to(to)
             .subject(subject)
-            .multipart(MultiPart::alternative_plain_html(
-                text.to_owned(),
-                html.to_owned(),
-            ))
+            .multipart(MultiPart::alternative_plain_html(text.to_owned(), html.to_owned()))
             .map_err(|e| format!("Nachricht: {e}"))?;
         match self {
-            Mailer::File(transport) => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Mailer::Smtp(transport) => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            Mailer::File(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
         }
     }
 }

@@ -21,11 +21,7 @@ pub struct OutgoingEmail {
     pub action_url: Option<String>,
 }
 
-pub async fn enqueue_email(
-    tx: &mut Tx,
-    email: OutgoingEmail,
-    now: Timestamp,
-) -> Result<String, sqlx::Error> {
+pub async fn enqueue_email(tx: &mut Tx, email: OutgoingEmail, now: Timestamp) -> Result<String, sqlx::Error> {
     let id = crate::security::token::new_id();
     sqlx::query(
         "INSERT INTO outbox (id, channel, account_id, link_id, recipient, subject, body_text, body_html, action_url, \
@@ -100,12 +96,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
 }
 
 /// Delivered: erase the body and start the link's validity.
-pub async fn mark_sent(
-    db: &Db,
-    message: &Claimed,
-    now: Timestamp,
-    link_ttl: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(db: &Db, message: &Claimed, now: Timestamp, link_ttl: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_until = NULL, last_error = NULL, \
@@ -128,12 +119,7 @@ pub fn backoff(attempts: i64) -> i64 {
 }
 
 /// Not delivered: try again later, or give up visibly after [`MAX_ATTEMPTS`].
-pub async fn mark_failed_attempt(
-    db: &Db,
-    message: &Claimed,
-    error: &str,
-    now: Timestamp,
-) -> Result<bool, sqlx::Error> {
+pub async fn mark_failed_attempt(db: &Db, message: &Claimed, error: &str, now: Timestamp) -> Result<bool, sqlx::Error> {
     let give_up = message.attempts >= MAX_ATTEMPTS;
     let query = if give_up {
         "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = $1, next_attempt_at = $2, \
@@ -141,12 +127,7 @@ pub async fn mark_failed_attempt(
     } else {
         "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = $2 WHERE id = $3"
     };
-    sqlx::query(query)
-        .bind(error)
-        .bind(now + backoff(message.attempts))
-        .bind(&message.id)
-        .execute(&db.pool)
-        .await?;
+    sqlx::query(query).bind(error).bind(now + backoff(message.attempts)).bind(&message.id).execute(&db.pool).await?;
     Ok(give_up)
 }
 

@@ -35,11 +35,7 @@ struct RegistrationHtml<'a> {
     m: &'a Registration<'a>,
 }
 
-pub fn registration(
-    config: &Config,
-    account: &Account,
-    url: &str,
-) -> Result<RenderedMail, askama::Error> {
+pub fn registration(config: &Config, account: &Account, url: &str) -> Result<RenderedMail, askama::Error> {
     let m = Registration {
         en: account.language == Lang::En,
         name: &account.name,

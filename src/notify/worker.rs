@@ -10,30 +10,16 @@ use crate::app::AppState;
 /// Delivers every message that is due now; returns how many were attempted.
 pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
     let mut attempted = 0;
-    while let Some(message) =
-        crate::notify::outbox::claim_next(&state.db, state.clock.now()).await?
-    {
+    while let Some(message) = crate::notify::outbox::claim_next(&state.db, state.clock.now()).await? {
         attempted += 1;
         let result = state
             .mailer
-            .send(
-                &state.config.mail_from,
-                &message.recipient,
-                &message.subject,
-                &message.body_text,
-                &message.body_html,
-            )
+            .send(&state.config.mail_from, &message.recipient, &message.subject, &message.body_text, &message.body_html)
             .await;
         let now = state.clock.now();
         match result {
             Ok(()) => {
-                crate::notify::outbox::mark_sent(
-                    &state.db,
-                    &message,
-                    now,
-                    state.config.registration_link_ttl,
-                )
-                .await?;
+                crate::notify::outbox::mark_sent(&state.db, &message, now, state.config.registration_link_ttl).await?;
                 tracing::info!(to = %mask(&message.recipient), "E-Mail zugestellt");
                 if let (true, Some(url)) = (state.config.may_log_links(), &message.action_url) {
                     // Development only (file transport): lets a newcomer click the link from the log.
@@ -41,9 +27,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
                 }
             }
             Err(error) => {
-                let gave_up =
-                    crate::notify::outbox::mark_failed_attempt(&state.db, &message, &error, now)
-                        .await?;
+                let gave_up = crate::notify::outbox::mark_failed_attempt(&state.db, &message, &error, now).await?;
                 if gave_up {
                     tracing::error!(to = %mask(&message.recipient), attempts = message.attempts, %error,
                         "E-Mail endgültig nicht zustellbar");

@@ -41,11 +41,7 @@ pub fn outcome(link: &Link, account: &Account, now: Timestamp) -> LinkOutcome {
 }
 
 /// A new link for the account; returns its id and the raw token (which exists only in the e-mail).
-pub async fn issue(
-    tx: &mut Tx,
-    account_id: &str,
-    now: Timestamp,
-) -> Result<(String, String), sqlx::Error> {
+pub async fn issue(tx: &mut Tx, account_id: &str, now: Timestamp) -> Result<(String, String), sqlx::Error> {
     let id = token::new_id();
     let raw = token::generate();
     sqlx::query("INSERT INTO registration_links (id, account_id, token_hash, created_at) VALUES ($1, $2, $3, $4)")
@@ -70,12 +66,7 @@ pub async fn revoke_open(tx: &mut Tx, account_id: &str, now: Timestamp) -> Resul
 }
 
 /// The 14 days (or whatever is configured) start when the mail server accepted the message.
-pub async fn mark_sent(
-    tx: &mut Tx,
-    link_id: &str,
-    now: Timestamp,
-    ttl: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(tx: &mut Tx, link_id: &str, now: Timestamp, ttl: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE registration_links SET sent_at = $1, expires_at = $2 WHERE id = $3 AND sent_at IS NULL")
         .bind(now)
         .bind(now + ttl)
@@ -117,39 +108,29 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Link, sqlx::Error> {
 
 async fn with_account(db: &Db, link: Option<Link>) -> Result<Option<(Link, Account)>, sqlx::Error> {
     let Some(link) = link else { return Ok(None) };
-    Ok(store::find_by_id(db, &link.account_id)
-        .await?
-        .map(|account| (link, account)))
+    Ok(store::find_by_id(db, &link.account_id).await?.map(|account| (link, account)))
 }
 
 pub async fn find_by_token(db: &Db, raw: &str) -> Result<Option<(Link, Account)>, sqlx::Error> {
     if !token::looks_valid(raw) {
         return Ok(None);
     }
-    let link = sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM registration_links WHERE token_hash = $1"
-    ))
-    .bind(token::hash(Purpose::RegistrationLink, raw))
-    .fetch_optional(&db.pool)
-    .await?
-    .map(|row| from_row(&row))
-    .transpose()?;
+    let link = sqlx::query(concat!("SELECT ", columns!(), " FROM registration_links WHERE token_hash = $1"))
+        .bind(token::hash(Purpose::RegistrationLink, raw))
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|row| from_row(&row))
+        .transpose()?;
     with_account(db, link).await
 }
 
 pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<(Link, Account)>, sqlx::Error> {
-    let link = sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM registration_links WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?
-    .map(|row| from_row(&row))
-    .transpose()?;
+    let link = sqlx::query(concat!("SELECT ", columns!(), " FROM registration_links WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|row| from_row(&row))
+        .transpose()?;
     with_account(db, link).await
 }
 
@@ -160,13 +141,7 @@ mod tests {
     use crate::web::i18n::Lang;
 
     fn link() -> Link {
-        Link {
-            id: "l".into(),
-            account_id: "a".into(),
-            expires_at: Some(1000),
-            revoked_at: None,
-            used_at: None,
-        }
+        Link { id: "l".into(), account_id: "a".into(), expires_at: Some(1000), revoked_at: None, used_at: None }
     }
 
     fn account(status: AccountStatus) -> Account {
@@ -187,28 +162,12 @@ mod tests {
         let invited = account(AccountStatus::Invited);
         assert_eq!(outcome(&link(), &invited, 999), LinkOutcome::Valid);
         assert_eq!(outcome(&link(), &invited, 1000), LinkOutcome::Expired);
-        let unsent = Link {
-            expires_at: None,
-            ..link()
-        };
+        let unsent = Link { expires_at: None, ..link() };
         assert_eq!(outcome(&unsent, &invited, 10_000), LinkOutcome::Valid);
-        let revoked = Link {
-            revoked_at: Some(5),
-            ..link()
-        };
-        assert_eq!(
-            outcome(&revoked, &invited, 2000),
-            LinkOutcome::Replaced,
-            "replaced beats expired"
-        );
-        let used = Link {
-            used_at: Some(5),
-            ..link()
-        };
-        assert_eq!(
-            outcome(&used, &invited, 2000),
-            LinkOutcome::AlreadyRegistered
-        );
+        let revoked = Link { revoked_at: Some(5), ..link() };
+        assert_eq!(outcome(&revoked, &invited, 2000), LinkOutcome::Replaced, "replaced beats expired");
+        let used = Link { used_at: Some(5), ..link() };
+        assert_eq!(outcome(&used, &invited, 2000), LinkOutcome::AlreadyRegistered);
         assert_eq!(
             outcome(&revoked, &account(AccountStatus::Active), 2000),
             LinkOutcome::AlreadyRegistered,

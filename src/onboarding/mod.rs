@@ -12,10 +12,7 @@ use crate::app::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/registrierung", get(step1::show).post(step1::submit))
-        .route(
-            "/registrierung/benutzername",
-            get(step1::username_available),
-        )
+        .route("/registrierung/benutzername", get(step1::username_available))
         .route("/registrierung/abgeschlossen", get(step1::done))
         .route("/registrierung/{token}", get(step1::open_link))
 }

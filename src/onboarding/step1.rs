@@ -36,18 +36,9 @@ pub async fn open_link(
     if outcome != LinkOutcome::Valid {
         return outcome_page(&state, account.language, outcome);
     }
-    let raw = session::create(
-        &state.db.pool,
-        SessionKind::Registration,
-        &account.id,
-        Some(&link.id),
-        now,
-    )
-    .await?;
+    let raw = session::create(&state.db.pool, SessionKind::Registration, &account.id, Some(&link.id), now).await?;
     let mut response = Redirect::to("/registrierung").into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
     Ok(response)
 }
 
@@ -67,34 +58,20 @@ fn outcome_page(state: &AppState, lang: Lang, outcome: LinkOutcome) -> AppResult
             t.link_registered_title,
             t.link_registered_text.to_owned(),
             t.link_registered_next,
-            Some(Action {
-                href: "/anmelden".into(),
-                label: t.to_login,
-            }),
+            Some(Action { href: "/anmelden".into(), label: t.to_login }),
         ),
-        LinkOutcome::Replaced => (
-            StatusCode::GONE,
-            t.link_replaced_title,
-            t.link_replaced_text.to_owned(),
-            t.link_replaced_next,
-            None,
-        ),
-        LinkOutcome::Unknown | LinkOutcome::Valid => (
-            StatusCode::NOT_FOUND,
-            t.link_unknown_title,
-            t.link_unknown_text.to_owned(),
-            t.link_unknown_next,
-            None,
-        ),
+        LinkOutcome::Replaced => {
+            (StatusCode::GONE, t.link_replaced_title, t.link_replaced_text.to_owned(), t.link_replaced_next, None)
+        }
+        LinkOutcome::Unknown | LinkOutcome::Valid => {
+            (StatusCode::NOT_FOUND, t.link_unknown_title, t.link_unknown_text.to_owned(), t.link_unknown_next, None)
+        }
     };
     page::message(state, lang, status, title, text, next, action)
 }
 
 /// The open wizard behind the request's cookie, or the page to show instead.
-async fn open_wizard(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> AppResult<Result<(Session, Link, Account), Response>> {
+async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Link, Account), Response>> {
     let session = match session::current(state, headers).await? {
         Some(s) if s.kind == SessionKind::Registration => s,
         Some(_) => return Ok(Err(Redirect::to("/").into_response())),
@@ -115,11 +92,7 @@ async fn open_wizard(
     };
     let link_id = session.link_id.clone().unwrap_or_default();
     let Some((link, account)) = links::find_by_id(&state.db, &link_id).await? else {
-        return Ok(Err(outcome_page(
-            state,
-            Lang::from_headers(headers),
-            LinkOutcome::Unknown,
-        )?));
+        return Ok(Err(outcome_page(state, Lang::from_headers(headers), LinkOutcome::Unknown)?));
     };
     match links::outcome(&link, &account, state.clock.now()) {
         LinkOutcome::Valid => Ok(Ok((session, link, account))),
@@ -166,26 +139,15 @@ fn render_form(
     let policy = &state.config.password_policy;
     let mut username_rules: Vec<RuleView> = UsernameRule::ALL
         .into_iter()
-        .map(|rule| RuleView {
-            id: rule.id(),
-            data: rule.pattern(),
-            text: username_rule_text(rule, t).to_owned(),
-        })
+        .map(|rule| RuleView { id: rule.id(), data: rule.pattern(), text: username_rule_text(rule, t).to_owned() })
         .collect();
-    username_rules.push(RuleView {
-        id: "available",
-        data: String::new(),
-        text: t.rule_username_available.to_owned(),
-    });
+    username_rules.push(RuleView { id: "available", data: String::new(), text: t.rule_username_available.to_owned() });
     let password_rules = policy
         .rules()
         .into_iter()
         .map(|rule| RuleView {
             id: rule.id(),
-            data: policy
-                .value(rule)
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
+            data: policy.value(rule).map(|v| v.to_string()).unwrap_or_default(),
             text: policy.describe(rule, t),
         })
         .collect();
@@ -246,13 +208,7 @@ pub async fn submit(
         .map(|rule| fill(t.error_unmet, &[("rule", &rule)]))
         .collect();
     if !errors.is_empty() {
-        return render_form(
-            &state,
-            &account,
-            &username,
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let password_hash = state.hasher.hash(form.password).await?;
     let now = state.clock.now();
@@ -270,13 +226,7 @@ pub async fn submit(
         Err(e) if crate::db::is_unique_violation(&e) => {
             tx.rollback().await?;
             let errors = vec![t.error_username_taken.to_owned()];
-            return render_form(
-                &state,
-                &account,
-                &username,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);
         }
         Err(e) => return Err(e.into()),
     }
@@ -284,9 +234,7 @@ pub async fn submit(
     tx.commit().await?;
     tracing::info!(account = %account.id, "Registrierung: Benutzername und Passwort festgelegt, Account freigeschaltet");
     let mut response = Redirect::to("/registrierung/abgeschlossen").into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
     Ok(response)
 }
 
@@ -319,11 +267,7 @@ pub async fn username_available(
     let session = match session::current(&state, &headers).await? {
         Some(s) if s.kind == SessionKind::Registration => s,
         _ => {
-            return Ok((
-                StatusCode::UNAUTHORIZED,
-                Json(serde_json::json!({ "error": "no_session" })),
-            )
-                .into_response());
+            return Ok((StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "no_session" }))).into_response());
         }
     };
     state
@@ -338,15 +282,10 @@ pub async fn username_available(
 
 /// `GET /registrierung/abgeschlossen`
 pub async fn done(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let Some(session) = session::current(&state, &headers)
-        .await?
-        .filter(|s| s.kind == SessionKind::Login)
-    else {
+    let Some(session) = session::current(&state, &headers).await?.filter(|s| s.kind == SessionKind::Login) else {
         return Ok(Redirect::to("/anmelden").into_response());
     };
-    let account = store::find_by_id(&state.db, &session.account_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
     let t = account.language.texts();
     page::message(
         &state,
@@ -355,9 +294,6 @@ pub async fn done(State(state): State<AppState>, headers: HeaderMap) -> AppResul
         t.done_title,
         t.done_text.to_owned(),
         "",
-        Some(Action {
-            href: "/".into(),
-            label: t.to_start,
-        }),
+        Some(Action { href: "/".into(), label: t.to_start }),
     )
 }

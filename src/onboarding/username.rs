@@ -11,11 +11,7 @@ pub enum UsernameRule {
 }
 
 impl UsernameRule {
-    pub const ALL: [UsernameRule; 3] = [
-        UsernameRule::Length,
-        UsernameRule::Charset,
-        UsernameRule::Start,
-    ];
+    pub const ALL: [UsernameRule; 3] = [UsernameRule::Length, UsernameRule::Charset, UsernameRule::Start];
 
     pub fn id(self) -> &'static str {
         match self {
@@ -38,24 +34,15 @@ impl UsernameRule {
         match self {
             UsernameRule::Length => (MIN_LEN..=MAX_LEN).contains(&username.chars().count()),
             UsernameRule::Charset => {
-                !username.is_empty()
-                    && username
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                !username.is_empty() && username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
             }
-            UsernameRule::Start => username
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic()),
+            UsernameRule::Start => username.chars().next().is_some_and(|c| c.is_ascii_alphabetic()),
         }
     }
 }
 
 pub fn unmet(username: &str) -> Vec<UsernameRule> {
-    UsernameRule::ALL
-        .into_iter()
-        .filter(|r| !r.is_met(username))
-        .collect()
+    UsernameRule::ALL.into_iter().filter(|r| !r.is_met(username)).collect()
 }
 
 #[cfg(test)]

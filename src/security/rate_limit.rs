@@ -13,11 +13,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: u32, window_seconds: i64) -> Self {
-        RateLimiter {
-            limit,
-            window: window_seconds,
-            counters: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { limit, window: window_seconds, counters: Mutex::new(HashMap::new()) }
     }
 
     /// Counts one use of `key`; `Err(seconds)` says how long until the window resets.

@@ -13,16 +13,12 @@ pub fn generate() -> String {
 
 /// A random identifier for database rows (not secret, but unguessable anyway).
 pub fn new_id() -> String {
-    random_bytes::<16>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    random_bytes::<16>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .expect("the operating system's random number generator is available");
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator is available");
     bytes
 }
 
@@ -33,19 +29,12 @@ pub fn hash(purpose: Purpose, token: &str) -> String {
     hasher.update(purpose.as_str().as_bytes());
     hasher.update(b":");
     hasher.update(token.as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Cheap shape check before any database lookup.
 pub fn looks_valid(token: &str) -> bool {
-    token.len() == TOKEN_LEN
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    token.len() == TOKEN_LEN && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -91,10 +80,7 @@ mod tests {
     fn hashes_are_per_purpose() {
         let t = generate();
         assert_eq!(hash(Purpose::Session, &t), hash(Purpose::Session, &t));
-        assert_ne!(
-            hash(Purpose::Session, &t),
-            hash(Purpose::RegistrationLink, &t)
-        );
+        assert_ne!(hash(Purpose::Session, &t), hash(Purpose::RegistrationLink, &t));
         assert_eq!(hash(Purpose::Session, &t).len(), 64);
         assert!(!hash(Purpose::Session, &t).contains(&t));
     }

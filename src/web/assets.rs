@@ -6,34 +6,16 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 
 const FILES: &[(&str, &str, &str)] = &[
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_str!("../../static/app.css"),
-    ),
-    (
-        "step1.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../static/step1.js"),
-    ),
-    (
-        "common-passwords.txt",
-        "text/plain; charset=utf-8",
-        crate::auth::password_policy::COMMON_PASSWORDS,
-    ),
+    ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    ("step1.js", "text/javascript; charset=utf-8", include_str!("../../static/step1.js")),
+    ("common-passwords.txt", "text/plain; charset=utf-8", crate::auth::password_policy::COMMON_PASSWORDS),
 ];
 
 pub async fn serve(Path(name): Path<String>) -> Result<Response, AppError> {
-    let (_, content_type, body) = FILES
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .ok_or(AppError::NotFound)?;
+    let (_, content_type, body) = FILES.iter().find(|(n, _, _)| *n == name).ok_or(AppError::NotFound)?;
     let mut response = (*body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     Ok(response)
 }

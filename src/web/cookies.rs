@@ -5,11 +5,7 @@ use crate::config::Config;
 
 pub fn cookie_name(config: &Config) -> &'static str {
     // `__Host-` binds the cookie to this host and path `/`, and requires `Secure`.
-    if config.is_https() {
-        "__Host-sid"
-    } else {
-        "sid"
-    }
+    if config.is_https() { "__Host-sid" } else { "sid" }
 }
 
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -25,20 +21,14 @@ pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
 
 pub fn set(config: &Config, value: &str) -> HeaderValue {
     let secure = if config.is_https() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax{secure}",
-        cookie_name(config)
-    ))
-    .expect("token is a valid header value")
+    HeaderValue::from_str(&format!("{}={value}; Path=/; HttpOnly; SameSite=Lax{secure}", cookie_name(config)))
+        .expect("token is a valid header value")
 }
 
 pub fn clear(config: &Config) -> HeaderValue {
     let secure = if config.is_https() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-        cookie_name(config)
-    ))
-    .expect("static header value")
+    HeaderValue::from_str(&format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(config)))
+        .expect("static header value")
 }
 
 #[cfg(test)]
@@ -48,10 +38,7 @@ mod tests {
     #[test]
     fn reads_among_several_cookies() {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; sid=abc; b=2"),
-        );
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; sid=abc; b=2"));
         assert_eq!(read(&headers, "sid").as_deref(), Some("abc"));
         assert_eq!(read(&headers, "x"), None);
     }
@@ -63,10 +50,7 @@ mod tests {
         assert_eq!(plain, "sid=t; Path=/; HttpOnly; SameSite=Lax");
         config.public_url = "https://praxis.example".into();
         let secure = set(&config, "t").to_str().unwrap().to_owned();
-        assert_eq!(
-            secure,
-            "__Host-sid=t; Path=/; HttpOnly; SameSite=Lax; Secure"
-        );
+        assert_eq!(secure, "__Host-sid=t; Path=/; HttpOnly; SameSite=Lax; Secure");
         assert!(!secure.contains("Domain"));
     }
 }

@@ -10,9 +10,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictForm<T> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
-        let body = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let body =
+            axum::body::Bytes::from_request(request, state).await.map_err(|e| AppError::BadRequest(e.to_string()))?;
         parse(&body).map(StrictForm)
     }
 }
@@ -23,9 +22,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let mut seen = std::collections::HashSet::new();
     for (key, _) in &pairs {
         if !seen.insert(key.as_str()) {
-            return Err(AppError::BadRequest(format!(
-                "Feld „{key}“ mehrfach gesendet"
-            )));
+            return Err(AppError::BadRequest(format!("Feld „{key}“ mehrfach gesendet")));
         }
     }
     // Structs using this are `deny_unknown_fields`, so `email[]` and friends are refused as well.
@@ -46,10 +43,7 @@ mod tests {
 
     #[test]
     fn refuses_repeated_and_array_fields() {
-        assert_eq!(
-            parse::<Login>(b"username=a&password=b").unwrap().username,
-            "a"
-        );
+        assert_eq!(parse::<Login>(b"username=a&password=b").unwrap().username, "a");
         assert!(parse::<Login>(b"username=a&username=b&password=c").is_err());
         assert!(parse::<Login>(b"username%5B%5D=a&password=c").is_err());
         assert!(parse::<Login>(b"username=a").is_err(), "missing field");

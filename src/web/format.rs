@@ -27,11 +27,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 /// 01:00 UTC on the last Sunday of the month: when EU summer time starts (March) and ends (October).
 fn last_sunday_0100_utc(year: i64, month: u32) -> Timestamp {
-    let last_day = if month == 3 || month == 10 {
-        31
-    } else {
-        unreachable!("only March and October")
-    };
+    let last_day = if month == 3 || month == 10 { 31 } else { unreachable!("only March and October") };
     let days = days_from_civil(year, month, last_day);
     let weekday = (days + 4).rem_euclid(7); // 0 = Sunday; 1970-01-01 was a Thursday
     (days - weekday) * 86_400 + 3600
@@ -40,11 +36,7 @@ fn last_sunday_0100_utc(year: i64, month: u32) -> Timestamp {
 /// UTC offset of Europe/Berlin in seconds at the given instant.
 pub fn berlin_offset(ts: Timestamp) -> i64 {
     let (year, _, _) = civil_from_days(ts.div_euclid(86_400));
-    if ts >= last_sunday_0100_utc(year, 3) && ts < last_sunday_0100_utc(year, 10) {
-        7200
-    } else {
-        3600
-    }
+    if ts >= last_sunday_0100_utc(year, 3) && ts < last_sunday_0100_utc(year, 10) { 7200 } else { 3600 }
 }
 
 /// "13.12.2026, 08:00 Uhr" / "13 Dec 2026, 08:00" in Berlin time.
@@ -56,13 +48,9 @@ pub fn date_time(ts: Timestamp, lang: Lang) -> String {
     match lang {
         Lang::De => format!("{day:02}.{month:02}.{year}, {hour:02}:{minute:02} Uhr"),
         Lang::En => {
-            const MONTHS: [&str; 12] = [
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-            ];
-            format!(
-                "{day} {} {year}, {hour:02}:{minute:02} (Berlin time)",
-                MONTHS[month as usize - 1]
-            )
+            const MONTHS: [&str; 12] =
+                ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+            format!("{day} {} {year}, {hour:02}:{minute:02} (Berlin time)", MONTHS[month as usize - 1])
         }
     }
 }
@@ -71,12 +59,7 @@ pub fn date_time(ts: Timestamp, lang: Lang) -> String {
 pub fn iso_utc(ts: Timestamp) -> String {
     let (year, month, day) = civil_from_days(ts.div_euclid(86_400));
     let secs = ts.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// "14 Tage", "36 Stunden", "1 Minute" – the largest whole unit.
@@ -87,10 +70,8 @@ pub fn duration(seconds: i64, lang: Lang) -> String {
         (60, "Minute", "Minuten", "minute", "minutes"),
         (1, "Sekunde", "Sekunden", "second", "seconds"),
     ];
-    let (size, de1, den, en1, enn) = units
-        .into_iter()
-        .find(|(size, ..)| seconds >= *size && seconds % size == 0)
-        .unwrap_or(units[3]);
+    let (size, de1, den, en1, enn) =
+        units.into_iter().find(|(size, ..)| seconds >= *size && seconds % size == 0).unwrap_or(units[3]);
     let n = seconds / size;
     let unit = match (lang, n == 1) {
         (Lang::De, true) => de1,
@@ -116,10 +97,7 @@ mod tests {
         assert_eq!(berlin_offset(1_792_890_000 - 1), 7200);
         assert_eq!(berlin_offset(1_792_890_000), 3600);
         assert_eq!(date_time(1_796_289_600, Lang::De), "03.12.2026, 10:20 Uhr");
-        assert_eq!(
-            date_time(1_796_289_600, Lang::En),
-            "3 Dec 2026, 10:20 (Berlin time)"
-        );
+        assert_eq!(date_time(1_796_289_600, Lang::En), "3 Dec 2026, 10:20 (Berlin time)");
     }
 
     #[test]

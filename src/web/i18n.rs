@@ -25,17 +25,9 @@ impl Lang {
 
     /// German unless the browser prefers English over German.
     pub fn from_headers(headers: &HeaderMap) -> Lang {
-        let accept = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         for part in accept.split(',') {
-            let tag = part
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase();
+            let tag = part.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
             if tag.starts_with("de") {
                 return Lang::De;
             }
@@ -56,9 +48,7 @@ impl Lang {
 
 /// Replaces `{key}` placeholders in a text.
 pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(text.to_owned(), |acc, (k, v)| {
-        acc.replace(&format!("{{{k}}}"), v)
-    })
+    values.iter().fold(text.to_owned(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
 }
 
 macro_rules! texts {
@@ -164,24 +154,15 @@ mod tests {
     fn language_from_accept_language() {
         let mut headers = HeaderMap::new();
         assert_eq!(Lang::from_headers(&headers), Lang::De);
-        headers.insert(
-            header::ACCEPT_LANGUAGE,
-            HeaderValue::from_static("en-US,en;q=0.9,de;q=0.8"),
-        );
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.9,de;q=0.8"));
         assert_eq!(Lang::from_headers(&headers), Lang::En);
-        headers.insert(
-            header::ACCEPT_LANGUAGE,
-            HeaderValue::from_static("fr, de-AT;q=0.9, en;q=0.5"),
-        );
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("fr, de-AT;q=0.9, en;q=0.5"));
         assert_eq!(Lang::from_headers(&headers), Lang::De);
     }
 
     #[test]
     fn fills_placeholders() {
-        assert_eq!(
-            fill(DE.rule_min_length, &[("n", "12")]),
-            "Mindestens 12 Zeichen"
-        );
+        assert_eq!(fill(DE.rule_min_length, &[("n", "12")]), "Mindestens 12 Zeichen");
         assert_eq!(EN.confirm_and_continue, "Confirm & continue");
         assert_eq!(DE.confirm_and_continue, "Bestätigen & Fortfahren");
     }

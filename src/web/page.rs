@@ -21,12 +21,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(state: &AppState, lang: Lang, title: impl Into<String>) -> Self {
-        Layout {
-            lang,
-            t: lang.texts(),
-            title: title.into(),
-            support: state.config.support.clone(),
-        }
+        Layout { lang, t: lang.texts(), title: title.into(), support: state.config.support.clone() }
     }
 
     pub fn lang_code(&self) -> &'static str {
@@ -63,22 +58,10 @@ pub fn message(
     next: &str,
     action: Option<Action>,
 ) -> AppResult<Response> {
-    render(
-        status,
-        &MessagePage {
-            layout: Layout::new(state, lang, title),
-            text,
-            next: next.to_owned(),
-            action,
-        },
-    )
+    render(status, &MessagePage { layout: Layout::new(state, lang, title), text, next: next.to_owned(), action })
 }
 
-pub async fn render_error_pages(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let lang = Lang::from_headers(request.headers());
     let response = next.run(request).await;
     let Some(page) = response.extensions().get::<ErrorPage>().copied() else {

@@ -20,11 +20,7 @@ impl Drop for ChromeDriver {
 }
 
 async fn start_chromedriver() -> ChromeDriver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -33,10 +29,7 @@ async fn start_chromedriver() -> ChromeDriver {
         .expect("chromedriver is required for the browser tests (apt-get install chromium chromium-driver)");
     let driver = ChromeDriver { child, port };
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return driver;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -70,11 +63,7 @@ async fn is_met(browser: &Client, list: &str, rule: &str) -> bool {
         .find(Locator::Css(&format!("#{list} li[data-rule='{rule}']")))
         .await
         .unwrap_or_else(|e| panic!("rule {rule}: {e}"));
-    item.attr("class")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-        .contains("met")
+    item.attr("class").await.unwrap().unwrap_or_default().contains("met")
 }
 
 async fn eventually_met(browser: &Client, list: &str, rule: &str, expected: bool) {
@@ -91,8 +80,7 @@ async fn eventually_met(browser: &Client, list: &str, rule: &str, expected: bool
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_step_one_in_chromium() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    app.create_account("erika.muster@praxis-beispiel.de", "Dr. Erika Muster")
-        .await;
+    app.create_account("erika.muster@praxis-beispiel.de", "Dr. Erika Muster").await;
     app.deliver().await;
     let link = app.last_link_to("erika.muster@praxis-beispiel.de");
     let driver = start_chromedriver().await;
@@ -101,26 +89,13 @@ async fn registration_step_one_in_chromium() {
 
     browser.goto(&link).await.unwrap();
     let url = browser.current_url().await.unwrap();
-    assert_eq!(
-        url.path(),
-        "/registrierung",
-        "the token left the address bar"
-    );
+    assert_eq!(url.path(), "/registrierung", "the token left the address bar");
     assert!(!url.as_str().contains(link.rsplit('/').next().unwrap()));
-    let title = browser
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let title = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(title, "Benutzername und Passwort festlegen");
 
     for rule in ["min_length", "not_common", "not_context", "matches"] {
-        assert!(
-            !is_met(&browser, "password-rules", rule).await,
-            "{rule} unmet before typing"
-        );
+        assert!(!is_met(&browser, "password-rules", rule).await, "{rule} unmet before typing");
     }
     let username = browser.find(Locator::Id("username")).await.unwrap();
     username.send_keys("emuster").await.unwrap();
@@ -135,10 +110,7 @@ async fn registration_step_one_in_chromium() {
     password.clear().await.unwrap();
     password.send_keys("Leuchtturm").await.unwrap();
     eventually_met(&browser, "password-rules", "not_context", true).await;
-    assert!(
-        !is_met(&browser, "password-rules", "min_length").await,
-        "10 characters"
-    );
+    assert!(!is_met(&browser, "password-rules", "min_length").await, "10 characters");
     password.send_keys(" am Deich 7").await.unwrap();
     eventually_met(&browser, "password-rules", "min_length", true).await;
     eventually_met(&browser, "password-rules", "not_common", true).await;
@@ -157,13 +129,7 @@ async fn registration_step_one_in_chromium() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let h1 = browser
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let h1 = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(h1, "Registrierung abgeschlossen");
     browser.close().await.unwrap();
 }

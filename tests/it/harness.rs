@@ -52,9 +52,7 @@ fn postgres_admin_url() -> String {
 }
 
 fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let prefix = &base[..base.rfind('/').expect("database URL has a path")];
     match query {
         Some(q) => format!("{prefix}/{database}?{q}"),
@@ -103,16 +101,10 @@ impl TestApp {
     }
 
     /// With the background delivery worker running, as `sprechstunde serve` has it.
-    pub async fn spawn_full(
-        backend: Backend,
-        adjust: impl FnOnce(&mut Config),
-        run_worker: bool,
-    ) -> TestApp {
+    pub async fn spawn_full(backend: Backend, adjust: impl FnOnce(&mut Config), run_worker: bool) -> TestApp {
         capture_logs();
         let dir = tempfile::tempdir().expect("temp dir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let mut config = Config::defaults_in(dir.path());
         config.listen = addr;
@@ -135,19 +127,9 @@ impl TestApp {
         }
         adjust(&mut config);
         let clock = Clock::manual(START);
-        let state = AppState::new(config, clock.clone())
-            .await
-            .expect("app state");
-        let app = App::start(state, listener, Options { run_worker })
-            .await
-            .expect("start");
-        TestApp {
-            base: format!("http://{addr}"),
-            app: Some(app),
-            clock,
-            dir,
-            pg_database,
-        }
+        let state = AppState::new(config, clock.clone()).await.expect("app state");
+        let app = App::start(state, listener, Options { run_worker }).await.expect("start");
+        TestApp { base: format!("http://{addr}"), app: Some(app), clock, dir, pg_database }
     }
 
     pub fn state(&self) -> &AppState {
@@ -156,11 +138,7 @@ impl TestApp {
 
     /// A new browser: its own cookie jar, redirects not followed (tests look at each step).
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .unwrap()
+        reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -172,23 +150,14 @@ impl TestApp {
     }
 
     pub async fn create_account_in(&self, email: &str, name: &str, language: Lang) -> Account {
-        accounts::create(
-            self.state(),
-            NewAccount {
-                email: email.into(),
-                name: name.into(),
-                language,
-            },
-        )
-        .await
-        .expect("create account")
+        accounts::create(self.state(), NewAccount { email: email.into(), name: name.into(), language })
+            .await
+            .expect("create account")
     }
 
     /// What the background worker would do now.
     pub async fn deliver(&self) -> usize {
-        sprechstunde::notify::worker::deliver_due(self.state())
-            .await
-            .expect("deliver")
+        sprechstunde::notify::worker::deliver_due(self.state()).await.expect("deliver")
     }
 
     /// Creates an account, delivers its e-mail, returns the link from it.
@@ -217,46 +186,22 @@ impl TestApp {
     }
 
     pub async fn get(&self, browser: &reqwest::Client, path_or_url: &str) -> reqwest::Response {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_owned()
-        } else {
-            self.url(path_or_url)
-        };
+        let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { self.url(path_or_url) };
         browser.get(url).send().await.expect("GET")
     }
 
-    pub async fn post(
-        &self,
-        browser: &reqwest::Client,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> reqwest::Response {
-        browser
-            .post(self.url(path))
-            .header("origin", &self.base)
-            .form(form)
-            .send()
-            .await
-            .expect("POST")
+    pub async fn post(&self, browser: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        browser.post(self.url(path)).header("origin", &self.base).form(form).send().await.expect("POST")
     }
 
     /// Opens the link (303 to the wizard) and submits step 1.
-    pub async fn register(
-        &self,
-        browser: &reqwest::Client,
-        link: &str,
-        username: &str,
-    ) -> reqwest::Response {
+    pub async fn register(&self, browser: &reqwest::Client, link: &str, username: &str) -> reqwest::Response {
         let opened = self.get(browser, link).await;
         assert_eq!(opened.status(), 303, "link should open the wizard");
         self.post(
             browser,
             "/registrierung",
-            &[
-                ("username", username),
-                ("password", PASSWORD),
-                ("password_repeat", PASSWORD),
-            ],
+            &[("username", username), ("password", PASSWORD), ("password_repeat", PASSWORD)],
         )
         .await
     }
@@ -270,12 +215,15 @@ impl TestApp {
         browser
     }
 
-    pub async fn scalar_i64(&self, sql: &'static str, bind: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .bind(bind.to_owned())
-            .fetch_one(&self.state().db.pool)
+    pub async fn overview(&self, account_id: &str) -> sprechstunde::accounts::store::Overview {
+        sprechstunde::accounts::store::overview(&self.state().db, account_id, self.clock.now())
             .await
             .expect("query")
+            .expect("account exists")
+    }
+
+    pub async fn scalar_i64(&self, sql: &'static str, bind: &str) -> i64 {
+        sqlx::query_scalar(sql).bind(bind.to_owned()).fetch_one(&self.state().db.pool).await.expect("query")
     }
 }
 
@@ -287,20 +235,15 @@ impl Drop for TestApp {
         };
         // Closing the pool and dropping the database needs a runtime of its own while the test's is ending.
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async move {
                 if let Some(app) = app {
                     app.state.db.pool.close().await;
                 }
                 if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut conn)
+                        .await;
                 }
             });
         })
@@ -323,40 +266,25 @@ pub fn read_mails(dir: &std::path::Path) -> Vec<Mail> {
         .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
         .collect();
     files.sort();
-    files
-        .into_iter()
-        .map(|(_, path)| Mail {
-            raw: std::fs::read_to_string(path).unwrap(),
-        })
-        .collect()
+    files.into_iter().map(|(_, path)| Mail { raw: std::fs::read_to_string(path).unwrap() }).collect()
 }
 
 impl Mail {
     pub fn subject(&self) -> String {
-        self.raw
-            .lines()
-            .find_map(|l| l.strip_prefix("Subject: "))
-            .map(decode_header)
-            .unwrap_or_default()
+        self.raw.lines().find_map(|l| l.strip_prefix("Subject: ")).map(decode_header).unwrap_or_default()
     }
 
     /// The decoded body of the part with the given content type (`text/plain` or `text/html`).
     pub fn part(&self, content_type: &str) -> String {
         let raw = self.raw.replace("\r\n", "\n");
-        let start = raw
-            .find(&format!("Content-Type: {content_type}"))
-            .unwrap_or_else(|| panic!("no {content_type} part"));
+        let start =
+            raw.find(&format!("Content-Type: {content_type}")).unwrap_or_else(|| panic!("no {content_type} part"));
         let part = &raw[start..];
         let (headers, body) = part.split_once("\n\n").expect("part body");
         let body = &body[..body.find("\n--").unwrap_or(body.len())];
         if headers.contains("Content-Transfer-Encoding: base64") {
             let compact: String = body.split_whitespace().collect();
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .unwrap(),
-            )
-            .unwrap()
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
         } else if headers.contains("Content-Transfer-Encoding: quoted-printable") {
             decode_quoted_printable(body)
         } else {
@@ -371,9 +299,7 @@ impl Mail {
     pub fn link(&self) -> Option<String> {
         let text = self.text();
         let start = text.find("http")?;
-        let end = text[start..]
-            .find(char::is_whitespace)
-            .map_or(text.len(), |e| start + e);
+        let end = text[start..].find(char::is_whitespace).map_or(text.len(), |e| start + e);
         Some(text[start..end].to_owned())
     }
 }
@@ -402,19 +328,11 @@ fn decode_quoted_printable(body: &str) -> String {
 fn decode_header(value: &str) -> String {
     value
         .split_whitespace()
-        .map(|word| {
-            match word
-                .strip_prefix("=?utf-8?b?")
-                .and_then(|w| w.strip_suffix("?="))
-            {
-                Some(encoded) => String::from_utf8(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(encoded)
-                        .unwrap(),
-                )
-                .unwrap(),
-                None => word.to_owned(),
+        .map(|word| match word.strip_prefix("=?utf-8?b?").and_then(|w| w.strip_suffix("?=")) {
+            Some(encoded) => {
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()
             }
+            None => word.to_owned(),
         })
         .collect::<Vec<_>>()
         .join(" ")

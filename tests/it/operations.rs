@@ -18,24 +18,11 @@ async fn health_and_readiness(backend: Backend) {
 async fn security_headers_on_every_route(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let link = app.invite("erika.muster@praxis-beispiel.de").await;
-    for path in [
-        "/",
-        "/anmelden",
-        "/registrierung",
-        "/healthz",
-        "/gibt-es-nicht",
-        "/static/app.css",
-        link.as_str(),
-    ] {
+    for path in ["/", "/anmelden", "/registrierung", "/healthz", "/gibt-es-nicht", "/static/app.css", link.as_str()] {
         let response = app.get(&app.browser(), path).await;
         let headers = response.headers();
         let csp = headers["content-security-policy"].to_str().unwrap();
-        for directive in [
-            "script-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ] {
+        for directive in ["script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
             assert!(csp.contains(directive), "{path}: {csp}");
         }
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
@@ -43,20 +30,8 @@ async fn security_headers_on_every_route(backend: Backend) {
     }
     let missing = app.get(&app.browser(), "/gibt-es-nicht").await;
     assert_eq!(missing.status(), 404);
-    assert!(
-        missing
-            .text()
-            .await
-            .unwrap()
-            .contains("Seite nicht gefunden")
-    );
-    let english = app
-        .browser()
-        .get(app.url("/gibt-es-nicht"))
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap();
+    assert!(missing.text().await.unwrap().contains("Seite nicht gefunden"));
+    let english = app.browser().get(app.url("/gibt-es-nicht")).header("accept-language", "en").send().await.unwrap();
     assert!(english.text().await.unwrap().contains("Page not found"));
 }
 
@@ -76,76 +51,33 @@ fn the_command_line_manages_accounts() {
     let dir = tempfile::tempdir().unwrap();
     let created = cli(
         dir.path(),
-        &[
-            "account",
-            "create",
-            "--email",
-            "Erika.Muster@praxis-beispiel.de",
-            "--name",
-            "Dr. Erika Muster",
-        ],
+        &["account", "create", "--email", "Erika.Muster@praxis-beispiel.de", "--name", "Dr. Erika Muster"],
     );
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let line: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     assert_eq!(line["email"], "erika.muster@praxis-beispiel.de");
     assert_eq!(line["status"], "invited");
     let id = line["id"].as_str().unwrap();
 
-    let duplicate = cli(
-        dir.path(),
-        &[
-            "account",
-            "create",
-            "--email",
-            "erika.muster@praxis-beispiel.de",
-            "--name",
-            "X",
-        ],
-    );
+    let duplicate =
+        cli(dir.path(), &["account", "create", "--email", "erika.muster@praxis-beispiel.de", "--name", "X"]);
     assert!(!duplicate.status.success());
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("gibt es bereits einen Account"));
 
-    let invalid = cli(
-        dir.path(),
-        &[
-            "account",
-            "create",
-            "--email",
-            "kein-at-zeichen",
-            "--name",
-            "X",
-        ],
-    );
+    let invalid = cli(dir.path(), &["account", "create", "--email", "kein-at-zeichen", "--name", "X"]);
     assert!(String::from_utf8_lossy(&invalid.stderr).contains("keine gültige E-Mail-Adresse"));
 
-    let shown = cli(
-        dir.path(),
-        &["account", "show", "erika.muster@praxis-beispiel.de"],
-    );
+    let shown = cli(dir.path(), &["account", "show", "erika.muster@praxis-beispiel.de"]);
     let text = String::from_utf8_lossy(&shown.stdout);
-    assert!(
-        text.contains(id) && text.contains("Status:           invited"),
-        "{text}"
-    );
+    assert!(text.contains(id) && text.contains("Status:           invited"), "{text}");
     assert!(text.contains("Registrierungs-E-Mail: pending"));
 
     let resent = cli(dir.path(), &["account", "resend", id]);
-    assert!(
-        resent.status.success(),
-        "{}",
-        String::from_utf8_lossy(&resent.stderr)
-    );
+    assert!(resent.status.success(), "{}", String::from_utf8_lossy(&resent.stderr));
 
     let listed = cli(dir.path(), &["account", "list"]);
     let text = String::from_utf8_lossy(&listed.stdout);
-    assert!(
-        text.contains("LINK GÜLTIG BIS") && text.contains(id),
-        "{text}"
-    );
+    assert!(text.contains("LINK GÜLTIG BIS") && text.contains(id), "{text}");
 
     let unknown = cli(dir.path(), &["account", "show", "niemand@x.de"]);
     assert!(!unknown.status.success());
@@ -160,10 +92,7 @@ fn the_command_line_manages_accounts() {
     assert_eq!(bad_setting.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_setting.stderr).contains("registration_link_ttl"));
     assert!(cli(dir.path(), &["migrate"]).status.success());
-    assert!(
-        dir.path().join("sprechstunde.db").exists(),
-        "SQLite in the data folder by default"
-    );
+    assert!(dir.path().join("sprechstunde.db").exists(), "SQLite in the data folder by default");
 }
 
 #[test]
@@ -189,32 +118,15 @@ async fn logs_never_contain_secrets_or_full_addresses(backend: Backend) {
         .post(
             &browser,
             "/registrierung",
-            &[
-                ("username", &username),
-                ("password", &password),
-                ("password_repeat", &password),
-            ],
+            &[("username", &username), ("password", &password), ("password_repeat", &password)],
         )
         .await;
     assert_eq!(done.status(), 303);
     let wrong = format!("Falsch {unique}");
-    app.post(
-        &app.browser(),
-        "/anmelden",
-        &[("username", &username), ("password", &wrong)],
-    )
-    .await;
-    app.post(
-        &app.browser(),
-        "/anmelden",
-        &[("username", &username), ("password", &password)],
-    )
-    .await;
+    app.post(&app.browser(), "/anmelden", &[("username", &username), ("password", &wrong)]).await;
+    app.post(&app.browser(), "/anmelden", &[("username", &username), ("password", &password)]).await;
     let logs = crate::harness::logs();
-    assert!(
-        logs.contains("Anmeldung erfolgreich"),
-        "the log capture works"
-    );
+    assert!(logs.contains("Anmeldung erfolgreich"), "the log capture works");
     for secret in [&password, &wrong, &session, &email] {
         if let Some(line) = logs.lines().find(|l| l.contains(secret.as_str())) {
             panic!("logged: {line}");

@@ -16,27 +16,14 @@ async fn submit(
     password: &str,
     repeat: &str,
 ) -> reqwest::Response {
-    app.post(
-        browser,
-        "/registrierung",
-        &[
-            ("username", username),
-            ("password", password),
-            ("password_repeat", repeat),
-        ],
-    )
-    .await
+    app.post(browser, "/registrierung", &[("username", username), ("password", password), ("password_repeat", repeat)])
+        .await
 }
 
 async fn the_form_shows_rules_labels_and_autocomplete(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let browser = open_wizard(&app).await;
-    let html = app
-        .get(&browser, "/registrierung")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.get(&browser, "/registrierung").await.text().await.unwrap();
     for expected in [
         "<label for=\"username\">Benutzername</label>",
         "<label for=\"password\">Passwort</label>",
@@ -55,10 +42,7 @@ async fn the_form_shows_rules_labels_and_autocomplete(backend: Backend) {
     ] {
         assert!(html.contains(expected), "missing {expected}");
     }
-    assert!(
-        !html.contains("data-rule=\"digit\""),
-        "no composition rules by default"
-    );
+    assert!(!html.contains("data-rule=\"digit\""), "no composition rules by default");
     assert!(!html.contains("<script>"), "no inline scripts (CSP)");
 }
 
@@ -69,33 +53,16 @@ async fn composition_rules_appear_and_apply_when_switched_on(backend: Backend) {
     })
     .await;
     let browser = open_wizard(&app).await;
-    let html = app
-        .get(&browser, "/registrierung")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.get(&browser, "/registrierung").await.text().await.unwrap();
     assert!(html.contains("data-rule=\"digit\" data-value=\"\">Mindestens eine Ziffer"));
     assert!(html.contains("data-rule=\"uppercase\""));
     assert!(!html.contains("data-rule=\"symbol\""));
-    let refused = submit(
-        &app,
-        &browser,
-        "emuster",
-        "leuchtturm am deich",
-        "leuchtturm am deich",
-    )
-    .await;
+    let refused = submit(&app, &browser, "emuster", "leuchtturm am deich", "leuchtturm am deich").await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
     assert!(html.contains("Nicht erfüllt: Mindestens eine Ziffer"));
     assert!(html.contains("Nicht erfüllt: Mindestens ein Großbuchstabe"));
-    assert_eq!(
-        submit(&app, &browser, "emuster", PASSWORD, PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(submit(&app, &browser, "emuster", PASSWORD, PASSWORD).await.status(), 303);
 }
 
 async fn success_creates_the_account_and_signs_in(backend: Backend) {
@@ -106,29 +73,18 @@ async fn success_creates_the_account_and_signs_in(backend: Backend) {
     assert_eq!(done.headers()["location"], "/registrierung/abgeschlossen");
     let page = app.get(&browser, "/registrierung/abgeschlossen").await;
     assert_eq!(page.status(), 200);
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains("Registrierung abgeschlossen")
-    );
+    assert!(page.text().await.unwrap().contains("Registrierung abgeschlossen"));
     let start = app.get(&browser, "/").await.text().await.unwrap();
     assert!(start.contains("Willkommen, Dr. Erika Muster!"));
     assert!(start.contains("Sie sind angemeldet als EMuster."));
-    let hash: String =
-        sqlx::query_scalar("SELECT password_hash FROM accounts WHERE username_normalized = $1")
-            .bind("emuster")
-            .fetch_one(&app.state().db.pool)
-            .await
-            .unwrap();
-    assert!(
-        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{hash}"
-    );
-    assert!(!hash.contains(PASSWORD));
-    let overview = sprechstunde::accounts::store::list(&app.state().db, app.clock.now())
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE username_normalized = $1")
+        .bind("emuster")
+        .fetch_one(&app.state().db.pool)
         .await
         .unwrap();
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(!hash.contains(PASSWORD));
+    let overview = sprechstunde::accounts::store::list(&app.state().db, app.clock.now()).await.unwrap();
     assert_eq!(overview[0].status, "active");
     assert_eq!(overview[0].username.as_deref(), Some("EMuster"));
 }
@@ -138,148 +94,59 @@ async fn every_rejection_names_the_rule_and_keeps_the_username(backend: Backend)
     let browser = open_wizard(&app).await;
     let eleven = "Kaffeetasse";
     let cases: &[(&str, &str, &str, &str)] = &[
-        (
-            "emuster",
-            eleven,
-            eleven,
-            "Nicht erfüllt: Mindestens 12 Zeichen",
-        ),
-        (
-            "emuster",
-            &"x7Gq".repeat(33),
-            &"x7Gq".repeat(33),
-            "Nicht erfüllt: Höchstens 128 Zeichen",
-        ),
-        (
-            "emuster",
-            "qwerty123456",
-            "qwerty123456",
-            "Nicht erfüllt: Kein häufig verwendetes Passwort",
-        ),
-        (
-            "emuster",
-            "passwort1234",
-            "passwort1234",
-            "Nicht erfüllt: Kein häufig verwendetes Passwort",
-        ),
-        (
-            "emuster",
-            "emuster-am-deich",
-            "emuster-am-deich",
-            "Nicht erfüllt: Enthält weder Benutzernamen",
-        ),
-        (
-            "dr.ok",
-            "Muster und Meer 99",
-            "Muster und Meer 99",
-            "Nicht erfüllt: Enthält weder Benutzernamen",
-        ),
-        (
-            "dr.ok",
-            "erika.muster@praxis-beispiel.de",
-            "erika.muster@praxis-beispiel.de",
-            "Enthält weder Benutzernamen",
-        ),
-        (
-            "emuster",
-            PASSWORD,
-            "Leuchtturm am Teich 7",
-            "Nicht erfüllt: Beide Passworteingaben stimmen überein",
-        ),
+        ("emuster", eleven, eleven, "Nicht erfüllt: Mindestens 12 Zeichen"),
+        ("emuster", &"x7Gq".repeat(33), &"x7Gq".repeat(33), "Nicht erfüllt: Höchstens 128 Zeichen"),
+        ("emuster", "qwerty123456", "qwerty123456", "Nicht erfüllt: Kein häufig verwendetes Passwort"),
+        ("emuster", "passwort1234", "passwort1234", "Nicht erfüllt: Kein häufig verwendetes Passwort"),
+        ("emuster", "emuster-am-deich", "emuster-am-deich", "Nicht erfüllt: Enthält weder Benutzernamen"),
+        ("dr.ok", "Muster und Meer 99", "Muster und Meer 99", "Nicht erfüllt: Enthält weder Benutzernamen"),
+        ("dr.ok", "erika.muster@praxis-beispiel.de", "erika.muster@praxis-beispiel.de", "Enthält weder Benutzernamen"),
+        ("emuster", PASSWORD, "Leuchtturm am Teich 7", "Nicht erfüllt: Beide Passworteingaben stimmen überein"),
         ("em", PASSWORD, PASSWORD, "Nicht erfüllt: 3 bis 32 Zeichen"),
-        (
-            "erika muster",
-            PASSWORD,
-            PASSWORD,
-            "Nicht erfüllt: Nur Buchstaben (a–z), Ziffern sowie . _ -",
-        ),
-        (
-            "1erika",
-            PASSWORD,
-            PASSWORD,
-            "Nicht erfüllt: Beginnt mit einem Buchstaben",
-        ),
+        ("erika muster", PASSWORD, PASSWORD, "Nicht erfüllt: Nur Buchstaben (a–z), Ziffern sowie . _ -"),
+        ("1erika", PASSWORD, PASSWORD, "Nicht erfüllt: Beginnt mit einem Buchstaben"),
     ];
     for (username, password, repeat, message) in cases {
         let response = submit(&app, &browser, username, password, repeat).await;
         assert_eq!(response.status(), 422, "{username} / {password}");
         assert_eq!(response.headers()["cache-control"], "no-store");
         let html = response.text().await.unwrap();
-        assert!(
-            html.contains(message),
-            "{username} / {password}: expected „{message}“"
-        );
-        assert!(
-            html.contains(&format!("value=\"{username}\"")),
-            "username kept"
-        );
-        assert!(
-            !html.contains(&format!("value=\"{password}\"")),
-            "password never sent back"
-        );
+        assert!(html.contains(message), "{username} / {password}: expected „{message}“");
+        assert!(html.contains(&format!("value=\"{username}\"")), "username kept");
+        assert!(!html.contains(&format!("value=\"{password}\"")), "password never sent back");
         assert!(html.contains("role=\"alert\""));
     }
     // 12 characters are enough, and the link was not used up by the rejections.
-    assert_eq!(
-        submit(&app, &browser, "emuster", "Kaffeetasse7", "Kaffeetasse7")
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(submit(&app, &browser, "emuster", "Kaffeetasse7", "Kaffeetasse7").await.status(), 303);
 }
 
 async fn a_taken_username_is_refused_case_insensitively(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    app.registered("kollege@praxis-beispiel.de", "EMuster")
-        .await;
+    app.registered("kollege@praxis-beispiel.de", "EMuster").await;
     let link = app.invite("erika.muster@praxis-beispiel.de").await;
     let browser = app.browser();
     app.get(&browser, &link).await;
-    let check = app
-        .get(&browser, "/registrierung/benutzername?name=emuster")
-        .await;
-    assert_eq!(
-        check.json::<serde_json::Value>().await.unwrap()["available"],
-        false
-    );
-    let check = app
-        .get(&browser, "/registrierung/benutzername?name=erika2")
-        .await;
-    assert_eq!(
-        check.json::<serde_json::Value>().await.unwrap()["available"],
-        true
-    );
+    let check = app.get(&browser, "/registrierung/benutzername?name=emuster").await;
+    assert_eq!(check.json::<serde_json::Value>().await.unwrap()["available"], false);
+    let check = app.get(&browser, "/registrierung/benutzername?name=erika2").await;
+    assert_eq!(check.json::<serde_json::Value>().await.unwrap()["available"], true);
     let refused = submit(&app, &browser, "emuster", PASSWORD, PASSWORD).await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
     assert!(html.contains("Dieser Benutzername ist bereits vergeben"));
     assert!(html.contains("value=\"emuster\""));
-    assert_eq!(
-        submit(&app, &browser, "erika2", PASSWORD, PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(submit(&app, &browser, "erika2", PASSWORD, PASSWORD).await.status(), 303);
 }
 
 async fn the_availability_check_needs_an_open_registration_and_is_limited(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let anonymous = app
-        .get(&app.browser(), "/registrierung/benutzername?name=emuster")
-        .await;
+    let anonymous = app.get(&app.browser(), "/registrierung/benutzername?name=emuster").await;
     assert_eq!(anonymous.status(), 401);
     let browser = open_wizard(&app).await;
     for _ in 0..60 {
-        assert_eq!(
-            app.get(&browser, "/registrierung/benutzername?name=abc")
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(app.get(&browser, "/registrierung/benutzername?name=abc").await.status(), 200);
     }
-    let limited = app
-        .get(&browser, "/registrierung/benutzername?name=abc")
-        .await;
+    let limited = app.get(&browser, "/registrierung/benutzername?name=abc").await;
     assert_eq!(limited.status(), 429);
     assert!(limited.headers().contains_key("retry-after"));
 }
@@ -297,11 +164,7 @@ async fn fifty_simultaneous_submissions_create_exactly_one_account(backend: Back
             browser
                 .post(url)
                 .header("origin", origin)
-                .form(&[
-                    ("username", username.as_str()),
-                    ("password", PASSWORD),
-                    ("password_repeat", PASSWORD),
-                ])
+                .form(&[("username", username.as_str()), ("password", PASSWORD), ("password_repeat", PASSWORD)])
                 .send()
                 .await
                 .unwrap()
@@ -314,28 +177,14 @@ async fn fifty_simultaneous_submissions_create_exactly_one_account(backend: Back
         match response.status().as_u16() {
             303 => created += 1,
             409 => {
-                assert!(
-                    response
-                        .text()
-                        .await
-                        .unwrap()
-                        .contains("Sie sind bereits registriert")
-                );
+                assert!(response.text().await.unwrap().contains("Sie sind bereits registriert"));
                 already += 1;
             }
-            other => panic!(
-                "unexpected status {other}: {}",
-                response.text().await.unwrap()
-            ),
+            other => panic!("unexpected status {other}: {}", response.text().await.unwrap()),
         }
     }
     assert_eq!((created, already), (1, 49));
-    let accounts = app
-        .scalar_i64(
-            "SELECT COUNT(*) FROM accounts WHERE username IS NOT NULL AND id <> $1",
-            "",
-        )
-        .await;
+    let accounts = app.scalar_i64("SELECT COUNT(*) FROM accounts WHERE username IS NOT NULL AND id <> $1", "").await;
     assert_eq!(accounts, 1);
 }
 
@@ -366,11 +215,7 @@ async fn cross_site_posts_are_refused(backend: Backend) {
     let response = browser
         .post(app.url("/registrierung"))
         .header("origin", "https://evil.example")
-        .form(&[
-            ("username", "emuster"),
-            ("password", PASSWORD),
-            ("password_repeat", PASSWORD),
-        ])
+        .form(&[("username", "emuster"), ("password", PASSWORD), ("password_repeat", PASSWORD)])
         .send()
         .await
         .unwrap();
@@ -379,22 +224,12 @@ async fn cross_site_posts_are_refused(backend: Backend) {
     let response = browser
         .post(app.url("/registrierung"))
         .header("sec-fetch-site", "cross-site")
-        .form(&[
-            ("username", "emuster"),
-            ("password", PASSWORD),
-            ("password_repeat", PASSWORD),
-        ])
+        .form(&[("username", "emuster"), ("password", PASSWORD), ("password_repeat", PASSWORD)])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
-    assert_eq!(
-        submit(&app, &browser, "emuster", PASSWORD, PASSWORD)
-            .await
-            .status(),
-        303,
-        "the link still works"
-    );
+    assert_eq!(submit(&app, &browser, "emuster", PASSWORD, PASSWORD).await.status(), 303, "the link still works");
 }
 
 both_databases!(
