@@ -26,6 +26,7 @@ pub struct Inner {
     pub clock: Clock,
     pub hasher: crate::auth::hashing::Hasher,
     pub mailer: Mailer,
+    pub sms: crate::notify::sms::SmsSender,
     /// Rung after a commit that queued a message, so the worker does not wait for its next poll.
     pub outbox_wakeup: Notify,
     pub username_checks: RateLimiter,
@@ -47,6 +48,7 @@ impl AppState {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let mailer = Mailer::from_config(&config).map_err(anyhow::Error::msg)?;
+        let sms = crate::notify::sms::SmsSender::from_config(&config).map_err(anyhow::Error::msg)?;
         let hashing_slots = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(AppState(Arc::new(Inner {
             config,
@@ -54,6 +56,7 @@ impl AppState {
             clock,
             hasher: crate::auth::hashing::Hasher::new(hashing_slots),
             mailer,
+            sms,
             outbox_wakeup: Notify::new(),
             username_checks: RateLimiter::new(60, 300),
         })))

@@ -43,6 +43,9 @@ enum AccountCommand {
         /// Language of e-mails and pages: de or en.
         #[arg(long, default_value = "de", value_parser = ["de", "en"])]
         language: String,
+        /// Product edition (decides the wizard's steps); default: the configured default edition.
+        #[arg(long)]
+        edition: Option<String>,
     },
     /// Send a new registration link; all older links stop working.
     Resend { id_or_email: String },
@@ -105,9 +108,9 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
 async fn account(state: &AppState, command: AccountCommand) -> anyhow::Result<()> {
     let now = state.clock.now();
     match command {
-        AccountCommand::Create { email, name, language } => {
+        AccountCommand::Create { email, name, language, edition } => {
             let language = Lang::parse(&language).unwrap_or(Lang::De);
-            let account = accounts::create(state, NewAccount { email, name, language }).await?;
+            let account = accounts::create(state, NewAccount { email, name, language, edition }).await?;
             println!(
                 "{}",
                 serde_json::json!({ "id": account.id, "email": account.email, "status": account.status.as_str() })
@@ -157,6 +160,12 @@ fn print_overview(o: &store::Overview) {
     println!("E-Mail:           {}", o.email);
     println!("Sprache:          {}", o.language);
     println!("Status:           {}", o.status);
+    println!("Ausführung:       {}", o.edition);
+    if let Some(step) = &o.next_step {
+        println!("Nächster Schritt: {step}");
+    }
+    println!("2FA per SMS:      {}", if o.two_factor_enabled { "aktiv" } else { "aus" });
+    println!("Sichtbar:         {}", if o.visible { "ja" } else { "nein" });
     println!("Benutzername:     {}", o.username.as_deref().unwrap_or("-"));
     println!("Angelegt:         {}", iso_utc(o.created_at));
     println!("Registriert:      {}", time(o.registered_at));

@@ -1,10 +1,12 @@
 //! Typed settings: built-in defaults < TOML file (`--config`) < `SPRECHSTUNDE_*` environment variables.
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::auth::password_policy::PasswordPolicy;
+use crate::onboarding::wizard::Step;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -64,6 +66,30 @@ pub struct SupportContact {
     pub phone: String,
 }
 
+#[derive(Clone, Debug)]
+pub enum SmsTransport {
+    /// Development: one file per message under `data/outbox/sms/`; the text is also logged.
+    File { dir: PathBuf },
+    /// A generic JSON webhook: `POST url` with `{"to": "+49…", "text": "…"}` and an optional bearer token.
+    Http { url: String, token: Option<Secret> },
+    /// A Twilio-compatible Messages API (`{base_url}/2010-04-01/Accounts/{sid}/Messages.json`).
+    Twilio { base_url: String, account_sid: String, auth_token: Secret, from: String },
+}
+
+/// A product edition: which wizard steps follow step 1, in which order, and whether 2FA may wait.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edition {
+    pub steps: Vec<Step>,
+    pub two_factor_required: bool,
+}
+
+impl Edition {
+    /// The seed's order: Service-PIN, SMS two-factor (optional), visibility in contact search.
+    pub fn standard() -> Self {
+        Edition { steps: Step::OPTIONAL.to_vec(), two_factor_required: false }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
     Pretty,
@@ -81,6 +107,9 @@ pub struct Config {
     pub registration_link_ttl: i64,
     pub mail_from: String,
     pub mail: MailTransport,
+    pub sms: SmsTransport,
+    pub editions: BTreeMap<String, Edition>,
+    pub default_edition: String,
     pub support: SupportContact,
     pub password_policy: PasswordPolicy,
     pub log_format: LogFormat,
@@ -136,6 +165,11 @@ struct RawConfig {
     database_url: Option<String>,
     registration_link_ttl: Option<String>,
     log_format: Option<String>,
+    default_edition: Option<String>,
+    #[serde(default)]
+    editions: BTreeMap<String, RawEdition>,
+    #[serde(default)]
+    sms: RawSms,
     #[serde(default)]
     mail: RawMail,
     #[serde(default)]
@@ -154,6 +188,25 @@ struct RawMail {
     smtp_tls: Option<String>,
     smtp_user: Option<String>,
     smtp_password: Option<Secret>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEdition {
+    steps: Vec<String>,
+    two_factor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSms {
+    transport: Option<String>,
+    http_url: Option<String>,
+    http_token: Option<Secret>,
+    twilio_base_url: Option<String>,
+    twilio_account_sid: Option<String>,
+    twilio_auth_token: Option<Secret>,
+    twilio_from: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -198,6 +251,18 @@ impl RawConfig {
         set(&mut self.database_url, env, "SPRECHSTUNDE_DATABASE_URL")?;
         set(&mut self.registration_link_ttl, env, "SPRECHSTUNDE_REGISTRATION_LINK_TTL")?;
         set(&mut self.log_format, env, "SPRECHSTUNDE_LOG_FORMAT")?;
+        set(&mut self.default_edition, env, "SPRECHSTUNDE_DEFAULT_EDITION")?;
+        set(&mut self.sms.transport, env, "SPRECHSTUNDE_SMS_TRANSPORT")?;
+        set(&mut self.sms.http_url, env, "SPRECHSTUNDE_SMS_HTTP_URL")?;
+        set(&mut self.sms.twilio_base_url, env, "SPRECHSTUNDE_SMS_TWILIO_BASE_URL")?;
+        set(&mut self.sms.twilio_account_sid, env, "SPRECHSTUNDE_SMS_TWILIO_ACCOUNT_SID")?;
+        set(&mut self.sms.twilio_from, env, "SPRECHSTUNDE_SMS_TWILIO_FROM")?;
+        if let Some(token) = env("SPRECHSTUNDE_SMS_HTTP_TOKEN") {
+            self.sms.http_token = Some(Secret(token));
+        }
+        if let Some(token) = env("SPRECHSTUNDE_SMS_TWILIO_AUTH_TOKEN") {
+            self.sms.twilio_auth_token = Some(Secret(token));
+        }
         set(&mut self.mail.transport, env, "SPRECHSTUNDE_MAIL_TRANSPORT")?;
         set(&mut self.mail.from, env, "SPRECHSTUNDE_MAIL_FROM")?;
         set(&mut self.mail.smtp_host, env, "SPRECHSTUNDE_SMTP_HOST")?;
@@ -246,6 +311,15 @@ impl RawConfig {
             }
         };
         let mail = resolve_mail(self.mail.transport.as_deref(), &self.mail, &data_dir)?;
+        let sms = resolve_sms(self.sms, &data_dir)?;
+        let editions = resolve_editions(self.editions)?;
+        let default_edition = self.default_edition.unwrap_or_else(|| "standard".into());
+        if !editions.contains_key(&default_edition) {
+            return Err(ConfigError::Invalid {
+                key: "default_edition",
+                message: format!("„{default_edition}“ ist keine definierte Ausführung"),
+            });
+        }
         let mail_from = self.mail.from.unwrap_or_else(|| "Sprechstunde <no-reply@localhost>".into());
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::Invalid {
@@ -288,6 +362,9 @@ impl RawConfig {
             registration_link_ttl,
             mail_from,
             mail,
+            sms,
+            editions,
+            default_edition,
             support,
             password_policy,
             log_format,
@@ -344,6 +421,55 @@ fn resolve_mail(transport: Option<&str>, raw: &RawMail, data_dir: &Path) -> Resu
         other => Err(ConfigError::Invalid {
             key: "mail.transport",
             message: format!("„{other}“: erlaubt sind file und smtp"),
+        }),
+    }
+}
+
+fn resolve_editions(raw: BTreeMap<String, RawEdition>) -> Result<BTreeMap<String, Edition>, ConfigError> {
+    let mut editions = BTreeMap::from([("standard".to_owned(), Edition::standard())]);
+    for (name, edition) in raw {
+        let invalid = |message: String| ConfigError::Invalid { key: "editions", message: format!("{name}: {message}") };
+        let mut steps = Vec::new();
+        for key in &edition.steps {
+            let step = Step::parse(key).filter(|s| Step::OPTIONAL.contains(s)).ok_or_else(|| {
+                invalid(format!("unbekannter Schritt „{key}“ (erlaubt: service_pin, two_factor, contact_visibility)"))
+            })?;
+            if steps.contains(&step) {
+                return Err(invalid(format!("Schritt „{key}“ doppelt")));
+            }
+            steps.push(step);
+        }
+        let two_factor_required = match edition.two_factor.as_deref().unwrap_or("optional") {
+            "optional" => false,
+            "required" => true,
+            other => return Err(invalid(format!("two_factor „{other}“: erlaubt sind optional und required"))),
+        };
+        if two_factor_required && !steps.contains(&Step::TwoFactor) {
+            return Err(invalid("two_factor = required verlangt den Schritt two_factor".into()));
+        }
+        editions.insert(name, Edition { steps, two_factor_required });
+    }
+    Ok(editions)
+}
+
+fn resolve_sms(raw: RawSms, data_dir: &Path) -> Result<SmsTransport, ConfigError> {
+    let missing = |key: &'static str| ConfigError::Invalid { key, message: "fehlt für diesen SMS-Versand".into() };
+    match raw.transport.as_deref().unwrap_or("file") {
+        "file" => Ok(SmsTransport::File { dir: data_dir.join("outbox").join("sms") }),
+        "http" => Ok(SmsTransport::Http { url: raw.http_url.ok_or(missing("sms.http_url"))?, token: raw.http_token }),
+        "twilio" => Ok(SmsTransport::Twilio {
+            base_url: raw
+                .twilio_base_url
+                .unwrap_or_else(|| "https://api.twilio.com".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            account_sid: raw.twilio_account_sid.ok_or(missing("sms.twilio_account_sid"))?,
+            auth_token: raw.twilio_auth_token.ok_or(missing("sms.twilio_auth_token"))?,
+            from: raw.twilio_from.ok_or(missing("sms.twilio_from"))?,
+        }),
+        other => Err(ConfigError::Invalid {
+            key: "sms.transport",
+            message: format!("„{other}“: erlaubt sind file, http und twilio"),
         }),
     }
 }
@@ -423,6 +549,39 @@ mod tests {
         let raw = RawConfig { registration_link_ttl: Some("zwei Wochen".into()), ..RawConfig::default() };
         assert!(raw.resolve().unwrap_err().to_string().contains("registration_link_ttl"));
         assert!(toml::from_str::<RawConfig>("unbekannt = 1").is_err());
+    }
+
+    #[test]
+    fn editions_are_checked() {
+        let raw: RawConfig = toml::from_str(
+            "default_edition = \"kompakt\"\n[editions.kompakt]\nsteps = [\"contact_visibility\", \"service_pin\"]\n\
+             [editions.klinik]\nsteps = [\"two_factor\"]\ntwo_factor = \"required\"\n",
+        )
+        .unwrap();
+        let config = raw.resolve().unwrap();
+        assert_eq!(config.default_edition, "kompakt");
+        assert_eq!(config.editions["kompakt"].steps, vec![Step::ContactVisibility, Step::ServicePin]);
+        assert!(config.editions["klinik"].two_factor_required);
+        assert_eq!(config.editions["standard"], Edition::standard(), "the built-in edition stays");
+        for bad in [
+            "[editions.x]\nsteps = [\"kaffee\"]",
+            "[editions.x]\nsteps = [\"service_pin\", \"service_pin\"]",
+            "[editions.x]\nsteps = [\"service_pin\"]\ntwo_factor = \"required\"",
+            "default_edition = \"fehlt\"",
+        ] {
+            let raw: RawConfig = toml::from_str(bad).unwrap();
+            assert!(raw.resolve().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sms_transports() {
+        let raw: RawConfig =
+            toml::from_str("[sms]\ntransport = \"twilio\"\ntwilio_account_sid = \"AC1\"\ntwilio_from = \"+4930\"\n")
+                .unwrap();
+        assert!(raw.resolve().unwrap_err().to_string().contains("twilio_auth_token"));
+        let config = Config::defaults_in(Path::new("/tmp/d"));
+        assert!(matches!(config.sms, SmsTransport::File { ref dir } if dir.ends_with("outbox/sms")));
     }
 
     #[test]

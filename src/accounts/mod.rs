@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::notify::{outbox, templates};
 use crate::onboarding::links;
+use crate::onboarding::wizard::{Plan, Step};
 use crate::web::i18n::Lang;
 
 pub use email::EmailAddress;
@@ -16,7 +17,9 @@ pub use email::EmailAddress;
 pub enum AccountStatus {
     /// Created by support; the registration link is out.
     Invited,
-    /// Registered and unlocked.
+    /// Step 1 done, further wizard steps open; nothing else of the product is reachable yet.
+    Registering,
+    /// Every step done: unlocked ("freigeschaltet").
     Active,
 }
 
@@ -24,6 +27,7 @@ impl AccountStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             AccountStatus::Invited => "invited",
+            AccountStatus::Registering => "registering",
             AccountStatus::Active => "active",
         }
     }
@@ -31,6 +35,7 @@ impl AccountStatus {
     pub fn parse(text: &str) -> Self {
         match text {
             "active" => AccountStatus::Active,
+            "registering" => AccountStatus::Registering,
             _ => AccountStatus::Invited,
         }
     }
@@ -46,11 +51,32 @@ pub struct Account {
     pub username: Option<String>,
     pub created_at: Timestamp,
     pub registered_at: Option<Timestamp>,
+    pub edition: String,
+    /// The wizard as copied from the edition at creation, and the steps done so far.
+    pub plan: Plan,
+    pub two_factor_required: bool,
+    pub two_factor_enabled: bool,
+    /// Verified mobile number (E.164), set when two-factor authentication was set up.
+    pub phone: Option<String>,
+    pub visible: bool,
 }
 
 impl Account {
     pub fn is_registered(&self) -> bool {
         self.status != AccountStatus::Invited
+    }
+
+    /// The wizard step this account has to do next (`Complete` once everything is done).
+    pub fn next_step(&self) -> Step {
+        self.plan.next(self.username.is_some())
+    }
+
+    /// Where a signed-in person belongs: their next wizard step until the account is unlocked.
+    pub fn home_path(&self) -> &'static str {
+        match self.status {
+            AccountStatus::Active => "/",
+            _ => self.next_step().path(),
+        }
     }
 }
 
@@ -66,6 +92,8 @@ pub enum AccountError {
     NotFound(String),
     #[error("Der Account {0} ist bereits registriert; eine Registrierungs-E-Mail ist nicht mehr nötig")]
     AlreadyRegistered(String),
+    #[error("Unbekannte Produktausführung „{0}“ (definiert: {1})")]
+    UnknownEdition(String, String),
     #[error("Datenbankfehler: {0}")]
     Database(#[from] sqlx::Error),
     #[error("E-Mail konnte nicht erstellt werden: {0}")]
@@ -76,6 +104,8 @@ pub struct NewAccount {
     pub email: String,
     pub name: String,
     pub language: Lang,
+    /// A configured edition; `None` means the default edition.
+    pub edition: Option<String>,
 }
 
 /// Creates the account and queues its registration e-mail, atomically.
@@ -85,6 +115,11 @@ pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, Accoun
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(AccountError::InvalidName);
     }
+    let edition_name = new.edition.unwrap_or_else(|| state.config.default_edition.clone());
+    let edition = state.config.editions.get(&edition_name).ok_or_else(|| {
+        let known = state.config.editions.keys().cloned().collect::<Vec<_>>().join(", ");
+        AccountError::UnknownEdition(edition_name.clone(), known)
+    })?;
     let now = state.clock.now();
     let account = Account {
         id: crate::security::token::new_id(),
@@ -95,6 +130,12 @@ pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, Accoun
         username: None,
         created_at: now,
         registered_at: None,
+        edition: edition_name.clone(),
+        plan: Plan { middle: edition.steps.clone(), done: Vec::new() },
+        two_factor_required: edition.two_factor_required,
+        two_factor_enabled: false,
+        phone: None,
+        visible: false,
     };
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, &account, &email).await.map_err(|e| {
@@ -103,7 +144,8 @@ pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, Accoun
     queue_registration_mail(state, &mut tx, &account, now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
-    tracing::info!(account = %account.id, email = %email.masked(), "Account angelegt, Registrierungs-E-Mail eingereiht");
+    tracing::info!(account = %account.id, email = %email.masked(), edition = %account.edition,
+        "Account angelegt, Registrierungs-E-Mail eingereiht");
     Ok(account)
 }
 

@@ -5,12 +5,14 @@ use sqlx::any::AnyRow;
 use super::{Account, AccountStatus, EmailAddress};
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
+use crate::onboarding::wizard::{self, Plan, Step};
 use crate::web::i18n::Lang;
 
 /// Static SQL only (sqlx refuses strings built at run time): the column list is spliced in by `concat!`.
 macro_rules! columns {
     () => {
-        "id, email, name, language, status, username, created_at, registered_at"
+        "id, email, name, language, status, username, created_at, registered_at, edition, wizard_steps, steps_done, \
+         two_factor_required, two_factor_enabled, phone, visible"
     };
 }
 
@@ -24,13 +26,22 @@ fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
         username: row.try_get("username")?,
         created_at: row.try_get("created_at")?,
         registered_at: row.try_get("registered_at")?,
+        edition: row.try_get("edition")?,
+        plan: Plan {
+            middle: wizard::parse_list(&row.try_get::<String, _>("wizard_steps")?),
+            done: wizard::parse_list(&row.try_get::<String, _>("steps_done")?),
+        },
+        two_factor_required: row.try_get::<i64, _>("two_factor_required")? != 0,
+        two_factor_enabled: row.try_get::<i64, _>("two_factor_enabled")? != 0,
+        phone: row.try_get("phone")?,
+        visible: row.try_get::<i64, _>("visible")? != 0,
     })
 }
 
 pub async fn insert(tx: &mut Tx, account: &Account, email: &EmailAddress) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO accounts (id, email, email_normalized, name, language, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO accounts (id, email, email_normalized, name, language, status, created_at, edition, \
+         wizard_steps, two_factor_required) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&account.id)
     .bind(&account.email)
@@ -39,6 +50,9 @@ pub async fn insert(tx: &mut Tx, account: &Account, email: &EmailAddress) -> Res
     .bind(account.language.code())
     .bind(account.status.as_str())
     .bind(account.created_at)
+    .bind(&account.edition)
+    .bind(wizard::format_list(&account.plan.middle))
+    .bind(i64::from(account.two_factor_required))
     .execute(&mut **tx)
     .await
     .map(|_| ())
@@ -90,14 +104,19 @@ pub async fn username_taken(db: &Db, username: &str) -> Result<bool, sqlx::Error
     Ok(found.is_some())
 }
 
-/// Sets the credentials and unlocks the account; `Ok(false)` if it was registered meanwhile.
+/// Sets the credentials; the account is unlocked at once when its wizard has no further steps.
+/// `Ok(false)` if it was registered meanwhile.
 pub async fn register(
     tx: &mut Tx,
-    account_id: &str,
+    account: &Account,
     username: &str,
     password_hash: &str,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
+    let status = match account.plan.next(true) {
+        Step::Complete => AccountStatus::Active,
+        _ => AccountStatus::Registering,
+    };
     let result = sqlx::query(
         "UPDATE accounts SET username = $1, username_normalized = $2, password_hash = $3, status = $4, \
          registered_at = $5 WHERE id = $6 AND status = $7",
@@ -105,13 +124,71 @@ pub async fn register(
     .bind(username)
     .bind(username.to_lowercase())
     .bind(password_hash)
-    .bind(AccountStatus::Active.as_str())
+    .bind(status.as_str())
     .bind(now)
-    .bind(account_id)
+    .bind(&account.id)
     .bind(AccountStatus::Invited.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+pub async fn set_visible(db: &Db, account_id: &str, visible: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET visible = $1 WHERE id = $2")
+        .bind(i64::from(visible))
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_pin_hash(db: &Db, account_id: &str, hash: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET pin_hash = $1, pin_set_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn pin_hash(db: &Db, account_id: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT pin_hash FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&db.pool)
+        .await
+        .map(Option::flatten)
+}
+
+/// Two-factor authentication is on, with this verified number.
+pub async fn enable_two_factor(db: &Db, account_id: &str, phone: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET phone = $1, two_factor_enabled = 1 WHERE id = $2")
+        .bind(phone)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+/// Marks a wizard step done; when it was the last one the account is unlocked in the same statement.
+pub async fn complete_step<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account: &Account,
+    step: Step,
+) -> Result<(), sqlx::Error> {
+    let plan = account.plan.with_done(step);
+    let status = match plan.next(true) {
+        Step::Complete => AccountStatus::Active,
+        _ => AccountStatus::Registering,
+    };
+    sqlx::query("UPDATE accounts SET steps_done = $1, status = $2 WHERE id = $3 AND status = $4")
+        .bind(wizard::format_list(&plan.done))
+        .bind(status.as_str())
+        .bind(&account.id)
+        .bind(AccountStatus::Registering.as_str())
+        .execute(executor)
+        .await
+        .map(|_| ())
 }
 
 /// What an operator sees of an account: never a secret.
@@ -130,11 +207,17 @@ pub struct Overview {
     pub mail_status: Option<String>,
     pub mail_attempts: Option<i64>,
     pub mail_error: Option<String>,
+    pub edition: String,
+    /// The next wizard step while registering.
+    pub next_step: Option<String>,
+    pub two_factor_enabled: bool,
+    pub visible: bool,
 }
 
 macro_rules! overview {
     () => {
-        "SELECT a.id, a.email, a.name, a.language, a.status, a.username, a.created_at, a.registered_at, \
+        "SELECT a.id, a.email, a.name, a.language, a.status, a.username, a.created_at, a.registered_at, a.edition, \
+     a.wizard_steps, a.steps_done, a.two_factor_required, a.two_factor_enabled, a.phone, a.visible, \
      l.sent_at AS link_sent_at, l.expires_at AS link_expires_at, \
      o.status AS mail_status, o.attempts AS mail_attempts, o.last_error AS mail_error \
      FROM accounts a \
@@ -154,6 +237,10 @@ fn overview_from_row(row: &AnyRow, now: Timestamp) -> Result<Overview, sqlx::Err
         (status, _) => status.as_str(),
     };
     Ok(Overview {
+        next_step: (account.status == AccountStatus::Registering).then(|| account.next_step().key().to_owned()),
+        edition: account.edition.clone(),
+        two_factor_enabled: account.two_factor_enabled,
+        visible: account.visible,
         status: status.to_owned(),
         link_sent_at: row.try_get("link_sent_at")?,
         link_expires_at,

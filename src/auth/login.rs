@@ -9,9 +9,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::session::{self, SessionKind};
+use super::code_page::{self, CodeForm};
+use super::phone;
+use super::session::{self, Session, SessionKind};
+use super::sms_code::{self, Checked, Purpose, Refused};
 use super::throttle;
-use crate::accounts::store;
+use crate::accounts::{Account, AccountStatus, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::web::cookies;
@@ -20,7 +23,12 @@ use crate::web::i18n::{Lang, fill};
 use crate::web::page::{self, Layout};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(start)).route("/anmelden", get(show).post(submit)).route("/abmelden", post(logout))
+    Router::new()
+        .route("/", get(start))
+        .route("/anmelden", get(show).post(submit))
+        .route("/anmelden/code", get(show_code).post(verify_code))
+        .route("/anmelden/code/neu", post(resend_code))
+        .route("/abmelden", post(logout))
 }
 
 #[derive(Template)]
@@ -113,9 +121,21 @@ pub async fn submit(
     if let Some(old) = session::current(&state, &headers).await? {
         session::delete(&state, &old.id_hash).await?;
     }
+    if let (true, Some(phone)) = (account.two_factor_enabled, account.phone.as_deref()) {
+        // The password was right; this login attempt now needs the SMS code sent to it.
+        let raw = session::create(&state.db.pool, SessionKind::SecondFactor, &account.id, None, now).await?;
+        // If a cap or the 60 s rule refuses a code now, the code page says so and offers a new one later.
+        if let Err(refused) = send_login_code(&state, &account, &session::id_hash(&raw), phone, peer).await? {
+            tracing::warn!(account = %account.id, ?refused, "kein SMS-Code für diese Anmeldung");
+        }
+        tracing::info!(account = %account.id, "Passwort richtig, SMS-Code angefordert");
+        let mut response = Redirect::to("/anmelden/code").into_response();
+        response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+        return Ok(response);
+    }
     let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, now).await?;
     tracing::info!(account = %account.id, "Anmeldung erfolgreich");
-    let mut response = Redirect::to("/").into_response();
+    let mut response = Redirect::to(account.home_path()).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
     Ok(response)
 }
@@ -146,6 +166,10 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> AppResu
         return Ok(Redirect::to("/anmelden").into_response());
     };
     let account = store::find_by_id(&state.db, &current.account_id).await?.ok_or(AppError::NotFound)?;
+    if account.status != AccountStatus::Active {
+        // Until every step of the edition is done, the wizard is the only place to be.
+        return Ok(Redirect::to(account.home_path()).into_response());
+    }
     let lang = account.language;
     let t = lang.texts();
     page::render(
@@ -156,4 +180,125 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> AppResu
             signed_in_as: fill(t.start_signed_in_as, &[("username", account.username.as_deref().unwrap_or_default())]),
         },
     )
+}
+
+async fn send_login_code(
+    state: &AppState,
+    account: &Account,
+    binding: &str,
+    phone: &str,
+    peer: SocketAddr,
+) -> AppResult<Result<(), Refused>> {
+    let request = sms_code::Request {
+        account_id: &account.id,
+        language: account.language,
+        purpose: Purpose::Login,
+        binding,
+        phone,
+        client_addr: &peer.ip().to_string(),
+    };
+    Ok(sms_code::send(state, request).await?)
+}
+
+/// The login attempt waiting for its SMS code, or where to go instead.
+async fn pending(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Account), Response>> {
+    let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::SecondFactor) else {
+        return Ok(Err(Redirect::to("/anmelden").into_response()));
+    };
+    let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    Ok(Ok((session, account)))
+}
+
+async fn code_form(
+    state: &AppState,
+    session: &Session,
+    account: &Account,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let t = account.language.texts();
+    code_page::render(
+        CodeForm {
+            layout: Layout::new(state, account.language, t.login_code_title),
+            sent_to: sms_code::open_code_phone(state, &session.id_hash).await?.map(|p| phone::mask(&p)),
+            error,
+            action: "/anmelden/code",
+            resend_action: "/anmelden/code/neu",
+            back_action: None,
+            wait: sms_code::seconds_until_resend(state, &account.id, Purpose::Login).await?,
+        },
+        status,
+    )
+}
+
+pub async fn show_code(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    match pending(&state, &headers).await? {
+        Ok((session, account)) => code_form(&state, &session, &account, None, StatusCode::OK).await,
+        Err(elsewhere) => Ok(elsewhere),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeInput {
+    code: String,
+}
+
+/// The second factor: a code from *this* login attempt; then a fresh session id.
+pub async fn verify_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<CodeInput>,
+) -> AppResult<Response> {
+    let (session, account) = match pending(&state, &headers).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let t = account.language.texts();
+    if !code_page::looks_like_code(&form.code) {
+        return code_form(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    }
+    match sms_code::check(&state, &session.id_hash, &form.code).await? {
+        Checked::Valid { .. } => {
+            session::delete(&state, &session.id_hash).await?;
+            let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, state.clock.now()).await?;
+            tracing::info!(account = %account.id, "Anmeldung mit SMS-Code erfolgreich");
+            let mut response = Redirect::to(account.home_path()).into_response();
+            response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+            Ok(response)
+        }
+        Checked::Wrong { attempts_left } => {
+            tracing::info!(account = %account.id, "falscher SMS-Code bei der Anmeldung");
+            let message = fill(t.code_wrong, &[("left", &attempts_left.to_string())]);
+            code_form(&state, &session, &account, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Checked::Expired => {
+            code_form(&state, &session, &account, Some(t.code_expired.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
+                .await
+        }
+    }
+}
+
+pub async fn resend_code(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let (session, account) = match pending(&state, &headers).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let Some(phone) = account.phone.clone() else { return Ok(Redirect::to("/anmelden").into_response()) };
+    match send_login_code(&state, &account, &session.id_hash, &phone, peer).await? {
+        Ok(()) => Ok(Redirect::to("/anmelden/code").into_response()),
+        Err(refused) => {
+            let t = account.language.texts();
+            let message = match refused {
+                Refused::Wait(seconds) => fill(t.new_code_wait, &[("seconds", &seconds.to_string())]),
+                Refused::Capped => t.sms_cap.to_owned(),
+            };
+            code_form(&state, &session, &account, Some(message), StatusCode::TOO_MANY_REQUESTS).await
+        }
+    }
 }

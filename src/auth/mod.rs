@@ -1,6 +1,9 @@
 //! Passwords (policy and hashing), sessions, login throttling, and the login/logout pages.
+pub mod code_page;
 pub mod hashing;
 pub mod login;
 pub mod password_policy;
+pub mod phone;
 pub mod session;
+pub mod sms_code;
 pub mod throttle;

@@ -12,12 +12,15 @@ use crate::web::cookies;
 pub const IDLE_TIMEOUT: i64 = 30 * 60;
 pub const LOGIN_LIFETIME: i64 = 12 * 3600;
 pub const REGISTRATION_LIFETIME: i64 = 3600;
+pub const SECOND_FACTOR_LIFETIME: i64 = 10 * 60;
 /// `last_seen_at` is written at most this often, to keep page views from becoming writes.
 const TOUCH_EVERY: i64 = 60;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionKind {
     Registration,
+    /// Password was right; the SMS code of this login attempt is still to come.
+    SecondFactor,
     Login,
 }
 
@@ -25,6 +28,7 @@ impl SessionKind {
     fn as_str(self) -> &'static str {
         match self {
             SessionKind::Registration => "registration",
+            SessionKind::SecondFactor => "second_factor",
             SessionKind::Login => "login",
         }
     }
@@ -38,6 +42,11 @@ pub struct Session {
     pub link_id: Option<String>,
 }
 
+/// The stored form of a session id; also what SMS codes are bound to.
+pub fn id_hash(raw: &str) -> String {
+    token::hash(Purpose::Session, raw)
+}
+
 /// Starts a session and returns the cookie value (the only place the raw id exists).
 pub async fn create<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
@@ -49,13 +58,14 @@ pub async fn create<'e>(
     let raw = token::generate();
     let lifetime = match kind {
         SessionKind::Registration => REGISTRATION_LIFETIME,
+        SessionKind::SecondFactor => SECOND_FACTOR_LIFETIME,
         SessionKind::Login => LOGIN_LIFETIME,
     };
     sqlx::query(
         "INSERT INTO sessions (id_hash, kind, account_id, link_id, created_at, last_seen_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $5, $6)",
     )
-    .bind(token::hash(Purpose::Session, &raw))
+    .bind(id_hash(&raw))
     .bind(kind.as_str())
     .bind(account_id)
     .bind(link_id)
@@ -74,7 +84,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
     if !token::looks_valid(&raw) {
         return Ok(None);
     }
-    let id_hash = token::hash(Purpose::Session, &raw);
+    let id_hash = id_hash(&raw);
     let Some(row) =
         sqlx::query("SELECT kind, account_id, link_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
             .bind(&id_hash)
@@ -98,6 +108,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
     }
     let kind = match row.try_get::<String, _>(0)?.as_str() {
         "registration" => SessionKind::Registration,
+        "second_factor" => SessionKind::SecondFactor,
         _ => SessionKind::Login,
     };
     Ok(Some(Session { id_hash, kind, account_id: row.try_get(1)?, link_id: row.try_get(2)? }))

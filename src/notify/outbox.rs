@@ -42,10 +42,34 @@ pub async fn enqueue_email(tx: &mut Tx, email: OutgoingEmail, now: Timestamp) ->
     Ok(id)
 }
 
+/// An SMS: the text is the body; the recipient is an E.164 number.
+pub async fn enqueue_sms(
+    tx: &mut Tx,
+    account_id: Option<&str>,
+    to: &str,
+    text: &str,
+    now: Timestamp,
+) -> Result<String, sqlx::Error> {
+    let id = crate::security::token::new_id();
+    sqlx::query(
+        "INSERT INTO outbox (id, channel, account_id, recipient, subject, body_text, body_html, status, attempts, \
+         next_attempt_at, created_at) VALUES ($1, 'sms', $2, $3, '', $4, '', 'pending', 0, $5, $5)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(to)
+    .bind(text)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Cancels the account's undelivered registration e-mails (a newer link replaces them).
 pub async fn cancel_pending_for_account(tx: &mut Tx, account_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE outbox SET status = 'cancelled', body_text = '', body_html = '', action_url = NULL \
-         WHERE account_id = $1 AND status = 'pending'",
+         WHERE account_id = $1 AND status = 'pending' AND channel = 'email'",
     )
     .bind(account_id)
     .execute(&mut **tx)
@@ -56,6 +80,7 @@ pub async fn cancel_pending_for_account(tx: &mut Tx, account_id: &str) -> Result
 #[derive(Debug)]
 pub struct Claimed {
     pub id: String,
+    pub channel: String,
     pub link_id: Option<String>,
     pub recipient: String,
     pub subject: String,
@@ -74,7 +99,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
                      AND (claimed_until IS NULL OR claimed_until <= $2) \
                      ORDER BY next_attempt_at, created_at LIMIT 1) \
          AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) \
-         RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts",
+         RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts, channel",
     )
     .bind(now + CLAIM_SECONDS)
     .bind(now)
@@ -90,6 +115,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
             body_html: row.try_get(5)?,
             action_url: row.try_get(6)?,
             attempts: row.try_get(7)?,
+            channel: row.try_get(8)?,
         })
     })
     .transpose()

@@ -12,28 +12,47 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
     let mut attempted = 0;
     while let Some(message) = crate::notify::outbox::claim_next(&state.db, state.clock.now()).await? {
         attempted += 1;
-        let result = state
-            .mailer
-            .send(&state.config.mail_from, &message.recipient, &message.subject, &message.body_text, &message.body_html)
-            .await;
+        let (result, to) = match message.channel.as_str() {
+            "sms" => (
+                state.sms.send(&message.recipient, &message.body_text).await,
+                crate::auth::phone::mask(&message.recipient),
+            ),
+            _ => (
+                state
+                    .mailer
+                    .send(
+                        &state.config.mail_from,
+                        &message.recipient,
+                        &message.subject,
+                        &message.body_text,
+                        &message.body_html,
+                    )
+                    .await,
+                mask(&message.recipient),
+            ),
+        };
         let now = state.clock.now();
         match result {
             Ok(()) => {
                 crate::notify::outbox::mark_sent(&state.db, &message, now, state.config.registration_link_ttl).await?;
-                tracing::info!(to = %mask(&message.recipient), "E-Mail zugestellt");
+                tracing::info!(%to, channel = %message.channel, "Nachricht zugestellt");
                 if let (true, Some(url)) = (state.config.may_log_links(), &message.action_url) {
                     // Development only (file transport): lets a newcomer click the link from the log.
                     tracing::info!(link = %url, "Link aus der E-Mail (nur beim Datei-Versand protokolliert)");
+                }
+                if message.channel == "sms" && state.sms.is_file() {
+                    // Development only (file transport): the code, so a newcomer can finish the wizard.
+                    tracing::info!(text = %message.body_text, "SMS-Text (nur beim Datei-Versand protokolliert)");
                 }
             }
             Err(error) => {
                 let gave_up = crate::notify::outbox::mark_failed_attempt(&state.db, &message, &error, now).await?;
                 if gave_up {
-                    tracing::error!(to = %mask(&message.recipient), attempts = message.attempts, %error,
-                        "E-Mail endgültig nicht zustellbar");
+                    tracing::error!(%to, channel = %message.channel, attempts = message.attempts, %error,
+                        "Nachricht endgültig nicht zustellbar");
                 } else {
-                    tracing::warn!(to = %mask(&message.recipient), attempts = message.attempts, %error,
-                        "E-Mail nicht zugestellt, neuer Versuch folgt");
+                    tracing::warn!(%to, channel = %message.channel, attempts = message.attempts, %error,
+                        "Nachricht nicht zugestellt, neuer Versuch folgt");
                 }
             }
         }

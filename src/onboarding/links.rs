@@ -154,6 +154,12 @@ mod tests {
             username: None,
             created_at: 0,
             registered_at: None,
+            edition: "standard".into(),
+            plan: crate::onboarding::wizard::Plan { middle: vec![], done: vec![] },
+            two_factor_required: false,
+            two_factor_enabled: false,
+            phone: None,
+            visible: false,
         }
     }
 

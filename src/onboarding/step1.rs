@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::links::{self, Link, LinkOutcome};
 use super::username::{self, UsernameRule};
-use crate::accounts::{Account, store};
+use super::wizard::Step;
+use crate::accounts::{Account, AccountStatus, store};
 use crate::app::AppState;
 use crate::auth::password_policy::PasswordContext;
 use crate::auth::session::{self, Session, SessionKind};
@@ -154,7 +155,7 @@ fn render_form(
     page::render(
         status,
         &Step1Page {
-            layout: Layout::new(state, lang, t.step1_title),
+            layout: Layout::step(state, account, Step::Credentials, t.step1_title),
             intro: fill(t.step1_intro, &[("name", &account.name)]),
             username: username.to_owned(),
             errors,
@@ -217,7 +218,7 @@ pub async fn submit(
         tx.rollback().await?;
         return already_decided(&state, &link.id, account.language).await;
     }
-    match store::register(&mut tx, &account.id, &username, &password_hash, now).await {
+    match store::register(&mut tx, &account, &username, &password_hash, now).await {
         Ok(true) => {}
         Ok(false) => {
             tx.rollback().await?;
@@ -232,8 +233,9 @@ pub async fn submit(
     }
     let raw = session::create(&mut *tx, SessionKind::Login, &account.id, None, now).await?;
     tx.commit().await?;
-    tracing::info!(account = %account.id, "Registrierung: Benutzername und Passwort festgelegt, Account freigeschaltet");
-    let mut response = Redirect::to("/registrierung/abgeschlossen").into_response();
+    let next = account.plan.next(true);
+    tracing::info!(account = %account.id, next = next.key(), "Registrierung: Benutzername und Passwort festgelegt");
+    let mut response = Redirect::to(next.path()).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
     Ok(response)
 }
@@ -280,20 +282,23 @@ pub async fn username_available(
     Ok(Json(serde_json::json!({ "valid": valid, "available": available })).into_response())
 }
 
-/// `GET /registrierung/abgeschlossen`
+/// `GET /registrierung/abgeschlossen`: the closing step, once every step of the edition is done.
 pub async fn done(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
     let Some(session) = session::current(&state, &headers).await?.filter(|s| s.kind == SessionKind::Login) else {
         return Ok(Redirect::to("/anmelden").into_response());
     };
     let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    if account.status != AccountStatus::Active {
+        return Ok(Redirect::to(account.home_path()).into_response());
+    }
     let t = account.language.texts();
-    page::message(
-        &state,
-        account.language,
+    page::render(
         StatusCode::OK,
-        t.done_title,
-        t.done_text.to_owned(),
-        "",
-        Some(Action { href: "/".into(), label: t.to_start }),
+        &page::MessagePage {
+            layout: Layout::step(&state, &account, Step::Complete, t.done_title),
+            text: t.done_text.to_owned(),
+            next: String::new(),
+            action: Some(Action { href: "/".into(), label: t.to_start }),
+        },
     )
 }

@@ -8,6 +8,8 @@ use crate::error::AppError;
 const FILES: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("step1.js", "text/javascript; charset=utf-8", include_str!("../../static/step1.js")),
+    ("code.js", "text/javascript; charset=utf-8", include_str!("../../static/code.js")),
+    ("pin.js", "text/javascript; charset=utf-8", include_str!("../../static/pin.js")),
     ("common-passwords.txt", "text/plain; charset=utf-8", crate::auth::password_policy::COMMON_PASSWORDS),
 ];
 

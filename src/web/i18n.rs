@@ -143,6 +143,73 @@ texts! {
     start_welcome: "Willkommen, {name}!", "Welcome, {name}!";
     start_signed_in_as: "Sie sind angemeldet als {username}.", "You are signed in as {username}.";
     logout_button: "Abmelden", "Sign out";
+
+    step_of: "Schritt {n} von {m}", "Step {n} of {m}";
+    continue_button: "Fortfahren", "Continue";
+    back_button: "Zurück", "Back";
+
+    pin_title: "Service-PIN festlegen", "Choose your service PIN";
+    pin_intro: "Ihre persönliche Service-PIN dient zur Authentifizierung Ihrer Identität, wenn Sie unseren Support zur Änderung personenbezogener Daten kontaktieren. Wir schlagen Ihnen eine zufällige PIN vor; Sie können sie übernehmen oder eine eigene wählen.",
+        "Your personal service PIN proves your identity when you contact our support team to change personal data. We suggest a random PIN; you can keep it or choose your own.";
+    label_pin: "Service-PIN (6 bis 8 Ziffern)", "Service PIN (6 to 8 digits)";
+    pin_set_button: "PIN festlegen", "Set PIN";
+    pin_not_shown_again: "Aus Sicherheitsgründen wird eine bereits festgelegte PIN nicht erneut angezeigt. Bitte legen Sie Ihre PIN noch einmal fest.",
+        "For security reasons a PIN that has been set is not shown again. Please set your PIN once more.";
+    pin_problem_length: "Die PIN muss aus 6 bis 8 Ziffern bestehen.", "The PIN must have 6 to 8 digits.";
+    pin_problem_digits: "Die PIN darf nur Ziffern enthalten.", "The PIN may only contain digits.";
+    pin_problem_same: "Die PIN darf nicht aus lauter gleichen Ziffern bestehen (z. B. 111111).", "The PIN must not consist of one repeated digit (such as 111111).";
+    pin_problem_sequence: "Die PIN darf keine auf- oder absteigende Zahlenfolge sein (z. B. 123456).", "The PIN must not be an ascending or descending sequence (such as 123456).";
+    pin_problem_repeating: "Die PIN darf kein wiederholtes Muster sein (z. B. 121212).", "The PIN must not be a repeated pattern (such as 121212).";
+    pin_show_title: "Ihre Service-PIN", "Your service PIN";
+    pin_show_intro: "Bewahren Sie Ihre Service-PIN sicher auf. Sie wird Ihnen nur jetzt angezeigt. Sie können sie in die Zwischenablage kopieren, als PDF speichern oder ausdrucken.",
+        "Keep your service PIN safe. It is shown only now. You can copy it to the clipboard, save it as a PDF or print it.";
+    copy_button: "Kopieren", "Copy";
+    copied: "Die Service-PIN wurde in die Zwischenablage kopiert.", "The service PIN has been copied to the clipboard.";
+    pdf_button: "Als PDF speichern", "Save as PDF";
+    print_button: "Drucken", "Print";
+    pin_confirm_label: "Ich habe meine Service-PIN sicher verwahrt.", "I have stored my service PIN safely.";
+    pin_confirm_missing: "Bitte bestätigen Sie, dass Sie Ihre Service-PIN sicher verwahrt haben.", "Please confirm that you have stored your service PIN safely.";
+    pin_choose_other: "Andere PIN wählen", "Choose another PIN";
+    pin_sheet_title: "Ihre Service-PIN für die Videosprechstunde", "Your service PIN for the video consultation service";
+    pin_sheet_name: "Name", "Name";
+    pin_sheet_created: "Festgelegt am", "Set on";
+    pin_sheet_purpose_title: "Wofür ist die Service-PIN?", "What is the service PIN for?";
+    pin_sheet_purpose: "Mit der Service-PIN weisen Sie sich gegenüber unserem Support aus, wenn Sie die Änderung personenbezogener Daten wünschen, zum Beispiel Ihres Namens, Ihrer E-Mail-Adresse oder Ihrer Mobilfunknummer. Der Support fragt Sie nach dieser PIN, bevor er solche Änderungen vornimmt.",
+        "The service PIN proves your identity to our support team when you ask them to change personal data, such as your name, e-mail address or mobile number. Support will ask you for this PIN before making such changes.";
+    pin_sheet_keep: "Bewahren Sie dieses Blatt sicher und getrennt von Ihrem Passwort auf. Unser Support fragt niemals nach Ihrem Passwort.",
+        "Keep this sheet safe and separate from your password. Our support team will never ask for your password.";
+
+    visibility_title: "Sichtbarkeit in der Kontaktsuche festlegen", "Visibility in contact search";
+    visibility_intro: "Ist diese Option aktiviert, können andere registrierte Nutzer Sie finden, zu ihrer Kontaktliste hinzufügen und per SMS kontaktieren. Ihre Mobilfunknummer sehen sie dabei nicht. Wenn Sie nicht sichtbar sein möchten, können andere Nutzer Sie in der Kontaktsuche nicht finden. Sie können diese Einstellung jederzeit in Ihren Profileinstellungen ändern.",
+        "If this option is on, other registered users can find you, add you to their contact list and contact you by SMS. They never see your mobile number. If you do not want to be visible, other users cannot find you in the contact search. You can change this at any time in your profile settings.";
+    visibility_label: "In der Kontaktsuche sichtbar sein", "Be visible in the contact search";
+
+    complete_title: "Registrierung abschließen", "Complete registration";
+
+    two_factor_title: "2-Faktor-Authentifizierung per SMS", "Two-factor authentication by SMS";
+    two_factor_intro: "Die 2-Faktor-Authentifizierung bietet eine zusätzliche Sicherheitsebene: Bei der Anmeldung geben Sie zusätzlich einen Code ein, den Sie per SMS erhalten. Geben Sie dafür Ihre Mobilfunknummer ein.",
+        "Two-factor authentication adds a layer of security: when you sign in, you also enter a code you receive by SMS. Enter your mobile number to set it up.";
+    two_factor_optional: "Sie können diesen Schritt auch überspringen und die 2-Faktor-Authentifizierung jederzeit später in den Profileinstellungen aktivieren.",
+        "You can also skip this step and turn on two-factor authentication later in your profile settings.";
+    two_factor_required_note: "In Ihrer Produktausführung ist die 2-Faktor-Authentifizierung vorgeschrieben.", "Two-factor authentication is required in your edition of the product.";
+    label_phone: "Mobilfunknummer", "Mobile number";
+    phone_hint: "Zum Beispiel 0171 1234567 oder +49 171 1234567", "For example 0171 1234567 or +49 171 1234567";
+    send_code_button: "Code senden", "Send code";
+    later_button: "Später aktivieren", "Activate later";
+    phone_invalid: "Diese Mobilfunknummer ist ungültig. Bitte prüfen Sie Ihre Eingabe.", "This mobile number is not valid. Please check your entry.";
+    phone_landline: "Das ist eine Festnetznummer. Bitte geben Sie eine Mobilfunknummer ein, die SMS empfangen kann.", "This is a landline number. Please enter a mobile number that can receive SMS.";
+    code_title: "Code eingeben", "Enter the code";
+    code_sent: "Wir haben einen 8-stelligen Code per SMS an {phone} gesendet. Er ist 5 Minuten gültig.", "We have sent an 8-digit code by SMS to {phone}. It is valid for 5 minutes.";
+    label_code: "Code aus der SMS", "Code from the SMS";
+    confirm_code_button: "Bestätigen", "Confirm";
+    new_code_button: "Neuen Code anfordern", "Request a new code";
+    new_code_wait: "Einen neuen Code können Sie in {seconds} Sekunden anfordern.", "You can request a new code in {seconds} seconds.";
+    wrong_number_hint: "Tippfehler in der Nummer? Gehen Sie zurück, korrigieren Sie die Nummer und fordern Sie einen neuen Code an.", "Typo in the number? Go back, correct the number and request a new code.";
+    code_wrong: "Der Code ist nicht richtig. Sie haben noch {left} Versuche.", "The code is not correct. You have {left} attempts left.";
+    code_expired: "Der Code ist abgelaufen oder wurde zu oft falsch eingegeben. Bitte fordern Sie einen neuen Code an.", "The code has expired or was entered incorrectly too often. Please request a new code.";
+    code_format: "Der Code besteht aus 8 Ziffern.", "The code has 8 digits.";
+    sms_cap: "Es wurden zu viele SMS angefordert. Bitte versuchen Sie es später erneut.", "Too many text messages were requested. Please try again later.";
+    login_code_title: "Anmeldung bestätigen", "Confirm sign-in";
 }
 
 #[cfg(test)]

@@ -5,3 +5,4 @@ pub mod form;
 pub mod format;
 pub mod i18n;
 pub mod page;
+pub mod pdf;

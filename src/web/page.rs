@@ -6,10 +6,12 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::accounts::Account;
 use crate::app::AppState;
 use crate::config::SupportContact;
 use crate::error::{AppResult, ErrorPage};
-use crate::web::i18n::{Lang, Texts};
+use crate::onboarding::wizard::Step;
+use crate::web::i18n::{Lang, Texts, fill};
 
 /// What every page's frame needs.
 pub struct Layout {
@@ -17,11 +19,21 @@ pub struct Layout {
     pub t: &'static Texts,
     pub title: String,
     pub support: SupportContact,
+    /// "Schritt 2 von 5" on wizard pages.
+    pub progress: Option<String>,
 }
 
 impl Layout {
     pub fn new(state: &AppState, lang: Lang, title: impl Into<String>) -> Self {
-        Layout { lang, t: lang.texts(), title: title.into(), support: state.config.support.clone() }
+        Layout { lang, t: lang.texts(), title: title.into(), support: state.config.support.clone(), progress: None }
+    }
+
+    /// A wizard page: in the account's language, with where the person is in their edition's steps.
+    pub fn step(state: &AppState, account: &Account, step: Step, title: &str) -> Self {
+        let (n, m) = account.plan.position(step);
+        let mut layout = Layout::new(state, account.language, title);
+        layout.progress = Some(fill(layout.t.step_of, &[("n", &n.to_string()), ("m", &m.to_string())]));
+        layout
     }
 
     pub fn lang_code(&self) -> &'static str {

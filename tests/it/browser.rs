@@ -1,11 +1,12 @@
 //! End to end in real headless Chromium (Debian's chromium + chromium-driver): the link from the delivered
-//! e-mail, checkmarks turning green while typing, step 1 finished.
+//! e-mail, checkmarks turning green while typing, every step of the default edition (copy button, PDF
+//! download, SMS code with its countdown), a login with SMS code, and a second run with "Später aktivieren".
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::harness::{Backend, PASSWORD, TestApp};
+use crate::harness::{Backend, MOBILE, PASSWORD, TestApp};
 
 struct ChromeDriver {
     child: Child,
@@ -37,7 +38,7 @@ async fn start_chromedriver() -> ChromeDriver {
     panic!("chromedriver did not start");
 }
 
-async fn open_browser(driver: &ChromeDriver, profile: &std::path::Path) -> Client {
+async fn open_browser(driver: &ChromeDriver, profile: &std::path::Path, downloads: &std::path::Path) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -48,7 +49,12 @@ async fn open_browser(driver: &ChromeDriver, profile: &std::path::Path) -> Clien
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=412,915",
                 format!("--user-data-dir={}", profile.display()),
-            ]
+            ],
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+                "intl.accept_languages": "de-DE,de"
+            }
         }),
     );
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -78,32 +84,33 @@ async fn eventually_met(browser: &Client, list: &str, rule: &str, expected: bool
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_step_one_in_chromium() {
+async fn the_whole_registration_and_an_sms_login_in_chromium() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.create_account("erika.muster@praxis-beispiel.de", "Dr. Erika Muster").await;
     app.deliver().await;
     let link = app.last_link_to("erika.muster@praxis-beispiel.de");
     let driver = start_chromedriver().await;
     let profile = tempfile::tempdir().unwrap();
-    let browser = open_browser(&driver, profile.path()).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path(), downloads.path()).await;
 
     browser.goto(&link).await.unwrap();
     let url = browser.current_url().await.unwrap();
     assert_eq!(url.path(), "/registrierung", "the token left the address bar");
     assert!(!url.as_str().contains(link.rsplit('/').next().unwrap()));
-    let title = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    let title = find(&browser, Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(title, "Benutzername und Passwort festlegen");
 
     for rule in ["min_length", "not_common", "not_context", "matches"] {
         assert!(!is_met(&browser, "password-rules", rule).await, "{rule} unmet before typing");
     }
-    let username = browser.find(Locator::Id("username")).await.unwrap();
+    let username = find(&browser, Locator::Id("username")).await.unwrap();
     username.send_keys("emuster").await.unwrap();
     eventually_met(&browser, "username-rules", "length", true).await;
     eventually_met(&browser, "username-rules", "start", true).await;
     eventually_met(&browser, "username-rules", "available", true).await;
 
-    let password = browser.find(Locator::Id("password")).await.unwrap();
+    let password = find(&browser, Locator::Id("password")).await.unwrap();
     password.send_keys("emuster").await.unwrap();
     eventually_met(&browser, "password-rules", "not_context", false).await;
     assert!(!is_met(&browser, "password-rules", "min_length").await);
@@ -115,21 +122,178 @@ async fn registration_step_one_in_chromium() {
     eventually_met(&browser, "password-rules", "min_length", true).await;
     eventually_met(&browser, "password-rules", "not_common", true).await;
     assert!(!is_met(&browser, "password-rules", "matches").await);
-    let repeat = browser.find(Locator::Id("password_repeat")).await.unwrap();
+    let repeat = find(&browser, Locator::Id("password_repeat")).await.unwrap();
     repeat.send_keys(PASSWORD).await.unwrap();
     eventually_met(&browser, "password-rules", "matches", true).await;
 
-    let button = browser.find(Locator::Id("confirm")).await.unwrap();
+    let button = find(&browser, Locator::Id("confirm")).await.unwrap();
     assert_eq!(button.text().await.unwrap(), "Bestätigen & Fortfahren");
     button.click().await.unwrap();
+    wait_for_path(&browser, "/registrierung/service-pin").await;
+    assert_eq!(text_of(&browser, ".progress").await, "SCHRITT 2 VON 5");
+
+    // Step 2: keep the proposed PIN, copy it, save the PDF, confirm safe storage.
+    let proposed = find(&browser, Locator::Id("pin")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert_eq!(proposed.len(), 6, "a random PIN is proposed");
+    click(&browser, "set-pin").await;
+    wait_for_text(&browser, "h1", "Ihre Service-PIN").await;
+    assert_eq!(text_of(&browser, "#pin-value").await, proposed);
+    assert!(!find(&browser, Locator::Id("copy-status")).await.unwrap().is_displayed().await.unwrap());
+    click(&browser, "copy-pin").await;
+    let status = find(&browser, Locator::Id("copy-status")).await.unwrap();
+    eventually(|| async { status.is_displayed().await.unwrap() }, "copy confirmation").await;
+    assert_eq!(status.text().await.unwrap(), "Die Service-PIN wurde in die Zwischenablage kopiert.");
+    click(&browser, "pdf").await;
+    let pdf_path = eventually_file(downloads.path(), ".pdf").await;
+    let text = pdf_text(&pdf_path);
+    assert!(text.contains(&proposed) && text.contains("Dr. Erika Muster"), "{text}");
+    click(&browser, "continue").await;
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        "/registrierung/service-pin",
+        "the box must be ticked first"
+    );
+    click(&browser, "confirmed").await;
+    click(&browser, "continue").await;
+    wait_for_path(&browser, "/registrierung/zwei-faktor").await;
+    assert_eq!(text_of(&browser, ".progress").await, "SCHRITT 3 VON 5");
+
+    // Step 3: a mobile number, the SMS code, the 60-second countdown.
+    find(&browser, Locator::Id("phone")).await.unwrap().send_keys("0171 1234567").await.unwrap();
+    click(&browser, "send-code").await;
+    wait_for_text(&browser, "h1", "Code eingeben").await;
+    let new_code = find(&browser, Locator::Id("new-code")).await.unwrap();
+    assert!(!new_code.is_enabled().await.unwrap(), "no new code before 60 s");
+    let first: i64 = text_of(&browser, "#wait-seconds").await.parse().unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let later: i64 = text_of(&browser, "#wait-seconds").await.parse().unwrap();
+    assert!(later < first && first <= 60, "the countdown runs: {first} → {later}");
+    let code = app.last_code_to(MOBILE).await;
+    find(&browser, Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    click(&browser, "confirm-code").await;
+    wait_for_path(&browser, "/registrierung/sichtbarkeit").await;
+
+    // Step 4 and the closing page.
+    assert_eq!(text_of(&browser, ".progress").await, "SCHRITT 4 VON 5");
+    click(&browser, "visible").await;
+    click(&browser, "continue").await;
+    wait_for_path(&browser, "/registrierung/abgeschlossen").await;
+    assert_eq!(text_of(&browser, "h1").await, "Registrierung abgeschlossen");
+    find(&browser, Locator::Css("a.button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/").await;
+    assert!(text_of(&browser, "main").await.contains("Sie sind angemeldet als emuster."));
+
+    // Sign out, sign in again: password, then the SMS code.
+    find(&browser, Locator::Css("form[action='/abmelden'] button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/anmelden").await;
+    find(&browser, Locator::Id("username")).await.unwrap().send_keys("emuster").await.unwrap();
+    find(&browser, Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    find(&browser, Locator::Css("form[action='/anmelden'] button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/anmelden/code").await;
+    let code = app.last_code_to(MOBILE).await;
+    find(&browser, Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    click(&browser, "confirm-code").await;
+    wait_for_path(&browser, "/").await;
+    assert!(text_of(&browser, "main").await.contains("Willkommen, Dr. Erika Muster!"));
+
+    // A second person, who postpones two-factor authentication ("Später aktivieren").
+    find(&browser, Locator::Css("form[action='/abmelden'] button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/anmelden").await;
+    app.create_account("kollege@praxis-beispiel.de", "Dr. Max Kollege").await;
+    app.deliver().await;
+    browser.goto(&app.last_link_to("kollege@praxis-beispiel.de")).await.unwrap();
+    wait_for_path(&browser, "/registrierung").await;
+    find(&browser, Locator::Id("username")).await.unwrap().send_keys("mkollege").await.unwrap();
+    find(&browser, Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    find(&browser, Locator::Id("password_repeat")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    click(&browser, "confirm").await;
+    wait_for_path(&browser, "/registrierung/service-pin").await;
+    click(&browser, "set-pin").await;
+    wait_for_text(&browser, "h1", "Ihre Service-PIN").await;
+    click(&browser, "confirmed").await;
+    click(&browser, "continue").await;
+    wait_for_path(&browser, "/registrierung/zwei-faktor").await;
+    assert_eq!(text_of(&browser, "#later").await, "Später aktivieren");
+    click(&browser, "later").await;
+    wait_for_path(&browser, "/registrierung/sichtbarkeit").await;
+    click(&browser, "continue").await;
+    wait_for_path(&browser, "/registrierung/abgeschlossen").await;
+    browser.close().await.unwrap();
+}
+
+/// Finds an element, waiting for it while a navigation completes.
+async fn find(
+    browser: &Client,
+    locator: Locator<'_>,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    browser.wait().at_most(Duration::from_secs(10)).for_element(locator).await
+}
+
+async fn click(browser: &Client, id: &str) {
+    find(browser, Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}")).click().await.unwrap();
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    find(browser, Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+}
+
+async fn eventually<F, Fut>(mut condition: F, what: &str)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
     let start = Instant::now();
-    while browser.current_url().await.unwrap().path() != "/registrierung/abgeschlossen" {
+    while !condition().await {
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_for_path(browser: &Client, path: &str) {
+    let start = Instant::now();
+    while browser.current_url().await.unwrap().path() != path {
         if start.elapsed() > Duration::from_secs(10) {
-            panic!("step 1 did not finish: {}", browser.source().await.unwrap());
+            panic!(
+                "expected {path}, still on {}: {}",
+                browser.current_url().await.unwrap(),
+                browser.source().await.unwrap()
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let h1 = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
-    assert_eq!(h1, "Registrierung abgeschlossen");
-    browser.close().await.unwrap();
+}
+
+async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
+    eventually(
+        || async { browser.find(Locator::Css(css)).await.is_ok() && text_of(browser, css).await == expected },
+        expected,
+    )
+    .await;
+}
+
+async fn eventually_file(dir: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let start = Instant::now();
+    loop {
+        let found = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(suffix));
+        if let Some(path) = found {
+            return path;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no {suffix} file was downloaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text of a PDF, as poppler's pdftotext reads it.
+pub fn pdf_text(path: &std::path::Path) -> String {
+    let output = Command::new("pdftotext")
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext is required for the tests (apt-get install poppler-utils)");
+    assert!(output.status.success(), "pdftotext: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
 }

@@ -37,6 +37,8 @@ pub enum Backend {
 /// 2026-11-02 09:00:00 UTC, so that tests do not depend on today's date.
 pub const START: i64 = 1_793_610_000;
 pub const PASSWORD: &str = "Leuchtturm am Deich 7";
+pub const SERVICE_PIN: &str = "583021";
+pub const MOBILE: &str = "+491711234567";
 
 pub struct TestApp {
     pub base: String,
@@ -150,7 +152,7 @@ impl TestApp {
     }
 
     pub async fn create_account_in(&self, email: &str, name: &str, language: Lang) -> Account {
-        accounts::create(self.state(), NewAccount { email: email.into(), name: name.into(), language })
+        accounts::create(self.state(), NewAccount { email: email.into(), name: name.into(), language, edition: None })
             .await
             .expect("create account")
     }
@@ -206,13 +208,76 @@ impl TestApp {
         .await
     }
 
-    /// A registered account, signed in; returns that browser.
+    /// An account in the given edition, its e-mail delivered; returns the link.
+    pub async fn invite_in_edition(&self, email: &str, edition: &str) -> String {
+        let new = NewAccount {
+            email: email.into(),
+            name: "Dr. Erika Muster".into(),
+            language: Lang::De,
+            edition: Some(edition.into()),
+        };
+        accounts::create(self.state(), new).await.expect("create account");
+        self.deliver().await;
+        self.last_link_to(email)
+    }
+
+    /// A registered account (default edition: PIN set, 2FA postponed, visibility chosen), signed in.
     pub async fn registered(&self, email: &str, username: &str) -> reqwest::Client {
         let link = self.invite(email).await;
         let browser = self.browser();
         let done = self.register(&browser, &link, username).await;
         assert_eq!(done.status(), 303);
+        self.finish_wizard(&browser).await;
         browser
+    }
+
+    /// Walks through whatever wizard steps are open, the simplest way: a PIN, "Später aktivieren", not visible.
+    pub async fn finish_wizard(&self, browser: &reqwest::Client) {
+        for _ in 0..5 {
+            let here = self.get(browser, "/").await;
+            if here.status() == 200 {
+                return;
+            }
+            let location = here.headers()["location"].to_str().unwrap().to_owned();
+            let response = match location.as_str() {
+                "/registrierung/service-pin" => {
+                    assert_eq!(self.post(browser, &location, &[("pin", SERVICE_PIN)]).await.status(), 200);
+                    self.post(
+                        browser,
+                        "/registrierung/service-pin/bestaetigen",
+                        &[("pin", SERVICE_PIN), ("confirmed", "ja")],
+                    )
+                    .await
+                }
+                "/registrierung/zwei-faktor" => self.post(browser, "/registrierung/zwei-faktor/spaeter", &[]).await,
+                "/registrierung/sichtbarkeit" => self.post(browser, &location, &[]).await,
+                other => panic!("unexpected wizard step {other}"),
+            };
+            assert_eq!(response.status(), 303, "{location}");
+        }
+        panic!("the wizard did not end");
+    }
+
+    /// The files the SMS file transport wrote, oldest first: (to, text).
+    pub fn sms(&self) -> Vec<(String, String)> {
+        let dir = self.dir.path().join("outbox").join("sms");
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        let mut names: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|path| {
+                let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+                (value["to"].as_str().unwrap().to_owned(), value["text"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    }
+
+    /// The code in the latest SMS to this number.
+    pub async fn last_code_to(&self, phone: &str) -> String {
+        self.deliver().await;
+        let (_, text) = self.sms().into_iter().rfind(|(to, _)| to == phone).expect("an SMS to that number");
+        text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 8).expect("8-digit code").to_owned()
     }
 
     pub async fn overview(&self, account_id: &str) -> sprechstunde::accounts::store::Overview {

@@ -126,7 +126,7 @@ async fn opening_never_consumes_the_link(backend: Backend) {
     }
     let done = app.register(&app.browser(), &link, "emuster").await;
     assert_eq!(done.status(), 303);
-    assert_eq!(done.headers()["location"], "/registrierung/abgeschlossen");
+    assert_eq!(done.headers()["location"], "/registrierung/service-pin");
 }
 
 async fn a_used_link_says_already_registered(backend: Backend) {

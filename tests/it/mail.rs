@@ -127,7 +127,7 @@ async fn links_are_never_logged_when_mail_goes_over_smtp(backend: Backend) {
     let link = read_mails(&server.maildir.join("new"))[0].link().unwrap();
     let token = link.rsplit('/').next().unwrap();
     let logs = crate::harness::logs();
-    assert!(logs.contains("E-Mail zugestellt"));
+    assert!(logs.contains("Nachricht zugestellt"));
     assert!(!logs.contains(token), "a token was logged while SMTP is in use");
 }
 

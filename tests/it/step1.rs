@@ -68,12 +68,24 @@ async fn composition_rules_appear_and_apply_when_switched_on(backend: Backend) {
 async fn success_creates_the_account_and_signs_in(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let browser = open_wizard(&app).await;
+    let html = app.get(&browser, "/registrierung").await.text().await.unwrap();
+    assert!(html.contains("Schritt 1 von 5"), "the default edition has five steps");
     let done = submit(&app, &browser, "EMuster", PASSWORD, PASSWORD).await;
     assert_eq!(done.status(), 303);
-    assert_eq!(done.headers()["location"], "/registrierung/abgeschlossen");
+    assert_eq!(done.headers()["location"], "/registrierung/service-pin", "signed in, on to step 2");
+    let overview = sprechstunde::accounts::store::list(&app.state().db, app.clock.now()).await.unwrap();
+    assert_eq!(overview[0].status, "registering", "not unlocked before every step is done");
+    for elsewhere in ["/", "/registrierung/abgeschlossen", "/registrierung/sichtbarkeit", "/registrierung/zwei-faktor"]
+    {
+        let response = app.get(&browser, elsewhere).await;
+        assert_eq!(response.status(), 303, "{elsewhere}");
+        assert_eq!(response.headers()["location"], "/registrierung/service-pin", "{elsewhere}");
+    }
+    app.finish_wizard(&browser).await;
     let page = app.get(&browser, "/registrierung/abgeschlossen").await;
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("Registrierung abgeschlossen"));
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Registrierung abgeschlossen") && page.contains("Schritt 5 von 5"));
     let start = app.get(&browser, "/").await.text().await.unwrap();
     assert!(start.contains("Willkommen, Dr. Erika Muster!"));
     assert!(start.contains("Sie sind angemeldet als EMuster."));

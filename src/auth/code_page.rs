@@ -1,0 +1,65 @@
+//! The page on which an SMS code is entered, shared by the wizard's two-factor step and the login.
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+use crate::error::AppResult;
+use crate::web::i18n::fill;
+use crate::web::page::{self, Layout};
+
+#[derive(Template)]
+#[template(path = "auth/code.html")]
+struct CodePage {
+    layout: Layout,
+    sent_to: Option<String>,
+    error: Option<String>,
+    action: &'static str,
+    resend_action: &'static str,
+    back_action: Option<&'static str>,
+    wait: i64,
+    wait_before: String,
+    wait_after: String,
+}
+
+pub struct CodeForm {
+    pub layout: Layout,
+    /// Where the open code went (masked), if there is one.
+    pub sent_to: Option<String>,
+    pub error: Option<String>,
+    pub action: &'static str,
+    pub resend_action: &'static str,
+    pub back_action: Option<&'static str>,
+    /// Seconds until "Neuen Code anfordern" works; the page counts down.
+    pub wait: i64,
+}
+
+pub fn render(form: CodeForm, status: StatusCode) -> AppResult<Response> {
+    let t = form.layout.t;
+    let (wait_before, wait_after) = t.new_code_wait.split_once("{seconds}").unwrap_or((t.new_code_wait, ""));
+    let sent_to = form.sent_to.map(|phone| fill(t.code_sent, &[("phone", &phone)]));
+    let wait = form.wait;
+    let mut response = page::render(
+        status,
+        &CodePage {
+            layout: form.layout,
+            sent_to,
+            error: form.error,
+            action: form.action,
+            resend_action: form.resend_action,
+            back_action: form.back_action,
+            wait,
+            wait_before: wait_before.to_owned(),
+            wait_after: wait_after.to_owned(),
+        },
+    )?;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+    }
+    Ok(response)
+}
+
+/// Codes are 8 digits; anything else is a typing error, not a wrong guess.
+pub fn looks_like_code(code: &str) -> bool {
+    let code = code.trim();
+    code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit())
+}

@@ -1,0 +1,62 @@
+//! Mobile numbers as people type them (`0171 1234567`, `+49 171 1234567`, `0049 171 …`), normalised to
+//! E.164. Germany is the default region; landlines and invalid numbers are refused with a reason.
+use phonenumber::{Mode, Type, country};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhoneProblem {
+    Invalid,
+    Landline,
+}
+
+/// The number in E.164 (`+491711234567`) if it is a valid mobile number.
+pub fn parse_mobile(input: &str) -> Result<String, PhoneProblem> {
+    let trimmed = input.trim();
+    // "0049 …" is the German way of writing "+49 …".
+    let normalised = match trimmed.strip_prefix("00") {
+        Some(rest) => format!("+{rest}"),
+        None => trimmed.to_owned(),
+    };
+    let number = phonenumber::parse(Some(country::Id::DE), &normalised).map_err(|_| PhoneProblem::Invalid)?;
+    if !phonenumber::is_valid(&number) {
+        return Err(PhoneProblem::Invalid);
+    }
+    match number.number_type(&phonenumber::metadata::DATABASE) {
+        Type::Mobile | Type::FixedLineOrMobile => Ok(number.format().mode(Mode::E164).to_string()),
+        Type::FixedLine => Err(PhoneProblem::Landline),
+        _ => Err(PhoneProblem::Invalid),
+    }
+}
+
+/// `+49 171 ••••567`: enough to recognise one's own number, for pages and logs.
+pub fn mask(e164: &str) -> String {
+    let visible_end: String = e164.chars().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+    let start: String = e164.chars().take(6).collect();
+    format!("{start}••••{visible_end}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_forms_people_type() {
+        for input in ["0171 1234567", "+49 171 1234567", "0049 171 1234567", "0171/1234567", " 01711234567 "] {
+            assert_eq!(parse_mobile(input), Ok("+491711234567".into()), "{input}");
+        }
+        assert_eq!(parse_mobile("+43 664 1234567"), Ok("+436641234567".into()), "Austrian mobile");
+    }
+
+    #[test]
+    fn refuses_landlines_and_nonsense() {
+        assert_eq!(parse_mobile("030 12345678"), Err(PhoneProblem::Landline));
+        assert_eq!(parse_mobile("+49 89 1234567"), Err(PhoneProblem::Landline));
+        for bad in ["", "12", "0171", "abc", "+49 171 12345678901234"] {
+            assert_eq!(parse_mobile(bad), Err(PhoneProblem::Invalid), "{bad}");
+        }
+    }
+
+    #[test]
+    fn masks() {
+        assert_eq!(mask("+491711234567"), "+49171••••567");
+    }
+}

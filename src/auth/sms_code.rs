@@ -1,0 +1,264 @@
+//! SMS codes, for setting up two-factor authentication and for signing in: 8 digits from the OS RNG,
+//! valid 5 minutes, void after 5 wrong entries, a new one at the earliest 60 s after the last (and it voids
+//! the old one), capped per account, number and client address. Each code is bound to the session it was
+//! requested in, so a code from another login attempt never works. Only a hash of the code is stored.
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::notify::outbox;
+use crate::web::i18n::Lang;
+
+pub const LIFETIME: i64 = 5 * 60;
+pub const RESEND_AFTER: i64 = 60;
+pub const MAX_WRONG: i64 = 5;
+
+/// (window in seconds, most codes in it) per account, per number, per client address.
+const ACCOUNT_CAPS: [(i64, i64); 2] = [(3600, 5), (86_400, 10)];
+const PHONE_CAPS: [(i64, i64); 2] = [(3600, 5), (86_400, 10)];
+const ADDRESS_CAPS: [(i64, i64); 2] = [(3600, 10), (86_400, 30)];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Setup,
+    Login,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Setup => "setup",
+            Purpose::Login => "login",
+        }
+    }
+}
+
+/// 8 digits, every value equally likely.
+pub fn generate() -> String {
+    loop {
+        let n = u32::from_le_bytes(crate::security::token::random_bytes::<4>());
+        if n < u32::MAX - u32::MAX % 100_000_000 {
+            return format!("{:08}", n % 100_000_000);
+        }
+    }
+}
+
+fn hash(id: &str, code: &str) -> String {
+    Sha256::digest(format!("sms-code:{id}:{code}")).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Seconds still to wait before another code may be sent, given when the last one went out.
+pub fn wait_before_resend(last_sent: Option<Timestamp>, now: Timestamp) -> i64 {
+    last_sent.map_or(0, |sent| (sent + RESEND_AFTER - now).max(0))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Too early; seconds to wait.
+    Wait(i64),
+    /// An hourly or daily cap is reached.
+    Capped,
+}
+
+pub struct Request<'a> {
+    pub account_id: &'a str,
+    pub language: Lang,
+    pub purpose: Purpose,
+    /// The session the code belongs to.
+    pub binding: &'a str,
+    pub phone: &'a str,
+    pub client_addr: &'a str,
+}
+
+async fn last_sent(state: &AppState, account_id: &str, purpose: Purpose) -> Result<Option<Timestamp>, sqlx::Error> {
+    sqlx::query_scalar("SELECT MAX(sent_at) FROM sms_codes WHERE account_id = $1 AND purpose = $2")
+        .bind(account_id)
+        .bind(purpose.as_str())
+        .fetch_one(&state.db.pool)
+        .await
+}
+
+/// Seconds until a new code may be requested (0 = now).
+pub async fn seconds_until_resend(state: &AppState, account_id: &str, purpose: Purpose) -> Result<i64, sqlx::Error> {
+    Ok(wait_before_resend(last_sent(state, account_id, purpose).await?, state.clock.now()))
+}
+
+async fn count_since(
+    state: &AppState,
+    column: &'static str,
+    value: &str,
+    since: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    let sql = match column {
+        "account_id" => "SELECT COUNT(*) FROM sms_codes WHERE account_id = $1 AND sent_at > $2",
+        "phone" => "SELECT COUNT(*) FROM sms_codes WHERE phone = $1 AND sent_at > $2",
+        _ => "SELECT COUNT(*) FROM sms_codes WHERE client_addr = $1 AND sent_at > $2",
+    };
+    sqlx::query_scalar(sql).bind(value).bind(since).fetch_one(&state.db.pool).await
+}
+
+/// Sends a new code (voiding the session's older ones) through the outbox, unless a rule says no.
+pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), Refused>, sqlx::Error> {
+    let now = state.clock.now();
+    let wait = wait_before_resend(last_sent(state, request.account_id, request.purpose).await?, now);
+    if wait > 0 {
+        return Ok(Err(Refused::Wait(wait)));
+    }
+    for (column, value, caps) in [
+        ("account_id", request.account_id, ACCOUNT_CAPS),
+        ("phone", request.phone, PHONE_CAPS),
+        ("client_addr", request.client_addr, ADDRESS_CAPS),
+    ] {
+        for (window, most) in caps {
+            if count_since(state, column, value, now - window).await? >= most {
+                tracing::warn!(cap = column, window, "SMS-Obergrenze erreicht");
+                return Ok(Err(Refused::Capped));
+            }
+        }
+    }
+    let id = crate::security::token::new_id();
+    let code = generate();
+    let text = match request.language {
+        Lang::De => {
+            format!("Ihr Sprechstunde-Code lautet {code}. Er ist 5 Minuten gültig. Geben Sie ihn niemandem weiter.")
+        }
+        Lang::En => {
+            format!("Your Sprechstunde code is {code}. It is valid for 5 minutes. Do not share it with anyone.")
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    sqlx::query("UPDATE sms_codes SET state = 'void' WHERE binding = $1 AND state = 'open'")
+        .bind(request.binding)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO sms_codes (id, account_id, purpose, binding, phone, client_addr, code_hash, sent_at, expires_at, \
+         failed_attempts, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 'open')",
+    )
+    .bind(&id)
+    .bind(request.account_id)
+    .bind(request.purpose.as_str())
+    .bind(request.binding)
+    .bind(request.phone)
+    .bind(request.client_addr)
+    .bind(hash(&id, &code))
+    .bind(now)
+    .bind(now + LIFETIME)
+    .execute(&mut *tx)
+    .await?;
+    outbox::enqueue_sms(&mut tx, Some(request.account_id), request.phone, &text, now).await?;
+    tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    tracing::info!(account = %request.account_id, purpose = request.purpose.as_str(),
+        to = %crate::auth::phone::mask(request.phone), "SMS-Code eingereiht");
+    Ok(Ok(()))
+}
+
+/// The open code of a session: the number it went to.
+pub async fn open_code_phone(state: &AppState, binding: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT phone FROM sms_codes WHERE binding = $1 AND state = 'open' ORDER BY sent_at DESC LIMIT 1",
+    )
+    .bind(binding)
+    .fetch_optional(&state.db.pool)
+    .await
+}
+
+/// The number the session's latest code went to, open or not (to offer it again after "Zurück").
+pub async fn last_phone(state: &AppState, binding: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT phone FROM sms_codes WHERE binding = $1 ORDER BY sent_at DESC LIMIT 1")
+        .bind(binding)
+        .fetch_optional(&state.db.pool)
+        .await
+}
+
+pub async fn void_open(state: &AppState, binding: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sms_codes SET state = 'void' WHERE binding = $1 AND state = 'open'")
+        .bind(binding)
+        .execute(&state.db.pool)
+        .await
+        .map(|_| ())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Checked {
+    /// Right code; the number it was sent to is now verified.
+    Valid {
+        phone: String,
+    },
+    Wrong {
+        attempts_left: i64,
+    },
+    /// No usable code: expired, voided by too many wrong entries, replaced, or never sent.
+    Expired,
+}
+
+pub async fn check(state: &AppState, binding: &str, code: &str) -> Result<Checked, sqlx::Error> {
+    let now = state.clock.now();
+    let Some(row) = sqlx::query(
+        "SELECT id, phone, code_hash, expires_at, failed_attempts FROM sms_codes \
+         WHERE binding = $1 AND state = 'open' ORDER BY sent_at DESC LIMIT 1",
+    )
+    .bind(binding)
+    .fetch_optional(&state.db.pool)
+    .await?
+    else {
+        return Ok(Checked::Expired);
+    };
+    let (id, phone, code_hash, expires_at, failed): (String, String, String, i64, i64) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
+    if now >= expires_at || failed >= MAX_WRONG {
+        sqlx::query("UPDATE sms_codes SET state = 'void' WHERE id = $1").bind(&id).execute(&state.db.pool).await?;
+        return Ok(Checked::Expired);
+    }
+    if hash(&id, code.trim()) == code_hash {
+        // Single use: only one of two simultaneous correct entries wins.
+        let used = sqlx::query("UPDATE sms_codes SET state = 'used' WHERE id = $1 AND state = 'open'")
+            .bind(&id)
+            .execute(&state.db.pool)
+            .await?;
+        return Ok(if used.rows_affected() == 1 { Checked::Valid { phone } } else { Checked::Expired });
+    }
+    let failed = failed + 1;
+    sqlx::query(
+        "UPDATE sms_codes SET failed_attempts = failed_attempts + 1, \
+         state = CASE WHEN failed_attempts + 1 >= $1 THEN 'void' ELSE state END WHERE id = $2 AND state = 'open'",
+    )
+    .bind(MAX_WRONG)
+    .bind(&id)
+    .execute(&state.db.pool)
+    .await?;
+    Ok(if failed >= MAX_WRONG { Checked::Expired } else { Checked::Wrong { attempts_left: MAX_WRONG - failed } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_eight_digits_and_spread_out() {
+        let mut first_digit = [0u32; 10];
+        for _ in 0..5000 {
+            let code = generate();
+            assert_eq!(code.len(), 8);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+            first_digit[(code.as_bytes()[0] - b'0') as usize] += 1;
+        }
+        // Each leading digit should appear about 500 times; 350 is far outside chance for a fair source.
+        assert!(first_digit.iter().all(|n| *n > 350), "{first_digit:?}");
+    }
+
+    #[test]
+    fn resend_waits_sixty_seconds() {
+        assert_eq!(wait_before_resend(None, 1000), 0);
+        assert_eq!(wait_before_resend(Some(1000), 1059), 1);
+        assert_eq!(wait_before_resend(Some(1000), 1060), 0);
+    }
+
+    #[test]
+    fn hashes_depend_on_the_code_row() {
+        assert_ne!(hash("a", "12345678"), hash("b", "12345678"));
+        assert!(!hash("a", "12345678").contains("12345678"));
+    }
+}

@@ -1,0 +1,250 @@
+//! Step "Service-PIN festlegen". Only the Argon2id hash is stored. The PIN itself travels only inside the
+//! forms of this step (copy, PDF, print, confirm), each checked against the hash, so it is available
+//! exactly while the step is open and nowhere afterwards.
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::service_pin::{self, PinProblem};
+use super::steps;
+use super::wizard::Step;
+use crate::accounts::{Account, store};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::web::form::StrictForm;
+use crate::web::format;
+use crate::web::i18n::Texts;
+use crate::web::page::{self, Layout};
+use crate::web::pdf::{self, Line};
+
+#[derive(Template)]
+#[template(path = "onboarding/pin_define.html")]
+struct DefinePage {
+    layout: Layout,
+    pin: String,
+    error: Option<&'static str>,
+    not_shown_again: bool,
+}
+
+#[derive(Template)]
+#[template(path = "onboarding/pin_show.html")]
+struct ShowPage {
+    layout: Layout,
+    pin: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "onboarding/pin_print.html")]
+struct PrintPage {
+    layout: Layout,
+    sheet: Sheet,
+}
+
+/// What the PDF and the print page say.
+struct Sheet {
+    pin: String,
+    rows: Vec<(&'static str, String)>,
+    purpose_title: &'static str,
+    purpose: &'static str,
+    keep: &'static str,
+}
+
+fn sheet(state: &AppState, account: &Account, pin: &str, t: &'static Texts) -> Sheet {
+    let support = &state.config.support;
+    let mut contact = format!("{}, {}", support.name, support.email);
+    if !support.phone.is_empty() {
+        contact = format!("{contact}, {}", support.phone);
+    }
+    Sheet {
+        pin: pin.to_owned(),
+        rows: vec![
+            (t.pin_sheet_name, account.name.clone()),
+            (t.label_username, account.username.clone().unwrap_or_default()),
+            (t.pin_sheet_created, format::date_time(state.clock.now(), account.language)),
+            ("Support", contact),
+        ],
+        purpose_title: t.pin_sheet_purpose_title,
+        purpose: t.pin_sheet_purpose,
+        keep: t.pin_sheet_keep,
+    }
+}
+
+fn problem_text(problem: PinProblem, t: &'static Texts) -> &'static str {
+    match problem {
+        PinProblem::Length => t.pin_problem_length,
+        PinProblem::NotDigits => t.pin_problem_digits,
+        PinProblem::AllSame => t.pin_problem_same,
+        PinProblem::Sequence => t.pin_problem_sequence,
+        PinProblem::Repeating => t.pin_problem_repeating,
+    }
+}
+
+async fn open(state: &AppState, headers: &HeaderMap) -> AppResult<Result<Account, Response>> {
+    Ok(steps::current_step(state, headers, Step::ServicePin).await?.map(|(_, account)| account))
+}
+
+macro_rules! open_or_return {
+    ($state:expr, $headers:expr) => {
+        match open($state, $headers).await? {
+            Ok(account) => account,
+            Err(elsewhere) => return Ok(elsewhere),
+        }
+    };
+}
+
+fn title(account: &Account) -> &'static str {
+    account.language.texts().pin_title
+}
+
+/// `GET /registrierung/service-pin`: proposes a random PIN.
+pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let account = open_or_return!(&state, &headers);
+    let not_shown_again = store::pin_hash(&state.db, &account.id).await?.is_some();
+    page::render(
+        StatusCode::OK,
+        &DefinePage {
+            layout: Layout::step(&state, &account, Step::ServicePin, title(&account)),
+            pin: service_pin::propose(),
+            error: None,
+            not_shown_again,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinForm {
+    pin: String,
+}
+
+/// `POST /registrierung/service-pin`: stores the hash and shows the PIN once.
+pub async fn define(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<PinForm>,
+) -> AppResult<Response> {
+    let account = open_or_return!(&state, &headers);
+    let t = account.language.texts();
+    let pin: String = form.pin.chars().filter(|c| !c.is_whitespace()).collect();
+    if let Err(problem) = service_pin::check(&pin) {
+        return page::render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &DefinePage {
+                layout: Layout::step(&state, &account, Step::ServicePin, title(&account)),
+                pin: form.pin,
+                error: Some(problem_text(problem, t)),
+                not_shown_again: false,
+            },
+        );
+    }
+    let hash = state.hasher.hash(pin.clone()).await?;
+    store::set_pin_hash(&state.db, &account.id, &hash, state.clock.now()).await?;
+    tracing::info!(account = %account.id, "Service-PIN festgelegt");
+    page::render(
+        StatusCode::OK,
+        &ShowPage { layout: Layout::step(&state, &account, Step::ServicePin, t.pin_show_title), pin, error: None },
+    )
+}
+
+/// The PIN sent back by this step's forms must be the one whose hash is stored.
+async fn verified_pin(state: &AppState, account: &Account, pin: String) -> AppResult<String> {
+    let hash = store::pin_hash(&state.db, &account.id).await?;
+    if hash.is_some() && state.hasher.verify(pin.clone(), hash).await? {
+        Ok(pin)
+    } else {
+        Err(AppError::BadRequest("Service-PIN passt nicht zur gespeicherten".into()))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmForm {
+    pin: String,
+    confirmed: Option<String>,
+}
+
+/// `POST /registrierung/service-pin/bestaetigen`: "Fortfahren" only with the box ticked.
+pub async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<ConfirmForm>,
+) -> AppResult<Response> {
+    let account = open_or_return!(&state, &headers);
+    let pin = verified_pin(&state, &account, form.pin).await?;
+    if form.confirmed.as_deref() != Some("ja") {
+        let t = account.language.texts();
+        return page::render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ShowPage {
+                layout: Layout::step(&state, &account, Step::ServicePin, t.pin_show_title),
+                pin,
+                error: Some(t.pin_confirm_missing),
+            },
+        );
+    }
+    steps::advance(&state, &account, Step::ServicePin).await
+}
+
+/// `POST /registrierung/service-pin/pdf`: an A4 sheet, made on the server.
+pub async fn pdf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<PinForm>,
+) -> AppResult<Response> {
+    let account = open_or_return!(&state, &headers);
+    let pin = verified_pin(&state, &account, form.pin).await?;
+    let t = account.language.texts();
+    let bytes = render_pdf(t.pin_sheet_title, &sheet(&state, &account, &pin, t));
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"service-pin.pdf\""));
+    Ok(response)
+}
+
+fn render_pdf(title: &str, sheet: &Sheet) -> Vec<u8> {
+    let x = 60.0;
+    let mut y = pdf::A4_HEIGHT - 90.0;
+    let mut lines = vec![Line { x, y, size: 18.0, bold: true, text: title.to_owned() }];
+    y -= 50.0;
+    for (label, value) in &sheet.rows {
+        lines.push(Line { x, y, size: 11.0, bold: true, text: format!("{label}:") });
+        lines.push(Line { x: x + 110.0, y, size: 11.0, bold: false, text: value.clone() });
+        y -= 18.0;
+    }
+    y -= 20.0;
+    lines.push(Line { x, y, size: 12.0, bold: true, text: "Service-PIN:".into() });
+    lines.push(Line { x: x + 110.0, y: y - 6.0, size: 28.0, bold: true, text: sheet.pin.clone() });
+    y -= 60.0;
+    lines.push(Line { x, y, size: 12.0, bold: true, text: sheet.purpose_title.to_owned() });
+    y -= 18.0;
+    for paragraph in [sheet.purpose, sheet.keep] {
+        for text in pdf::wrap(paragraph, 88) {
+            lines.push(Line { x, y, size: 10.5, bold: false, text });
+            y -= 15.0;
+        }
+        y -= 8.0;
+    }
+    pdf::a4_page(title, &lines)
+}
+
+/// `POST /registrierung/service-pin/drucken`: the same sheet as a print-friendly page.
+pub async fn print(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<PinForm>,
+) -> AppResult<Response> {
+    let account = open_or_return!(&state, &headers);
+    let pin = verified_pin(&state, &account, form.pin).await?;
+    let t = account.language.texts();
+    page::render(
+        StatusCode::OK,
+        &PrintPage {
+            layout: Layout::new(&state, account.language, t.pin_sheet_title),
+            sheet: sheet(&state, &account, &pin, t),
+        },
+    )
+}

@@ -1,0 +1,82 @@
+//! Service-PIN rules: 6 to 8 digits, no trivial patterns. The person may keep the proposed PIN or choose one.
+
+pub const MIN_LEN: usize = 6;
+pub const MAX_LEN: usize = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinProblem {
+    Length,
+    NotDigits,
+    AllSame,
+    Sequence,
+    Repeating,
+}
+
+pub fn check(pin: &str) -> Result<(), PinProblem> {
+    if !pin.chars().all(|c| c.is_ascii_digit()) {
+        return Err(PinProblem::NotDigits);
+    }
+    if !(MIN_LEN..=MAX_LEN).contains(&pin.len()) {
+        return Err(PinProblem::Length);
+    }
+    let digits: Vec<i8> = pin.bytes().map(|b| (b - b'0') as i8).collect();
+    if digits.iter().all(|d| *d == digits[0]) {
+        return Err(PinProblem::AllSame);
+    }
+    let steps: Vec<i8> = digits.windows(2).map(|w| w[1] - w[0]).collect();
+    if steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1) {
+        return Err(PinProblem::Sequence);
+    }
+    // A short block repeated: 121212, 123123, 12341234.
+    let repeats = (2..=pin.len() / 2)
+        .any(|period| pin.len() % period == 0 && pin.as_bytes().chunks(period).all(|c| c == &pin.as_bytes()[..period]));
+    if repeats {
+        return Err(PinProblem::Repeating);
+    }
+    Ok(())
+}
+
+/// A random 6-digit PIN that passes [`check`].
+pub fn propose() -> String {
+    loop {
+        let bytes = crate::security::token::random_bytes::<4>();
+        let n = u32::from_le_bytes(bytes);
+        // Rejection sampling keeps every PIN equally likely.
+        if n >= u32::MAX - u32::MAX % 1_000_000 {
+            continue;
+        }
+        let pin = format!("{:06}", n % 1_000_000);
+        if check(&pin).is_ok() {
+            return pin;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trivial_pins_are_refused_with_a_reason() {
+        assert_eq!(check("111111"), Err(PinProblem::AllSame));
+        assert_eq!(check("123456"), Err(PinProblem::Sequence));
+        assert_eq!(check("87654321"), Err(PinProblem::Sequence));
+        assert_eq!(check("121212"), Err(PinProblem::Repeating));
+        assert_eq!(check("123123"), Err(PinProblem::Repeating));
+        assert_eq!(check("12341234"), Err(PinProblem::Repeating));
+        assert_eq!(check("12345"), Err(PinProblem::Length));
+        assert_eq!(check("123456789"), Err(PinProblem::Length));
+        assert_eq!(check("12a456"), Err(PinProblem::NotDigits));
+        assert_eq!(check(""), Err(PinProblem::Length));
+        for fine in ["583021", "9071843", "40718265", "123457"] {
+            assert_eq!(check(fine), Ok(()), "{fine}");
+        }
+    }
+
+    #[test]
+    fn proposals_are_valid_and_varied() {
+        let proposals: std::collections::HashSet<String> = (0..200).map(|_| propose()).collect();
+        assert!(proposals.len() > 190);
+        assert!(proposals.iter().all(|p| p.len() == 6 && check(p).is_ok()));
+    }
+}

@@ -1,0 +1,34 @@
+//! What every wizard step after step 1 shares: who may see it (a signed-in account whose next open step
+//! it is; everyone else is sent where they belong) and moving on once it is done.
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::wizard::Step;
+use crate::accounts::{Account, AccountStatus, store};
+use crate::app::AppState;
+use crate::auth::session::{self, Session, SessionKind};
+use crate::error::{AppError, AppResult};
+
+/// The signed-in account, if `step` is its next open step; otherwise the redirect to show instead.
+pub async fn current_step(
+    state: &AppState,
+    headers: &HeaderMap,
+    step: Step,
+) -> AppResult<Result<(Session, Account), Response>> {
+    let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::Login) else {
+        return Ok(Err(Redirect::to("/anmelden").into_response()));
+    };
+    let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    if account.status != AccountStatus::Registering || account.next_step() != step {
+        return Ok(Err(Redirect::to(account.home_path()).into_response()));
+    }
+    Ok(Ok((session, account)))
+}
+
+/// Saves the step as done (progress survives a closed browser) and goes on to the next one.
+pub async fn advance(state: &AppState, account: &Account, step: Step) -> AppResult<Response> {
+    store::complete_step(&state.db.pool, account, step).await?;
+    let next = account.plan.with_done(step).next(true);
+    tracing::info!(account = %account.id, step = step.key(), next = next.key(), "Registrierungsschritt abgeschlossen");
+    Ok(Redirect::to(next.path()).into_response())
+}
