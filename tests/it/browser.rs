@@ -229,12 +229,29 @@ async fn find(
     browser.wait().at_most(Duration::from_secs(10)).for_element(locator).await
 }
 
+/// Clicks an element; retried while a navigation replaces the page under our hands (stale elements).
 async fn click(browser: &Client, id: &str) {
-    find(browser, Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}")).click().await.unwrap();
+    let start = Instant::now();
+    loop {
+        let element = find(browser, Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+        match element.click().await {
+            Ok(()) => return,
+            Err(_) if start.elapsed() < Duration::from_secs(10) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => panic!("#{id}: {e}"),
+        }
+    }
 }
 
 async fn text_of(browser: &Client, css: &str) -> String {
-    find(browser, Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+    let start = Instant::now();
+    loop {
+        let element = find(browser, Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        match element.text().await {
+            Ok(text) => return text,
+            Err(_) if start.elapsed() < Duration::from_secs(10) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
 }
 
 async fn eventually<F, Fut>(mut condition: F, what: &str)
