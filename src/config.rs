@@ -108,6 +108,8 @@ pub struct Config {
     pub mail_from: String,
     pub mail: MailTransport,
     pub sms: SmsTransport,
+    /// How long an SMS gateway may take to answer before the attempt counts as failed (and is retried).
+    pub sms_timeout: std::time::Duration,
     pub editions: BTreeMap<String, Edition>,
     pub default_edition: String,
     pub support: SupportContact,
@@ -201,6 +203,7 @@ struct RawEdition {
 #[serde(deny_unknown_fields)]
 struct RawSms {
     transport: Option<String>,
+    timeout: Option<String>,
     http_url: Option<String>,
     http_token: Option<Secret>,
     twilio_base_url: Option<String>,
@@ -254,6 +257,7 @@ impl RawConfig {
         set(&mut self.default_edition, env, "SPRECHSTUNDE_DEFAULT_EDITION")?;
         set(&mut self.sms.transport, env, "SPRECHSTUNDE_SMS_TRANSPORT")?;
         set(&mut self.sms.http_url, env, "SPRECHSTUNDE_SMS_HTTP_URL")?;
+        set(&mut self.sms.timeout, env, "SPRECHSTUNDE_SMS_TIMEOUT")?;
         set(&mut self.sms.twilio_base_url, env, "SPRECHSTUNDE_SMS_TWILIO_BASE_URL")?;
         set(&mut self.sms.twilio_account_sid, env, "SPRECHSTUNDE_SMS_TWILIO_ACCOUNT_SID")?;
         set(&mut self.sms.twilio_from, env, "SPRECHSTUNDE_SMS_TWILIO_FROM")?;
@@ -311,6 +315,13 @@ impl RawConfig {
             }
         };
         let mail = resolve_mail(self.mail.transport.as_deref(), &self.mail, &data_dir)?;
+        let sms_timeout = match self.sms.timeout.as_deref() {
+            Some(text) => {
+                parse_duration(text).map_err(|message| ConfigError::Invalid { key: "sms.timeout", message })?
+            }
+            None => 15,
+        };
+        let sms_timeout = std::time::Duration::from_secs(sms_timeout as u64);
         let sms = resolve_sms(self.sms, &data_dir)?;
         let editions = resolve_editions(self.editions)?;
         let default_edition = self.default_edition.unwrap_or_else(|| "standard".into());
@@ -363,6 +374,7 @@ impl RawConfig {
             mail_from,
             mail,
             sms,
+            sms_timeout,
             editions,
             default_edition,
             support,

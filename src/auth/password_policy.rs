@@ -87,7 +87,9 @@ impl PasswordContext {
             .filter(|w| w.chars().count() >= 3 && !TITLES.contains(w))
             .map(str::to_owned)
             .collect();
-        words.push(local);
+        if local.chars().count() >= 3 {
+            words.push(local);
+        }
         if domain_label.chars().count() >= 4 {
             words.push(domain_label);
         }
@@ -264,6 +266,12 @@ mod tests {
         );
         assert_eq!(unmet(&strict, "leuchtturmamdeich"), vec![Rule::Uppercase, Rule::Digit, Rule::Symbol]);
         assert!(unmet(&strict, "Leuchtturm am Deich 7").is_empty());
+    }
+
+    #[test]
+    fn short_address_parts_do_not_block_everything() {
+        let context = PasswordContext::new("Li", "a@x.de");
+        assert!(PasswordPolicy::default().unmet("Leuchtturm am Deich", "Leuchtturm am Deich", &context).is_empty());
     }
 
     #[test]

@@ -10,10 +10,10 @@ pub enum SmsSender {
     Twilio { client: reqwest::Client, url: String, account_sid: String, auth_token: String, from: String },
 }
 
-fn client() -> Result<reqwest::Client, String> {
+fn client(timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .connect_timeout(Duration::from_secs(5))
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
         .build()
         .map_err(|e| e.to_string())
 }
@@ -26,12 +26,12 @@ impl SmsSender {
                 SmsSender::File { dir: dir.clone() }
             }
             SmsTransport::Http { url, token } => SmsSender::Http {
-                client: client()?,
+                client: client(config.sms_timeout)?,
                 url: url.clone(),
                 token: token.as_ref().map(|t| t.expose().to_owned()),
             },
             SmsTransport::Twilio { base_url, account_sid, auth_token, from } => SmsSender::Twilio {
-                client: client()?,
+                client: client(config.sms_timeout)?,
                 url: format!("{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json"),
                 account_sid: account_sid.clone(),
                 auth_token: auth_token.expose().to_owned(),

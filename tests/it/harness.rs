@@ -84,6 +84,7 @@ fn capture_logs() {
             // The test clients (reqwest, its cookie jar) are not the service: their logs are left out.
             .with_env_filter("debug,cookie_store=off,reqwest=off")
             .with_ansi(false)
+            .without_time()
             .with_writer(|| LogWriter)
             .try_init();
     });
@@ -132,6 +133,17 @@ impl TestApp {
         let state = AppState::new(config, clock.clone()).await.expect("app state");
         let app = App::start(state, listener, Options { run_worker }).await.expect("start");
         TestApp { base: format!("http://{addr}"), app: Some(app), clock, dir, pg_database }
+    }
+
+    /// Stops the server and starts it again on the same data and address with changed settings.
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut Config)) {
+        let app = self.app.take().expect("running");
+        let mut config = app.state.config.clone();
+        app.stop().await;
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind(config.listen).await.expect("rebind the same port");
+        let state = AppState::new(config, self.clock.clone()).await.expect("app state");
+        self.app = Some(App::start(state, listener, Options { run_worker: false }).await.expect("start"));
     }
 
     pub fn state(&self) -> &AppState {
@@ -200,12 +212,15 @@ impl TestApp {
     pub async fn register(&self, browser: &reqwest::Client, link: &str, username: &str) -> reqwest::Response {
         let opened = self.get(browser, link).await;
         assert_eq!(opened.status(), 303, "link should open the wizard");
-        self.post(
-            browser,
-            "/registrierung",
-            &[("username", username), ("password", PASSWORD), ("password_repeat", PASSWORD)],
-        )
-        .await
+        let response = self
+            .post(
+                browser,
+                "/registrierung",
+                &[("username", username), ("password", PASSWORD), ("password_repeat", PASSWORD)],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "step 1 for {username}");
+        response
     }
 
     /// An account in the given edition, its e-mail delivered; returns the link.

@@ -1,9 +1,13 @@
 //! Integration tests: one binary, the real server on port 0, each test against SQLite and PostgreSQL.
 mod harness;
+mod recorder;
 
 mod browser;
 mod links;
 mod login;
 mod mail;
 mod operations;
+mod sms;
 mod step1;
+mod two_factor;
+mod wizard;
