@@ -79,6 +79,16 @@ fn the_command_line_manages_accounts() {
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(text.contains("LINK GÜLTIG BIS") && text.contains(id), "{text}");
 
+    let edition = cli(dir.path(), &["account", "create", "--email", "b@praxis-beispiel.de", "--name", "B", "--edition", "gold"]);
+    assert!(!edition.status.success());
+    let message = String::from_utf8_lossy(&edition.stderr);
+    assert!(message.contains("Unbekannte Produktausführung „gold“") && message.contains("standard"), "{message}");
+    let standard =
+        cli(dir.path(), &["account", "create", "--email", "b@praxis-beispiel.de", "--name", "B", "--edition", "standard"]);
+    assert!(standard.status.success());
+    let shown = String::from_utf8_lossy(&cli(dir.path(), &["account", "show", "b@praxis-beispiel.de"]).stdout).into_owned();
+    assert!(shown.contains("Ausführung:       standard"), "{shown}");
+
     let unknown = cli(dir.path(), &["account", "show", "niemand@x.de"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("Kein Account gefunden"));
@@ -101,6 +111,8 @@ fn the_example_settings_file_is_valid() {
     let config = sprechstunde::config::Config::load(Some(&path)).expect("example settings load");
     assert_eq!(config.registration_link_ttl, 14 * 86_400);
     assert_eq!(config.support.phone, "+49 30 1234567");
+    assert_eq!(config.editions["kompakt"].steps.len(), 2);
+    assert!(config.editions["klinik"].two_factor_required);
 }
 
 async fn logs_never_contain_secrets_or_full_addresses(backend: Backend) {
