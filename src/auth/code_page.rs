@@ -3,8 +3,9 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
+use super::sms_code::{Checked, Refused};
 use crate::error::AppResult;
-use crate::web::i18n::fill;
+use crate::web::i18n::{Texts, fill};
 use crate::web::page::{self, Layout};
 
 #[derive(Template)]
@@ -62,4 +63,21 @@ pub fn render(form: CodeForm, status: StatusCode) -> AppResult<Response> {
 pub fn looks_like_code(code: &str) -> bool {
     let code = code.trim();
     code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// What to tell a person whose code did not work (`None` when it did).
+pub fn rejection(checked: &Checked, t: &Texts) -> Option<String> {
+    match checked {
+        Checked::Valid { .. } => None,
+        Checked::Wrong { attempts_left } => Some(fill(t.code_wrong, &[("left", &attempts_left.to_string())])),
+        Checked::Expired => Some(t.code_expired.to_owned()),
+    }
+}
+
+/// What to tell a person whose new code was refused, and how many seconds until asking again makes sense.
+pub fn refusal(refused: &Refused, t: &Texts) -> (String, i64) {
+    match refused {
+        Refused::Wait(seconds) => (fill(t.new_code_wait, &[("seconds", &seconds.to_string())]), *seconds),
+        Refused::Capped => (t.sms_cap.to_owned(), 3600),
+    }
 }

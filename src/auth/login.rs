@@ -259,25 +259,17 @@ pub async fn verify_code(
         return code_form(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
             .await;
     }
-    match sms_code::check(&state, &session.id_hash, &form.code).await? {
-        Checked::Valid { .. } => {
-            session::delete(&state, &session.id_hash).await?;
-            let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, state.clock.now()).await?;
-            tracing::info!(account = %account.id, "Anmeldung mit SMS-Code erfolgreich");
-            let mut response = Redirect::to(account.home_path()).into_response();
-            response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
-            Ok(response)
-        }
-        Checked::Wrong { attempts_left } => {
-            tracing::info!(account = %account.id, "falscher SMS-Code bei der Anmeldung");
-            let message = fill(t.code_wrong, &[("left", &attempts_left.to_string())]);
-            code_form(&state, &session, &account, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Checked::Expired => {
-            code_form(&state, &session, &account, Some(t.code_expired.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
-                .await
-        }
+    let checked = sms_code::check(&state, &session.id_hash, &form.code).await?;
+    if let Checked::Valid { .. } = checked {
+        session::delete(&state, &session.id_hash).await?;
+        let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, state.clock.now()).await?;
+        tracing::info!(account = %account.id, "Anmeldung mit SMS-Code erfolgreich");
+        let mut response = Redirect::to(account.home_path()).into_response();
+        response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+        return Ok(response);
     }
+    tracing::info!(account = %account.id, "SMS-Code bei der Anmeldung nicht angenommen");
+    code_form(&state, &session, &account, code_page::rejection(&checked, t), StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 pub async fn resend_code(
@@ -293,11 +285,7 @@ pub async fn resend_code(
     match send_login_code(&state, &account, &session.id_hash, &phone, peer).await? {
         Ok(()) => Ok(Redirect::to("/anmelden/code").into_response()),
         Err(refused) => {
-            let t = account.language.texts();
-            let message = match refused {
-                Refused::Wait(seconds) => fill(t.new_code_wait, &[("seconds", &seconds.to_string())]),
-                Refused::Capped => t.sms_cap.to_owned(),
-            };
+            let (message, _) = code_page::refusal(&refused, account.language.texts());
             code_form(&state, &session, &account, Some(message), StatusCode::TOO_MANY_REQUESTS).await
         }
     }

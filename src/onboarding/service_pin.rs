@@ -28,8 +28,9 @@ pub fn check(pin: &str) -> Result<(), PinProblem> {
         return Err(PinProblem::Sequence);
     }
     // A short block repeated: 121212, 123123, 12341234.
-    let repeats = (2..=pin.len() / 2)
-        .any(|period| pin.len().is_multiple_of(period) && pin.as_bytes().chunks(period).all(|c| c == &pin.as_bytes()[..period]));
+    let repeats = (2..=pin.len() / 2).any(|period| {
+        pin.len().is_multiple_of(period) && pin.as_bytes().chunks(period).all(|c| c == &pin.as_bytes()[..period])
+    });
     if repeats {
         return Err(PinProblem::Repeating);
     }

@@ -18,7 +18,6 @@ use crate::auth::session::Session;
 use crate::auth::sms_code::{self, Checked, Purpose, Refused};
 use crate::error::AppResult;
 use crate::web::form::StrictForm;
-use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
 
 const PATH: &str = "/registrierung/zwei-faktor";
@@ -100,14 +99,6 @@ pub struct PhoneForm {
     phone: String,
 }
 
-fn refused_text(refused: &Refused, account: &Account) -> (String, i64) {
-    let t = account.language.texts();
-    match refused {
-        Refused::Wait(seconds) => (fill(t.new_code_wait, &[("seconds", &seconds.to_string())]), *seconds),
-        Refused::Capped => (t.sms_cap.to_owned(), 3600),
-    }
-}
-
 async fn send(
     state: &AppState,
     session: &Session,
@@ -154,7 +145,7 @@ pub async fn send_code(
     match send(&state, &session, &account, &number, addr).await? {
         Ok(()) => Ok(Redirect::to(PATH).into_response()),
         Err(refused) => {
-            let (message, retry) = refused_text(&refused, &account);
+            let (message, retry) = code_page::refusal(&refused, t);
             let mut response = number_page(&state, &account, form.phone, Some(message), StatusCode::TOO_MANY_REQUESTS)?;
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry));
             Ok(response)
@@ -180,21 +171,13 @@ pub async fn verify(
         return code_page(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
             .await;
     }
-    match sms_code::check(&state, &session.id_hash, &form.code).await? {
-        Checked::Valid { phone } => {
-            store::enable_two_factor(&state.db, &account.id, &phone).await?;
-            tracing::info!(account = %account.id, "2-Faktor-Authentifizierung aktiviert");
-            steps::advance(&state, &account, Step::TwoFactor).await
-        }
-        Checked::Wrong { attempts_left } => {
-            let message = fill(t.code_wrong, &[("left", &attempts_left.to_string())]);
-            code_page(&state, &session, &account, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Checked::Expired => {
-            code_page(&state, &session, &account, Some(t.code_expired.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
-                .await
-        }
+    let checked = sms_code::check(&state, &session.id_hash, &form.code).await?;
+    if let Checked::Valid { phone } = &checked {
+        store::enable_two_factor(&state.db, &account.id, phone).await?;
+        tracing::info!(account = %account.id, "2-Faktor-Authentifizierung aktiviert");
+        return steps::advance(&state, &account, Step::TwoFactor).await;
     }
+    code_page(&state, &session, &account, code_page::rejection(&checked, t), StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 /// `POST …/neuer-code`: a new code to the same number, at the earliest 60 s after the last.
@@ -210,7 +193,7 @@ pub async fn resend(
     match send(&state, &session, &account, &number, addr).await? {
         Ok(()) => Ok(Redirect::to(PATH).into_response()),
         Err(refused) => {
-            let (message, _) = refused_text(&refused, &account);
+            let (message, _) = code_page::refusal(&refused, account.language.texts());
             code_page(&state, &session, &account, Some(message), StatusCode::TOO_MANY_REQUESTS).await
         }
     }

@@ -79,14 +79,18 @@ fn the_command_line_manages_accounts() {
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(text.contains("LINK GÜLTIG BIS") && text.contains(id), "{text}");
 
-    let edition = cli(dir.path(), &["account", "create", "--email", "b@praxis-beispiel.de", "--name", "B", "--edition", "gold"]);
+    let edition =
+        cli(dir.path(), &["account", "create", "--email", "b@praxis-beispiel.de", "--name", "B", "--edition", "gold"]);
     assert!(!edition.status.success());
     let message = String::from_utf8_lossy(&edition.stderr);
     assert!(message.contains("Unbekannte Produktausführung „gold“") && message.contains("standard"), "{message}");
-    let standard =
-        cli(dir.path(), &["account", "create", "--email", "b@praxis-beispiel.de", "--name", "B", "--edition", "standard"]);
+    let standard = cli(
+        dir.path(),
+        &["account", "create", "--email", "b@praxis-beispiel.de", "--name", "B", "--edition", "standard"],
+    );
     assert!(standard.status.success());
-    let shown = String::from_utf8_lossy(&cli(dir.path(), &["account", "show", "b@praxis-beispiel.de"]).stdout).into_owned();
+    let shown =
+        String::from_utf8_lossy(&cli(dir.path(), &["account", "show", "b@praxis-beispiel.de"]).stdout).into_owned();
     assert!(shown.contains("Ausführung:       standard"), "{shown}");
 
     let unknown = cli(dir.path(), &["account", "show", "niemand@x.de"]);
