@@ -174,6 +174,24 @@ async fn caps_stop_sms_pumping(backend: Backend) {
     assert_eq!(send_to(&app, &other, "0171 1234567").await.status(), 429, "5 per number and hour");
 }
 
+async fn the_address_cap_holds_across_accounts_and_numbers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = at_two_factor_step(&app, "a@praxis-beispiel.de", "erste").await;
+    let second = at_two_factor_step(&app, "b@praxis-beispiel.de", "zweite").await;
+    let third = at_two_factor_step(&app, "c@praxis-beispiel.de", "dritte").await;
+    for _ in 0..5 {
+        for (browser, number) in [(&first, "0171 1111112"), (&second, "0172 2222223")] {
+            let sent = send_to(&app, browser, number).await;
+            assert_eq!(sent.headers()["location"], "/registrierung/zwei-faktor");
+            app.post(browser, "/registrierung/zwei-faktor/zurueck", &[]).await;
+        }
+        app.clock.advance(61);
+    }
+    let capped = send_to(&app, &third, "0173 3333334").await;
+    assert_eq!(capped.status(), 429, "10 codes per client address and hour");
+    assert!(capped.text().await.unwrap().contains("zu viele SMS"));
+}
+
 /// A registered account with SMS two-factor authentication on.
 async fn with_two_factor(app: &TestApp) {
     let browser = at_two_factor_step(app, "erika.muster@praxis-beispiel.de", "emuster").await;
@@ -255,6 +273,7 @@ both_databases!(
     five_wrong_entries_void_a_code,
     back_to_correct_the_number,
     caps_stop_sms_pumping,
+    the_address_cap_holds_across_accounts_and_numbers,
     login_asks_for_the_sms_code,
     a_login_code_belongs_to_its_login_attempt,
     login_codes_follow_the_same_rules,
