@@ -8,6 +8,7 @@ use crate::accounts::{self, NewAccount, store};
 use crate::app::AppState;
 use crate::clock::Clock;
 use crate::config::{Config, LogFormat};
+use crate::security::audit::Actor;
 use crate::web::format::iso_utc;
 use crate::web::i18n::Lang;
 
@@ -30,6 +31,19 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// The security audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write the audit log as JSON lines (oldest first) to standard output.
+    Export {
+        /// Only entries from this time on: 2026-11-01, 2026-11-01T08:00:00Z or unix seconds.
+        #[arg(long)]
+        since: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -102,6 +116,19 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             let state = AppState::new(config, Clock::System).await?;
             account(&state, command).await
         }
+        Command::Audit(AuditCommand::Export { since }) => {
+            let since = match since {
+                Some(text) => crate::web::format::parse_utc(&text).ok_or_else(|| {
+                    anyhow::anyhow!("--since „{text}“: erwartet z. B. 2026-11-01 oder 2026-11-01T08:00:00Z")
+                })?,
+                None => 0,
+            };
+            let state = AppState::new(config, Clock::System).await?;
+            for record in crate::security::audit::since(&state.db, since).await? {
+                println!("{}", serde_json::to_string(&record)?);
+            }
+            Ok(())
+        }
     }
 }
 
@@ -110,7 +137,8 @@ async fn account(state: &AppState, command: AccountCommand) -> anyhow::Result<()
     match command {
         AccountCommand::Create { email, name, language, edition } => {
             let language = Lang::parse(&language).unwrap_or(Lang::De);
-            let account = accounts::create(state, NewAccount { email, name, language, edition }).await?;
+            let account =
+                accounts::create(state, NewAccount { email, name, language, edition }, Actor::Operator).await?;
             println!(
                 "{}",
                 serde_json::json!({ "id": account.id, "email": account.email, "status": account.status.as_str() })
@@ -118,7 +146,7 @@ async fn account(state: &AppState, command: AccountCommand) -> anyhow::Result<()
             eprintln!("Die Registrierungs-E-Mail wird vom laufenden Dienst (sprechstunde serve) versendet.");
         }
         AccountCommand::Resend { id_or_email } => {
-            let account = accounts::resend(state, &id_or_email).await?;
+            let account = accounts::resend(state, &id_or_email, Actor::Operator).await?;
             println!("Neue Registrierungs-E-Mail für {} eingereiht; ältere Links gelten nicht mehr.", account.email);
         }
         AccountCommand::Show { id_or_email } => {

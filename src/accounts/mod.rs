@@ -9,6 +9,7 @@ use crate::clock::Timestamp;
 use crate::notify::{outbox, templates};
 use crate::onboarding::links;
 use crate::onboarding::wizard::{Plan, Step};
+use crate::security::audit::{self, Actor, Entry};
 use crate::web::i18n::Lang;
 
 pub use email::EmailAddress;
@@ -109,7 +110,7 @@ pub struct NewAccount {
 }
 
 /// Creates the account and queues its registration e-mail, atomically.
-pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, AccountError> {
+pub async fn create(state: &AppState, new: NewAccount, actor: Actor) -> Result<Account, AccountError> {
     let email = EmailAddress::parse(&new.email).map_err(|_| AccountError::InvalidEmail(new.email.clone()))?;
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
@@ -142,6 +143,9 @@ pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, Accoun
         if crate::db::is_unique_violation(&e) { AccountError::EmailTaken(account.email.clone()) } else { e.into() }
     })?;
     queue_registration_mail(state, &mut tx, &account, now).await?;
+    let entry = Entry::new("account.created", "success", actor, Some(&account.id))
+        .detail(format!("edition {}", account.edition));
+    audit::record(&mut *tx, entry, now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     tracing::info!(account = %account.id, email = %email.masked(), edition = %account.edition,
@@ -150,7 +154,7 @@ pub async fn create(state: &AppState, new: NewAccount) -> Result<Account, Accoun
 }
 
 /// Sends a new registration link; every older link stops working at once.
-pub async fn resend(state: &AppState, id_or_email: &str) -> Result<Account, AccountError> {
+pub async fn resend(state: &AppState, id_or_email: &str, actor: Actor) -> Result<Account, AccountError> {
     let account =
         store::find(&state.db, id_or_email).await?.ok_or_else(|| AccountError::NotFound(id_or_email.to_owned()))?;
     if account.is_registered() {
@@ -161,6 +165,8 @@ pub async fn resend(state: &AppState, id_or_email: &str) -> Result<Account, Acco
     links::revoke_open(&mut tx, &account.id, now).await?;
     outbox::cancel_pending_for_account(&mut tx, &account.id).await?;
     queue_registration_mail(state, &mut tx, &account, now).await?;
+    audit::record(&mut *tx, Entry::new("link.revoked", "success", actor.clone(), Some(&account.id)), now).await?;
+    audit::record(&mut *tx, Entry::new("account.resend", "success", actor, Some(&account.id)), now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     tracing::info!(account = %account.id, "Registrierungs-E-Mail erneut eingereiht, ältere Links widerrufen");

@@ -133,6 +133,15 @@ pub async fn register(
     Ok(result.rows_affected() == 1)
 }
 
+pub async fn record_login(db: &Db, account_id: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
 pub async fn set_visible(db: &Db, account_id: &str, visible: bool) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET visible = $1 WHERE id = $2")
         .bind(i64::from(visible))

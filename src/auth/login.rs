@@ -17,6 +17,7 @@ use super::throttle;
 use crate::accounts::{Account, AccountStatus, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::security::audit::{self, Actor, Entry};
 use crate::web::cookies;
 use crate::web::form::StrictForm;
 use crate::web::i18n::{Lang, fill};
@@ -98,6 +99,8 @@ pub async fn submit(
     for (key, limits) in [(&addr_key, throttle::PER_ADDRESS), (&user_key, throttle::PER_USERNAME)] {
         if let Err(wait) = throttle::begin_attempt(&state.db, key, limits, now).await? {
             tracing::warn!(wait, "Anmeldung gedrosselt");
+            let entry = Entry::new("login.password", "throttled", Actor::Anonymous, None).from_addr(peer.ip());
+            audit::record(&state.db.pool, entry, now).await?;
             let error = fill(t.login_throttled, &[("seconds", &wait.to_string())]);
             let mut response = render(&state, lang, &username, Some(error), StatusCode::TOO_MANY_REQUESTS)?;
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
@@ -113,10 +116,16 @@ pub async fn submit(
     let verified = state.hasher.verify(form.password, hash).await?;
     let Some(account) = account.filter(|_| verified) else {
         tracing::info!("Anmeldung fehlgeschlagen");
+        let known = store::find_for_login(&state.db, &username).await?.map(|(a, _)| a.id);
+        let entry = Entry::new("login.password", "failure", Actor::Anonymous, known.as_deref()).from_addr(peer.ip());
+        audit::record(&state.db.pool, entry, now).await?;
         return render(&state, lang, &username, Some(t.login_failed.to_owned()), StatusCode::UNAUTHORIZED);
     };
     throttle::forget(&state.db, &user_key).await?;
     throttle::refund(&state.db, &addr_key).await?;
+    let entry = Entry::new("login.password", "success", Actor::Account(account.id.clone()), Some(&account.id))
+        .from_addr(peer.ip());
+    audit::record(&state.db.pool, entry, now).await?;
     // A fresh session id at login; whatever session the browser had before ends here.
     if let Some(old) = session::current(&state, &headers).await? {
         session::delete(&state, &old.id_hash).await?;
@@ -134,6 +143,7 @@ pub async fn submit(
         return Ok(response);
     }
     let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, now).await?;
+    store::record_login(&state.db, &account.id, now).await?;
     tracing::info!(account = %account.id, "Anmeldung erfolgreich");
     let mut response = Redirect::to(account.home_path()).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
@@ -144,6 +154,9 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppRes
     if let Some(current) = session::current(&state, &headers).await? {
         session::delete(&state, &current.id_hash).await?;
         tracing::info!(account = %current.account_id, "abgemeldet");
+        let entry =
+            Entry::new("logout", "success", Actor::Account(current.account_id.clone()), Some(&current.account_id));
+        audit::record(&state.db.pool, entry, state.clock.now()).await?;
     }
     let mut response = Redirect::to("/anmelden?abgemeldet").into_response();
     let headers = response.headers_mut();
@@ -260,9 +273,14 @@ pub async fn verify_code(
             .await;
     }
     let checked = sms_code::check(&state, &session.id_hash, &form.code).await?;
+    let now = state.clock.now();
+    let outcome = if matches!(checked, Checked::Valid { .. }) { "success" } else { "failure" };
+    let entry = Entry::new("login.second_factor", outcome, Actor::Account(account.id.clone()), Some(&account.id));
+    audit::record(&state.db.pool, entry, now).await?;
     if let Checked::Valid { .. } = checked {
         session::delete(&state, &session.id_hash).await?;
-        let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, state.clock.now()).await?;
+        let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, now).await?;
+        store::record_login(&state.db, &account.id, now).await?;
         tracing::info!(account = %account.id, "Anmeldung mit SMS-Code erfolgreich");
         let mut response = Redirect::to(account.home_path()).into_response();
         response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));

@@ -62,8 +62,8 @@ pub async fn create<'e>(
         SessionKind::Login => LOGIN_LIFETIME,
     };
     sqlx::query(
-        "INSERT INTO sessions (id_hash, kind, account_id, link_id, created_at, last_seen_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        "INSERT INTO sessions (id_hash, kind, account_id, link_id, created_at, last_seen_at, expires_at, reauth_at) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
     )
     .bind(id_hash(&raw))
     .bind(kind.as_str())
@@ -71,6 +71,8 @@ pub async fn create<'e>(
     .bind(link_id)
     .bind(now)
     .bind(now + lifetime)
+    // A login session always follows a password check (login, step 1, or the SMS code right after one).
+    .bind(if kind == SessionKind::Login { now } else { 0 })
     .execute(executor)
     .await?;
     Ok(raw)

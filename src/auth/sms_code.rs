@@ -8,6 +8,7 @@ use sqlx::Row;
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::notify::outbox;
+use crate::security::audit::{self, Actor, Entry};
 use crate::web::i18n::Lang;
 
 pub const LIFETIME: i64 = 5 * 60;
@@ -103,6 +104,7 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     let now = state.clock.now();
     let wait = wait_before_resend(last_sent(state, request.account_id, request.purpose).await?, now);
     if wait > 0 {
+        refusal(state, &request, "too_early", now).await?;
         return Ok(Err(Refused::Wait(wait)));
     }
     for (column, value, caps) in [
@@ -113,6 +115,7 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
         for (window, most) in caps {
             if count_since(state, column, value, now - window).await? >= most {
                 tracing::warn!(cap = column, window, "SMS-Obergrenze erreicht");
+                refusal(state, &request, "capped", now).await?;
                 return Ok(Err(Refused::Capped));
             }
         }
@@ -148,11 +151,24 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     .execute(&mut *tx)
     .await?;
     outbox::enqueue_sms(&mut tx, Some(request.account_id), request.phone, &text, now).await?;
+    let entry =
+        Entry::new("sms.code_sent", "success", Actor::Account(request.account_id.into()), Some(request.account_id))
+            .from_addr(request.client_addr)
+            .detail(format!("{} {}", request.purpose.as_str(), crate::auth::phone::mask(request.phone)));
+    audit::record(&mut *tx, entry, now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     tracing::info!(account = %request.account_id, purpose = request.purpose.as_str(),
         to = %crate::auth::phone::mask(request.phone), "SMS-Code eingereiht");
     Ok(Ok(()))
+}
+
+async fn refusal(state: &AppState, request: &Request<'_>, why: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    let entry =
+        Entry::new("sms.code_sent", "refused", Actor::Account(request.account_id.into()), Some(request.account_id))
+            .from_addr(request.client_addr)
+            .detail(format!("{} {why}", request.purpose.as_str()));
+    audit::record(&state.db.pool, entry, now).await
 }
 
 /// The open code of a session: the number it went to.

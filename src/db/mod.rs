@@ -20,8 +20,11 @@ pub struct Db {
 }
 
 /// Schema versions, applied in order; each runs in its own transaction (both databases have transactional DDL).
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/0001_init.sql")), (2, include_str!("../../migrations/0002_wizard.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_wizard.sql")),
+    (3, include_str!("../../migrations/0003_audit.sql")),
+];
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {

@@ -6,6 +6,7 @@ use sqlx::Row;
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
 use crate::notify::templates::RenderedMail;
+use crate::security::audit::{self, Actor, Entry};
 
 /// Attempts before a message is marked `failed`; with the backoff below that spans about six hours.
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -80,6 +81,7 @@ pub async fn cancel_pending_for_account(tx: &mut Tx, account_id: &str) -> Result
 #[derive(Debug)]
 pub struct Claimed {
     pub id: String,
+    pub account_id: Option<String>,
     pub channel: String,
     pub link_id: Option<String>,
     pub recipient: String,
@@ -99,7 +101,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
                      AND (claimed_until IS NULL OR claimed_until <= $2) \
                      ORDER BY next_attempt_at, created_at LIMIT 1) \
          AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) \
-         RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts, channel",
+         RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts, channel, account_id",
     )
     .bind(now + CLAIM_SECONDS)
     .bind(now)
@@ -116,6 +118,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
             action_url: row.try_get(6)?,
             attempts: row.try_get(7)?,
             channel: row.try_get(8)?,
+            account_id: row.try_get(9)?,
         })
     })
     .transpose()
@@ -134,7 +137,12 @@ pub async fn mark_sent(db: &Db, message: &Claimed, now: Timestamp, link_ttl: i64
     .await?;
     if let Some(link_id) = &message.link_id {
         crate::onboarding::links::mark_sent(&mut tx, link_id, now, link_ttl).await?;
+        let entry = Entry::new("link.sent", "success", Actor::System, message.account_id.as_deref());
+        audit::record(&mut *tx, entry, now).await?;
     }
+    let entry = Entry::new("message.delivered", "success", Actor::System, message.account_id.as_deref())
+        .detail(message.channel.clone());
+    audit::record(&mut *tx, entry, now).await?;
     tx.commit().await
 }
 
@@ -154,6 +162,11 @@ pub async fn mark_failed_attempt(db: &Db, message: &Claimed, error: &str, now: T
         "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = $2 WHERE id = $3"
     };
     sqlx::query(query).bind(error).bind(now + backoff(message.attempts)).bind(&message.id).execute(&db.pool).await?;
+    if give_up {
+        let entry = Entry::new("message.failed", "failure", Actor::System, message.account_id.as_deref())
+            .detail(message.channel.clone());
+        audit::record(&db.pool, entry, now).await?;
+    }
     Ok(give_up)
 }
 

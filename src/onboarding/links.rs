@@ -26,6 +26,19 @@ pub enum LinkOutcome {
     Unknown,
 }
 
+impl LinkOutcome {
+    /// Name in the audit log.
+    pub fn label(self) -> &'static str {
+        match self {
+            LinkOutcome::Valid => "valid",
+            LinkOutcome::Expired => "expired",
+            LinkOutcome::AlreadyRegistered => "already_registered",
+            LinkOutcome::Replaced => "replaced",
+            LinkOutcome::Unknown => "unknown",
+        }
+    }
+}
+
 /// The decision, without I/O. Registration wins over everything (the person should sign in), then a
 /// newer link (use that one), then the clock. A link whose e-mail has not gone out yet has no expiry yet.
 pub fn outcome(link: &Link, account: &Account, now: Timestamp) -> LinkOutcome {

@@ -13,6 +13,7 @@ use super::wizard::Step;
 use crate::accounts::{Account, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::security::audit::{self, Actor, Entry};
 use crate::web::form::StrictForm;
 use crate::web::format;
 use crate::web::i18n::Texts;
@@ -143,6 +144,8 @@ pub async fn define(
     let hash = state.hasher.hash(pin.clone()).await?;
     store::set_pin_hash(&state.db, &account.id, &hash, state.clock.now()).await?;
     tracing::info!(account = %account.id, "Service-PIN festgelegt");
+    let entry = Entry::new("pin.set", "success", Actor::Account(account.id.clone()), Some(&account.id));
+    audit::record(&state.db.pool, entry, state.clock.now()).await?;
     page::render(
         StatusCode::OK,
         &ShowPage { layout: Layout::step(&state, &account, Step::ServicePin, t.pin_show_title), pin, error: None },

@@ -8,6 +8,7 @@ use crate::accounts::{Account, AccountStatus, store};
 use crate::app::AppState;
 use crate::auth::session::{self, Session, SessionKind};
 use crate::error::{AppError, AppResult};
+use crate::security::audit::{self, Actor, Entry};
 
 /// The signed-in account, if `step` is its next open step; otherwise the redirect to show instead.
 pub async fn current_step(
@@ -27,8 +28,22 @@ pub async fn current_step(
 
 /// Saves the step as done (progress survives a closed browser) and goes on to the next one.
 pub async fn advance(state: &AppState, account: &Account, step: Step) -> AppResult<Response> {
-    store::complete_step(&state.db.pool, account, step).await?;
     let next = account.plan.with_done(step).next(true);
+    let now = state.clock.now();
+    let actor = || Actor::Account(account.id.clone());
+    let mut tx = state.db.begin().await?;
+    store::complete_step(&mut *tx, account, step).await?;
+    audit::record(
+        &mut *tx,
+        Entry::new("registration.step", "success", actor(), Some(&account.id)).detail(step.key()),
+        now,
+    )
+    .await?;
+    if next == Step::Complete {
+        audit::record(&mut *tx, Entry::new("registration.completed", "success", actor(), Some(&account.id)), now)
+            .await?;
+    }
+    tx.commit().await?;
     tracing::info!(account = %account.id, step = step.key(), next = next.key(), "Registrierungsschritt abgeschlossen");
     Ok(Redirect::to(next.path()).into_response())
 }

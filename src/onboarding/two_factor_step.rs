@@ -17,6 +17,7 @@ use crate::auth::phone::{self, PhoneProblem};
 use crate::auth::session::Session;
 use crate::auth::sms_code::{self, Checked, Purpose, Refused};
 use crate::error::AppResult;
+use crate::security::audit::{self, Actor, Entry};
 use crate::web::form::StrictForm;
 use crate::web::page::{self, Layout};
 
@@ -175,6 +176,9 @@ pub async fn verify(
     if let Checked::Valid { phone } = &checked {
         store::enable_two_factor(&state.db, &account.id, phone).await?;
         tracing::info!(account = %account.id, "2-Faktor-Authentifizierung aktiviert");
+        let entry = Entry::new("two_factor.enabled", "success", Actor::Account(account.id.clone()), Some(&account.id))
+            .detail(phone::mask(phone));
+        audit::record(&state.db.pool, entry, state.clock.now()).await?;
         return steps::advance(&state, &account, Step::TwoFactor).await;
     }
     code_page(&state, &session, &account, code_page::rejection(&checked, t), StatusCode::UNPROCESSABLE_ENTITY).await

@@ -62,6 +62,24 @@ pub fn iso_utc(ts: Timestamp) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
+/// The inverse of [`iso_utc`], also accepting a plain date (`2026-11-01`, midnight UTC) or unix seconds.
+pub fn parse_utc(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Some(seconds);
+    }
+    let (date, time) = text.split_once('T').unwrap_or((text, "00:00:00Z"));
+    let mut date_parts = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (date_parts.next()??, date_parts.next()??, date_parts.next()??);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut time_parts = time.trim_end_matches('Z').splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hour, minute) = (time_parts.next()??, time_parts.next()??);
+    let second = time_parts.next().flatten().unwrap_or(0);
+    Some(days_from_civil(year, month as u32, day as u32) * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
 /// "14 Tage", "36 Stunden", "1 Minute" – the largest whole unit.
 pub fn duration(seconds: i64, lang: Lang) -> String {
     let units: [(i64, &str, &str, &str, &str); 4] = [
@@ -104,6 +122,17 @@ mod tests {
     fn iso_dates() {
         assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso_utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn parses_what_iso_utc_prints() {
+        for ts in [0, 951_782_400, 1_796_289_600] {
+            assert_eq!(parse_utc(&iso_utc(ts)), Some(ts));
+        }
+        assert_eq!(parse_utc("2026-11-01"), Some(1_793_491_200));
+        assert_eq!(parse_utc("1793491200"), Some(1_793_491_200));
+        assert_eq!(parse_utc("gestern"), None);
+        assert_eq!(parse_utc("2026-13-01"), None);
     }
 
     #[test]

@@ -164,9 +164,13 @@ impl TestApp {
     }
 
     pub async fn create_account_in(&self, email: &str, name: &str, language: Lang) -> Account {
-        accounts::create(self.state(), NewAccount { email: email.into(), name: name.into(), language, edition: None })
-            .await
-            .expect("create account")
+        accounts::create(
+            self.state(),
+            NewAccount { email: email.into(), name: name.into(), language, edition: None },
+            sprechstunde::security::audit::Actor::Operator,
+        )
+        .await
+        .expect("create account")
     }
 
     /// What the background worker would do now.
@@ -231,7 +235,9 @@ impl TestApp {
             language: Lang::De,
             edition: Some(edition.into()),
         };
-        accounts::create(self.state(), new).await.expect("create account");
+        accounts::create(self.state(), new, sprechstunde::security::audit::Actor::Operator)
+            .await
+            .expect("create account");
         self.deliver().await;
         self.last_link_to(email)
     }

@@ -75,7 +75,9 @@ async fn resend_replaces_every_older_link(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let first = app.invite("erika.muster@praxis-beispiel.de").await;
     app.clock.advance(60);
-    accounts::resend(app.state(), "erika.muster@praxis-beispiel.de").await.unwrap();
+    accounts::resend(app.state(), "erika.muster@praxis-beispiel.de", sprechstunde::security::audit::Actor::Operator)
+        .await
+        .unwrap();
     app.deliver().await;
     let second = app.last_link_to("erika.muster@praxis-beispiel.de");
     assert_ne!(first, second);
@@ -89,7 +91,7 @@ async fn resend_replaces_every_older_link(backend: Backend) {
 async fn resend_before_delivery_sends_only_the_new_link(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let account = app.create_account("erika.muster@praxis-beispiel.de", "Dr. Erika Muster").await;
-    accounts::resend(app.state(), &account.id).await.unwrap();
+    accounts::resend(app.state(), &account.id, sprechstunde::security::audit::Actor::Operator).await.unwrap();
     assert_eq!(app.deliver().await, 1, "the first, replaced message is cancelled, not sent");
     assert_eq!(app.mails().len(), 1);
     let link = app.last_link_to("erika.muster@praxis-beispiel.de");
@@ -138,7 +140,12 @@ async fn a_used_link_says_already_registered(backend: Backend) {
     let html = again.text().await.unwrap();
     assert!(html.contains("Sie sind bereits registriert"), "{html}");
     assert!(html.contains("href=\"/anmelden\""));
-    let refused = accounts::resend(app.state(), "erika.muster@praxis-beispiel.de").await;
+    let refused = accounts::resend(
+        app.state(),
+        "erika.muster@praxis-beispiel.de",
+        sprechstunde::security::audit::Actor::Operator,
+    )
+    .await;
     assert!(matches!(refused, Err(AccountError::AlreadyRegistered(_))), "{refused:?}");
 }
 
@@ -187,7 +194,9 @@ async fn host_header_never_changes_links(backend: Backend) {
         .unwrap();
     assert_eq!(opened.status(), 303);
     assert!(!opened.headers()["location"].to_str().unwrap().contains("evil"));
-    accounts::resend(app.state(), "erika.muster@praxis-beispiel.de").await.unwrap();
+    accounts::resend(app.state(), "erika.muster@praxis-beispiel.de", sprechstunde::security::audit::Actor::Operator)
+        .await
+        .unwrap();
     app.deliver().await;
     for mail in app.mails() {
         let link = mail.link().unwrap();

@@ -96,7 +96,9 @@ async fn an_unreachable_mail_server_gets_retries_and_then_a_visible_failure(back
     app.clock.advance(86_400);
     assert_eq!(app.deliver().await, 0, "given up, but visible – never silently dropped");
     // Support's answer: a resend queues a fresh message.
-    sprechstunde::accounts::resend(app.state(), &account.id).await.unwrap();
+    sprechstunde::accounts::resend(app.state(), &account.id, sprechstunde::security::audit::Actor::Operator)
+        .await
+        .unwrap();
     let overview = app.overview(&account.id).await;
     assert_eq!(overview.mail_status.as_deref(), Some("pending"));
 }

@@ -2,6 +2,7 @@
 mod harness;
 mod recorder;
 
+mod audit;
 mod browser;
 mod links;
 mod login;

@@ -78,7 +78,7 @@ async fn an_unknown_edition_is_refused(backend: Backend) {
         language: Lang::De,
         edition: Some("premium".into()),
     };
-    let refused = accounts::create(app.state(), new).await.unwrap_err();
+    let refused = accounts::create(app.state(), new, sprechstunde::security::audit::Actor::Operator).await.unwrap_err();
     assert!(matches!(refused, AccountError::UnknownEdition(..)));
     let message = refused.to_string();
     assert!(message.contains("premium") && message.contains("kompakt") && message.contains("standard"), "{message}");

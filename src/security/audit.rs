@@ -1,0 +1,136 @@
+//! The security audit log: who did what to which account, from where, with what outcome — never a secret
+//! (no passwords, PINs, codes, tokens; phone numbers and e-mail addresses masked). Append-only: this module
+//! only inserts and reads.
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::clock::Timestamp;
+use crate::db::Db;
+
+/// Who acted.
+#[derive(Clone, Debug)]
+pub enum Actor {
+    /// The service itself (delivery worker, expiry).
+    System,
+    /// An operator at the command line.
+    Operator,
+    /// The person the account belongs to (or someone holding their link or password).
+    Account(String),
+    /// A support agent (their account id).
+    Support(String),
+    /// Someone not (yet) identified.
+    Anonymous,
+}
+
+impl Actor {
+    fn label(&self) -> String {
+        match self {
+            Actor::System => "system".into(),
+            Actor::Operator => "operator".into(),
+            Actor::Account(id) => format!("account:{id}"),
+            Actor::Support(id) => format!("support:{id}"),
+            Actor::Anonymous => "anonymous".into(),
+        }
+    }
+}
+
+pub struct Entry<'a> {
+    pub actor: Actor,
+    pub account_id: Option<&'a str>,
+    pub client_addr: Option<String>,
+    /// Dotted name, e.g. `login.password`, `link.opened`, `registration.step`.
+    pub event: &'static str,
+    /// `success`, `failure`, `refused`, `expired`, …
+    pub outcome: &'static str,
+    /// Non-secret details (step name, masked number, …).
+    pub detail: Option<String>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn new(event: &'static str, outcome: &'static str, actor: Actor, account_id: Option<&'a str>) -> Self {
+        Entry { actor, account_id, client_addr: None, event, outcome, detail: None }
+    }
+
+    pub fn from_addr(mut self, addr: impl ToString) -> Self {
+        self.client_addr = Some(addr.to_string());
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+pub async fn record<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    entry: Entry<'_>,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor, account_id, client_addr, event, outcome, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(crate::security::token::new_id())
+    .bind(now)
+    .bind(entry.actor.label())
+    .bind(entry.account_id)
+    .bind(entry.client_addr)
+    .bind(entry.event)
+    .bind(entry.outcome)
+    .bind(entry.detail)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+#[derive(Debug, Serialize)]
+pub struct Record {
+    pub at: String,
+    pub actor: String,
+    pub account_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub event: String,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Record, sqlx::Error> {
+    Ok(Record {
+        at: crate::web::format::iso_utc(row.try_get("at")?),
+        actor: row.try_get("actor")?,
+        account_id: row.try_get("account_id")?,
+        client_addr: row.try_get("client_addr")?,
+        event: row.try_get("event")?,
+        outcome: row.try_get("outcome")?,
+        detail: row.try_get("detail")?,
+    })
+}
+
+/// Everything since `since`, oldest first (for `sprechstunde audit export`).
+pub async fn since(db: &Db, since: Timestamp) -> Result<Vec<Record>, sqlx::Error> {
+    sqlx::query(
+        "SELECT at, actor, account_id, client_addr, event, outcome, detail FROM audit_log WHERE at >= $1 ORDER BY at, id",
+    )
+    .bind(since)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// One account's history, newest first (for the support console).
+pub async fn for_account(db: &Db, account_id: &str, limit: i64) -> Result<Vec<Record>, sqlx::Error> {
+    sqlx::query(
+        "SELECT at, actor, account_id, client_addr, event, outcome, detail FROM audit_log WHERE account_id = $1 \
+         ORDER BY at DESC, id DESC LIMIT $2",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
