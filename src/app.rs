@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{name}", get(crate::web::assets::serve))
         .merge(crate::onboarding::router())
         .merge(crate::auth::login::router())
+        .merge(crate::profile::router())
         .fallback(|| async { AppError::NotFound })
         // Outermost last: headers wrap everything, error pages wrap the CSRF refusal too.
         .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))

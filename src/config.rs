@@ -105,6 +105,8 @@ pub struct Config {
     pub database_url: String,
     /// Seconds a registration link stays valid after the mail was handed to the mail server.
     pub registration_link_ttl: i64,
+    /// Seconds a password confirmation counts as recent for changes to credentials and contact data.
+    pub reauth_window: i64,
     pub mail_from: String,
     pub mail: MailTransport,
     pub sms: SmsTransport,
@@ -166,6 +168,7 @@ struct RawConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     registration_link_ttl: Option<String>,
+    reauth_window: Option<String>,
     log_format: Option<String>,
     default_edition: Option<String>,
     #[serde(default)]
@@ -253,6 +256,7 @@ impl RawConfig {
         set(&mut self.data_dir, env, "SPRECHSTUNDE_DATA_DIR")?;
         set(&mut self.database_url, env, "SPRECHSTUNDE_DATABASE_URL")?;
         set(&mut self.registration_link_ttl, env, "SPRECHSTUNDE_REGISTRATION_LINK_TTL")?;
+        set(&mut self.reauth_window, env, "SPRECHSTUNDE_REAUTH_WINDOW")?;
         set(&mut self.log_format, env, "SPRECHSTUNDE_LOG_FORMAT")?;
         set(&mut self.default_edition, env, "SPRECHSTUNDE_DEFAULT_EDITION")?;
         set(&mut self.sms.transport, env, "SPRECHSTUNDE_SMS_TRANSPORT")?;
@@ -303,6 +307,12 @@ impl RawConfig {
             Some(text) => parse_duration(&text)
                 .map_err(|message| ConfigError::Invalid { key: "registration_link_ttl", message })?,
             None => 14 * 24 * 3600,
+        };
+        let reauth_window = match self.reauth_window {
+            Some(text) => {
+                parse_duration(&text).map_err(|message| ConfigError::Invalid { key: "reauth_window", message })?
+            }
+            None => 600,
         };
         let log_format = match self.log_format.as_deref().unwrap_or("pretty") {
             "pretty" => LogFormat::Pretty,
@@ -371,6 +381,7 @@ impl RawConfig {
             data_dir,
             database_url,
             registration_link_ttl,
+            reauth_window,
             mail_from,
             mail,
             sms,

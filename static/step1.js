@@ -2,9 +2,11 @@
 // checks with), so this script only evaluates them; the server decides.
 (function () {
   "use strict";
-  var form = document.getElementById("step1");
+  // Step 1 and "Passwort ändern" in the profile: any form that carries the context words.
+  var form = document.querySelector("form[data-context]");
   if (!form) return;
-  var user = document.getElementById("username");
+  // Without a username field (profile), the username comes with the form.
+  var user = document.getElementById("username") || { value: form.getAttribute("data-username") || "", addEventListener: function () {} };
   var pw = document.getElementById("password");
   var repeat = document.getElementById("password_repeat");
   var contextWords = (form.getAttribute("data-context") || "").split(" ").filter(Boolean);
@@ -85,6 +87,6 @@
   user.addEventListener("input", function () { update(); checkAvailability(); });
   pw.addEventListener("input", function () { loadCommon(); update(); });
   repeat.addEventListener("input", update);
-  if (user.value) checkAvailability();
+  if (document.getElementById("username") && user.value) checkAvailability();
   update();
 })();

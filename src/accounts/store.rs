@@ -169,6 +169,50 @@ pub async fn pin_hash(db: &Db, account_id: &str) -> Result<Option<String>, sqlx:
         .map(Option::flatten)
 }
 
+/// A new verified number; two-factor authentication stays as it was.
+pub async fn set_phone(db: &Db, account_id: &str, phone: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET phone = $1 WHERE id = $2")
+        .bind(phone)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn disable_two_factor(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET two_factor_enabled = 0 WHERE id = $1")
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_password_hash(db: &Db, account_id: &str, hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn password_hash(db: &Db, account_id: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&db.pool)
+        .await
+        .map(Option::flatten)
+}
+
+pub async fn set_language(db: &Db, account_id: &str, language: crate::web::i18n::Lang) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET language = $1 WHERE id = $2")
+        .bind(language.code())
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
 /// Two-factor authentication is on, with this verified number.
 pub async fn enable_two_factor(db: &Db, account_id: &str, phone: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET phone = $1, two_factor_enabled = 1 WHERE id = $2")

@@ -14,9 +14,9 @@ struct CodePage {
     layout: Layout,
     sent_to: Option<String>,
     error: Option<String>,
-    action: &'static str,
-    resend_action: &'static str,
-    back_action: Option<&'static str>,
+    action: String,
+    resend_action: String,
+    back_action: Option<String>,
     wait: i64,
     wait_before: String,
     wait_after: String,
@@ -27,9 +27,9 @@ pub struct CodeForm {
     /// Where the open code went (masked), if there is one.
     pub sent_to: Option<String>,
     pub error: Option<String>,
-    pub action: &'static str,
-    pub resend_action: &'static str,
-    pub back_action: Option<&'static str>,
+    pub action: String,
+    pub resend_action: String,
+    pub back_action: Option<String>,
     /// Seconds until "Neuen Code anfordern" works; the page counts down.
     pub wait: i64,
 }

@@ -4,6 +4,7 @@ pub mod hashing;
 pub mod login;
 pub mod password_policy;
 pub mod phone;
+pub mod phone_setup;
 pub mod session;
 pub mod sms_code;
 pub mod throttle;

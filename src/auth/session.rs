@@ -40,6 +40,8 @@ pub struct Session {
     pub kind: SessionKind,
     pub account_id: String,
     pub link_id: Option<String>,
+    /// When the password was last confirmed in this session (login or re-authentication).
+    pub reauth_at: Timestamp,
 }
 
 /// The stored form of a session id; also what SMS codes are bound to.
@@ -87,11 +89,12 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
         return Ok(None);
     }
     let id_hash = id_hash(&raw);
-    let Some(row) =
-        sqlx::query("SELECT kind, account_id, link_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
-            .bind(&id_hash)
-            .fetch_optional(&state.db.pool)
-            .await?
+    let Some(row) = sqlx::query(
+        "SELECT kind, account_id, link_id, last_seen_at, expires_at, reauth_at FROM sessions WHERE id_hash = $1",
+    )
+    .bind(&id_hash)
+    .fetch_optional(&state.db.pool)
+    .await?
     else {
         return Ok(None);
     };
@@ -113,7 +116,51 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
         "second_factor" => SessionKind::SecondFactor,
         _ => SessionKind::Login,
     };
-    Ok(Some(Session { id_hash, kind, account_id: row.try_get(1)?, link_id: row.try_get(2)? }))
+    Ok(Some(Session {
+        id_hash,
+        kind,
+        account_id: row.try_get(1)?,
+        link_id: row.try_get(2)?,
+        reauth_at: row.try_get(5)?,
+    }))
+}
+
+/// The password was just confirmed again in this session.
+pub async fn mark_reauthenticated(state: &AppState, id_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE id_hash = $2")
+        .bind(state.clock.now())
+        .bind(id_hash)
+        .execute(&state.db.pool)
+        .await
+        .map(|_| ())
+}
+
+/// An account's signed-in sessions, newest first: (id hash, started, last seen).
+pub async fn list_for_account(
+    state: &AppState,
+    account_id: &str,
+) -> Result<Vec<(String, Timestamp, Timestamp)>, sqlx::Error> {
+    let now = state.clock.now();
+    let rows = sqlx::query(
+        "SELECT id_hash, created_at, last_seen_at FROM sessions WHERE account_id = $1 AND kind = 'login' \
+         AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at DESC",
+    )
+    .bind(account_id)
+    .bind(now)
+    .bind(now - IDLE_TIMEOUT)
+    .fetch_all(&state.db.pool)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+}
+
+/// Ends every session of the account except `keep` (all of them with `None`); returns how many ended.
+pub async fn end_others(state: &AppState, account_id: &str, keep: Option<&str>) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
+        .bind(account_id)
+        .bind(keep.unwrap_or(""))
+        .execute(&state.db.pool)
+        .await
+        .map(|r| r.rows_affected())
 }
 
 pub async fn delete(state: &AppState, id_hash: &str) -> Result<(), sqlx::Error> {

@@ -24,6 +24,8 @@ const ADDRESS_CAPS: [(i64, i64); 2] = [(3600, 10), (86_400, 30)];
 pub enum Purpose {
     Setup,
     Login,
+    /// Confirming a sensitive change (turning 2FA off).
+    Confirm,
 }
 
 impl Purpose {
@@ -31,6 +33,7 @@ impl Purpose {
         match self {
             Purpose::Setup => "setup",
             Purpose::Login => "login",
+            Purpose::Confirm => "confirm",
         }
     }
 }

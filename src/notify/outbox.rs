@@ -70,7 +70,7 @@ pub async fn enqueue_sms(
 pub async fn cancel_pending_for_account(tx: &mut Tx, account_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE outbox SET status = 'cancelled', body_text = '', body_html = '', action_url = NULL \
-         WHERE account_id = $1 AND status = 'pending' AND channel = 'email'",
+         WHERE account_id = $1 AND status = 'pending' AND channel = 'email' AND link_id IS NOT NULL",
     )
     .bind(account_id)
     .execute(&mut **tx)

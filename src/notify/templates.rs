@@ -55,3 +55,89 @@ pub fn registration(config: &Config, account: &Account, url: &str) -> Result<Ren
         html: RegistrationHtml { m: &m }.render()?,
     })
 }
+
+/// What changed on an account; each change is confirmed by e-mail to the account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Password,
+    TwoFactorOn,
+    TwoFactorOff,
+    Phone,
+    ServicePin,
+}
+
+impl Change {
+    fn describe(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Change::Password, Lang::De) => "Ihr Passwort wurde geändert.",
+            (Change::Password, Lang::En) => "Your password was changed.",
+            (Change::TwoFactorOn, Lang::De) => "Die 2-Faktor-Authentifizierung per SMS wurde aktiviert.",
+            (Change::TwoFactorOn, Lang::En) => "Two-factor authentication by SMS was turned on.",
+            (Change::TwoFactorOff, Lang::De) => "Die 2-Faktor-Authentifizierung per SMS wurde deaktiviert.",
+            (Change::TwoFactorOff, Lang::En) => "Two-factor authentication by SMS was turned off.",
+            (Change::Phone, Lang::De) => "Ihre Mobilfunknummer wurde geändert.",
+            (Change::Phone, Lang::En) => "Your mobile number was changed.",
+            (Change::ServicePin, Lang::De) => "Ihre Service-PIN wurde erneuert.",
+            (Change::ServicePin, Lang::En) => "Your service PIN was renewed.",
+        }
+    }
+
+    /// Name in the audit log.
+    pub fn event(self) -> &'static str {
+        match self {
+            Change::Password => "password.changed",
+            Change::TwoFactorOn => "two_factor.enabled",
+            Change::TwoFactorOff => "two_factor.disabled",
+            Change::Phone => "phone.changed",
+            Change::ServicePin => "pin.renewed",
+        }
+    }
+}
+
+struct Notice<'a> {
+    en: bool,
+    name: &'a str,
+    what: &'static str,
+    when: String,
+    support_name: &'a str,
+    support_email: &'a str,
+    support_phone: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/change_notice.txt")]
+struct NoticeText<'a> {
+    m: &'a Notice<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/change_notice.html")]
+struct NoticeHtml<'a> {
+    m: &'a Notice<'a>,
+}
+
+pub fn change_notice(
+    config: &Config,
+    account: &Account,
+    change: Change,
+    now: i64,
+) -> Result<RenderedMail, askama::Error> {
+    let m = Notice {
+        en: account.language == Lang::En,
+        name: &account.name,
+        what: change.describe(account.language),
+        when: format::date_time(now, account.language),
+        support_name: &config.support.name,
+        support_email: &config.support.email,
+        support_phone: &config.support.phone,
+    };
+    let subject = match account.language {
+        Lang::De => "Änderung an Ihrem Sprechstunde-Account",
+        Lang::En => "A change to your Sprechstunde account",
+    };
+    Ok(RenderedMail {
+        subject: subject.to_owned(),
+        text: NoticeText { m: &m }.render()?,
+        html: NoticeHtml { m: &m }.render()?,
+    })
+}

@@ -1,18 +1,20 @@
-//! Step "Service-PIN festlegen". Only the Argon2id hash is stored. The PIN itself travels only inside the
+//! Step "Service-PIN festlegen" (and its twin in the profile settings, "Service-PIN erneuern"). Only the
+//! Argon2id hash is stored. The PIN itself travels only inside the
 //! forms of this step (copy, PDF, print, confirm), each checked against the hash, so it is available
 //! exactly while the step is open and nowhere afterwards.
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::service_pin::{self, PinProblem};
 use super::steps;
 use super::wizard::Step;
-use crate::accounts::{Account, store};
+use crate::accounts::{self, Account, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::notify::templates::Change;
 use crate::security::audit::{self, Actor, Entry};
 use crate::web::form::StrictForm;
 use crate::web::format;
@@ -23,6 +25,7 @@ use crate::web::pdf::{self, Line};
 #[derive(Template)]
 #[template(path = "onboarding/pin_define.html")]
 struct DefinePage {
+    base: &'static str,
     layout: Layout,
     pin: String,
     error: Option<&'static str>,
@@ -32,6 +35,7 @@ struct DefinePage {
 #[derive(Template)]
 #[template(path = "onboarding/pin_show.html")]
 struct ShowPage {
+    base: &'static str,
     layout: Layout,
     pin: String,
     error: Option<&'static str>,
@@ -83,13 +87,53 @@ fn problem_text(problem: PinProblem, t: &'static Texts) -> &'static str {
     }
 }
 
-async fn open(state: &AppState, headers: &HeaderMap) -> AppResult<Result<Account, Response>> {
-    Ok(steps::current_step(state, headers, Step::ServicePin).await?.map(|(_, account)| account))
+/// Where the PIN is set: as a wizard step, or renewed in the profile settings. Same pages, same rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Wizard,
+    Profile,
+}
+
+impl Place {
+    fn base(self) -> &'static str {
+        match self {
+            Place::Wizard => "/registrierung/service-pin",
+            Place::Profile => "/profil/service-pin",
+        }
+    }
+
+    /// The account, if it may use this place now; otherwise where to send the request.
+    async fn open(self, state: &AppState, headers: &HeaderMap) -> AppResult<Result<Account, Response>> {
+        let found = match self {
+            Place::Wizard => steps::current_step(state, headers, Step::ServicePin).await?,
+            Place::Profile => crate::profile::recently_confirmed(state, headers, self.base()).await?,
+        };
+        Ok(found.map(|(_, account)| account))
+    }
+
+    fn layout(self, state: &AppState, account: &Account, title: &str) -> Layout {
+        match self {
+            Place::Wizard => Layout::step(state, account, Step::ServicePin, title),
+            Place::Profile => Layout::new(state, account.language, title),
+        }
+    }
+
+    async fn finish(self, state: &AppState, account: &Account) -> AppResult<Response> {
+        match self {
+            Place::Wizard => steps::advance(state, account, Step::ServicePin).await,
+            Place::Profile => {
+                accounts::confirm_change(state, account, Change::ServicePin, Actor::Account(account.id.clone()), None)
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                Ok(Redirect::to("/profil?geaendert=pin").into_response())
+            }
+        }
+    }
 }
 
 macro_rules! open_or_return {
-    ($state:expr, $headers:expr) => {
-        match open($state, $headers).await? {
+    ($place:expr, $state:expr, $headers:expr) => {
+        match $place.open($state, $headers).await? {
             Ok(account) => account,
             Err(elsewhere) => return Ok(elsewhere),
         }
@@ -100,14 +144,15 @@ fn title(account: &Account) -> &'static str {
     account.language.texts().pin_title
 }
 
-/// `GET /registrierung/service-pin`: proposes a random PIN.
-pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let account = open_or_return!(&state, &headers);
-    let not_shown_again = store::pin_hash(&state.db, &account.id).await?.is_some();
+/// `GET`: proposes a random PIN.
+pub async fn show(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
+    let account = open_or_return!(place, &state, &headers);
+    let not_shown_again = place == Place::Wizard && store::pin_hash(&state.db, &account.id).await?.is_some();
     page::render(
         StatusCode::OK,
         &DefinePage {
-            layout: Layout::step(&state, &account, Step::ServicePin, title(&account)),
+            base: place.base(),
+            layout: place.layout(&state, &account, title(&account)),
             pin: service_pin::propose(),
             error: None,
             not_shown_again,
@@ -121,20 +166,22 @@ pub struct PinForm {
     pin: String,
 }
 
-/// `POST /registrierung/service-pin`: stores the hash and shows the PIN once.
+/// `POST`: stores the hash and shows the PIN once.
 pub async fn define(
     State(state): State<AppState>,
     headers: HeaderMap,
     StrictForm(form): StrictForm<PinForm>,
+    place: Place,
 ) -> AppResult<Response> {
-    let account = open_or_return!(&state, &headers);
+    let account = open_or_return!(place, &state, &headers);
     let t = account.language.texts();
     let pin: String = form.pin.chars().filter(|c| !c.is_whitespace()).collect();
     if let Err(problem) = service_pin::check(&pin) {
         return page::render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &DefinePage {
-                layout: Layout::step(&state, &account, Step::ServicePin, title(&account)),
+                base: place.base(),
+                layout: place.layout(&state, &account, title(&account)),
                 pin: form.pin,
                 error: Some(problem_text(problem, t)),
                 not_shown_again: false,
@@ -148,7 +195,7 @@ pub async fn define(
     audit::record(&state.db.pool, entry, state.clock.now()).await?;
     page::render(
         StatusCode::OK,
-        &ShowPage { layout: Layout::step(&state, &account, Step::ServicePin, t.pin_show_title), pin, error: None },
+        &ShowPage { base: place.base(), layout: place.layout(&state, &account, t.pin_show_title), pin, error: None },
     )
 }
 
@@ -174,21 +221,23 @@ pub async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
     StrictForm(form): StrictForm<ConfirmForm>,
+    place: Place,
 ) -> AppResult<Response> {
-    let account = open_or_return!(&state, &headers);
+    let account = open_or_return!(place, &state, &headers);
     let pin = verified_pin(&state, &account, form.pin).await?;
     if form.confirmed.as_deref() != Some("ja") {
         let t = account.language.texts();
         return page::render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ShowPage {
-                layout: Layout::step(&state, &account, Step::ServicePin, t.pin_show_title),
+                base: place.base(),
+                layout: place.layout(&state, &account, t.pin_show_title),
                 pin,
                 error: Some(t.pin_confirm_missing),
             },
         );
     }
-    steps::advance(&state, &account, Step::ServicePin).await
+    place.finish(&state, &account).await
 }
 
 /// `POST /registrierung/service-pin/pdf`: an A4 sheet, made on the server.
@@ -196,8 +245,9 @@ pub async fn pdf(
     State(state): State<AppState>,
     headers: HeaderMap,
     StrictForm(form): StrictForm<PinForm>,
+    place: Place,
 ) -> AppResult<Response> {
-    let account = open_or_return!(&state, &headers);
+    let account = open_or_return!(place, &state, &headers);
     let pin = verified_pin(&state, &account, form.pin).await?;
     let t = account.language.texts();
     let bytes = render_pdf(t.pin_sheet_title, &sheet(&state, &account, &pin, t));
@@ -239,8 +289,9 @@ pub async fn print(
     State(state): State<AppState>,
     headers: HeaderMap,
     StrictForm(form): StrictForm<PinForm>,
+    place: Place,
 ) -> AppResult<Response> {
-    let account = open_or_return!(&state, &headers);
+    let account = open_or_return!(place, &state, &headers);
     let pin = verified_pin(&state, &account, form.pin).await?;
     let t = account.language.texts();
     page::render(
@@ -250,4 +301,28 @@ pub async fn print(
             sheet: sheet(&state, &account, &pin, t),
         },
     )
+}
+
+/// The step's routes under its place's base path.
+pub fn routes(place: Place) -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    let base = place.base();
+    axum::Router::new()
+        .route(
+            base,
+            get(move |s: State<AppState>, h: HeaderMap| show(s, h, place))
+                .post(move |s: State<AppState>, h: HeaderMap, f: StrictForm<PinForm>| define(s, h, f, place)),
+        )
+        .route(
+            &format!("{base}/bestaetigen"),
+            post(move |s: State<AppState>, h: HeaderMap, f: StrictForm<ConfirmForm>| confirm(s, h, f, place)),
+        )
+        .route(
+            &format!("{base}/pdf"),
+            post(move |s: State<AppState>, h: HeaderMap, f: StrictForm<PinForm>| pdf(s, h, f, place)),
+        )
+        .route(
+            &format!("{base}/drucken"),
+            post(move |s: State<AppState>, h: HeaderMap, f: StrictForm<PinForm>| print(s, h, f, place)),
+        )
 }

@@ -13,14 +13,14 @@ use super::username::{self, UsernameRule};
 use super::wizard::Step;
 use crate::accounts::{Account, AccountStatus, store};
 use crate::app::AppState;
-use crate::auth::password_policy::PasswordContext;
+use crate::auth::password_policy::{PasswordContext, PasswordPolicy};
 use crate::auth::session::{self, Session, SessionKind};
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, Entry};
 use crate::web::cookies;
 use crate::web::form::{self, StrictForm};
 use crate::web::format;
-use crate::web::i18n::{Lang, fill};
+use crate::web::i18n::{Lang, Texts, fill};
 use crate::web::page::{self, Action, Layout};
 
 /// `GET /registrierung/{token}`: never consumes the link. A valid link starts a short registration
@@ -151,15 +151,7 @@ fn render_form(
         .map(|rule| RuleView { id: rule.id(), data: rule.pattern(), text: username_rule_text(rule, t).to_owned() })
         .collect();
     username_rules.push(RuleView { id: "available", data: String::new(), text: t.rule_username_available.to_owned() });
-    let password_rules = policy
-        .rules()
-        .into_iter()
-        .map(|rule| RuleView {
-            id: rule.id(),
-            data: policy.value(rule).map(|v| v.to_string()).unwrap_or_default(),
-            text: policy.describe(rule, t),
-        })
-        .collect();
+    let password_rules = password_rule_views(policy, t);
     page::render(
         status,
         &Step1Page {
@@ -172,6 +164,34 @@ fn render_form(
             context_words: PasswordContext::new(&account.name, &account.email).words_for_page(),
         },
     )
+}
+
+/// The password rules as the page lists them (step 1 and "Passwort ändern" in the profile).
+pub fn password_rule_views(policy: &PasswordPolicy, t: &Texts) -> Vec<RuleView> {
+    policy
+        .rules()
+        .into_iter()
+        .map(|rule| RuleView {
+            id: rule.id(),
+            data: policy.value(rule).map(|v| v.to_string()).unwrap_or_default(),
+            text: policy.describe(rule, t),
+        })
+        .collect()
+}
+
+/// Every unmet password rule as a message ("Nicht erfüllt: …").
+pub fn unmet_password_rules(
+    policy: &PasswordPolicy,
+    password: &str,
+    repeat: &str,
+    context: &PasswordContext,
+    t: &Texts,
+) -> Vec<String> {
+    policy
+        .unmet(password, repeat, context)
+        .into_iter()
+        .map(|rule| fill(t.error_unmet, &[("rule", &policy.describe(rule, t))]))
+        .collect()
 }
 
 /// `GET /registrierung`
@@ -208,14 +228,8 @@ pub async fn submit(
     let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
     let errors: Vec<String> = username::unmet(&username)
         .into_iter()
-        .map(|rule| username_rule_text(rule, t).to_owned())
-        .chain(
-            policy
-                .unmet(&form.password, &form.password_repeat, &context)
-                .into_iter()
-                .map(|rule| policy.describe(rule, t)),
-        )
-        .map(|rule| fill(t.error_unmet, &[("rule", &rule)]))
+        .map(|rule| fill(t.error_unmet, &[("rule", username_rule_text(rule, t))]))
+        .chain(unmet_password_rules(policy, &form.password, &form.password_repeat, &context, t))
         .collect();
     if !errors.is_empty() {
         return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);

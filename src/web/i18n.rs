@@ -210,6 +210,51 @@ texts! {
     code_format: "Der Code besteht aus 8 Ziffern.", "The code has 8 digits.";
     sms_cap: "Es wurden zu viele SMS angefordert. Bitte versuchen Sie es später erneut.", "Too many text messages were requested. Please try again later.";
     login_code_title: "Anmeldung bestätigen", "Confirm sign-in";
+
+    profile_link: "Profileinstellungen", "Profile settings";
+    profile_title: "Profileinstellungen", "Profile settings";
+    save_button: "Speichern", "Save";
+    password_section: "Passwort ändern", "Change password";
+    label_current_password: "Aktuelles Passwort", "Current password";
+    label_new_password: "Neues Passwort", "New password";
+    label_new_password_repeat: "Neues Passwort wiederholen", "Repeat new password";
+    current_password_wrong: "Das Passwort ist nicht richtig.", "The password is not correct.";
+    changed_password: "Ihr Passwort wurde geändert. Wenn Sie auf anderen Geräten angemeldet sind, können Sie diese Sitzungen unten abmelden.",
+        "Your password has been changed. If you are signed in on other devices, you can sign those sessions out below.";
+    two_factor_section: "2-Faktor-Authentifizierung per SMS", "Two-factor authentication by SMS";
+    two_factor_status_on: "Aktiv. Codes gehen an {phone}.", "On. Codes are sent to {phone}.";
+    two_factor_status_off: "Nicht aktiv.", "Off.";
+    enable_button: "Aktivieren", "Turn on";
+    disable_button: "Deaktivieren", "Turn off";
+    disable_title: "2-Faktor-Authentifizierung deaktivieren", "Turn off two-factor authentication";
+    disable_intro: "Zum Deaktivieren bestätigen Sie bitte Ihr Passwort und geben einen Code ein, den wir per SMS an {phone} senden.",
+        "To turn it off, please confirm your password and enter a code we send by SMS to {phone}.";
+    changed_two_factor_on: "Die 2-Faktor-Authentifizierung ist jetzt aktiv.", "Two-factor authentication is now on.";
+    changed_two_factor_off: "Die 2-Faktor-Authentifizierung ist jetzt deaktiviert.", "Two-factor authentication is now off.";
+    phone_section: "Mobilfunknummer", "Mobile number";
+    phone_none: "Keine Mobilfunknummer hinterlegt.", "No mobile number on file.";
+    change_phone_button: "Mobilfunknummer ändern", "Change mobile number";
+    phone_change_intro: "Geben Sie die neue Mobilfunknummer ein. Sie ersetzt die bisherige erst, wenn Sie den Code bestätigt haben, den wir an die neue Nummer senden.",
+        "Enter the new mobile number. It replaces the old one only after you have confirmed the code we send to the new number.";
+    changed_phone: "Ihre Mobilfunknummer wurde geändert.", "Your mobile number has been changed.";
+    changed_visibility: "Ihre Sichtbarkeit in der Kontaktsuche wurde gespeichert.", "Your visibility in the contact search has been saved.";
+    pin_section: "Service-PIN", "Service PIN";
+    pin_section_text: "Mit der Service-PIN weisen Sie sich gegenüber dem Support aus. Haben Sie sie verloren, legen Sie eine neue fest.",
+        "The service PIN proves your identity to our support team. If you have lost it, set a new one.";
+    renew_pin_button: "Service-PIN erneuern", "Renew service PIN";
+    changed_pin: "Ihre neue Service-PIN ist gespeichert.", "Your new service PIN has been saved.";
+    language_section: "Sprache", "Language";
+    label_language: "Sprache der Seiten und Nachrichten", "Language of pages and messages";
+    changed_language: "Die Sprache wurde gespeichert.", "The language has been saved.";
+    sessions_section: "Aktive Sitzungen", "Active sessions";
+    this_session: "Diese Sitzung", "This session";
+    session_line: "Angemeldet seit {since}, zuletzt aktiv {seen}", "Signed in since {since}, last active {seen}";
+    end_others_button: "Andere Sitzungen abmelden", "Sign out other sessions";
+    changed_sessions: "Alle anderen Sitzungen wurden abgemeldet.", "All other sessions have been signed out.";
+    reauth_title: "Passwort bestätigen", "Confirm your password";
+    reauth_intro: "Bitte bestätigen Sie Ihr Passwort, bevor Sie Zugangs- oder Kontaktdaten ändern.", "Please confirm your password before changing sign-in or contact details.";
+    phone_replaced_sms: "Ihre Mobilfunknummer für Sprechstunde wurde soeben durch eine andere ersetzt. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.",
+        "Your mobile number for Sprechstunde has just been replaced by another one. If this was not you, please contact support at once.";
 }
 
 #[cfg(test)]

@@ -1,0 +1,62 @@
+//! `/profil`: what the seed promises "in den Profileinstellungen" — password, SMS two-factor on/off, mobile
+//! number, visibility in contact search, a new Service-PIN, language, and the list of active sessions.
+//! Changes to credentials or contact data need a recent password confirmation and are confirmed by e-mail.
+mod page;
+mod settings;
+mod two_factor_off;
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::accounts::{Account, AccountStatus, store};
+use crate::app::AppState;
+use crate::auth::phone_setup;
+use crate::auth::session::{self, Session, SessionKind};
+use crate::error::{AppError, AppResult};
+use crate::onboarding::pin_step;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/profil", get(page::show))
+        .route("/profil/bestaetigen", get(settings::reauth_form).post(settings::reauth))
+        .route("/profil/passwort", post(settings::change_password))
+        .route("/profil/sichtbarkeit", post(settings::set_visibility))
+        .route("/profil/sprache", post(settings::set_language))
+        .route("/profil/sitzungen/abmelden", post(settings::end_other_sessions))
+        .route("/profil/zwei-faktor/deaktivieren", get(two_factor_off::show).post(two_factor_off::disable))
+        .route("/profil/zwei-faktor/deaktivieren/code", post(two_factor_off::send_code))
+        .merge(phone_setup::routes(phone_setup::Place::ProfileEnable))
+        .merge(phone_setup::routes(phone_setup::Place::ProfileChange))
+        .merge(pin_step::routes(pin_step::Place::Profile))
+}
+
+/// A signed-in, unlocked account; anyone else is sent to sign in or to their wizard step.
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Account), Response>> {
+    let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::Login) else {
+        return Ok(Err(Redirect::to("/anmelden").into_response()));
+    };
+    let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    if account.status != AccountStatus::Active {
+        return Ok(Err(Redirect::to(account.home_path()).into_response()));
+    }
+    Ok(Ok((session, account)))
+}
+
+/// As [`signed_in`], and the password was confirmed recently; otherwise off to confirm it, then back to `next`.
+pub async fn recently_confirmed(
+    state: &AppState,
+    headers: &HeaderMap,
+    next: &str,
+) -> AppResult<Result<(Session, Account), Response>> {
+    let (session, account) = match signed_in(state, headers).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(Err(elsewhere)),
+    };
+    if state.clock.now() - session.reauth_at > state.config.reauth_window {
+        let target = format!("/profil/bestaetigen?weiter={}", next.trim_start_matches('/'));
+        return Ok(Err(Redirect::to(&target).into_response()));
+    }
+    Ok(Ok((session, account)))
+}

@@ -1,0 +1,107 @@
+//! The overview page: every setting with its current value and the way to change it.
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use crate::app::AppState;
+use crate::auth::password_policy::PasswordContext;
+use crate::auth::{phone, session};
+use crate::error::AppResult;
+use crate::onboarding::step1::{RuleView, password_rule_views};
+use crate::web::format;
+use crate::web::i18n::fill;
+use crate::web::page::{self, Layout};
+
+pub struct SessionView {
+    pub current: bool,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile/index.html")]
+pub struct ProfilePage {
+    pub layout: Layout,
+    pub notice: Option<&'static str>,
+    pub errors: Vec<String>,
+    pub username: String,
+    pub context_words: String,
+    pub password_rules: Vec<RuleView>,
+    pub two_factor: bool,
+    pub two_factor_status: String,
+    pub phone: Option<String>,
+    pub visible: bool,
+    pub english: bool,
+    pub sessions: Vec<SessionView>,
+}
+
+/// `GET /profil[?geaendert=…]`
+pub async fn show(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> AppResult<Response> {
+    let (current, account) = match super::signed_in(&state, &headers).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let t = account.language.texts();
+    let notice = match query.as_deref().and_then(|q| q.strip_prefix("geaendert=")) {
+        Some("passwort") => Some(t.changed_password),
+        Some("2fa-an") => Some(t.changed_two_factor_on),
+        Some("2fa-aus") => Some(t.changed_two_factor_off),
+        Some("nummer") => Some(t.changed_phone),
+        Some("sichtbarkeit") => Some(t.changed_visibility),
+        Some("pin") => Some(t.changed_pin),
+        Some("sprache") => Some(t.changed_language),
+        Some("sitzungen") => Some(t.changed_sessions),
+        _ => None,
+    };
+    render(&state, &current.id_hash, &account, notice, Vec::new(), StatusCode::OK).await
+}
+
+pub async fn render(
+    state: &AppState,
+    current_session: &str,
+    account: &crate::accounts::Account,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let t = account.language.texts();
+    let masked = account.phone.as_deref().map(phone::mask);
+    let two_factor_status = match (&masked, account.two_factor_enabled) {
+        (Some(phone), true) => fill(t.two_factor_status_on, &[("phone", phone)]),
+        _ => t.two_factor_status_off.to_owned(),
+    };
+    let sessions = session::list_for_account(state, &account.id)
+        .await?
+        .into_iter()
+        .map(|(id_hash, since, seen)| SessionView {
+            current: id_hash == current_session,
+            text: fill(
+                t.session_line,
+                &[
+                    ("since", &format::date_time(since, account.language)),
+                    ("seen", &format::date_time(seen, account.language)),
+                ],
+            ),
+        })
+        .collect();
+    let username = account.username.clone().unwrap_or_default();
+    page::render(
+        status,
+        &ProfilePage {
+            layout: Layout::new(state, account.language, t.profile_title),
+            notice,
+            errors,
+            context_words: PasswordContext::new(&account.name, &account.email)
+                .with_username(&username)
+                .words_for_page(),
+            username,
+            password_rules: password_rule_views(&state.config.password_policy, t),
+            two_factor: account.two_factor_enabled,
+            two_factor_status,
+            phone: masked,
+            visible: account.visible,
+            english: account.language == crate::web::i18n::Lang::En,
+            sessions,
+        },
+    )
+}

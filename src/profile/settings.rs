@@ -1,0 +1,199 @@
+//! The simple settings: password confirmation, password, visibility, language, other sessions.
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::accounts::{self, Account, store};
+use crate::app::AppState;
+use crate::auth::password_policy::PasswordContext;
+use crate::auth::session;
+use crate::error::{AppError, AppResult};
+use crate::notify::templates::Change;
+use crate::onboarding::step1::unmet_password_rules;
+use crate::security::audit::{self, Actor, Entry};
+use crate::web::form::{self, StrictForm};
+use crate::web::i18n::Lang;
+use crate::web::page::{self, Layout};
+
+macro_rules! signed_in_or_return {
+    ($state:expr, $headers:expr) => {
+        match super::signed_in($state, $headers).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        }
+    };
+}
+
+#[derive(Template)]
+#[template(path = "profile/reauth.html")]
+struct ReauthPage {
+    layout: Layout,
+    next: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NextQuery {
+    weiter: Option<String>,
+}
+
+/// Only paths inside the profile are followed after the confirmation (no open redirects).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(next)
+            if next.starts_with("profil") && next.chars().all(|c| c.is_ascii_alphanumeric() || "/-".contains(c)) =>
+        {
+            format!("/{next}")
+        }
+        _ => "/profil".into(),
+    }
+}
+
+pub async fn reauth_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let (_, account) = signed_in_or_return!(&state, &headers);
+    let query: NextQuery = form::parse(query.unwrap_or_default().as_bytes())?;
+    let t = account.language.texts();
+    let next = safe_next(query.weiter.as_deref()).trim_start_matches('/').to_owned();
+    page::render(
+        StatusCode::OK,
+        &ReauthPage { layout: Layout::new(&state, account.language, t.reauth_title), next, error: None },
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthForm {
+    password: String,
+    weiter: String,
+}
+
+async fn password_matches(state: &AppState, account: &Account, password: String) -> AppResult<bool> {
+    let hash = store::password_hash(&state.db, &account.id).await?;
+    state.hasher.verify(password, hash).await
+}
+
+/// `POST /profil/bestaetigen`: the password again, then on to where the person was going.
+pub async fn reauth(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<ReauthForm>,
+) -> AppResult<Response> {
+    let (current, account) = signed_in_or_return!(&state, &headers);
+    let now = state.clock.now();
+    let matches = password_matches(&state, &account, form.password).await?;
+    let entry = Entry::new(
+        "reauth",
+        if matches { "success" } else { "failure" },
+        Actor::Account(account.id.clone()),
+        Some(&account.id),
+    );
+    audit::record(&state.db.pool, entry, now).await?;
+    if !matches {
+        let t = account.language.texts();
+        let next = safe_next(Some(&form.weiter)).trim_start_matches('/').to_owned();
+        let page = ReauthPage {
+            layout: Layout::new(&state, account.language, t.reauth_title),
+            next,
+            error: Some(t.current_password_wrong),
+        };
+        return page::render(StatusCode::UNAUTHORIZED, &page);
+    }
+    session::mark_reauthenticated(&state, &current.id_hash).await?;
+    Ok(Redirect::to(&safe_next(Some(&form.weiter))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordForm {
+    current_password: String,
+    password: String,
+    password_repeat: String,
+}
+
+/// `POST /profil/passwort`: the current password is the confirmation; same rules as at registration.
+pub async fn change_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<PasswordForm>,
+) -> AppResult<Response> {
+    let (current, account) = signed_in_or_return!(&state, &headers);
+    let t = account.language.texts();
+    let username = account.username.clone().unwrap_or_default();
+    let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
+    let mut errors =
+        unmet_password_rules(&state.config.password_policy, &form.password, &form.password_repeat, &context, t);
+    if !password_matches(&state, &account, form.current_password).await? {
+        errors.insert(0, t.current_password_wrong.to_owned());
+    }
+    if !errors.is_empty() {
+        return super::page::render(&state, &current.id_hash, &account, None, errors, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    }
+    let hash = state.hasher.hash(form.password).await?;
+    store::set_password_hash(&state.db, &account.id, &hash).await?;
+    session::mark_reauthenticated(&state, &current.id_hash).await?;
+    confirm(&state, &account, Change::Password).await?;
+    Ok(Redirect::to("/profil?geaendert=passwort").into_response())
+}
+
+async fn confirm(state: &AppState, account: &Account, change: Change) -> AppResult<()> {
+    accounts::confirm_change(state, account, change, Actor::Account(account.id.clone()), None)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisibilityForm {
+    visible: Option<String>,
+}
+
+/// `POST /profil/sichtbarkeit`: effective at once.
+pub async fn set_visibility(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<VisibilityForm>,
+) -> AppResult<Response> {
+    let (_, account) = signed_in_or_return!(&state, &headers);
+    let visible = form.visible.is_some();
+    store::set_visible(&state.db, &account.id, visible).await?;
+    let entry = Entry::new("visibility.changed", "success", Actor::Account(account.id.clone()), Some(&account.id))
+        .detail(if visible { "visible" } else { "hidden" });
+    audit::record(&state.db.pool, entry, state.clock.now()).await?;
+    Ok(Redirect::to("/profil?geaendert=sichtbarkeit").into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageForm {
+    language: String,
+}
+
+/// `POST /profil/sprache`
+pub async fn set_language(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<LanguageForm>,
+) -> AppResult<Response> {
+    let (_, account) = signed_in_or_return!(&state, &headers);
+    let language = Lang::parse(&form.language).ok_or_else(|| AppError::BadRequest("unbekannte Sprache".into()))?;
+    store::set_language(&state.db, &account.id, language).await?;
+    Ok(Redirect::to("/profil?geaendert=sprache").into_response())
+}
+
+/// `POST /profil/sitzungen/abmelden`: "Andere Sitzungen abmelden".
+pub async fn end_other_sessions(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let (current, account) = signed_in_or_return!(&state, &headers);
+    let ended = session::end_others(&state, &account.id, Some(&current.id_hash)).await?;
+    let entry = Entry::new("sessions.ended", "success", Actor::Account(account.id.clone()), Some(&account.id))
+        .detail(format!("{ended} other session(s)"));
+    audit::record(&state.db.pool, entry, state.clock.now()).await?;
+    Ok(Redirect::to("/profil?geaendert=sitzungen").into_response())
+}

@@ -1,0 +1,156 @@
+//! Turning SMS two-factor authentication off: the password and a current SMS code, both at once.
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::accounts::{self, Account, store};
+use crate::app::AppState;
+use crate::auth::session::{self, Session};
+use crate::auth::sms_code::{self, Checked, Purpose};
+use crate::auth::{code_page, phone};
+use crate::error::{AppError, AppResult};
+use crate::notify::templates::Change;
+use crate::security::audit::Actor;
+use crate::web::form::StrictForm;
+use crate::web::i18n::fill;
+use crate::web::page::{self, Layout};
+
+#[derive(Template)]
+#[template(path = "profile/two_factor_off.html")]
+struct OffPage {
+    layout: Layout,
+    intro: String,
+    code_open: bool,
+    error: Option<String>,
+}
+
+/// A signed-in account with 2FA on; everyone else goes back to the profile.
+async fn open(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Account, String), Response>> {
+    let (session, account) = match super::signed_in(state, headers).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(Err(elsewhere)),
+    };
+    match account.phone.clone().filter(|_| account.two_factor_enabled) {
+        Some(number) => Ok(Ok((session, account, number))),
+        None => Ok(Err(Redirect::to("/profil").into_response())),
+    }
+}
+
+macro_rules! open_or_return {
+    ($state:expr, $headers:expr) => {
+        match open($state, $headers).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        }
+    };
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    account: &Account,
+    number: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let t = account.language.texts();
+    let code_open = sms_code::open_code_phone(state, &session.id_hash).await?.is_some();
+    let page = OffPage {
+        layout: Layout::new(state, account.language, t.disable_title),
+        intro: fill(t.disable_intro, &[("phone", &phone::mask(number))]),
+        code_open,
+        error,
+    };
+    page::render(status, &page)
+}
+
+pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let (session, account, number) = open_or_return!(&state, &headers);
+    render(&state, &session, &account, &number, None, StatusCode::OK).await
+}
+
+/// `POST …/code`: the confirmation code to the number on file.
+pub async fn send_code(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let (session, account, number) = open_or_return!(&state, &headers);
+    let request = sms_code::Request {
+        account_id: &account.id,
+        language: account.language,
+        purpose: Purpose::Confirm,
+        binding: &session.id_hash,
+        phone: &number,
+        client_addr: &addr.ip().to_string(),
+    };
+    match sms_code::send(&state, request).await? {
+        Ok(()) => Ok(Redirect::to("/profil/zwei-faktor/deaktivieren").into_response()),
+        Err(refused) => {
+            let (message, _) = code_page::refusal(&refused, account.language.texts());
+            render(&state, &session, &account, &number, Some(message), StatusCode::TOO_MANY_REQUESTS).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffForm {
+    password: String,
+    code: String,
+}
+
+/// `POST`: off only with the right password and a current code.
+pub async fn disable(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<OffForm>,
+) -> AppResult<Response> {
+    let (session, account, number) = open_or_return!(&state, &headers);
+    let t = account.language.texts();
+    let hash = store::password_hash(&state.db, &account.id).await?;
+    if !state.hasher.verify(form.password, hash).await? {
+        return render(
+            &state,
+            &session,
+            &account,
+            &number,
+            Some(t.current_password_wrong.to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    if !code_page::looks_like_code(&form.code) {
+        return render(
+            &state,
+            &session,
+            &account,
+            &number,
+            Some(t.code_format.to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let checked = sms_code::check(&state, &session.id_hash, &form.code).await?;
+    if !matches!(checked, Checked::Valid { .. }) {
+        return render(
+            &state,
+            &session,
+            &account,
+            &number,
+            code_page::rejection(&checked, t),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    store::disable_two_factor(&state.db, &account.id).await?;
+    session::mark_reauthenticated(&state, &session.id_hash).await?;
+    accounts::confirm_change(&state, &account, Change::TwoFactorOff, Actor::Account(account.id.clone()), None)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Redirect::to("/profil?geaendert=2fa-aus").into_response())
+}
