@@ -8,6 +8,7 @@ mod links;
 mod login;
 mod mail;
 mod operations;
+mod profile;
 mod sms;
 mod step1;
 mod two_factor;
