@@ -34,6 +34,22 @@ enum Command {
     /// The security audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Support staff.
+    #[command(subcommand)]
+    Support(SupportCommand),
+}
+
+#[derive(Subcommand)]
+enum SupportCommand {
+    /// Create a support agent; they register through the e-mailed link, with SMS 2FA required.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "de", value_parser = ["de", "en"])]
+        language: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -116,6 +132,18 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             let state = AppState::new(config, Clock::System).await?;
             account(&state, command).await
         }
+        Command::Support(SupportCommand::CreateUser { email, name, language }) => {
+            let state = AppState::new(config, Clock::System).await?;
+            let language = Lang::parse(&language).unwrap_or(Lang::De);
+            let new =
+                NewAccount { email, name, language, edition: Some("support".into()), role: accounts::Role::Support };
+            let account = accounts::create(&state, new, Actor::Operator).await?;
+            println!(
+                "{}",
+                serde_json::json!({ "id": account.id, "email": account.email, "status": account.status.as_str(), "role": "support" })
+            );
+            Ok(())
+        }
         Command::Audit(AuditCommand::Export { since }) => {
             let since = match since {
                 Some(text) => crate::web::format::parse_utc(&text).ok_or_else(|| {
@@ -137,8 +165,12 @@ async fn account(state: &AppState, command: AccountCommand) -> anyhow::Result<()
     match command {
         AccountCommand::Create { email, name, language, edition } => {
             let language = Lang::parse(&language).unwrap_or(Lang::De);
-            let account =
-                accounts::create(state, NewAccount { email, name, language, edition }, Actor::Operator).await?;
+            let account = accounts::create(
+                state,
+                NewAccount { email, name, language, edition, role: accounts::Role::User },
+                Actor::Operator,
+            )
+            .await?;
             println!(
                 "{}",
                 serde_json::json!({ "id": account.id, "email": account.email, "status": account.status.as_str() })

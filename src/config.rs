@@ -449,7 +449,11 @@ fn resolve_mail(transport: Option<&str>, raw: &RawMail, data_dir: &Path) -> Resu
 }
 
 fn resolve_editions(raw: BTreeMap<String, RawEdition>) -> Result<BTreeMap<String, Edition>, ConfigError> {
-    let mut editions = BTreeMap::from([("standard".to_owned(), Edition::standard())]);
+    let mut editions = BTreeMap::from([
+        ("standard".to_owned(), Edition::standard()),
+        // Support staff always sign in with password and SMS code.
+        ("support".to_owned(), Edition { steps: vec![Step::ServicePin, Step::TwoFactor], two_factor_required: true }),
+    ]);
     for (name, edition) in raw {
         let invalid = |message: String| ConfigError::Invalid { key: "editions", message: format!("{name}: {message}") };
         let mut steps = Vec::new();

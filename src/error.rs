@@ -9,6 +9,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("Anfrage fremder Herkunft")]
     CrossOrigin,
+    #[error("kein Zugriff")]
+    Forbidden,
     #[error("nicht gefunden")]
     NotFound,
     #[error("zu viele Anfragen, erneut in {retry_after} s")]
@@ -26,6 +28,7 @@ pub enum AppError {
 pub enum ErrorPage {
     BadRequest,
     CrossOrigin,
+    Forbidden,
     NotFound,
     TooManyRequests,
     Internal,
@@ -40,6 +43,7 @@ impl IntoResponse for AppError {
                 (StatusCode::BAD_REQUEST, ErrorPage::BadRequest)
             }
             AppError::CrossOrigin => (StatusCode::FORBIDDEN, ErrorPage::CrossOrigin),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorPage::Forbidden),
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorPage::NotFound),
             AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests),
             AppError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
@@ -65,6 +69,7 @@ fn page_placeholder(page: ErrorPage) -> &'static str {
     match page {
         ErrorPage::BadRequest => "Ungültige Anfrage",
         ErrorPage::CrossOrigin => "Anfrage abgelehnt",
+        ErrorPage::Forbidden => "Kein Zugriff",
         ErrorPage::NotFound => "Seite nicht gefunden",
         ErrorPage::TooManyRequests => "Zu viele Anfragen",
         ErrorPage::Internal => "Ein Fehler ist aufgetreten",

@@ -42,6 +42,26 @@ impl AccountStatus {
     }
 }
 
+/// What an account may do: practice users use the product, support staff also the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Support,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Support => "support",
+        }
+    }
+
+    pub fn parse(text: &str) -> Self {
+        if text == "support" { Role::Support } else { Role::User }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Account {
     pub id: String,
@@ -60,6 +80,9 @@ pub struct Account {
     /// Verified mobile number (E.164), set when two-factor authentication was set up.
     pub phone: Option<String>,
     pub visible: bool,
+    pub role: Role,
+    /// Locked by support: no login, no sessions.
+    pub locked: bool,
 }
 
 impl Account {
@@ -107,6 +130,7 @@ pub struct NewAccount {
     pub language: Lang,
     /// A configured edition; `None` means the default edition.
     pub edition: Option<String>,
+    pub role: Role,
 }
 
 /// Creates the account and queues its registration e-mail, atomically.
@@ -137,6 +161,8 @@ pub async fn create(state: &AppState, new: NewAccount, actor: Actor) -> Result<A
         two_factor_enabled: false,
         phone: None,
         visible: false,
+        role: new.role,
+        locked: false,
     };
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, &account, &email).await.map_err(|e| {

@@ -12,7 +12,7 @@ use crate::web::i18n::Lang;
 macro_rules! columns {
     () => {
         "id, email, name, language, status, username, created_at, registered_at, edition, wizard_steps, steps_done, \
-         two_factor_required, two_factor_enabled, phone, visible"
+         two_factor_required, two_factor_enabled, phone, visible, role, locked"
     };
 }
 
@@ -35,13 +35,15 @@ fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
         two_factor_enabled: row.try_get::<i64, _>("two_factor_enabled")? != 0,
         phone: row.try_get("phone")?,
         visible: row.try_get::<i64, _>("visible")? != 0,
+        role: super::Role::parse(&row.try_get::<String, _>("role")?),
+        locked: row.try_get::<i64, _>("locked")? != 0,
     })
 }
 
 pub async fn insert(tx: &mut Tx, account: &Account, email: &EmailAddress) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO accounts (id, email, email_normalized, name, language, status, created_at, edition, \
-         wizard_steps, two_factor_required) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         wizard_steps, two_factor_required, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&account.id)
     .bind(&account.email)
@@ -53,6 +55,7 @@ pub async fn insert(tx: &mut Tx, account: &Account, email: &EmailAddress) -> Res
     .bind(&account.edition)
     .bind(wizard::format_list(&account.plan.middle))
     .bind(i64::from(account.two_factor_required))
+    .bind(account.role.as_str())
     .execute(&mut **tx)
     .await
     .map(|_| ())
@@ -151,8 +154,9 @@ pub async fn set_visible(db: &Db, account_id: &str, visible: bool) -> Result<(),
         .map(|_| ())
 }
 
+/// A new PIN also lifts a lock on support's PIN checks.
 pub async fn set_pin_hash(db: &Db, account_id: &str, hash: &str, now: Timestamp) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET pin_hash = $1, pin_set_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE accounts SET pin_hash = $1, pin_set_at = $2, pin_failed_attempts = 0 WHERE id = $3")
         .bind(hash)
         .bind(now)
         .bind(account_id)
@@ -265,12 +269,16 @@ pub struct Overview {
     pub next_step: Option<String>,
     pub two_factor_enabled: bool,
     pub visible: bool,
+    pub role: String,
+    pub locked: bool,
+    pub last_login_at: Option<Timestamp>,
 }
 
 macro_rules! overview {
     () => {
         "SELECT a.id, a.email, a.name, a.language, a.status, a.username, a.created_at, a.registered_at, a.edition, \
-     a.wizard_steps, a.steps_done, a.two_factor_required, a.two_factor_enabled, a.phone, a.visible, \
+     a.wizard_steps, a.steps_done, a.two_factor_required, a.two_factor_enabled, a.phone, a.visible, a.role, a.locked, \
+     a.last_login_at, \
      l.sent_at AS link_sent_at, l.expires_at AS link_expires_at, \
      o.status AS mail_status, o.attempts AS mail_attempts, o.last_error AS mail_error \
      FROM accounts a \
@@ -294,6 +302,9 @@ fn overview_from_row(row: &AnyRow, now: Timestamp) -> Result<Overview, sqlx::Err
         edition: account.edition.clone(),
         two_factor_enabled: account.two_factor_enabled,
         visible: account.visible,
+        role: account.role.as_str().to_owned(),
+        locked: account.locked,
+        last_login_at: row.try_get("last_login_at")?,
         status: status.to_owned(),
         link_sent_at: row.try_get("link_sent_at")?,
         link_expires_at,

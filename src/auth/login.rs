@@ -123,6 +123,12 @@ pub async fn submit(
     };
     throttle::forget(&state.db, &user_key).await?;
     throttle::refund(&state.db, &addr_key).await?;
+    if account.locked {
+        let entry = Entry::new("login.password", "locked", Actor::Account(account.id.clone()), Some(&account.id))
+            .from_addr(peer.ip());
+        audit::record(&state.db.pool, entry, now).await?;
+        return render(&state, lang, &username, Some(t.account_locked.to_owned()), StatusCode::FORBIDDEN);
+    }
     let entry = Entry::new("login.password", "success", Actor::Account(account.id.clone()), Some(&account.id))
         .from_addr(peer.ip());
     audit::record(&state.db.pool, entry, now).await?;

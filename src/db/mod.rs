@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_wizard.sql")),
     (3, include_str!("../../migrations/0003_audit.sql")),
+    (4, include_str!("../../migrations/0004_support.sql")),
 ];
 
 impl Db {

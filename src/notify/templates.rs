@@ -64,6 +64,9 @@ pub enum Change {
     TwoFactorOff,
     Phone,
     ServicePin,
+    Name,
+    Email,
+    TwoFactorReset,
 }
 
 impl Change {
@@ -79,6 +82,12 @@ impl Change {
             (Change::Phone, Lang::En) => "Your mobile number was changed.",
             (Change::ServicePin, Lang::De) => "Ihre Service-PIN wurde erneuert.",
             (Change::ServicePin, Lang::En) => "Your service PIN was renewed.",
+            (Change::Name, Lang::De) => "Ihr Name wurde vom Support geändert.",
+            (Change::Name, Lang::En) => "Your name was changed by support.",
+            (Change::Email, Lang::De) => "Ihre E-Mail-Adresse wurde vom Support geändert.",
+            (Change::Email, Lang::En) => "Your e-mail address was changed by support.",
+            (Change::TwoFactorReset, Lang::De) => "Die 2-Faktor-Authentifizierung wurde vom Support zurückgesetzt.",
+            (Change::TwoFactorReset, Lang::En) => "Two-factor authentication was reset by support.",
         }
     }
 
@@ -90,6 +99,9 @@ impl Change {
             Change::TwoFactorOff => "two_factor.disabled",
             Change::Phone => "phone.changed",
             Change::ServicePin => "pin.renewed",
+            Change::Name => "name.changed",
+            Change::Email => "email.changed",
+            Change::TwoFactorReset => "two_factor.reset",
         }
     }
 }

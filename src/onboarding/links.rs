@@ -173,6 +173,8 @@ mod tests {
             two_factor_enabled: false,
             phone: None,
             visible: false,
+            role: crate::accounts::Role::User,
+            locked: false,
         }
     }
 

@@ -70,6 +70,8 @@ texts! {
     err_cross_origin_title: "Anfrage abgelehnt", "Request refused";
     err_cross_origin_text: "Das Formular wurde nicht von dieser Seite aus abgeschickt. Bitte öffnen Sie Sprechstunde direkt und versuchen Sie es erneut.",
         "The form was not sent from this site. Please open Sprechstunde directly and try again.";
+    err_forbidden_title: "Kein Zugriff", "No access";
+    err_forbidden_text: "Diese Seite ist für Ihren Account nicht freigegeben.", "This page is not available to your account.";
     err_not_found_title: "Seite nicht gefunden", "Page not found";
     err_not_found_text: "Diese Seite gibt es nicht. Bitte prüfen Sie die Adresse.", "This page does not exist. Please check the address.";
     err_too_many_title: "Zu viele Anfragen", "Too many requests";
@@ -253,6 +255,7 @@ texts! {
     changed_sessions: "Alle anderen Sitzungen wurden abgemeldet.", "All other sessions have been signed out.";
     reauth_title: "Passwort bestätigen", "Confirm your password";
     reauth_intro: "Bitte bestätigen Sie Ihr Passwort, bevor Sie Zugangs- oder Kontaktdaten ändern.", "Please confirm your password before changing sign-in or contact details.";
+    account_locked: "Ihr Account ist gesperrt. Bitte wenden Sie sich an den Support.", "Your account is locked. Please contact support.";
     phone_replaced_sms: "Ihre Mobilfunknummer für Sprechstunde wurde soeben durch eine andere ersetzt. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.",
         "Your mobile number for Sprechstunde has just been replaced by another one. If this was not you, please contact support at once.";
 }

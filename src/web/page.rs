@@ -83,6 +83,7 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
     let (title, text) = match page {
         ErrorPage::BadRequest => (t.err_bad_request_title, t.err_bad_request_text),
         ErrorPage::CrossOrigin => (t.err_cross_origin_title, t.err_cross_origin_text),
+        ErrorPage::Forbidden => (t.err_forbidden_title, t.err_forbidden_text),
         ErrorPage::NotFound => (t.err_not_found_title, t.err_not_found_text),
         ErrorPage::TooManyRequests => (t.err_too_many_title, t.err_too_many_text),
         ErrorPage::Internal => (t.err_internal_title, t.err_internal_text),

@@ -166,7 +166,7 @@ impl TestApp {
     pub async fn create_account_in(&self, email: &str, name: &str, language: Lang) -> Account {
         accounts::create(
             self.state(),
-            NewAccount { email: email.into(), name: name.into(), language, edition: None },
+            NewAccount { email: email.into(), name: name.into(), language, edition: None, role: accounts::Role::User },
             sprechstunde::security::audit::Actor::Operator,
         )
         .await
@@ -234,6 +234,7 @@ impl TestApp {
             name: "Dr. Erika Muster".into(),
             language: Lang::De,
             edition: Some(edition.into()),
+            role: accounts::Role::User,
         };
         accounts::create(self.state(), new, sprechstunde::security::audit::Actor::Operator)
             .await

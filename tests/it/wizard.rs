@@ -77,6 +77,7 @@ async fn an_unknown_edition_is_refused(backend: Backend) {
         name: "Dr. Erika Muster".into(),
         language: Lang::De,
         edition: Some("premium".into()),
+        role: accounts::Role::User,
     };
     let refused = accounts::create(app.state(), new, sprechstunde::security::audit::Actor::Operator).await.unwrap_err();
     assert!(matches!(refused, AccountError::UnknownEdition(..)));

@@ -1,0 +1,250 @@
+//! The Service-PIN check and what a correct check allows, for this agent's session and this account.
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::store;
+use crate::accounts::{self as lifecycle, Account, EmailAddress, store as accounts};
+use crate::app::AppState;
+use crate::auth::phone;
+use crate::auth::session::{self, Session};
+use crate::error::{AppError, AppResult};
+use crate::notify::outbox;
+use crate::notify::templates::Change;
+use crate::security::audit::{self, Actor, Entry};
+use crate::web::form::StrictForm;
+
+/// Wrong PIN checks before the check is locked until the person sets a new PIN.
+pub const PIN_ATTEMPTS: i64 = 5;
+
+macro_rules! agent_or_return {
+    ($state:expr, $headers:expr) => {
+        match super::agent($state, $headers).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        }
+    };
+}
+
+async fn target(state: &AppState, id: &str) -> AppResult<Account> {
+    accounts::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)
+}
+
+async fn log(
+    state: &AppState,
+    agent: &Account,
+    account_id: &str,
+    event: &'static str,
+    outcome: &'static str,
+    detail: Option<String>,
+) -> AppResult<()> {
+    let mut entry = Entry::new(event, outcome, Actor::Support(agent.id.clone()), Some(account_id));
+    entry.detail = detail;
+    audit::record(&state.db.pool, entry, state.clock.now()).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinForm {
+    pin: String,
+}
+
+/// `POST …/pin-pruefen`: the answer is only „korrekt“ or „nicht korrekt“.
+pub async fn check_pin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    StrictForm(form): StrictForm<PinForm>,
+) -> AppResult<Response> {
+    let (session, agent) = agent_or_return!(&state, &headers);
+    let account = target(&state, &id).await?;
+    let (hash, failures) = store::pin_state(&state.db, &account.id).await?;
+    if failures >= PIN_ATTEMPTS {
+        log(&state, &agent, &account.id, "pin.check", "locked", None).await?;
+        let error =
+            Some("PIN-Prüfung gesperrt: 5 falsche Versuche. Die Person muss eine neue Service-PIN festlegen.".into());
+        return super::console::render_account(&state, &session.id_hash, &id, None, error, None, StatusCode::LOCKED)
+            .await;
+    }
+    let pin: String = form.pin.chars().filter(|c| !c.is_whitespace()).collect();
+    let correct = hash.is_some() && state.hasher.verify(pin, hash).await?;
+    if correct {
+        store::reset_pin_failures(&state.db, &account.id).await?;
+        store::grant(&state.db, &session.id_hash, &account.id, state.clock.now()).await?;
+        log(&state, &agent, &account.id, "pin.check", "correct", None).await?;
+    } else {
+        store::count_pin_failure(&state.db, &account.id).await?;
+        log(&state, &agent, &account.id, "pin.check", "incorrect", None).await?;
+    }
+    let result = Some(if correct { "korrekt" } else { "nicht korrekt" }.to_owned());
+    super::console::render_account(&state, &session.id_hash, &id, None, None, result, StatusCode::OK).await
+}
+
+/// The agent, the account, and proof of a correct PIN check in this session for this account.
+async fn granted(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> AppResult<Result<(Session, Account, Account), Response>> {
+    let (session, agent) = match super::agent(state, headers).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(Err(elsewhere)),
+    };
+    let account = target(state, id).await?;
+    if !store::has_grant(&state.db, &session.id_hash, &account.id).await? {
+        log(state, &agent, &account.id, "support.change", "refused", Some("ohne PIN-Prüfung".into())).await?;
+        return Err(AppError::Forbidden);
+    }
+    Ok(Ok((session, agent, account)))
+}
+
+macro_rules! granted_or_return {
+    ($state:expr, $headers:expr, $id:expr) => {
+        match granted($state, $headers, $id).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        }
+    };
+}
+
+fn saved(id: &str) -> Response {
+    Redirect::to(&format!("/support/konten/{id}?gespeichert")).into_response()
+}
+
+async fn notify(
+    state: &AppState,
+    account: &Account,
+    change: Change,
+    agent: &Account,
+    detail: Option<String>,
+) -> AppResult<()> {
+    lifecycle::confirm_change(state, account, change, Actor::Support(agent.id.clone()), detail)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+async fn refuse(state: &AppState, session: &Session, id: &str, message: String) -> AppResult<Response> {
+    super::console::render_account(
+        state,
+        &session.id_hash,
+        id,
+        None,
+        Some(message),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueForm {
+    value: String,
+}
+
+pub async fn change_name(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    StrictForm(form): StrictForm<ValueForm>,
+) -> AppResult<Response> {
+    let (session, agent, account) = granted_or_return!(&state, &headers, &id);
+    let name = form.value.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return refuse(
+            &state,
+            &session,
+            &id,
+            "Der Name darf nicht leer sein und höchstens 200 Zeichen lang sein.".into(),
+        )
+        .await;
+    }
+    store::set_name(&state.db, &account.id, name).await?;
+    let updated = target(&state, &id).await?;
+    notify(&state, &updated, Change::Name, &agent, None).await?;
+    Ok(saved(&id))
+}
+
+pub async fn change_email(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    StrictForm(form): StrictForm<ValueForm>,
+) -> AppResult<Response> {
+    let (session, agent, account) = granted_or_return!(&state, &headers, &id);
+    let Ok(email) = EmailAddress::parse(&form.value) else {
+        return refuse(&state, &session, &id, format!("„{}“ ist keine gültige E-Mail-Adresse.", form.value)).await;
+    };
+    if let Err(e) = store::set_email(&state.db, &account.id, email.as_str()).await {
+        if crate::db::is_unique_violation(&e) {
+            return refuse(&state, &session, &id, "Diese E-Mail-Adresse gehört schon zu einem anderen Account.".into())
+                .await;
+        }
+        return Err(e.into());
+    }
+    // Both addresses learn of the change: the old one in case this was not the person's wish.
+    notify(&state, &account, Change::Email, &agent, Some(email.masked())).await?;
+    notify(&state, &target(&state, &id).await?, Change::Email, &agent, None).await?;
+    Ok(saved(&id))
+}
+
+pub async fn change_phone(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    StrictForm(form): StrictForm<ValueForm>,
+) -> AppResult<Response> {
+    let (session, agent, account) = granted_or_return!(&state, &headers, &id);
+    let number = match phone::parse_mobile(&form.value) {
+        Ok(number) => number,
+        Err(phone::PhoneProblem::Landline) => {
+            return refuse(&state, &session, &id, "Das ist eine Festnetznummer.".into()).await;
+        }
+        Err(phone::PhoneProblem::Invalid) => {
+            return refuse(&state, &session, &id, "Diese Mobilfunknummer ist ungültig.".into()).await;
+        }
+    };
+    accounts::set_phone(&state.db, &account.id, &number).await?;
+    if let Some(old) = account.phone.as_deref().filter(|old| *old != number) {
+        let mut tx = state.db.begin().await?;
+        outbox::enqueue_sms(
+            &mut tx,
+            Some(&account.id),
+            old,
+            account.language.texts().phone_replaced_sms,
+            state.clock.now(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    notify(&state, &account, Change::Phone, &agent, Some(phone::mask(&number))).await?;
+    Ok(saved(&id))
+}
+
+pub async fn reset_two_factor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let (_, agent, account) = granted_or_return!(&state, &headers, &id);
+    store::reset_two_factor(&state.db, &account.id).await?;
+    notify(&state, &account, Change::TwoFactorReset, &agent, None).await?;
+    Ok(saved(&id))
+}
+
+pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
+    let (_, agent, account) = granted_or_return!(&state, &headers, &id);
+    store::set_locked(&state.db, &account.id, true).await?;
+    let ended = session::end_others(&state, &account.id, None).await?;
+    log(&state, &agent, &account.id, "account.locked", "success", Some(format!("{ended} Sitzung(en) beendet"))).await?;
+    Ok(saved(&id))
+}
+
+pub async fn unlock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
+    let (_, agent, account) = granted_or_return!(&state, &headers, &id);
+    store::set_locked(&state.db, &account.id, false).await?;
+    log(&state, &agent, &account.id, "account.unlocked", "success", None).await?;
+    Ok(saved(&id))
+}

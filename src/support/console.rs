@@ -1,0 +1,275 @@
+//! Finding, viewing and creating accounts; resending registration e-mails.
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::store;
+use crate::accounts::store::{self as accounts, Overview};
+use crate::accounts::{self as lifecycle, AccountError, NewAccount, Role};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::security::audit::{self, Actor, Record};
+use crate::web::form::{self, StrictForm};
+use crate::web::format;
+use crate::web::i18n::Lang;
+use crate::web::page::{self, Layout};
+
+macro_rules! agent_or_return {
+    ($state:expr, $headers:expr) => {
+        match super::agent($state, $headers).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        }
+    };
+}
+
+/// An account as the console lists it: never a secret, times in Berlin time.
+pub struct Row {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub username: String,
+    pub status: String,
+    pub link_sent: String,
+    pub link_expires: String,
+    pub two_factor: &'static str,
+    pub visible: &'static str,
+    pub last_login: String,
+    pub mail: String,
+    pub edition: String,
+    pub registered: bool,
+    pub locked: bool,
+}
+
+fn status_label(o: &Overview) -> String {
+    if o.locked {
+        return "gesperrt".into();
+    }
+    match (o.status.as_str(), o.next_step.as_deref()) {
+        ("invited", _) => "eingeladen".into(),
+        ("link_expired", _) => "Link abgelaufen".into(),
+        ("registering", Some(step)) => format!("registriert sich (nächster Schritt: {step})"),
+        ("active", _) => "aktiv".into(),
+        (other, _) => other.into(),
+    }
+}
+
+pub fn row(o: &Overview) -> Row {
+    let time = |t: Option<i64>| t.map(|t| format::date_time(t, Lang::De)).unwrap_or_else(|| "–".into());
+    let yes_no = |b: bool| if b { "ja" } else { "nein" };
+    Row {
+        id: o.id.clone(),
+        name: o.name.clone(),
+        email: o.email.clone(),
+        username: o.username.clone().unwrap_or_else(|| "–".into()),
+        status: status_label(o),
+        link_sent: time(o.link_sent_at),
+        link_expires: time(o.link_expires_at),
+        two_factor: yes_no(o.two_factor_enabled),
+        visible: yes_no(o.visible),
+        last_login: time(o.last_login_at),
+        mail: match (&o.mail_status, &o.mail_error) {
+            (Some(status), Some(error)) if status != "sent" => format!("{status} ({error})"),
+            (Some(status), _) => status.clone(),
+            _ => "–".into(),
+        },
+        edition: o.edition.clone(),
+        registered: o.status == "active" || o.status == "registering",
+        locked: o.locked,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "support/index.html")]
+struct IndexPage {
+    layout: Layout,
+    query: String,
+    status: String,
+    rows: Vec<Row>,
+    searched: bool,
+    editions: Vec<String>,
+    notice: Option<String>,
+    error: Option<String>,
+    form_email: String,
+    form_name: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    q: Option<String>,
+    status: Option<String>,
+}
+
+/// `GET /support?q=…&status=…`
+pub async fn index(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let _ = agent_or_return!(&state, &headers);
+    let query: SearchQuery = form::parse(query.unwrap_or_default().as_bytes())?;
+    render_index(
+        &state,
+        query.q.unwrap_or_default(),
+        query.status.unwrap_or_default(),
+        None,
+        None,
+        (String::new(), String::new()),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render_index(
+    state: &AppState,
+    q: String,
+    status: String,
+    notice: Option<String>,
+    error: Option<String>,
+    (form_email, form_name): (String, String),
+    code: StatusCode,
+) -> AppResult<Response> {
+    let searched = !q.trim().is_empty() || !status.is_empty();
+    let rows = if searched {
+        store::search(&state.db, &q, state.clock.now())
+            .await?
+            .iter()
+            .filter(|o| status.is_empty() || o.status == status || (status == "locked" && o.locked))
+            .map(row)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    page::render(
+        code,
+        &IndexPage {
+            layout: Layout::new(state, Lang::De, "Support-Konsole"),
+            query: q,
+            status,
+            rows,
+            searched,
+            editions: state.config.editions.keys().cloned().collect(),
+            notice,
+            error,
+            form_email,
+            form_name,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateForm {
+    email: String,
+    name: String,
+    language: String,
+    edition: String,
+}
+
+/// `POST /support/konten`: as `sprechstunde account create`.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<CreateForm>,
+) -> AppResult<Response> {
+    let (_, agent) = agent_or_return!(&state, &headers);
+    let new = NewAccount {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        language: Lang::parse(&form.language).unwrap_or(Lang::De),
+        edition: Some(form.edition.clone()),
+        role: Role::User,
+    };
+    match lifecycle::create(&state, new, Actor::Support(agent.id.clone())).await {
+        Ok(account) => Ok(Redirect::to(&format!("/support/konten/{}?angelegt", account.id)).into_response()),
+        Err(AccountError::Database(e)) => Err(e.into()),
+        Err(AccountError::Template(e)) => Err(e.into()),
+        Err(refused) => {
+            render_index(
+                &state,
+                String::new(),
+                String::new(),
+                None,
+                Some(refused.to_string()),
+                (form.email, form.name),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "support/account.html")]
+pub struct AccountPage {
+    pub layout: Layout,
+    pub row: Row,
+    pub history: Vec<Record>,
+    pub granted: bool,
+    pub pin_result: Option<String>,
+    pub pin_locked: bool,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+pub async fn render_account(
+    state: &AppState,
+    agent_session: &str,
+    account_id: &str,
+    notice: Option<String>,
+    error: Option<String>,
+    pin_result: Option<String>,
+    code: StatusCode,
+) -> AppResult<Response> {
+    let overview = accounts::overview(&state.db, account_id, state.clock.now()).await?.ok_or(AppError::NotFound)?;
+    let (_, failures) = store::pin_state(&state.db, account_id).await?;
+    page::render(
+        code,
+        &AccountPage {
+            layout: Layout::new(state, Lang::De, format!("Account: {}", overview.name)),
+            row: row(&overview),
+            history: audit::for_account(&state.db, account_id, 50).await?,
+            granted: store::has_grant(&state.db, agent_session, account_id).await?,
+            pin_result,
+            pin_locked: failures >= super::actions::PIN_ATTEMPTS,
+            notice,
+            error,
+        },
+    )
+}
+
+/// `GET /support/konten/{id}`
+pub async fn account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let (session, _) = agent_or_return!(&state, &headers);
+    let notice = match query.as_deref() {
+        Some("angelegt") => Some("Account angelegt; die Registrierungs-E-Mail wird versendet.".to_owned()),
+        Some("gespeichert") => Some("Gespeichert.".to_owned()),
+        _ => None,
+    };
+    render_account(&state, &session.id_hash, &id, notice, None, None, StatusCode::OK).await
+}
+
+/// `POST /support/konten/{id}/erneut-senden`: refused for registered accounts.
+pub async fn resend(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
+    let (session, agent) = agent_or_return!(&state, &headers);
+    match lifecycle::resend(&state, &id, Actor::Support(agent.id.clone())).await {
+        Ok(_) => {
+            let notice = Some("Neue Registrierungs-E-Mail eingereiht; ältere Links gelten nicht mehr.".to_owned());
+            render_account(&state, &session.id_hash, &id, notice, None, None, StatusCode::OK).await
+        }
+        Err(AccountError::NotFound(_)) => Err(AppError::NotFound),
+        Err(AccountError::Database(e)) => Err(e.into()),
+        Err(refused) => {
+            render_account(&state, &session.id_hash, &id, None, Some(refused.to_string()), None, StatusCode::CONFLICT)
+                .await
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Queries only the support console needs.
+use sqlx::Row;
+
+use crate::accounts::store::{self as accounts, Overview};
+use crate::clock::Timestamp;
+use crate::db::Db;
+
+/// Accounts whose name, e-mail address or username contains `query` (case-insensitive), at most 50.
+pub async fn search(db: &Db, query: &str, now: Timestamp) -> Result<Vec<Overview>, sqlx::Error> {
+    // LIKE wildcards typed by the agent are taken literally by dropping them.
+    let needle: String = query.trim().to_lowercase().chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
+    let pattern = format!("%{needle}%");
+    let ids: Vec<String> = sqlx::query(
+        "SELECT id FROM accounts WHERE lower(name) LIKE $1 OR email_normalized LIKE $1 OR username_normalized LIKE $1 \
+         ORDER BY name, id LIMIT 50",
+    )
+    .bind(pattern)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect::<Result<_, _>>()?;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(overview) = accounts::overview(db, &id, now).await? {
+            found.push(overview);
+        }
+    }
+    Ok(found)
+}
+
+pub async fn pin_state(db: &Db, account_id: &str) -> Result<(Option<String>, i64), sqlx::Error> {
+    let row = sqlx::query("SELECT pin_hash, pin_failed_attempts FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+pub async fn count_pin_failure(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET pin_failed_attempts = pin_failed_attempts + 1 WHERE id = $1")
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn reset_pin_failures(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET pin_failed_attempts = 0 WHERE id = $1")
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+/// After a correct PIN: this agent's session may change this account.
+pub async fn grant(db: &Db, session_hash: &str, account_id: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO support_grants (session_hash, account_id, granted_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (session_hash, account_id) DO UPDATE SET granted_at = excluded.granted_at",
+    )
+    .bind(session_hash)
+    .bind(account_id)
+    .bind(now)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn has_grant(db: &Db, session_hash: &str, account_id: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT granted_at FROM support_grants WHERE session_hash = $1 AND account_id = $2")
+            .bind(session_hash)
+            .bind(account_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(found.is_some())
+}
+
+pub async fn set_name(db: &Db, account_id: &str, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_email(db: &Db, account_id: &str, email: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET email = $1, email_normalized = $1 WHERE id = $2")
+        .bind(email)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+/// Turns 2FA off and forgets the number (the usual reason: the phone is lost).
+pub async fn reset_two_factor(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET two_factor_enabled = 0, phone = NULL WHERE id = $1")
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_locked(db: &Db, account_id: &str, locked: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET locked = $1 WHERE id = $2")
+        .bind(i64::from(locked))
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
