@@ -11,5 +11,6 @@ mod operations;
 mod profile;
 mod sms;
 mod step1;
+mod support;
 mod two_factor;
 mod wizard;
