@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::login::router())
         .merge(crate::profile::router())
         .merge(crate::support::router())
+        .merge(crate::api::router())
         .fallback(|| async { AppError::NotFound })
         // Outermost last: headers wrap everything, error pages wrap the CSRF refusal too.
         .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))

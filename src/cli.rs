@@ -37,6 +37,25 @@ enum Command {
     /// Support staff.
     #[command(subcommand)]
     Support(SupportCommand),
+    /// Tokens for the admin API.
+    #[command(subcommand)]
+    ApiToken(ApiTokenCommand),
+}
+
+#[derive(Subcommand)]
+enum ApiTokenCommand {
+    /// Create a token; its secret is printed once and never stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// accounts:read or accounts:write (which includes reading); repeat for several.
+        #[arg(long = "scope", required = true, value_parser = ["accounts:read", "accounts:write"])]
+        scopes: Vec<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -144,6 +163,10 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::ApiToken(command) => {
+            let state = AppState::new(config, Clock::System).await?;
+            api_token(&state, command).await
+        }
         Command::Audit(AuditCommand::Export { since }) => {
             let since = match since {
                 Some(text) => crate::web::format::parse_utc(&text).ok_or_else(|| {
@@ -208,6 +231,37 @@ async fn account(state: &AppState, command: AccountCommand) -> anyhow::Result<()
                 );
             }
             eprintln!("{} Account(s)", all.len());
+        }
+    }
+    Ok(())
+}
+
+async fn api_token(state: &AppState, command: ApiTokenCommand) -> anyhow::Result<()> {
+    use crate::api::tokens::{self, Scope};
+    let now = state.clock.now();
+    match command {
+        ApiTokenCommand::Create { name, scopes } => {
+            let scopes: Vec<Scope> = scopes.iter().filter_map(|s| Scope::parse(s)).collect();
+            let (token, secret) = tokens::create(&state.db, &name, &scopes, now).await?;
+            println!("{}", serde_json::json!({ "id": token.id, "name": token.name, "token": secret }));
+            eprintln!("Der Token wird nur jetzt angezeigt; gespeichert ist nur sein Hashwert.");
+        }
+        ApiTokenCommand::List => {
+            for token in tokens::list(&state.db).await? {
+                let scopes = token.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+                let state = match token.revoked_at {
+                    Some(at) => format!("widerrufen {}", iso_utc(at)),
+                    None => "aktiv".into(),
+                };
+                println!("{}  {:<24}  {:<30}  {}", token.id, token.name, scopes, state);
+            }
+        }
+        ApiTokenCommand::Revoke { id } => {
+            if tokens::revoke(&state.db, &id, now).await? {
+                println!("Token {id} widerrufen.");
+            } else {
+                anyhow::bail!("Kein aktiver Token mit der ID {id}");
+            }
         }
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! Sprechstunde: self-hostable video consultation platform for medical practices.
 //!
 //! Code tour (one obvious place for each thing):
-pub mod accounts; // the account record and its lifecycle: invited → active
+pub mod accounts;
+pub mod api; // admin API /api/v1: tokens with scopes, idempotent account creation, problem+json, OpenAPI // the account record and its lifecycle: invited → active
 pub mod app; // AppState, router, serve(), background worker, shutdown
 pub mod auth; // password policy + hashing, sessions, login throttling, login/logout
 pub mod cli; // clap subcommands → calls into the features

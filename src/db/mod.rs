@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_wizard.sql")),
     (3, include_str!("../../migrations/0003_audit.sql")),
     (4, include_str!("../../migrations/0004_support.sql")),
+    (5, include_str!("../../migrations/0005_api.sql")),
 ];
 
 impl Db {

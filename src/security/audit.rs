@@ -18,6 +18,8 @@ pub enum Actor {
     Account(String),
     /// A support agent (their account id).
     Support(String),
+    /// A system using the admin API (the token's id).
+    ApiToken(String),
     /// Someone not (yet) identified.
     Anonymous,
 }
@@ -29,6 +31,7 @@ impl Actor {
             Actor::Operator => "operator".into(),
             Actor::Account(id) => format!("account:{id}"),
             Actor::Support(id) => format!("support:{id}"),
+            Actor::ApiToken(id) => format!("api-token:{id}"),
             Actor::Anonymous => "anonymous".into(),
         }
     }

@@ -41,6 +41,7 @@ pub fn looks_valid(token: &str) -> bool {
 pub enum Purpose {
     RegistrationLink,
     Session,
+    ApiToken,
 }
 
 impl Purpose {
@@ -48,6 +49,7 @@ impl Purpose {
         match self {
             Purpose::RegistrationLink => "registration-link",
             Purpose::Session => "session",
+            Purpose::ApiToken => "api-token",
         }
     }
 }

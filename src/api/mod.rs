@@ -1,0 +1,282 @@
+//! The admin API (`/api/v1`, JSON) for systems that create accounts (a practice management system, a CRM):
+//! bearer API tokens with scopes, idempotent creation, errors as problem+json, an OpenAPI 3.1 document.
+mod openapi;
+pub mod problem;
+pub mod tokens;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use self::problem::Problem;
+use self::tokens::{ApiToken, Scope};
+use crate::accounts::store::{self, Overview};
+use crate::accounts::{self, AccountError, NewAccount, Role};
+use crate::app::AppState;
+use crate::security::audit::Actor;
+use crate::web::i18n::Lang;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/accounts", get(list).post(create))
+        .route("/api/v1/accounts/{id}", get(show))
+        .route("/api/v1/accounts/{id}/resend", post(resend))
+        .route(
+            "/api/v1/{*rest}",
+            any(|| async { Problem::new(StatusCode::NOT_FOUND, "Nicht gefunden", "Diesen Endpunkt gibt es nicht.") }),
+        )
+}
+
+/// The token behind `Authorization: Bearer …`, if it may do `scope`.
+async fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<ApiToken, Problem> {
+    let secret = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(Problem::unauthorized)?;
+    let token =
+        tokens::authenticate(&state.db, secret.trim(), state.clock.now()).await?.ok_or_else(Problem::unauthorized)?;
+    if !token.allows(scope) {
+        return Err(Problem::forbidden(scope.as_str()));
+    }
+    Ok(token)
+}
+
+/// An account as the API shows it: never a secret.
+#[derive(Serialize)]
+pub struct AccountJson {
+    id: String,
+    email: String,
+    name: String,
+    language: String,
+    edition: String,
+    status: String,
+    next_step: Option<String>,
+    username: Option<String>,
+    two_factor_enabled: bool,
+    visible: bool,
+    locked: bool,
+    created_at: String,
+    registered_at: Option<String>,
+    registration_link_sent_at: Option<String>,
+    registration_link_expires_at: Option<String>,
+    registration_email_status: Option<String>,
+}
+
+/// The field names of [`AccountJson`], for the OpenAPI document (kept in one place with the struct).
+pub const ACCOUNT_FIELDS: &[&str] = &[
+    "id",
+    "email",
+    "name",
+    "language",
+    "edition",
+    "status",
+    "next_step",
+    "username",
+    "two_factor_enabled",
+    "visible",
+    "locked",
+    "created_at",
+    "registered_at",
+    "registration_link_sent_at",
+    "registration_link_expires_at",
+    "registration_email_status",
+];
+
+fn json(o: Overview) -> AccountJson {
+    use crate::web::format::iso_utc;
+    AccountJson {
+        id: o.id,
+        email: o.email,
+        name: o.name,
+        language: o.language,
+        edition: o.edition,
+        status: if o.locked { "locked".into() } else { o.status },
+        next_step: o.next_step,
+        username: o.username,
+        two_factor_enabled: o.two_factor_enabled,
+        visible: o.visible,
+        locked: o.locked,
+        created_at: iso_utc(o.created_at),
+        registered_at: o.registered_at.map(iso_utc),
+        registration_link_sent_at: o.link_sent_at.map(iso_utc),
+        registration_link_expires_at: o.link_expires_at.map(iso_utc),
+        registration_email_status: o.mail_status,
+    }
+}
+
+async fn account_json(state: &AppState, id: &str) -> Result<AccountJson, Problem> {
+    let overview = store::overview(&state.db, id, state.clock.now()).await?.ok_or_else(Problem::not_found)?;
+    Ok(json(overview))
+}
+
+fn ok(status: StatusCode, body: impl Serialize) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRequest {
+    email: String,
+    name: String,
+    language: Option<String>,
+    edition: Option<String>,
+}
+
+/// `POST /api/v1/accounts`: with `Idempotency-Key`, a retried request returns the same account and sends
+/// no second e-mail.
+async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+    let token = authorize(&state, &headers, Scope::AccountsWrite).await?;
+    let request: CreateRequest =
+        serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("JSON passt nicht: {e}")))?;
+    let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_owned));
+    let key = match key {
+        Some(Ok(key)) if !key.is_empty() && key.len() <= 200 => Some(key),
+        Some(_) => return Err(Problem::bad_request("Idempotency-Key muss 1 bis 200 sichtbare Zeichen haben.")),
+        None => None,
+    };
+    let request_hash: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    if let Some(key) = &key
+        && let Some(existing) = idempotent(&state, &token, key, &request_hash).await?
+    {
+        return Ok(ok(StatusCode::OK, existing));
+    }
+    let language = match request.language.as_deref() {
+        None => Lang::De,
+        Some(code) => Lang::parse(code).ok_or_else(|| Problem::bad_request("language: erlaubt sind de und en."))?,
+    };
+    let new =
+        NewAccount { email: request.email, name: request.name, language, edition: request.edition, role: Role::User };
+    let account = match accounts::create(&state, new, Actor::ApiToken(token.id.clone())).await {
+        Ok(account) => account,
+        Err(AccountError::EmailTaken(email)) => {
+            // A retry racing its first attempt finds the first attempt's key now.
+            if let Some(key) = &key
+                && let Some(existing) = idempotent(&state, &token, key, &request_hash).await?
+            {
+                return Ok(ok(StatusCode::OK, existing));
+            }
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "Existiert bereits",
+                format!("Für {email} gibt es bereits einen Account."),
+            ));
+        }
+        Err(AccountError::Database(e)) => return Err(e.into()),
+        Err(AccountError::Template(e)) => {
+            tracing::error!(error = %e, "API: Vorlagenfehler");
+            return Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Vorübergehend nicht verfügbar",
+                "Bitte später erneut versuchen.",
+            ));
+        }
+        Err(invalid) => {
+            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Ungültige Angaben", invalid.to_string()));
+        }
+    };
+    if let Some(key) = &key {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (token_id, idempotency_key, request_hash, account_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_id, idempotency_key) DO NOTHING",
+        )
+        .bind(&token.id)
+        .bind(key)
+        .bind(&request_hash)
+        .bind(&account.id)
+        .bind(state.clock.now())
+        .execute(&state.db.pool)
+        .await?;
+    }
+    let mut response = ok(StatusCode::CREATED, account_json(&state, &account.id).await?);
+    if let Ok(location) = format!("/api/v1/accounts/{}", account.id).parse() {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// The account an earlier request with this key created; the same key with another body is an error.
+async fn idempotent(
+    state: &AppState,
+    token: &ApiToken,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<AccountJson>, Problem> {
+    let Some(row) = sqlx::query(
+        "SELECT request_hash, account_id FROM idempotency_keys WHERE token_id = $1 AND idempotency_key = $2",
+    )
+    .bind(&token.id)
+    .bind(key)
+    .fetch_optional(&state.db.pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let (stored_hash, account_id): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+    if stored_hash != request_hash {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Idempotency-Key schon verwendet",
+            "Dieser Idempotency-Key gehört zu einer anderen Anfrage.",
+        ));
+    }
+    Ok(Some(account_json(state, &account_id).await?))
+}
+
+/// `GET /api/v1/accounts/{id}`
+async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+    authorize(&state, &headers, Scope::AccountsRead).await?;
+    Ok(ok(StatusCode::OK, account_json(&state, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    q: Option<String>,
+    status: Option<String>,
+}
+
+/// `GET /api/v1/accounts?q=…&status=…`: at most 50, by name.
+async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Problem> {
+    authorize(&state, &headers, Scope::AccountsRead).await?;
+    let query: ListQuery = serde_urlencoded::from_str(&query.unwrap_or_default())
+        .map_err(|e| Problem::bad_request(format!("Parameter passen nicht: {e}")))?;
+    let status = query.status.unwrap_or_default();
+    const STATUSES: &[&str] = &["", "invited", "link_expired", "registering", "active", "locked"];
+    if !STATUSES.contains(&status.as_str()) {
+        return Err(Problem::bad_request("status: erlaubt sind invited, link_expired, registering, active, locked."));
+    }
+    let found = crate::support::store::search(&state.db, query.q.as_deref().unwrap_or(""), state.clock.now()).await?;
+    let accounts: Vec<AccountJson> =
+        found.into_iter().map(json).filter(|a| status.is_empty() || a.status == status).collect();
+    Ok(ok(StatusCode::OK, serde_json::json!({ "accounts": accounts })))
+}
+
+/// `POST /api/v1/accounts/{id}/resend`: a new registration link; refused once registered.
+async fn resend(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let token = authorize(&state, &headers, Scope::AccountsWrite).await?;
+    match accounts::resend(&state, &id, Actor::ApiToken(token.id)).await {
+        Ok(account) => Ok(ok(StatusCode::OK, account_json(&state, &account.id).await?)),
+        Err(AccountError::NotFound(_)) => Err(Problem::not_found()),
+        Err(AccountError::AlreadyRegistered(_)) => {
+            Err(Problem::new(StatusCode::CONFLICT, "Bereits registriert", "Dieser Account ist bereits registriert."))
+        }
+        Err(AccountError::Database(e)) => Err(e.into()),
+        Err(other) => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Nicht möglich", other.to_string())),
+    }
+}

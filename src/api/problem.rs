@@ -1,0 +1,65 @@
+//! Errors of the admin API as `application/problem+json` (RFC 9457): always a clear 4xx for bad input.
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        Problem { status, title, detail: detail.into() }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::BAD_REQUEST, "Ungültige Anfrage", detail)
+    }
+
+    pub fn unauthorized() -> Self {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "Nicht angemeldet",
+            "Ein gültiger API-Token fehlt (Authorization: Bearer …).",
+        )
+    }
+
+    pub fn forbidden(scope: &str) -> Self {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "Keine Berechtigung",
+            format!("Dieser API-Token hat nicht den Scope {scope}."),
+        )
+    }
+
+    pub fn not_found() -> Self {
+        Problem::new(StatusCode::NOT_FOUND, "Nicht gefunden", "Diesen Account gibt es nicht.")
+    }
+}
+
+impl From<sqlx::Error> for Problem {
+    fn from(error: sqlx::Error) -> Self {
+        tracing::error!(%error, "API: Datenbankfehler");
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Vorübergehend nicht verfügbar", "Bitte später erneut versuchen.")
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        let mut response = (self.status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
