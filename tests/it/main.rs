@@ -2,6 +2,7 @@
 mod harness;
 mod recorder;
 
+mod api;
 mod audit;
 mod browser;
 mod links;

@@ -1,0 +1,236 @@
+//! The admin API (issue 4, points 4 and 5): tokens and scopes, idempotency, problem+json, OpenAPI.
+use serde_json::{Value, json};
+
+use crate::both_databases;
+use crate::harness::{Backend, TestApp};
+use sprechstunde::api::tokens::{self, Scope};
+
+async fn token(app: &TestApp, scopes: &[Scope]) -> String {
+    tokens::create(&app.state().db, "Praxisverwaltung", scopes, app.clock.now()).await.unwrap().1
+}
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    key: Option<&str>,
+) -> (u16, String, Value) {
+    let mut request = app.browser().request(method, app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    if let Some(body) = body {
+        request = request.header("content-type", "application/json").body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let value = response.json::<Value>().await.unwrap_or(Value::Null);
+    (status, content_type, value)
+}
+
+fn new_account() -> Value {
+    json!({ "email": "neu@praxis-beispiel.de", "name": "Dr. Nora Neu", "language": "de", "edition": "standard" })
+}
+
+async fn tokens_and_scopes_decide_everything(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, content_type, problem) = call(&app, reqwest::Method::GET, "/api/v1/accounts", None, None, None).await;
+    assert_eq!((status, content_type.as_str()), (401, "application/problem+json"));
+    assert_eq!(problem["status"], 401);
+    assert!(problem["detail"].as_str().unwrap().contains("Bearer"));
+    let (status, ..) = call(&app, reqwest::Method::GET, "/api/v1/accounts", Some("sst_falsch"), None, None).await;
+    assert_eq!(status, 401);
+    let session_like = sprechstunde::security::token::generate();
+    let (status, ..) = call(&app, reqwest::Method::GET, "/api/v1/accounts", Some(&session_like), None, None).await;
+    assert_eq!(status, 401, "other kinds of tokens are no API tokens");
+
+    let reader = token(&app, &[Scope::AccountsRead]).await;
+    let (status, _, body) = call(&app, reqwest::Method::GET, "/api/v1/accounts", Some(&reader), None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["accounts"], json!([]));
+    let (status, _, problem) =
+        call(&app, reqwest::Method::POST, "/api/v1/accounts", Some(&reader), Some(new_account()), None).await;
+    assert_eq!(status, 403, "reading is not writing");
+    assert!(problem["detail"].as_str().unwrap().contains("accounts:write"));
+    assert_eq!(app.deliver().await, 0);
+
+    let writer = token(&app, &[Scope::AccountsWrite]).await;
+    let (status, ..) =
+        call(&app, reqwest::Method::POST, "/api/v1/accounts", Some(&writer), Some(new_account()), None).await;
+    assert_eq!(status, 201);
+    let id = tokens::list(&app.state().db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.scopes == vec![Scope::AccountsWrite])
+        .unwrap()
+        .id;
+    assert!(tokens::revoke(&app.state().db, &id, app.clock.now()).await.unwrap());
+    let (status, ..) = call(&app, reqwest::Method::GET, "/api/v1/accounts", Some(&writer), None, None).await;
+    assert_eq!(status, 401, "revoked");
+    let stored: i64 = app.scalar_i64("SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1", &writer).await;
+    assert_eq!(stored, 0, "only the hash is stored");
+}
+
+async fn creating_accounts_idempotently(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let writer = token(&app, &[Scope::AccountsWrite]).await;
+    let post = |body: Value, key: Option<&'static str>| {
+        let (app, writer) = (&app, writer.clone());
+        async move { call(app, reqwest::Method::POST, "/api/v1/accounts", Some(&writer), Some(body), key).await }
+    };
+    let (status, _, created) = post(new_account(), Some("crm-4711")).await;
+    assert_eq!(status, 201);
+    let mut keys: Vec<&str> = created.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    let mut documented = sprechstunde::api::ACCOUNT_FIELDS.to_vec();
+    documented.sort();
+    assert_eq!(keys, documented, "the response is exactly the documented Account");
+    assert_eq!(created["status"], "invited");
+    assert_eq!(app.deliver().await, 1);
+    let (status, _, again) = post(new_account(), Some("crm-4711")).await;
+    assert_eq!(status, 200, "a retry returns the same account");
+    assert_eq!(again["id"], created["id"]);
+    assert_eq!(app.deliver().await, 0, "and sends no second e-mail");
+    assert_eq!(app.mails().len(), 1);
+    let (status, _, problem) =
+        post(json!({ "email": "anders@praxis-beispiel.de", "name": "X" }), Some("crm-4711")).await;
+    assert_eq!(status, 422, "the same key for another request");
+    assert!(problem["detail"].as_str().unwrap().contains("anderen Anfrage"));
+    let (status, ..) = post(new_account(), None).await;
+    assert_eq!(status, 409, "without a key, the address is taken");
+
+    for (body, expected) in [
+        (json!({ "email": "kaputt", "name": "X" }), 422),
+        (json!({ "email": "a@praxis-beispiel.de", "name": "" }), 422),
+        (json!({ "email": "b@praxis-beispiel.de", "name": "X", "edition": "gold" }), 422),
+        (json!({ "email": "c@praxis-beispiel.de", "name": "X", "language": "fr" }), 400),
+        (json!({ "email": "d@praxis-beispiel.de", "name": "X", "role": "support" }), 400),
+        (json!({ "email": ["e@praxis-beispiel.de"], "name": "X" }), 400),
+        (json!("nur ein Text"), 400),
+    ] {
+        let (status, content_type, _) = post(body.clone(), None).await;
+        assert_eq!(status, expected, "{body}");
+        assert_eq!(content_type, "application/problem+json");
+    }
+}
+
+async fn reading_searching_and_resending(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let writer = token(&app, &[Scope::AccountsWrite]).await;
+    let (_, _, created) =
+        call(&app, reqwest::Method::POST, "/api/v1/accounts", Some(&writer), Some(new_account()), None).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.deliver().await;
+    let first_link = app.last_link_to("neu@praxis-beispiel.de");
+    let (status, _, shown) =
+        call(&app, reqwest::Method::GET, &format!("/api/v1/accounts/{id}"), Some(&writer), None, None).await;
+    assert_eq!(status, 200);
+    assert!(shown["registration_link_expires_at"].as_str().unwrap().ends_with('Z'));
+    let (status, ..) =
+        call(&app, reqwest::Method::GET, "/api/v1/accounts/gibt-es-nicht", Some(&writer), None, None).await;
+    assert_eq!(status, 404);
+    let (_, _, found) =
+        call(&app, reqwest::Method::GET, "/api/v1/accounts?q=nora&status=invited", Some(&writer), None, None).await;
+    assert_eq!(found["accounts"][0]["id"], id.as_str());
+    let (_, _, none) =
+        call(&app, reqwest::Method::GET, "/api/v1/accounts?q=nora&status=active", Some(&writer), None, None).await;
+    assert_eq!(none["accounts"], json!([]));
+    let (status, ..) =
+        call(&app, reqwest::Method::GET, "/api/v1/accounts?status=kaputt", Some(&writer), None, None).await;
+    assert_eq!(status, 400);
+    app.clock.advance(60);
+    let (status, ..) =
+        call(&app, reqwest::Method::POST, &format!("/api/v1/accounts/{id}/resend"), Some(&writer), None, None).await;
+    assert_eq!(status, 200);
+    app.deliver().await;
+    assert_eq!(app.get(&app.browser(), &first_link).await.status(), 410);
+    app.register(&app.browser(), &app.last_link_to("neu@praxis-beispiel.de"), "nneu").await;
+    let (status, _, problem) =
+        call(&app, reqwest::Method::POST, &format!("/api/v1/accounts/{id}/resend"), Some(&writer), None, None).await;
+    assert_eq!(status, 409);
+    assert_eq!(problem["title"], "Bereits registriert");
+    let history = sprechstunde::security::audit::for_account(&app.state().db, &id, 50).await.unwrap();
+    assert!(history.iter().any(|r| r.event == "account.created" && r.actor.starts_with("api-token:")));
+}
+
+async fn the_openapi_document_matches_the_routes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, _, spec) = call(&app, reqwest::Method::GET, "/api/v1/openapi.json", None, None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(spec["openapi"], "3.1.0");
+    let writer = token(&app, &[Scope::AccountsWrite]).await;
+    let (_, _, created) =
+        call(&app, reqwest::Method::POST, "/api/v1/accounts", Some(&writer), Some(new_account()), None).await;
+    let id = created["id"].as_str().unwrap();
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            let url = format!("/api/v1{}", path.replace("{id}", id));
+            let method: reqwest::Method = method.to_uppercase().parse().unwrap();
+            let body = (method == reqwest::Method::POST && !path.contains("resend"))
+                .then(|| json!({ "email": format!("x{operations}@praxis-beispiel.de"), "name": "X" }));
+            let (status, ..) = call(&app, method.clone(), &url, Some(&writer), body, None).await;
+            let documented: Vec<u16> =
+                operation["responses"].as_object().unwrap().keys().map(|k| k.parse().unwrap()).collect();
+            assert!(documented.contains(&status), "{method} {path} answered {status}, documented {documented:?}");
+        }
+    }
+    assert_eq!(operations, 4);
+    let (status, ..) = call(&app, reqwest::Method::GET, "/api/v1/nichts", Some(&writer), None, None).await;
+    assert_eq!(status, 404, "undocumented paths do not exist");
+    let schema = &spec["components"]["schemas"]["Account"];
+    let required: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for key in created.as_object().unwrap().keys() {
+        assert!(required.contains(&key.as_str()), "{key} is not documented");
+        assert!(schema["properties"][key].is_object());
+    }
+    let new_props: Vec<&String> =
+        spec["components"]["schemas"]["NewAccount"]["properties"].as_object().unwrap().keys().collect();
+    let all =
+        json!({ "email": "alle@praxis-beispiel.de", "name": "Alle Felder", "language": "en", "edition": "standard" });
+    assert_eq!(new_props.len(), all.as_object().unwrap().len());
+    let (status, ..) = call(&app, reqwest::Method::POST, "/api/v1/accounts", Some(&writer), Some(all), None).await;
+    assert_eq!(status, 201, "every documented request field is accepted");
+}
+
+both_databases!(
+    tokens_and_scopes_decide_everything,
+    creating_accounts_idempotently,
+    reading_searching_and_resending,
+    the_openapi_document_matches_the_routes,
+);
+
+#[test]
+fn api_tokens_at_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sprechstunde"))
+            .args(args)
+            .env("SPRECHSTUNDE_DATA_DIR", dir.path())
+            .env_remove("SPRECHSTUNDE_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let created = run(&["api-token", "create", "--name", "CRM", "--scope", "accounts:write"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let line: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let secret = line["token"].as_str().unwrap();
+    assert!(secret.starts_with("sst_"));
+    let listed = String::from_utf8(run(&["api-token", "list"]).stdout).unwrap();
+    assert!(listed.contains("CRM") && listed.contains("accounts:write") && !listed.contains(secret));
+    let id = line["id"].as_str().unwrap();
+    assert!(run(&["api-token", "revoke", id]).status.success());
+    assert!(!run(&["api-token", "revoke", id]).status.success(), "revoked once");
+    assert!(String::from_utf8(run(&["api-token", "list"]).stdout).unwrap().contains("widerrufen"));
+    let bad = run(&["api-token", "create", "--name", "X", "--scope", "alles"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
