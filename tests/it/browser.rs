@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::harness::{Backend, MOBILE, PASSWORD, TestApp};
+use crate::harness::{Backend, MOBILE, PASSWORD, SERVICE_PIN, TestApp};
 
 struct ChromeDriver {
     child: Child,
@@ -230,6 +230,85 @@ async fn find(
 }
 
 /// Clicks an element; retried while a navigation replaces the page under our hands (stale elements).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_two_factor_and_a_support_pin_check_in_chromium() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    crate::support::agent(&app).await;
+    app.clock.advance(60);
+    let driver = start_chromedriver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path(), downloads.path()).await;
+
+    // The user turns SMS 2FA on in the profile, then off again.
+    sign_in(&browser, &app, "emuster").await;
+    wait_for_path(&browser, "/").await;
+    find(&browser, Locator::Id("profile-link")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/profil").await;
+    assert_eq!(text_of(&browser, "#two-factor-status").await, "Nicht aktiv.");
+    click(&browser, "two-factor-on").await;
+    wait_for_path(&browser, "/profil/zwei-faktor/aktivieren").await;
+    find(&browser, Locator::Id("phone")).await.unwrap().send_keys("0171 1234567").await.unwrap();
+    click(&browser, "send-code").await;
+    wait_for_text(&browser, "h1", "Code eingeben").await;
+    let code = app.last_code_to(MOBILE).await;
+    find(&browser, Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    click(&browser, "confirm-code").await;
+    wait_for_path(&browser, "/profil").await;
+    assert_eq!(text_of(&browser, "#two-factor-status").await, "Aktiv. Codes gehen an +49171••••567.");
+    app.clock.advance(60);
+    click(&browser, "two-factor-off").await;
+    wait_for_path(&browser, "/profil/zwei-faktor/deaktivieren").await;
+    click(&browser, "send-code").await;
+    let password_field = find(&browser, Locator::Id("password")).await.unwrap();
+    password_field.send_keys(PASSWORD).await.unwrap();
+    let code = app.last_code_to(MOBILE).await;
+    find(&browser, Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    click(&browser, "disable").await;
+    wait_for_path(&browser, "/profil").await;
+    assert_eq!(text_of(&browser, "#two-factor-status").await, "Nicht aktiv.");
+    find(&browser, Locator::Css("a[href='/']")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/").await;
+    find(&browser, Locator::Css("form[action='/abmelden'] button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/anmelden").await;
+
+    // A support agent checks the caller's Service-PIN and changes their mobile number.
+    sign_in(&browser, &app, "sam").await;
+    wait_for_path(&browser, "/anmelden/code").await;
+    let code = app.last_code_to(crate::support::AGENT_MOBILE).await;
+    find(&browser, Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    click(&browser, "confirm-code").await;
+    wait_for_path(&browser, "/").await;
+    browser.goto(&app.url("/support")).await.unwrap();
+    find(&browser, Locator::Id("q")).await.unwrap().send_keys("Erika").await.unwrap();
+    click(&browser, "search").await;
+    find(&browser, Locator::LinkText("Dr. Erika Muster")).await.unwrap().click().await.unwrap();
+    wait_for_text(&browser, "h1", "Account: Dr. Erika Muster").await;
+    assert!(text_of(&browser, "#changes").await.contains("erst nach einer korrekten Prüfung"));
+    find(&browser, Locator::Id("pin")).await.unwrap().send_keys("111111").await.unwrap();
+    click(&browser, "check-pin").await;
+    wait_for_text(&browser, "#pin-result", "nicht korrekt").await;
+    find(&browser, Locator::Id("pin")).await.unwrap().send_keys(SERVICE_PIN).await.unwrap();
+    click(&browser, "check-pin").await;
+    wait_for_text(&browser, "#pin-result", "korrekt").await;
+    find(&browser, Locator::Id("new-phone")).await.unwrap().send_keys("0160 98765432").await.unwrap();
+    click(&browser, "save-phone").await;
+    wait_for_text(&browser, "#notice", "Gespeichert.").await;
+    let account =
+        sprechstunde::accounts::store::find(&app.state().db, "erika.muster@praxis-beispiel.de").await.unwrap().unwrap();
+    assert_eq!(account.phone.as_deref(), Some("+4916098765432"));
+    assert!(text_of(&browser, "#history").await.contains("phone.changed"));
+    browser.close().await.unwrap();
+}
+
+async fn sign_in(browser: &Client, app: &TestApp, username: &str) {
+    browser.goto(&app.url("/anmelden")).await.unwrap();
+    find(browser, Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
+    find(browser, Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    find(browser, Locator::Css("form[action='/anmelden'] button")).await.unwrap().click().await.unwrap();
+}
+
 async fn click(browser: &Client, id: &str) {
     let start = Instant::now();
     loop {

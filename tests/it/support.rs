@@ -5,7 +5,7 @@ use sprechstunde::accounts::{self, NewAccount, Role};
 use sprechstunde::security::audit::{self, Actor};
 use sprechstunde::web::i18n::Lang;
 
-const AGENT_MOBILE: &str = "+4915123456789";
+pub const AGENT_MOBILE: &str = "+4915123456789";
 
 /// A registered support agent (edition "support": PIN and SMS 2FA required), signed in.
 pub async fn agent(app: &TestApp) -> (reqwest::Client, String) {
