@@ -30,6 +30,7 @@ pub struct Inner {
     /// Rung after a commit that queued a message, so the worker does not wait for its next poll.
     pub outbox_wakeup: Notify,
     pub username_checks: RateLimiter,
+    pub contact_searches: RateLimiter,
 }
 
 #[derive(Clone)]
@@ -59,6 +60,7 @@ impl AppState {
             sms,
             outbox_wakeup: Notify::new(),
             username_checks: RateLimiter::new(60, 300),
+            contact_searches: RateLimiter::new(60, 60),
         })))
     }
 }
@@ -72,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::login::router())
         .merge(crate::profile::router())
         .merge(crate::support::router())
+        .merge(crate::contacts::router())
         .merge(crate::api::router())
         .fallback(|| async { AppError::NotFound })
         // Outermost last: headers wrap everything, error pages wrap the CSRF refusal too.

@@ -8,6 +8,7 @@ pub mod auth; // password policy + hashing, sessions, login throttling, login/lo
 pub mod cli; // clap subcommands → calls into the features
 pub mod clock; // injected time: every expiry rule reads "now" from here
 pub mod config; // typed settings: defaults < TOML file < SPRECHSTUNDE_* env
+pub mod contacts; // contact search (visible colleagues only), contact list, contact by SMS
 pub mod db; // connect (SQLite | PostgreSQL) and migrate
 pub mod error; // AppError → friendly page, logged once
 pub mod notify; // outbox, mail transports, message templates, delivery worker

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_audit.sql")),
     (4, include_str!("../../migrations/0004_support.sql")),
     (5, include_str!("../../migrations/0005_api.sql")),
+    (6, include_str!("../../migrations/0006_contacts.sql")),
 ];
 
 impl Db {

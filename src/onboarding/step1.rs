@@ -254,6 +254,7 @@ pub async fn submit(
         }
         Err(e) => return Err(e.into()),
     }
+    crate::contacts::index::refresh(&mut tx, &account.id).await?;
     let raw = session::create(&mut *tx, SessionKind::Login, &account.id, None, now).await?;
     let entry = Entry::new("registration.step", "success", Actor::Account(account.id.clone()), Some(&account.id))
         .from_addr(peer.ip())

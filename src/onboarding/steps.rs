@@ -33,6 +33,7 @@ pub async fn advance(state: &AppState, account: &Account, step: Step) -> AppResu
     let actor = || Actor::Account(account.id.clone());
     let mut tx = state.db.begin().await?;
     store::complete_step(&mut *tx, account, step).await?;
+    crate::contacts::index::refresh(&mut tx, &account.id).await?;
     audit::record(
         &mut *tx,
         Entry::new("registration.step", "success", actor(), Some(&account.id)).detail(step.key()),

@@ -164,6 +164,8 @@ pub async fn set_visibility(
     let (_, account) = signed_in_or_return!(&state, &headers);
     let visible = form.visible.is_some();
     store::set_visible(&state.db, &account.id, visible).await?;
+    // Effective at once: in or out of the contact search with this request.
+    crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     let entry = Entry::new("visibility.changed", "success", Actor::Account(account.id.clone()), Some(&account.id))
         .detail(if visible { "visible" } else { "hidden" });
     audit::record(&state.db.pool, entry, state.clock.now()).await?;

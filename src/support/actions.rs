@@ -162,6 +162,7 @@ pub async fn change_name(
         .await;
     }
     store::set_name(&state.db, &account.id, name).await?;
+    crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     let updated = target(&state, &id).await?;
     notify(&state, &updated, Change::Name, &agent, None).await?;
     Ok(saved(&id))
@@ -237,6 +238,7 @@ pub async fn reset_two_factor(
 pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
     let (_, agent, account) = granted_or_return!(&state, &headers, &id);
     store::set_locked(&state.db, &account.id, true).await?;
+    crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     let ended = session::end_others(&state, &account.id, None).await?;
     log(&state, &agent, &account.id, "account.locked", "success", Some(format!("{ended} Sitzung(en) beendet"))).await?;
     Ok(saved(&id))
@@ -245,6 +247,7 @@ pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): P
 pub async fn unlock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
     let (_, agent, account) = granted_or_return!(&state, &headers, &id);
     store::set_locked(&state.db, &account.id, false).await?;
+    crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     log(&state, &agent, &account.id, "account.unlocked", "success", None).await?;
     Ok(saved(&id))
 }

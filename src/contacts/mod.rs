@@ -1,0 +1,18 @@
+//! Contacts: find visible colleagues, keep a contact list, contact them by SMS without ever seeing the number.
+pub mod index;
+pub mod normalize;
+mod pages;
+pub mod store;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/kontakte", get(pages::list).post(pages::add))
+        .route("/kontakte/suche", get(pages::search))
+        .route("/kontakte/{id}/entfernen", post(pages::remove))
+        .route("/kontakte/{id}/sms", get(pages::sms_form).post(pages::send_sms))
+}

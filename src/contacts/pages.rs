@@ -1,0 +1,246 @@
+//! The pages: list, search, add/remove, "Per SMS kontaktieren".
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::store::{self, Contact, Found};
+use crate::accounts::Account;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::notify::outbox;
+use crate::security::audit::{self, Actor, Entry};
+use crate::web::form::{self, StrictForm};
+use crate::web::i18n::fill;
+use crate::web::page::{self, Layout};
+
+/// SMS to contacts per sender: (window in seconds, most messages).
+const SMS_CAPS: [(i64, i64); 2] = [(3600, 5), (86_400, 20)];
+pub const NOTE_MAX: usize = 160;
+
+macro_rules! signed_in_or_return {
+    ($state:expr, $headers:expr) => {
+        match crate::profile::signed_in($state, $headers).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        }
+    };
+}
+
+#[derive(Template)]
+#[template(path = "contacts/list.html")]
+struct ListPage {
+    layout: Layout,
+    contacts: Vec<Contact>,
+    notice: Option<&'static str>,
+}
+
+/// `GET /kontakte`
+pub async fn list(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> AppResult<Response> {
+    let (_, account) = signed_in_or_return!(&state, &headers);
+    let t = account.language.texts();
+    let notice = match query.as_deref() {
+        Some("hinzugefuegt") => Some(t.contact_added),
+        Some("entfernt") => Some(t.contact_removed),
+        Some("gesendet") => Some(t.sms_sent),
+        _ => None,
+    };
+    let contacts = store::list(&state.db, &account.id).await?;
+    page::render(
+        StatusCode::OK,
+        &ListPage { layout: Layout::new(&state, account.language, t.contacts_title), contacts, notice },
+    )
+}
+
+pub struct Hit {
+    pub found: Found,
+    pub in_list: bool,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/search.html")]
+struct SearchPage {
+    layout: Layout,
+    query: String,
+    hits: Vec<Hit>,
+    searched: bool,
+    next_page: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    q: Option<String>,
+    seite: Option<usize>,
+}
+
+/// `GET /kontakte/suche?q=…&seite=…`: only findable accounts, name and username only, rate-limited.
+pub async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let (_, account) = signed_in_or_return!(&state, &headers);
+    let query: SearchQuery = form::parse(query.unwrap_or_default().as_bytes())?;
+    let text = query.q.unwrap_or_default();
+    let page_number = query.seite.unwrap_or(1).clamp(1, 50) - 1;
+    let t = account.language.texts();
+    let mut hits = Vec::new();
+    let mut more = false;
+    if !text.trim().is_empty() {
+        state
+            .contact_searches
+            .hit(&account.id, state.clock.now())
+            .map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
+        let (found, has_more) = store::search(&state.db, &text, &account.id, page_number).await?;
+        more = has_more;
+        let mine: Vec<String> = store::list(&state.db, &account.id).await?.into_iter().map(|c| c.id).collect();
+        hits = found.into_iter().map(|f| Hit { in_list: mine.contains(&f.id), found: f }).collect();
+    }
+    page::render(
+        StatusCode::OK,
+        &SearchPage {
+            layout: Layout::new(&state, account.language, t.search_title),
+            searched: !text.trim().is_empty(),
+            query: text,
+            hits,
+            next_page: more.then_some(page_number + 2),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddForm {
+    contact: String,
+}
+
+/// `POST /kontakte`: only someone the search could show can be added; they are not told.
+pub async fn add(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<AddForm>,
+) -> AppResult<Response> {
+    let (_, account) = signed_in_or_return!(&state, &headers);
+    if form.contact == account.id || !store::is_findable(&state.db, &form.contact).await? {
+        return Err(AppError::NotFound);
+    }
+    store::add(&state.db, &account.id, &form.contact, state.clock.now()).await?;
+    Ok(Redirect::to("/kontakte?hinzugefuegt").into_response())
+}
+
+/// `POST /kontakte/{id}/entfernen`
+pub async fn remove(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
+    let (_, account) = signed_in_or_return!(&state, &headers);
+    store::remove(&state.db, &account.id, &id).await?;
+    Ok(Redirect::to("/kontakte?entfernt").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "contacts/sms.html")]
+struct SmsPage {
+    layout: Layout,
+    contact: Contact,
+    intro: String,
+    preview: String,
+    note: String,
+    note_max: usize,
+    error: Option<&'static str>,
+}
+
+/// The fixed text; the note is optional.
+fn sms_text(state: &AppState, sender: &Account, note: &str) -> String {
+    let mut text = format!("{} möchte Sie in der Videosprechstunde erreichen.", sender.name);
+    if !note.is_empty() {
+        text.push_str(&format!(" Nachricht: „{note}“"));
+    }
+    text.push_str(&format!(" {}/", state.config.public_url));
+    text
+}
+
+async fn sms_page(
+    state: &AppState,
+    account: &Account,
+    contact: Contact,
+    note: String,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let t = account.language.texts();
+    page::render(
+        status,
+        &SmsPage {
+            layout: Layout::new(state, account.language, t.sms_button),
+            intro: fill(t.sms_intro, &[("name", &contact.name)]),
+            preview: sms_text(state, account, ""),
+            contact,
+            note,
+            note_max: NOTE_MAX,
+            error,
+        },
+    )
+}
+
+/// `GET /kontakte/{id}/sms`
+pub async fn sms_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (contact, _) = store::get(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
+    let error = (!contact.reachable).then_some(account.language.texts().sms_unreachable);
+    sms_page(&state, &account, contact, String::new(), error, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsForm {
+    note: String,
+}
+
+/// `POST /kontakte/{id}/sms`: only to a visible contact with a verified number; the sender never sees it.
+pub async fn send_sms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    StrictForm(form): StrictForm<SmsForm>,
+) -> AppResult<Response> {
+    let (_, account) = signed_in_or_return!(&state, &headers);
+    let t = account.language.texts();
+    let (contact, phone) = store::get(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
+    let note: String = form.note.trim().chars().filter(|c| !c.is_control()).collect();
+    let now = state.clock.now();
+    let outcome = |o| {
+        Entry::new("contact.sms", o, Actor::Account(account.id.clone()), Some(&account.id))
+            .detail(format!("an {}", contact.id))
+    };
+    let (Some(phone), true) = (phone, contact.reachable) else {
+        audit::record(&state.db.pool, outcome("refused"), now).await?;
+        return sms_page(&state, &account, contact, note, Some(t.sms_unreachable), StatusCode::CONFLICT).await;
+    };
+    if note.chars().count() > NOTE_MAX {
+        return sms_page(&state, &account, contact, note, Some(t.note_too_long), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    }
+    for (window, most) in SMS_CAPS {
+        if store::messages_since(&state.db, &account.id, now - window).await? >= most {
+            audit::record(&state.db.pool, outcome("capped"), now).await?;
+            return sms_page(&state, &account, contact, note, Some(t.contact_cap), StatusCode::TOO_MANY_REQUESTS).await;
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    sqlx::query("INSERT INTO contact_messages (id, sender_id, recipient_id, sent_at) VALUES ($1, $2, $3, $4)")
+        .bind(crate::security::token::new_id())
+        .bind(&account.id)
+        .bind(&contact.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    outbox::enqueue_sms(&mut tx, Some(&contact.id), &phone, &sms_text(&state, &account, &note), now).await?;
+    audit::record(&mut *tx, outcome("success"), now).await?;
+    tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(Redirect::to("/kontakte?gesendet").into_response())
+}

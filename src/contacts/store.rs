@@ -1,0 +1,170 @@
+//! Queries for contact search, contact lists and contact SMS.
+use sqlx::Row;
+
+use super::normalize;
+use crate::clock::Timestamp;
+use crate::db::Db;
+
+pub const PAGE_SIZE: usize = 20;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub id: String,
+    pub name: String,
+    pub username: String,
+}
+
+/// One page of accounts matching every word of the query as the prefix of one of their terms. Ordered by the
+/// matching term, so exact matches come first ("muller" before "mullerson"), straight from the index.
+pub async fn search(db: &Db, query: &str, searcher: &str, page: usize) -> Result<(Vec<Found>, bool), sqlx::Error> {
+    let words = normalize::query_words(query);
+    let Some(first) = words.first() else { return Ok((Vec::new(), false)) };
+    // Umlaut variants can match one account twice; fetch a little more and drop repeats.
+    let want = (page + 1) * PAGE_SIZE + 1;
+    let fetch = (want * 2) as i64;
+    let end = normalize::range_end(first);
+    let rest: Vec<(String, String)> = words[1..].iter().map(|w| (w.clone(), normalize::range_end(w))).collect();
+    let rows =
+        match rest.as_slice() {
+            [] => sqlx::query(
+                "SELECT s.account_id FROM contact_search s WHERE s.term >= $1 AND s.term < $2 AND s.account_id <> $3 \
+                 ORDER BY s.term, s.account_id LIMIT $4",
+            )
+            .bind(first)
+            .bind(&end)
+            .bind(searcher)
+            .bind(fetch)
+            .fetch_all(&db.pool)
+            .await?,
+            [(second, second_end), ..] => sqlx::query(
+                "SELECT s.account_id FROM contact_search s WHERE s.term >= $1 AND s.term < $2 AND s.account_id <> $3 \
+                 AND EXISTS (SELECT 1 FROM contact_search t WHERE t.account_id = s.account_id AND t.term >= $4 \
+                 AND t.term < $5) ORDER BY s.term, s.account_id LIMIT $6",
+            )
+            .bind(first)
+            .bind(&end)
+            .bind(searcher)
+            .bind(second)
+            .bind(second_end)
+            .bind(fetch)
+            .fetch_all(&db.pool)
+            .await?,
+        };
+    let mut ids: Vec<String> = Vec::new();
+    for row in rows {
+        let id: String = row.try_get(0)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let more = ids.len() > (page + 1) * PAGE_SIZE;
+    let mut found = Vec::new();
+    for id in ids.into_iter().skip(page * PAGE_SIZE).take(PAGE_SIZE) {
+        let row =
+            sqlx::query("SELECT name, username FROM accounts WHERE id = $1").bind(&id).fetch_one(&db.pool).await?;
+        found.push(Found {
+            id,
+            name: row.try_get(0)?,
+            username: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+        });
+    }
+    // Words beyond the second are checked here, on at most a page of candidates.
+    let extra: Vec<&String> = words.iter().skip(2).collect();
+    if !extra.is_empty() {
+        found.retain(|f| {
+            let terms = normalize::terms(&f.name, &f.username);
+            extra.iter().all(|w| terms.iter().any(|t| t.starts_with(w.as_str())))
+        });
+    }
+    Ok((found, more))
+}
+
+/// May this account be found (and so added as a contact)?
+pub async fn is_findable(db: &Db, account_id: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT account_id FROM contact_search WHERE account_id = $1 LIMIT 1")
+            .bind(account_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(found.is_some())
+}
+
+#[derive(Clone, Debug)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub username: String,
+    /// Visible, unlocked, active and with a verified mobile number: an SMS can reach them now.
+    pub reachable: bool,
+}
+
+pub async fn list(db: &Db, owner: &str) -> Result<Vec<Contact>, sqlx::Error> {
+    sqlx::query(
+        "SELECT a.id, a.name, a.username, a.visible, a.locked, a.status, a.phone FROM contacts c \
+         JOIN accounts a ON a.id = c.contact_id WHERE c.owner_id = $1 ORDER BY a.name, a.id",
+    )
+    .bind(owner)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(contact_from_row)
+    .collect()
+}
+
+fn contact_from_row(row: &sqlx::any::AnyRow) -> Result<Contact, sqlx::Error> {
+    let reachable = row.try_get::<i64, _>(3)? == 1
+        && row.try_get::<i64, _>(4)? == 0
+        && row.try_get::<String, _>(5)? == "active"
+        && row.try_get::<Option<String>, _>(6)?.is_some();
+    Ok(Contact {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        username: row.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+        reachable,
+    })
+}
+
+/// The owner's contact with this id, if it is in their list.
+pub async fn get(db: &Db, owner: &str, contact: &str) -> Result<Option<(Contact, Option<String>)>, sqlx::Error> {
+    let Some(row) = sqlx::query(
+        "SELECT a.id, a.name, a.username, a.visible, a.locked, a.status, a.phone FROM contacts c \
+         JOIN accounts a ON a.id = c.contact_id WHERE c.owner_id = $1 AND c.contact_id = $2",
+    )
+    .bind(owner)
+    .bind(contact)
+    .fetch_optional(&db.pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((contact_from_row(&row)?, row.try_get(6)?)))
+}
+
+pub async fn add(db: &Db, owner: &str, contact: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO contacts (owner_id, contact_id, added_at) VALUES ($1, $2, $3) ON CONFLICT (owner_id, contact_id) DO NOTHING",
+    )
+    .bind(owner)
+    .bind(contact)
+    .bind(now)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn remove(db: &Db, owner: &str, contact: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM contacts WHERE owner_id = $1 AND contact_id = $2")
+        .bind(owner)
+        .bind(contact)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn messages_since(db: &Db, sender: &str, since: Timestamp) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM contact_messages WHERE sender_id = $1 AND sent_at > $2")
+        .bind(sender)
+        .bind(since)
+        .fetch_one(&db.pool)
+        .await
+}
