@@ -7,6 +7,15 @@ CREATE TABLE contact_search (
 );
 CREATE INDEX contact_search_account ON contact_search (account_id);
 
+-- Two-word searches ("Anna Mü"): every ordered pair of name parts, first part whole, second by prefix.
+CREATE TABLE contact_search_pairs (
+    first_term TEXT NOT NULL,
+    second_term TEXT NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    PRIMARY KEY (first_term, second_term, account_id)
+);
+CREATE INDEX contact_search_pairs_account ON contact_search_pairs (account_id);
+
 CREATE TABLE contacts (
     owner_id TEXT NOT NULL REFERENCES accounts (id),
     contact_id TEXT NOT NULL REFERENCES accounts (id),

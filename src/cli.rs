@@ -40,6 +40,28 @@ enum Command {
     /// Tokens for the admin API.
     #[command(subcommand)]
     ApiToken(ApiTokenCommand),
+    /// Development and benchmarks only — never on production data.
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Fill the database with synthetic accounts (…@seed.invalid) up to this many; NOT for production data.
+    Seed {
+        #[arg(long)]
+        accounts: u64,
+        /// Also when the database holds real accounts.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Measure the contact search: latency p50/p99 with one client, throughput with several.
+    BenchSearch {
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +184,15 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
                 serde_json::json!({ "id": account.id, "email": account.email, "status": account.status.as_str(), "role": "support" })
             );
             Ok(())
+        }
+        Command::Dev(command) => {
+            let state = AppState::new(config, Clock::System).await?;
+            match command {
+                DevCommand::Seed { accounts, force } => crate::dev::seed(&state, accounts, force).await,
+                DevCommand::BenchSearch { queries, clients } => {
+                    crate::dev::bench_search(&state, queries, clients).await
+                }
+            }
         }
         Command::ApiToken(command) => {
             let state = AppState::new(config, Clock::System).await?;

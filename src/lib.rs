@@ -9,7 +9,8 @@ pub mod cli; // clap subcommands → calls into the features
 pub mod clock; // injected time: every expiry rule reads "now" from here
 pub mod config; // typed settings: defaults < TOML file < SPRECHSTUNDE_* env
 pub mod contacts; // contact search (visible colleagues only), contact list, contact by SMS
-pub mod db; // connect (SQLite | PostgreSQL) and migrate
+pub mod db;
+pub mod dev; // NOT for production data: synthetic accounts (dev seed) and the contact-search benchmark // connect (SQLite | PostgreSQL) and migrate
 pub mod error; // AppError → friendly page, logged once
 pub mod notify; // outbox, mail transports, message templates, delivery worker
 pub mod onboarding; // registration links and the wizard (step 1 for now)

@@ -8,6 +8,7 @@ use super::normalize;
 
 pub async fn refresh(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM contact_search WHERE account_id = $1").bind(account_id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM contact_search_pairs WHERE account_id = $1").bind(account_id).execute(&mut *conn).await?;
     let Some(row) = sqlx::query(
         "SELECT name, username FROM accounts WHERE id = $1 AND status = 'active' AND visible = 1 AND locked = 0 \
          AND role = 'user'",
@@ -22,6 +23,14 @@ pub async fn refresh(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result
     for term in normalize::terms(&name, username.as_deref().unwrap_or_default()) {
         sqlx::query("INSERT INTO contact_search (term, account_id) VALUES ($1, $2)")
             .bind(term)
+            .bind(account_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (first, second) in normalize::pairs(&name) {
+        sqlx::query("INSERT INTO contact_search_pairs (first_term, second_term, account_id) VALUES ($1, $2, $3)")
+            .bind(first)
+            .bind(second)
             .bind(account_id)
             .execute(&mut *conn)
             .await?;

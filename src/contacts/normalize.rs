@@ -53,6 +53,32 @@ pub fn terms(name: &str, username: &str) -> Vec<String> {
     terms
 }
 
+/// Ordered pairs of different name parts in all their forms, for two-word searches ("anna mueller",
+/// "mueller anna", "anna muller", …). Usernames are single words and take no part.
+pub fn pairs(name: &str) -> Vec<(String, String)> {
+    let parts: Vec<Vec<String>> = name
+        .split(|c: char| c.is_whitespace() || c == '-' || c == ',' || c == '.')
+        .filter(|part| !TITLES.contains(&part.to_lowercase().as_str()))
+        .map(forms)
+        .filter(|f| !f.is_empty())
+        .collect();
+    let mut pairs = Vec::new();
+    for (i, a) in parts.iter().enumerate() {
+        for (j, b) in parts.iter().enumerate() {
+            if i != j {
+                for x in a {
+                    for y in b {
+                        pairs.push((x.clone(), y.clone()));
+                    }
+                }
+            }
+        }
+    }
+    pairs.sort();
+    pairs.dedup();
+    pairs
+}
+
 /// The words of a query, each in its folded form ("Müller" → "mueller"; "muller" stays "muller").
 pub fn query_words(query: &str) -> Vec<String> {
     query
@@ -99,6 +125,16 @@ mod tests {
             assert!(terms.iter().any(|t| t.starts_with(word.as_str())), "{query}");
         }
         assert_eq!(super::terms("Renée Groß", "rgross"), vec!["gross", "renee", "rgross"]);
+    }
+
+    #[test]
+    fn pairs_cover_both_orders_and_spellings() {
+        let pairs = pairs("Dr. Jörg Müller");
+        for (a, b) in [("joerg", "mueller"), ("jorg", "muller"), ("mueller", "joerg"), ("muller", "jorg")] {
+            assert!(pairs.contains(&(a.to_owned(), b.to_owned())), "{a} {b}");
+        }
+        assert!(!pairs.iter().any(|(a, _)| a == "dr"));
+        assert_eq!(super::pairs("Madonna").len(), 0);
     }
 
     #[test]

@@ -19,55 +19,30 @@ pub struct Found {
 pub async fn search(db: &Db, query: &str, searcher: &str, page: usize) -> Result<(Vec<Found>, bool), sqlx::Error> {
     let words = normalize::query_words(query);
     let Some(first) = words.first() else { return Ok((Vec::new(), false)) };
-    // Umlaut variants can match one account twice; fetch a little more and drop repeats.
+    let second = words.get(1).map(|w| (w.as_str(), normalize::range_end(w)));
+    let whole_first = match second {
+        Some(_) => is_whole_term(db, first).await?,
+        None => false,
+    };
     let want = (page + 1) * PAGE_SIZE + 1;
-    let fetch = (want * 2) as i64;
-    let end = normalize::range_end(first);
-    let rest: Vec<(String, String)> = words[1..].iter().map(|w| (w.clone(), normalize::range_end(w))).collect();
-    let rows =
-        match rest.as_slice() {
-            [] => sqlx::query(
-                "SELECT s.account_id FROM contact_search s WHERE s.term >= $1 AND s.term < $2 AND s.account_id <> $3 \
-                 ORDER BY s.term, s.account_id LIMIT $4",
-            )
-            .bind(first)
-            .bind(&end)
-            .bind(searcher)
-            .bind(fetch)
-            .fetch_all(&db.pool)
-            .await?,
-            [(second, second_end), ..] => sqlx::query(
-                "SELECT s.account_id FROM contact_search s WHERE s.term >= $1 AND s.term < $2 AND s.account_id <> $3 \
-                 AND EXISTS (SELECT 1 FROM contact_search t WHERE t.account_id = s.account_id AND t.term >= $4 \
-                 AND t.term < $5) ORDER BY s.term, s.account_id LIMIT $6",
-            )
-            .bind(first)
-            .bind(&end)
-            .bind(searcher)
-            .bind(second)
-            .bind(second_end)
-            .bind(fetch)
-            .fetch_all(&db.pool)
-            .await?,
-        };
-    let mut ids: Vec<String> = Vec::new();
-    for row in rows {
-        let id: String = row.try_get(0)?;
-        if !ids.contains(&id) {
-            ids.push(id);
+    // Umlaut spellings can bring one account twice: fetch a little more, and more again if that was not enough.
+    let mut fetch = want + PAGE_SIZE / 2;
+    let all = loop {
+        let rows = candidates(db, first, second.as_ref(), whole_first, searcher, fetch as i64).await?;
+        let truncated = rows.len() == fetch;
+        let mut all: Vec<Found> = Vec::with_capacity(rows.len());
+        for found in rows {
+            if !all.iter().any(|f| f.id == found.id) {
+                all.push(found);
+            }
         }
-    }
-    let more = ids.len() > (page + 1) * PAGE_SIZE;
-    let mut found = Vec::new();
-    for id in ids.into_iter().skip(page * PAGE_SIZE).take(PAGE_SIZE) {
-        let row =
-            sqlx::query("SELECT name, username FROM accounts WHERE id = $1").bind(&id).fetch_one(&db.pool).await?;
-        found.push(Found {
-            id,
-            name: row.try_get(0)?,
-            username: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-        });
-    }
+        if all.len() >= want || !truncated {
+            break all;
+        }
+        fetch *= 2;
+    };
+    let more = all.len() > (page + 1) * PAGE_SIZE;
+    let mut found: Vec<Found> = all.into_iter().skip(page * PAGE_SIZE).take(PAGE_SIZE).collect();
     // Words beyond the second are checked here, on at most a page of candidates.
     let extra: Vec<&String> = words.iter().skip(2).collect();
     if !extra.is_empty() {
@@ -77,6 +52,81 @@ pub async fn search(db: &Db, query: &str, searcher: &str, page: usize) -> Result
         });
     }
     Ok((found, more))
+}
+
+/// Matching accounts in index order, with name and username (one query per search: with sqlx's `Any`
+/// driver a round trip costs more than a few more rows).
+async fn candidates(
+    db: &Db,
+    first: &str,
+    second: Option<&(&str, String)>,
+    whole_first: bool,
+    searcher: &str,
+    limit: i64,
+) -> Result<Vec<Found>, sqlx::Error> {
+    let end = normalize::range_end(first);
+    let rows = match second {
+        None => {
+            sqlx::query(
+                "SELECT s.account_id, a.name, a.username FROM contact_search s JOIN accounts a ON a.id = s.account_id \
+                 WHERE s.term >= $1 AND s.term < $2 AND s.account_id <> $3 ORDER BY s.term, s.account_id LIMIT $4",
+            )
+            .bind(first)
+            .bind(&end)
+            .bind(searcher)
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?
+        }
+        // A whole first word ("Anna Mü"): one range in the pair index, as fast as a one-word search.
+        Some((second, second_end)) if whole_first => {
+            sqlx::query(
+                "SELECT p.account_id, a.name, a.username FROM contact_search_pairs p JOIN accounts a ON a.id = p.account_id \
+                 WHERE p.first_term = $1 AND p.second_term >= $2 AND p.second_term < $3 AND p.account_id <> $4 \
+                 ORDER BY p.second_term, p.account_id LIMIT $5",
+            )
+            .bind(first)
+            .bind(*second)
+            .bind(second_end)
+            .bind(searcher)
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?
+        }
+        // Only a fragment of the first word ("An Mü"): scan its range, check the second word per row.
+        Some((second, second_end)) => {
+            sqlx::query(
+                "SELECT s.account_id, a.name, a.username FROM contact_search s JOIN accounts a ON a.id = s.account_id \
+                 WHERE s.term >= $1 AND s.term < $2 AND s.account_id <> $3 AND EXISTS (SELECT 1 FROM contact_search t WHERE t.account_id = s.account_id AND t.term >= $4 \
+                 AND t.term < $5) ORDER BY s.term, s.account_id LIMIT $6",
+            )
+            .bind(first)
+            .bind(&end)
+            .bind(searcher)
+            .bind(*second)
+            .bind(second_end)
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?
+        }
+    };
+    rows.iter()
+        .map(|row| {
+            Ok(Found {
+                id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                username: row.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+async fn is_whole_term(db: &Db, word: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<String> = sqlx::query_scalar("SELECT term FROM contact_search WHERE term = $1 LIMIT 1")
+        .bind(word)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// May this account be found (and so added as a contact)?

@@ -302,6 +302,49 @@ async fn profile_two_factor_and_a_support_pin_check_in_chromium() {
     browser.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_search_add_and_sms_in_chromium() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.member("anna@praxis-beispiel.de", "Dr. Anna Arzt", "aarzt", true).await;
+    let ben = app.member("ben@praxis-beispiel.de", "Dr. Ben Bäcker", "bbaecker", true).await;
+    app.post(&ben, "/profil/zwei-faktor/aktivieren", &[("phone", "0171 1234567")]).await;
+    let code = app.last_code_to(MOBILE).await;
+    app.post(&ben, "/profil/zwei-faktor/aktivieren/code", &[("code", &code)]).await;
+    let driver = start_chromedriver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path(), downloads.path()).await;
+
+    sign_in(&browser, &app, "aarzt").await;
+    wait_for_path(&browser, "/").await;
+    find(&browser, Locator::Id("contacts-link")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/kontakte").await;
+    find(&browser, Locator::Id("q")).await.unwrap().send_keys("backer").await.unwrap();
+    click(&browser, "search").await;
+    wait_for_path(&browser, "/kontakte/suche").await;
+    assert!(text_of(&browser, "#results").await.contains("Dr. Ben Bäcker"), "umlaut-tolerant");
+    find(&browser, Locator::Css("#results button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/kontakte").await;
+    assert!(text_of(&browser, "#contacts").await.contains("per SMS erreichbar"));
+    find(&browser, Locator::LinkText("Per SMS kontaktieren")).await.unwrap().click().await.unwrap();
+    find(&browser, Locator::Id("note")).await.unwrap().send_keys("Bitte um Rückruf").await.unwrap();
+    click(&browser, "send").await;
+    wait_for_text(&browser, "#notice", "Die SMS ist unterwegs.").await;
+    app.deliver().await;
+    let (to, text) = app.sms().pop().unwrap();
+    assert_eq!(to, MOBILE);
+    assert!(text.contains("Dr. Anna Arzt") && text.contains("Bitte um Rückruf"));
+    assert!(!browser.source().await.unwrap().contains("1711234567"));
+
+    // Ben turns visibility off: Anna's next search no longer finds him.
+    app.post(&ben, "/profil/sichtbarkeit", &[]).await;
+    browser.goto(&app.url("/kontakte/suche?q=B%C3%A4cker")).await.unwrap();
+    wait_for_text(&browser, "#no-matches", "Niemand gefunden.").await;
+    browser.goto(&app.url("/kontakte")).await.unwrap();
+    assert!(text_of(&browser, "#contacts").await.contains("derzeit nicht per SMS erreichbar"));
+    browser.close().await.unwrap();
+}
+
 async fn sign_in(browser: &Client, app: &TestApp, username: &str) {
     browser.goto(&app.url("/anmelden")).await.unwrap();
     find(browser, Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();

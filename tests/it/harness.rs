@@ -253,6 +253,20 @@ impl TestApp {
         browser
     }
 
+    /// A fully registered account with this name, signed in; visible in the contact search if asked.
+    pub async fn member(&self, email: &str, name: &str, username: &str, visible: bool) -> reqwest::Client {
+        self.create_account(email, name).await;
+        self.deliver().await;
+        let browser = self.browser();
+        self.register(&browser, &self.last_link_to(email), username).await;
+        self.finish_wizard(&browser).await;
+        if visible {
+            let saved = self.post(&browser, "/profil/sichtbarkeit", &[("visible", "ja")]).await;
+            assert_eq!(saved.status(), 303);
+        }
+        browser
+    }
+
     /// Walks through whatever wizard steps are open, the simplest way: a PIN, "Später aktivieren", not visible.
     pub async fn finish_wizard(&self, browser: &reqwest::Client) {
         for _ in 0..5 {

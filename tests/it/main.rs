@@ -5,6 +5,7 @@ mod recorder;
 mod api;
 mod audit;
 mod browser;
+mod contacts;
 mod links;
 mod login;
 mod mail;

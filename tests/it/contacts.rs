@@ -1,0 +1,224 @@
+//! Contacts (issue 5): who can be found, umlauts and prefixes, pages, the list, SMS to contacts.
+use crate::both_databases;
+use crate::harness::{Backend, MOBILE, PASSWORD, SERVICE_PIN, TestApp};
+use sprechstunde::accounts;
+
+async fn found(app: &TestApp, browser: &reqwest::Client, query: &str) -> String {
+    let response = app.get(browser, &format!("/kontakte/suche?q={}", urlencode(query))).await;
+    assert_eq!(response.status(), 200, "{query}");
+    response.text().await.unwrap()
+}
+
+fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("x", text)]).unwrap()[2..].to_owned()
+}
+
+async fn id_of(app: &TestApp, email: &str) -> String {
+    accounts::store::find(&app.state().db, email).await.unwrap().unwrap().id
+}
+
+async fn only_visible_active_users_are_ever_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let me = app.member("ida.suchend@praxis-beispiel.de", "Dr. Ida Suchend", "isuchend", true).await;
+    app.member("sichtbar@praxis-beispiel.de", "Dr. Vera Findbar", "vfindbar", true).await;
+    app.member("unsichtbar@praxis-beispiel.de", "Dr. Vera Versteckt", "vversteckt", false).await;
+    app.create_account("eingeladen@praxis-beispiel.de", "Dr. Vera Eingeladen").await;
+    // Registering, not finished (and would be visible):
+    app.deliver().await;
+    let unfinished = app.browser();
+    app.register(&unfinished, &app.last_link_to("eingeladen@praxis-beispiel.de"), "veingeladen").await;
+    // Locked by support:
+    app.member("gesperrt@praxis-beispiel.de", "Dr. Vera Gesperrt", "vgesperrt", true).await;
+    let locked = id_of(&app, "gesperrt@praxis-beispiel.de").await;
+    sprechstunde::support::store::set_locked(&app.state().db, &locked, true).await.unwrap();
+    sprechstunde::contacts::index::refresh_now(&app.state().db, &locked).await.unwrap();
+    // Staff:
+    crate::support::agent(&app).await;
+
+    let html = found(&app, &me, "Vera").await;
+    assert!(html.contains("Dr. Vera Findbar") && html.contains("(vfindbar)"));
+    for hidden in ["Versteckt", "Eingeladen", "Gesperrt"] {
+        assert!(!html.contains(hidden), "{hidden} must not be found");
+        let direct = found(&app, &me, hidden).await;
+        assert!(direct.contains("Niemand gefunden."), "{hidden} by its own name");
+    }
+    assert!(found(&app, &me, "Sam Support").await.contains("Niemand gefunden."), "staff");
+    assert!(found(&app, &me, "sam").await.contains("Niemand gefunden."), "staff by username");
+    assert!(!found(&app, &me, "Ida").await.contains("Suchend"), "not oneself");
+    assert_eq!(html.matches("data-contact=").count(), 1, "counts include nobody hidden");
+    for secret in ["sichtbar@praxis-beispiel.de", MOBILE] {
+        assert!(!html.contains(secret), "results never show {secret}");
+    }
+    assert!(html.contains("type=\"search\"") && html.contains("<label for=\"q\">Name oder Benutzername</label>"));
+}
+
+async fn umlauts_and_prefixes_of_any_name_part(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let me = app.member("ida.suchend@praxis-beispiel.de", "Dr. Ida Suchend", "isuchend", true).await;
+    app.member("joerg@praxis-beispiel.de", "Dr. Jörg Müller-Lüdenscheidt", "jmueller", true).await;
+    for query in
+        ["muller", "mueller", "Müller", "MÜL", "mü", "lüden", "ludenscheidt", "Jörg", "jorg", "joerg mu", "jmue"]
+    {
+        assert!(found(&app, &me, query).await.contains("Müller-Lüdenscheidt"), "{query}");
+    }
+    for query in ["üller", "mullerx", "jörg lindner", "xyz"] {
+        assert!(!found(&app, &me, query).await.contains("Müller-Lüdenscheidt"), "{query}");
+    }
+}
+
+async fn results_come_in_pages_exact_matches_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let me = app.member("ida.suchend@praxis-beispiel.de", "Dr. Ida Suchend", "isuchend", true).await;
+    sprechstunde::dev::seed(app.state(), 2000, true).await.unwrap();
+    // "Ben" is every 40th synthetic account (all of them visible): 50 of them.
+    let first = found(&app, &me, "ben").await;
+    let second_url = "/kontakte/suche?q=ben&seite=2";
+    assert!(first.contains("href=\"/kontakte/suche?q=ben&amp;seite=2\""), "a link to more");
+    let second = app.get(&me, second_url).await.text().await.unwrap();
+    let ids = |html: &str| -> Vec<String> {
+        html.split("data-contact=\"").skip(1).map(|rest| rest.split('"').next().unwrap().to_owned()).collect()
+    };
+    let (page1, page2) = (ids(&first), ids(&second));
+    assert_eq!((page1.len(), page2.len()), (20, 20));
+    assert!(page1.iter().all(|id| !page2.contains(id)), "pages do not repeat");
+    assert!(second.contains("seite=3"), "a third page");
+    let third = app.get(&me, "/kontakte/suche?q=ben&seite=3").await.text().await.unwrap();
+    assert_eq!(ids(&third).len(), 10);
+    assert!(!third.contains("seite=4"), "no fourth page");
+    // Exact term first: "Hahn" before "Hahnberg"/"Hahnmann" etc.
+    let hahn = found(&app, &me, "hahn").await;
+    let names: Vec<&str> = hahn.split("<strong>").skip(1).map(|rest| rest.split("</strong>").next().unwrap()).collect();
+    let last_names: Vec<&str> = names.iter().map(|n| n.rsplit(' ').next().unwrap()).collect();
+    let first_other = last_names.iter().position(|n| *n != "Hahn").unwrap_or(last_names.len());
+    assert!(first_other > 0 && last_names[first_other..].iter().all(|n| *n != "Hahn"), "{last_names:?}");
+}
+
+async fn the_contact_list_belongs_to_its_owner(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.member("anna@praxis-beispiel.de", "Dr. Anna Arzt", "aarzt", true).await;
+    let ben = app.member("ben@praxis-beispiel.de", "Dr. Ben Berger", "bberger", true).await;
+    app.member("hidden@praxis-beispiel.de", "Dr. Hanna Hidden", "hhidden", false).await;
+    let ben_id = id_of(&app, "ben@praxis-beispiel.de").await;
+    let anna_id = id_of(&app, "anna@praxis-beispiel.de").await;
+    let hidden_id = id_of(&app, "hidden@praxis-beispiel.de").await;
+    app.deliver().await;
+    let messages_before = (app.mails().len(), app.sms().len());
+    let added = app.post(&anna, "/kontakte", &[("contact", &ben_id)]).await;
+    assert_eq!(added.headers()["location"], "/kontakte?hinzugefuegt");
+    app.deliver().await;
+    assert_eq!((app.mails().len(), app.sms().len()), messages_before, "adding tells nobody");
+    let list = app.get(&anna, "/kontakte").await.text().await.unwrap();
+    assert!(list.contains("Dr. Ben Berger") && list.contains(">Entfernen</button>"));
+    assert!(found(&app, &anna, "Ben").await.contains("In Ihren Kontakten"));
+    assert!(!app.get(&ben, "/kontakte").await.text().await.unwrap().contains("Anna Arzt"), "lists are one-way");
+    assert_eq!(
+        app.post(&anna, "/kontakte", &[("contact", &hidden_id)]).await.status(),
+        404,
+        "hidden accounts cannot be added"
+    );
+    assert_eq!(app.post(&anna, "/kontakte", &[("contact", &anna_id)]).await.status(), 404, "nor oneself");
+    app.post(&ben, &format!("/kontakte/{ben_id}/entfernen"), &[]).await;
+    assert!(
+        app.get(&anna, "/kontakte").await.text().await.unwrap().contains("Dr. Ben Berger"),
+        "only the owner removes"
+    );
+    assert_eq!(app.get(&ben, &format!("/kontakte/{ben_id}/sms")).await.status(), 404, "not in Ben's list");
+    app.post(&anna, &format!("/kontakte/{ben_id}/entfernen"), &[]).await;
+    assert!(!app.get(&anna, "/kontakte").await.text().await.unwrap().contains("Dr. Ben Berger"));
+}
+
+async fn contact_by_sms_without_ever_seeing_the_number(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.member("anna@praxis-beispiel.de", "Dr. Anna Arzt", "aarzt", true).await;
+    let ben = app.member("ben@praxis-beispiel.de", "Dr. Ben Berger", "bberger", true).await;
+    let ben_id = id_of(&app, "ben@praxis-beispiel.de").await;
+    app.post(&anna, "/kontakte", &[("contact", &ben_id)]).await;
+    let list = app.get(&anna, "/kontakte").await.text().await.unwrap();
+    assert!(list.contains("derzeit nicht per SMS erreichbar"), "no verified number yet");
+    assert_eq!(app.post(&anna, &format!("/kontakte/{ben_id}/sms"), &[("note", "Hallo")]).await.status(), 409);
+    // Ben verifies a number.
+    app.post(&ben, "/profil/zwei-faktor/aktivieren", &[("phone", "0171 1234567")]).await;
+    let code = app.last_code_to(MOBILE).await;
+    app.post(&ben, "/profil/zwei-faktor/aktivieren/code", &[("code", &code)]).await;
+    let sms_before = app.sms().len();
+    let list = app.get(&anna, "/kontakte").await.text().await.unwrap();
+    assert!(list.contains("per SMS erreichbar") && list.contains(">Per SMS kontaktieren</a>"));
+    let form = app.get(&anna, &format!("/kontakte/{ben_id}/sms")).await.text().await.unwrap();
+    assert!(form.contains("<label for=\"note\">") && form.contains(">Senden</button>"));
+    let too_long = "x".repeat(161);
+    assert_eq!(app.post(&anna, &format!("/kontakte/{ben_id}/sms"), &[("note", &too_long)]).await.status(), 422);
+    let sent = app.post(&anna, &format!("/kontakte/{ben_id}/sms"), &[("note", "Rückruf bitte")]).await;
+    assert_eq!(sent.headers()["location"], "/kontakte?gesendet");
+    app.deliver().await;
+    let (to, text) = app.sms().pop().unwrap();
+    assert_eq!(app.sms().len(), sms_before + 1);
+    assert_eq!(to, MOBILE);
+    assert!(
+        text.starts_with("Dr. Anna Arzt möchte Sie in der Videosprechstunde erreichen. Nachricht: „Rückruf bitte“"),
+        "{text}"
+    );
+    assert!(text.ends_with(&format!("{}/", app.base)));
+    for page in ["/kontakte", &format!("/kontakte/{ben_id}/sms"), "/kontakte/suche?q=ben", "/kontakte?gesendet"] {
+        let html = app.get(&anna, page).await.text().await.unwrap();
+        assert!(!html.contains("1711234567") && !html.contains("••••567"), "{page} shows the number");
+    }
+    // Caps per sender: 5 an hour.
+    for _ in 0..4 {
+        assert_eq!(app.post(&anna, &format!("/kontakte/{ben_id}/sms"), &[("note", "")]).await.status(), 303);
+    }
+    let capped = app.post(&anna, &format!("/kontakte/{ben_id}/sms"), &[("note", "")]).await;
+    assert_eq!(capped.status(), 429);
+    assert!(capped.text().await.unwrap().contains("zu viele SMS"));
+    let history =
+        sprechstunde::security::audit::for_account(&app.state().db, &id_of(&app, "anna@praxis-beispiel.de").await, 100)
+            .await
+            .unwrap();
+    assert_eq!(history.iter().filter(|r| r.event == "contact.sms" && r.outcome == "success").count(), 5);
+    assert!(history.iter().any(|r| r.event == "contact.sms" && r.outcome == "capped"));
+}
+
+async fn turning_visibility_off_takes_effect_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.member("anna@praxis-beispiel.de", "Dr. Anna Arzt", "aarzt", true).await;
+    let ben = app.member("ben@praxis-beispiel.de", "Dr. Ben Berger", "bberger", true).await;
+    let ben_id = id_of(&app, "ben@praxis-beispiel.de").await;
+    app.post(&ben, "/profil/zwei-faktor/aktivieren", &[("phone", "0171 1234567")]).await;
+    let code = app.last_code_to(MOBILE).await;
+    app.post(&ben, "/profil/zwei-faktor/aktivieren/code", &[("code", &code)]).await;
+    app.post(&anna, "/kontakte", &[("contact", &ben_id)]).await;
+    assert!(found(&app, &anna, "Berger").await.contains("Dr. Ben Berger"));
+    app.post(&ben, "/profil/sichtbarkeit", &[]).await;
+    assert!(found(&app, &anna, "Berger").await.contains("Niemand gefunden."), "gone from search at once");
+    let list = app.get(&anna, "/kontakte").await.text().await.unwrap();
+    assert!(
+        list.contains("Dr. Ben Berger") && list.contains("derzeit nicht per SMS erreichbar"),
+        "stays, not reachable"
+    );
+    let refused = app.post(&anna, &format!("/kontakte/{ben_id}/sms"), &[("note", "")]).await;
+    assert_eq!(refused.status(), 409);
+    app.post(&ben, "/profil/sichtbarkeit", &[("visible", "ja")]).await;
+    assert!(found(&app, &anna, "Berger").await.contains("Dr. Ben Berger"), "back at once");
+    let _ = (PASSWORD, SERVICE_PIN);
+}
+
+async fn searching_is_rate_limited_per_account(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let me = app.member("ida.suchend@praxis-beispiel.de", "Dr. Ida Suchend", "isuchend", true).await;
+    for _ in 0..60 {
+        assert_eq!(app.get(&me, "/kontakte/suche?q=a").await.status(), 200);
+    }
+    assert_eq!(app.get(&me, "/kontakte/suche?q=a").await.status(), 429);
+    assert_eq!(app.get(&me, "/kontakte").await.status(), 200, "the list still works");
+    app.clock.advance(60);
+    assert_eq!(app.get(&me, "/kontakte/suche?q=a").await.status(), 200);
+}
+
+both_databases!(
+    only_visible_active_users_are_ever_found,
+    umlauts_and_prefixes_of_any_name_part,
+    results_come_in_pages_exact_matches_first,
+    the_contact_list_belongs_to_its_owner,
+    contact_by_sms_without_ever_seeing_the_number,
+    turning_visibility_off_takes_effect_at_once,
+    searching_is_rate_limited_per_account,
+);
