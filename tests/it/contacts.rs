@@ -222,3 +222,29 @@ both_databases!(
     turning_visibility_off_takes_effect_at_once,
     searching_is_rate_limited_per_account,
 );
+
+#[test]
+fn dev_seed_and_the_search_benchmark_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sprechstunde"))
+            .args(args)
+            .env("SPRECHSTUNDE_DATA_DIR", dir.path())
+            .env("SPRECHSTUNDE_LOG", "error")
+            .env_remove("SPRECHSTUNDE_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let seeded = run(&["dev", "seed", "--accounts", "500"]);
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    assert!(String::from_utf8_lossy(&seeded.stderr).contains("NUR FÜR ENTWICKLUNG"));
+    let bench = run(&["dev", "bench-search", "--queries", "50", "--clients", "2"]);
+    assert!(bench.status.success(), "{}", String::from_utf8_lossy(&bench.stderr));
+    let out = String::from_utf8(bench.stdout).unwrap();
+    assert!(out.contains("accounts=500 findable=400"), "{out}");
+    assert!(out.contains("p50=") && out.contains("p99=") && out.contains("searches/s"), "{out}");
+    assert!(run(&["account", "create", "--email", "echt@praxis-beispiel.de", "--name", "Echt"]).status.success());
+    let refused = run(&["dev", "seed", "--accounts", "600"]);
+    assert!(!refused.status.success(), "never on a database with real accounts");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("echte Accounts"));
+}
