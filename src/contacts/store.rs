@@ -26,7 +26,7 @@ pub async fn search(db: &Db, query: &str, searcher: &str, page: usize) -> Result
     };
     let want = (page + 1) * PAGE_SIZE + 1;
     // Umlaut spellings can bring one account twice: fetch a little more, and more again if that was not enough.
-    let mut fetch = want + PAGE_SIZE / 2;
+    let mut fetch = want + 3;
     let all = loop {
         let rows = candidates(db, first, second.as_ref(), whole_first, searcher, fetch as i64).await?;
         let truncated = rows.len() == fetch;
