@@ -124,6 +124,12 @@ pub enum AccountError {
     Template(#[from] askama::Error),
 }
 
+/// A person's name as stored: trimmed, not empty, at most 200 characters, no control characters.
+pub fn valid_name(input: &str) -> Option<String> {
+    let name = input.trim();
+    (!name.is_empty() && name.chars().count() <= 200 && !name.chars().any(char::is_control)).then(|| name.to_owned())
+}
+
 pub struct NewAccount {
     pub email: String,
     pub name: String,
@@ -136,10 +142,7 @@ pub struct NewAccount {
 /// Creates the account and queues its registration e-mail, atomically.
 pub async fn create(state: &AppState, new: NewAccount, actor: Actor) -> Result<Account, AccountError> {
     let email = EmailAddress::parse(&new.email).map_err(|_| AccountError::InvalidEmail(new.email.clone()))?;
-    let name = new.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AccountError::InvalidName);
-    }
+    let name = valid_name(&new.name).ok_or(AccountError::InvalidName)?;
     let edition_name = new.edition.unwrap_or_else(|| state.config.default_edition.clone());
     let edition = state.config.editions.get(&edition_name).ok_or_else(|| {
         let known = state.config.editions.keys().cloned().collect::<Vec<_>>().join(", ");

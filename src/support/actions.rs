@@ -151,17 +151,10 @@ pub async fn change_name(
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
     let (session, agent, account) = granted_or_return!(&state, &headers, &id);
-    let name = form.value.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return refuse(
-            &state,
-            &session,
-            &id,
-            "Der Name darf nicht leer sein und höchstens 200 Zeichen lang sein.".into(),
-        )
-        .await;
-    }
-    store::set_name(&state.db, &account.id, name).await?;
+    let Some(name) = lifecycle::valid_name(&form.value) else {
+        return refuse(&state, &session, &id, lifecycle::AccountError::InvalidName.to_string()).await;
+    };
+    store::set_name(&state.db, &account.id, &name).await?;
     crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     let updated = target(&state, &id).await?;
     notify(&state, &updated, Change::Name, &agent, None).await?;
