@@ -114,9 +114,9 @@ pub async fn submit(
     };
     // Unknown usernames are checked against a dummy hash: same answer, same time.
     let verified = state.hasher.verify(form.password, hash).await?;
+    let known = account.as_ref().map(|a| a.id.clone());
     let Some(account) = account.filter(|_| verified) else {
         tracing::info!("Anmeldung fehlgeschlagen");
-        let known = store::find_for_login(&state.db, &username).await?.map(|(a, _)| a.id);
         let entry = Entry::new("login.password", "failure", Actor::Anonymous, known.as_deref()).from_addr(peer.ip());
         audit::record(&state.db.pool, entry, now).await?;
         return render(&state, lang, &username, Some(t.login_failed.to_owned()), StatusCode::UNAUTHORIZED);
