@@ -11,6 +11,7 @@ mod login;
 mod mail;
 mod operations;
 mod profile;
+mod security;
 mod sms;
 mod step1;
 mod support;

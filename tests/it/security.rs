@@ -1,0 +1,59 @@
+//! Rows of the security checklist not covered elsewhere: no default accounts, HTTPS headers and cookies,
+//! and no username enumeration through answer times.
+use std::time::{Duration, Instant};
+
+use crate::both_databases;
+use crate::harness::{Backend, TestApp};
+
+async fn a_new_installation_has_no_accounts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM accounts WHERE id <> $1", "").await, 0, "no default accounts");
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM api_tokens WHERE id <> $1", "").await, 0, "no default tokens");
+}
+
+async fn https_deployments_get_hsts_and_host_only_secure_cookies(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.public_url = "https://praxis.example".into()).await;
+    let health = app.get(&app.browser(), "/healthz").await;
+    assert_eq!(health.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
+    app.create_account("erika.muster@praxis-beispiel.de", "Dr. Erika Muster").await;
+    app.deliver().await;
+    let link = app.last_link_to("erika.muster@praxis-beispiel.de");
+    assert!(link.starts_with("https://praxis.example/registrierung/"));
+    let path = &link["https://praxis.example".len()..];
+    let opened = app.get(&app.browser(), path).await;
+    let cookie = opened.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-sid=") && cookie.contains("; Secure") && !cookie.contains("Domain"), "{cookie}");
+}
+
+async fn unknown_usernames_answer_as_slowly_as_known_ones(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    // Interleaved, so that load from other tests affects both alike. An hour between rounds keeps both
+    // below the login throttles, so every answer really checks a password (or the dummy hash).
+    for i in 0..12 {
+        for (username, samples) in [("emuster".to_owned(), &mut known), (format!("niemand{i}"), &mut unknown)] {
+            let browser = app.browser();
+            let started = Instant::now();
+            let response =
+                app.post(&browser, "/anmelden", &[("username", &username), ("password", "falsch falsch falsch")]).await;
+            samples.push(started.elapsed());
+            assert_eq!(response.status(), 401);
+        }
+        app.clock.advance(3601);
+    }
+    let median = |samples: &mut Vec<Duration>| {
+        samples.sort();
+        samples[samples.len() / 2]
+    };
+    let (known, unknown) = (median(&mut known), median(&mut unknown));
+    let gap = known.abs_diff(unknown);
+    assert!(gap < Duration::from_millis(10), "medians differ by {gap:?} (known {known:?}, unknown {unknown:?})");
+}
+
+both_databases!(
+    a_new_installation_has_no_accounts,
+    https_deployments_get_hsts_and_host_only_secure_cookies,
+    unknown_usernames_answer_as_slowly_as_known_ones,
+);
