@@ -24,14 +24,22 @@ use crate::web::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/api/v1/accounts", get(list).post(create))
-        .route("/api/v1/accounts/{id}", get(show))
-        .route("/api/v1/accounts/{id}/resend", post(resend))
+        .route("/api/v1/openapi.json", get(openapi::document).fallback(wrong_method))
+        .route("/api/v1/accounts", get(list).post(create).fallback(wrong_method))
+        .route("/api/v1/accounts/{id}", get(show).fallback(wrong_method))
+        .route("/api/v1/accounts/{id}/resend", post(resend).fallback(wrong_method))
         .route(
             "/api/v1/{*rest}",
             any(|| async { Problem::new(StatusCode::NOT_FOUND, "Nicht gefunden", "Diesen Endpunkt gibt es nicht.") }),
         )
+}
+
+async fn wrong_method() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Methode nicht erlaubt",
+        "Diese Methode gibt es für diesen Endpunkt nicht.",
+    )
 }
 
 /// The token behind `Authorization: Bearer …`, if it may do `scope`.

@@ -187,6 +187,9 @@ async fn the_openapi_document_matches_the_routes(backend: Backend) {
     assert_eq!(operations, 4);
     let (status, ..) = call(&app, reqwest::Method::GET, "/api/v1/nichts", Some(&writer), None, None).await;
     assert_eq!(status, 404, "undocumented paths do not exist");
+    let (status, content_type, _) =
+        call(&app, reqwest::Method::DELETE, "/api/v1/accounts", Some(&writer), None, None).await;
+    assert_eq!((status, content_type.as_str()), (405, "application/problem+json"), "undocumented methods neither");
     let schema = &spec["components"]["schemas"]["Account"];
     let required: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     for key in created.as_object().unwrap().keys() {
