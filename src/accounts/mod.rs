@@ -95,9 +95,18 @@ impl Account {
         self.plan.next(self.username.is_some())
     }
 
-    /// Where a signed-in person belongs: their next wizard step until the account is unlocked.
+    /// The edition requires SMS 2FA, and staff always use it.
+    pub fn must_use_second_factor(&self) -> bool {
+        self.two_factor_required || self.role == Role::Support
+    }
+
+    /// Where a signed-in person belongs: their next wizard step until the account is unlocked, and the 2FA
+    /// setup when 2FA is required but off (after support reset it).
     pub fn home_path(&self) -> &'static str {
         match self.status {
+            AccountStatus::Active if self.must_use_second_factor() && !self.two_factor_enabled => {
+                "/profil/zwei-faktor/aktivieren"
+            }
             AccountStatus::Active => "/",
             _ => self.next_step().path(),
         }

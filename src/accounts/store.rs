@@ -284,7 +284,7 @@ macro_rules! overview {
      FROM accounts a \
      LEFT JOIN registration_links l ON l.id = (SELECT l2.id FROM registration_links l2 WHERE l2.account_id = a.id \
          ORDER BY l2.created_at DESC, l2.id DESC LIMIT 1) \
-     LEFT JOIN outbox o ON o.id = (SELECT o2.id FROM outbox o2 WHERE o2.account_id = a.id \
+     LEFT JOIN outbox o ON o.id = (SELECT o2.id FROM outbox o2 WHERE o2.account_id = a.id AND o2.link_id IS NOT NULL \
          ORDER BY o2.created_at DESC, o2.id DESC LIMIT 1)"
     };
 }

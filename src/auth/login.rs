@@ -14,7 +14,7 @@ use super::phone;
 use super::session::{self, Session, SessionKind};
 use super::sms_code::{self, Checked, Purpose, Refused};
 use super::throttle;
-use crate::accounts::{Account, AccountStatus, store};
+use crate::accounts::{Account, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, Entry};
@@ -185,8 +185,8 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> AppResu
         return Ok(Redirect::to("/anmelden").into_response());
     };
     let account = store::find_by_id(&state.db, &current.account_id).await?.ok_or(AppError::NotFound)?;
-    if account.status != AccountStatus::Active {
-        // Until every step of the edition is done, the wizard is the only place to be.
+    if account.home_path() != "/" {
+        // Until every step of the edition is done (and required 2FA is on), that is the only place to be.
         return Ok(Redirect::to(account.home_path()).into_response());
     }
     let lang = account.language;
@@ -278,7 +278,7 @@ pub async fn verify_code(
         return code_form(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
             .await;
     }
-    let checked = sms_code::check(&state, &session.id_hash, &form.code).await?;
+    let checked = sms_code::check(&state, &session.id_hash, Purpose::Login, &form.code).await?;
     let now = state.clock.now();
     let outcome = if matches!(checked, Checked::Valid { .. }) { "success" } else { "failure" };
     let entry = Entry::new("login.second_factor", outcome, Actor::Account(account.id.clone()), Some(&account.id));

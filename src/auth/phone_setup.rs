@@ -47,10 +47,17 @@ impl Place {
     }
 
     async fn open(self, state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Account), Response>> {
-        match self {
-            Place::Wizard => steps::current_step(state, headers, Step::TwoFactor).await,
-            _ => crate::profile::recently_confirmed(state, headers, self.base()).await,
+        let found = match self {
+            Place::Wizard => steps::current_step(state, headers, Step::TwoFactor).await?,
+            _ => crate::profile::recently_confirmed(state, headers, self.base()).await?,
+        };
+        // Turning 2FA on when it is on would replace the number without telling the old one.
+        if let (Place::ProfileEnable, Ok((_, account))) = (self, &found)
+            && account.two_factor_enabled
+        {
+            return Ok(Err(Redirect::to("/profil").into_response()));
         }
+        Ok(found)
     }
 
     fn layout(self, state: &AppState, account: &Account, title: &str) -> Layout {
@@ -263,7 +270,7 @@ async fn verify(
         let error = Some(t.code_format.to_owned());
         return code_form(&state, place, &session, &account, error, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let checked = sms_code::check(&state, &session.id_hash, &form.code).await?;
+    let checked = sms_code::check(&state, &session.id_hash, Purpose::Setup, &form.code).await?;
     if let Checked::Valid { phone } = &checked {
         return place.finish(&state, &account, phone).await;
     }

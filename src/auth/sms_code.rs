@@ -213,42 +213,57 @@ pub enum Checked {
     Expired,
 }
 
-pub async fn check(state: &AppState, binding: &str, code: &str) -> Result<Checked, sqlx::Error> {
+/// Checks a code of this session and purpose. Each entry is counted *before* the comparison (a conditional
+/// UPDATE), so parallel guesses cannot get past the five allowed; a right code gets its attempt back.
+pub async fn check(state: &AppState, binding: &str, purpose: Purpose, code: &str) -> Result<Checked, sqlx::Error> {
     let now = state.clock.now();
     let Some(row) = sqlx::query(
-        "SELECT id, phone, code_hash, expires_at, failed_attempts FROM sms_codes \
-         WHERE binding = $1 AND state = 'open' ORDER BY sent_at DESC LIMIT 1",
+        "SELECT id, phone, code_hash, expires_at FROM sms_codes \
+         WHERE binding = $1 AND purpose = $2 AND state = 'open' ORDER BY sent_at DESC LIMIT 1",
     )
     .bind(binding)
+    .bind(purpose.as_str())
     .fetch_optional(&state.db.pool)
     .await?
     else {
         return Ok(Checked::Expired);
     };
-    let (id, phone, code_hash, expires_at, failed): (String, String, String, i64, i64) =
-        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
-    if now >= expires_at || failed >= MAX_WRONG {
+    let (id, phone, code_hash, expires_at): (String, String, String, i64) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+    if now >= expires_at {
+        sqlx::query("UPDATE sms_codes SET state = 'void' WHERE id = $1").bind(&id).execute(&state.db.pool).await?;
+        return Ok(Checked::Expired);
+    }
+    let reserved = sqlx::query(
+        "UPDATE sms_codes SET failed_attempts = failed_attempts + 1 WHERE id = $1 AND state = 'open' AND failed_attempts < $2",
+    )
+    .bind(&id)
+    .bind(MAX_WRONG)
+    .execute(&state.db.pool)
+    .await?;
+    if reserved.rows_affected() == 0 {
         sqlx::query("UPDATE sms_codes SET state = 'void' WHERE id = $1").bind(&id).execute(&state.db.pool).await?;
         return Ok(Checked::Expired);
     }
     if hash(&id, code.trim()) == code_hash {
         // Single use: only one of two simultaneous correct entries wins.
-        let used = sqlx::query("UPDATE sms_codes SET state = 'used' WHERE id = $1 AND state = 'open'")
-            .bind(&id)
-            .execute(&state.db.pool)
-            .await?;
+        let used = sqlx::query(
+            "UPDATE sms_codes SET state = 'used', failed_attempts = failed_attempts - 1 WHERE id = $1 AND state = 'open'",
+        )
+        .bind(&id)
+        .execute(&state.db.pool)
+        .await?;
         return Ok(if used.rows_affected() == 1 { Checked::Valid { phone } } else { Checked::Expired });
     }
-    let failed = failed + 1;
-    sqlx::query(
-        "UPDATE sms_codes SET failed_attempts = failed_attempts + 1, \
-         state = CASE WHEN failed_attempts + 1 >= $1 THEN 'void' ELSE state END WHERE id = $2 AND state = 'open'",
-    )
-    .bind(MAX_WRONG)
-    .bind(&id)
-    .execute(&state.db.pool)
-    .await?;
-    Ok(if failed >= MAX_WRONG { Checked::Expired } else { Checked::Wrong { attempts_left: MAX_WRONG - failed } })
+    let failed: i64 = sqlx::query_scalar("SELECT failed_attempts FROM sms_codes WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    if failed >= MAX_WRONG {
+        sqlx::query("UPDATE sms_codes SET state = 'void' WHERE id = $1").bind(&id).execute(&state.db.pool).await?;
+        return Ok(Checked::Expired);
+    }
+    Ok(Checked::Wrong { attempts_left: MAX_WRONG - failed })
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub const NOTE_MAX: usize = 160;
 macro_rules! signed_in_or_return {
     ($state:expr, $headers:expr) => {
         match crate::profile::signed_in($state, $headers).await? {
+            Ok((_, account)) if account.home_path() != "/" => {
+                return Ok(Redirect::to(account.home_path()).into_response());
+            }
             Ok(found) => found,
             Err(elsewhere) => return Ok(elsewhere),
         }

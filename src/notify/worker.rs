@@ -40,12 +40,14 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
                     // Development only (file transport): lets a newcomer click the link from the log.
                     tracing::info!(link = %url, "Link aus der E-Mail (nur beim Datei-Versand protokolliert)");
                 }
-                if message.channel == "sms" && state.sms.is_file() {
+                if message.channel == "sms" && state.sms.is_file() && state.config.may_log_links() {
                     // Development only (file transport): the code, so a newcomer can finish the wizard.
                     tracing::info!(text = %message.body_text, "SMS-Text (nur beim Datei-Versand protokolliert)");
                 }
             }
             Err(error) => {
+                // Mail servers repeat the recipient in their answers; keep only the masked form.
+                let error = error.replace(&message.recipient, &to);
                 let gave_up = crate::notify::outbox::mark_failed_attempt(&state.db, &message, &error, now).await?;
                 if gave_up {
                     tracing::error!(%to, channel = %message.channel, attempts = message.attempts, %error,

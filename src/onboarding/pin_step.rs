@@ -121,12 +121,8 @@ impl Place {
     async fn finish(self, state: &AppState, account: &Account) -> AppResult<Response> {
         match self {
             Place::Wizard => steps::advance(state, account, Step::ServicePin).await,
-            Place::Profile => {
-                accounts::confirm_change(state, account, Change::ServicePin, Actor::Account(account.id.clone()), None)
-                    .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                Ok(Redirect::to("/profil?geaendert=pin").into_response())
-            }
+            // The notice went out when the new PIN was stored (`define`).
+            Place::Profile => Ok(Redirect::to("/profil?geaendert=pin").into_response()),
         }
     }
 }
@@ -191,6 +187,12 @@ pub async fn define(
     let hash = state.hasher.hash(pin.clone()).await?;
     store::set_pin_hash(&state.db, &account.id, &hash, state.clock.now()).await?;
     tracing::info!(account = %account.id, "Service-PIN festgelegt");
+    if place == Place::Profile {
+        // Told at once, even if the page is left before "Fortfahren".
+        accounts::confirm_change(&state, &account, Change::ServicePin, Actor::Account(account.id.clone()), None)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
     let entry = Entry::new("pin.set", "success", Actor::Account(account.id.clone()), Some(&account.id));
     audit::record(&state.db.pool, entry, state.clock.now()).await?;
     page::render(

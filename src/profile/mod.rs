@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 
 use crate::accounts::{Account, AccountStatus, store};
 use crate::app::AppState;
-use crate::auth::phone_setup;
 use crate::auth::session::{self, Session, SessionKind};
+use crate::auth::{phone_setup, throttle};
 use crate::error::{AppError, AppResult};
 use crate::onboarding::pin_step;
 
@@ -30,6 +30,22 @@ pub fn router() -> Router<AppState> {
         .merge(phone_setup::routes(phone_setup::Place::ProfileEnable))
         .merge(phone_setup::routes(phone_setup::Place::ProfileChange))
         .merge(pin_step::routes(pin_step::Place::Profile))
+}
+
+/// A password check inside the profile, throttled like logins (a stolen session must not allow fast guessing).
+pub async fn check_password(state: &AppState, account: &Account, password: String) -> AppResult<bool> {
+    let key = format!("acct:{}", account.id);
+    if let Err(retry_after) =
+        throttle::begin_attempt(&state.db, &key, throttle::PER_USERNAME, state.clock.now()).await?
+    {
+        return Err(AppError::TooManyRequests { retry_after });
+    }
+    let hash = store::password_hash(&state.db, &account.id).await?;
+    let matches = state.hasher.verify(password, hash).await?;
+    if matches {
+        throttle::forget(&state.db, &key).await?;
+    }
+    Ok(matches)
 }
 
 /// A signed-in, unlocked account; anyone else is sent to sign in or to their wizard step.

@@ -74,11 +74,6 @@ pub struct ReauthForm {
     weiter: String,
 }
 
-async fn password_matches(state: &AppState, account: &Account, password: String) -> AppResult<bool> {
-    let hash = store::password_hash(&state.db, &account.id).await?;
-    state.hasher.verify(password, hash).await
-}
-
 /// `POST /profil/bestaetigen`: the password again, then on to where the person was going.
 pub async fn reauth(
     State(state): State<AppState>,
@@ -87,7 +82,7 @@ pub async fn reauth(
 ) -> AppResult<Response> {
     let (current, account) = signed_in_or_return!(&state, &headers);
     let now = state.clock.now();
-    let matches = password_matches(&state, &account, form.password).await?;
+    let matches = super::check_password(&state, &account, form.password).await?;
     let entry = Entry::new(
         "reauth",
         if matches { "success" } else { "failure" },
@@ -129,7 +124,7 @@ pub async fn change_password(
     let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
     let mut errors =
         unmet_password_rules(&state.config.password_policy, &form.password, &form.password_repeat, &context, t);
-    if !password_matches(&state, &account, form.current_password).await? {
+    if !super::check_password(&state, &account, form.current_password).await? {
         errors.insert(0, t.current_password_wrong.to_owned());
     }
     if !errors.is_empty() {

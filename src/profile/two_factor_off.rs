@@ -34,6 +34,10 @@ async fn open(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Sessio
         Ok(found) => found,
         Err(elsewhere) => return Ok(Err(elsewhere)),
     };
+    // Where the edition requires 2FA (and for all staff) it cannot be turned off.
+    if account.must_use_second_factor() {
+        return Ok(Err(Redirect::to("/profil").into_response()));
+    }
     match account.phone.clone().filter(|_| account.two_factor_enabled) {
         Some(number) => Ok(Ok((session, account, number))),
         None => Ok(Err(Redirect::to("/profil").into_response())),
@@ -112,8 +116,7 @@ pub async fn disable(
 ) -> AppResult<Response> {
     let (session, account, number) = open_or_return!(&state, &headers);
     let t = account.language.texts();
-    let hash = store::password_hash(&state.db, &account.id).await?;
-    if !state.hasher.verify(form.password, hash).await? {
+    if !super::check_password(&state, &account, form.password).await? {
         return render(
             &state,
             &session,
@@ -135,14 +138,15 @@ pub async fn disable(
         )
         .await;
     }
-    let checked = sms_code::check(&state, &session.id_hash, &form.code).await?;
-    if !matches!(checked, Checked::Valid { .. }) {
+    let checked = sms_code::check(&state, &session.id_hash, Purpose::Confirm, &form.code).await?;
+    // The code must have gone to the number on file, not to one typed elsewhere.
+    if !matches!(&checked, Checked::Valid { phone } if *phone == number) {
         return render(
             &state,
             &session,
             &account,
             &number,
-            code_page::rejection(&checked, t),
+            code_page::rejection(&checked, t).or_else(|| Some(t.code_expired.to_owned())),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;

@@ -60,8 +60,8 @@ pub async fn check_pin(
 ) -> AppResult<Response> {
     let (session, agent) = agent_or_return!(&state, &headers);
     let account = target(&state, &id).await?;
-    let (hash, failures) = store::pin_state(&state.db, &account.id).await?;
-    if failures >= PIN_ATTEMPTS {
+    let (hash, _) = store::pin_state(&state.db, &account.id).await?;
+    if !store::reserve_pin_attempt(&state.db, &account.id, PIN_ATTEMPTS).await? {
         log(&state, &agent, &account.id, "pin.check", "locked", None).await?;
         let error =
             Some("PIN-Prüfung gesperrt: 5 falsche Versuche. Die Person muss eine neue Service-PIN festlegen.".into());
@@ -75,7 +75,6 @@ pub async fn check_pin(
         store::grant(&state.db, &session.id_hash, &account.id, state.clock.now()).await?;
         log(&state, &agent, &account.id, "pin.check", "correct", None).await?;
     } else {
-        store::count_pin_failure(&state.db, &account.id).await?;
         log(&state, &agent, &account.id, "pin.check", "incorrect", None).await?;
     }
     let result = Some(if correct { "korrekt" } else { "nicht korrekt" }.to_owned());

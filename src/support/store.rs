@@ -37,12 +37,16 @@ pub async fn pin_state(db: &Db, account_id: &str) -> Result<(Option<String>, i64
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
-pub async fn count_pin_failure(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET pin_failed_attempts = pin_failed_attempts + 1 WHERE id = $1")
-        .bind(account_id)
-        .execute(&db.pool)
-        .await
-        .map(|_| ())
+/// Counts a check *before* it is made (so parallel checks cannot exceed the limit); `false` when locked.
+pub async fn reserve_pin_attempt(db: &Db, account_id: &str, limit: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE accounts SET pin_failed_attempts = pin_failed_attempts + 1 WHERE id = $1 AND pin_failed_attempts < $2",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .execute(&db.pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
 }
 
 pub async fn reset_pin_failures(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
