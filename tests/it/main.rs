@@ -1,4 +1,5 @@
 //! Integration tests: one binary, the real server on port 0, each test against SQLite and PostgreSQL.
+mod hardening;
 mod harness;
 mod recorder;
 

@@ -1,0 +1,126 @@
+//! Boundaries found in review: each test fails without its fix.
+use crate::both_databases;
+use crate::harness::{Backend, MOBILE, PASSWORD, SERVICE_PIN, TestApp};
+use sprechstunde::accounts;
+
+async fn with_two_factor(app: &TestApp, browser: &reqwest::Client) {
+    app.post(browser, "/profil/zwei-faktor/aktivieren", &[("phone", "0171 1234567")]).await;
+    let code = app.last_code_to(MOBILE).await;
+    let on = app.post(browser, "/profil/zwei-faktor/aktivieren/code", &[("code", &code)]).await;
+    assert_eq!(on.headers()["location"], "/profil?geaendert=2fa-an");
+    app.clock.advance(60);
+}
+
+async fn required_two_factor_cannot_be_turned_off(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (agent, agent_id) = crate::support::agent(&app).await;
+    let refused = app.get(&agent, "/profil/zwei-faktor/deaktivieren").await;
+    assert_eq!(refused.headers()["location"], "/profil", "staff keep 2FA");
+    // After support resets it, the next login leads straight to setting it up again.
+    sprechstunde::support::store::reset_two_factor(&app.state().db, &agent_id).await.unwrap();
+    let browser = app.browser();
+    let login = app.post(&browser, "/anmelden", &[("username", "sam"), ("password", PASSWORD)]).await;
+    assert_eq!(login.headers()["location"], "/profil/zwei-faktor/aktivieren");
+    assert_eq!(app.get(&browser, "/").await.headers()["location"], "/profil/zwei-faktor/aktivieren");
+    assert_eq!(app.get(&browser, "/kontakte").await.headers()["location"], "/profil/zwei-faktor/aktivieren");
+    assert_eq!(app.get(&browser, "/support").await.status(), 403, "no console without 2FA");
+}
+
+async fn a_setup_code_cannot_turn_two_factor_off(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    with_two_factor(&app, &browser).await;
+    // A code for a new number (typed by whoever holds the session) …
+    app.post(&browser, "/profil/mobilnummer", &[("phone", "0160 98765432")]).await;
+    let foreign = app.last_code_to("+4916098765432").await;
+    // … does not confirm turning 2FA off, which needs a code sent to the number on file.
+    let off =
+        app.post(&browser, "/profil/zwei-faktor/deaktivieren", &[("password", PASSWORD), ("code", &foreign)]).await;
+    assert_eq!(off.status(), 422);
+    let account = accounts::store::find(&app.state().db, "erika.muster@praxis-beispiel.de").await.unwrap().unwrap();
+    assert!(account.two_factor_enabled);
+    let again = app.get(&browser, "/profil/zwei-faktor/aktivieren").await;
+    assert_eq!(again.headers()["location"], "/profil", "turning on what is on would replace the number unnoticed");
+}
+
+async fn parallel_guesses_get_five_tries_at_most(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    app.post(&browser, "/profil/zwei-faktor/aktivieren", &[("phone", "0171 1234567")]).await;
+    let code = app.last_code_to(MOBILE).await;
+    let wrong = if code == "00000000" { "11111111" } else { "00000000" };
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (browser, url, origin) =
+            (browser.clone(), app.url("/profil/zwei-faktor/aktivieren/code"), app.base.clone());
+        tasks.push(tokio::spawn(async move {
+            let response = browser.post(url).header("origin", origin).form(&[("code", wrong)]).send().await.unwrap();
+            response.text().await.unwrap().contains("Versuche")
+        }));
+    }
+    let mut compared = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            compared += 1;
+        }
+    }
+    assert!(compared <= 4, "{compared} wrong guesses were compared; four leave attempts, the fifth voids");
+    let late = app.post(&browser, "/profil/zwei-faktor/aktivieren/code", &[("code", &code)]).await;
+    assert_eq!(late.status(), 422, "the code is void");
+
+    // The same for support's PIN checks.
+    let (agent, _) = crate::support::agent(&app).await;
+    let id = accounts::store::find(&app.state().db, "erika.muster@praxis-beispiel.de").await.unwrap().unwrap().id;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (agent, url, origin) =
+            (agent.clone(), app.url(&format!("/support/konten/{id}/pin-pruefen")), app.base.clone());
+        tasks.push(tokio::spawn(async move {
+            let response = agent.post(url).header("origin", origin).form(&[("pin", "904182")]).send().await.unwrap();
+            response.text().await.unwrap().contains("<strong>nicht korrekt</strong>")
+        }));
+    }
+    let mut checked = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            checked += 1;
+        }
+    }
+    assert!(checked <= 5, "{checked} PINs were checked");
+    let locked = app.post(&agent, &format!("/support/konten/{id}/pin-pruefen"), &[("pin", SERVICE_PIN)]).await;
+    assert_eq!(locked.status(), 423);
+}
+
+async fn password_guessing_in_the_profile_is_throttled(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    for _ in 0..5 {
+        let wrong = app.post(&browser, "/profil/bestaetigen", &[("password", "falsch"), ("weiter", "profil")]).await;
+        assert_eq!(wrong.status(), 401);
+    }
+    let throttled = app.post(&browser, "/profil/bestaetigen", &[("password", PASSWORD), ("weiter", "profil")]).await;
+    assert_eq!(throttled.status(), 429);
+    app.clock.advance(2);
+    let ok = app.post(&browser, "/profil/bestaetigen", &[("password", PASSWORD), ("weiter", "profil")]).await;
+    assert_eq!(ok.headers()["location"], "/profil");
+}
+
+async fn a_new_pin_is_announced_when_it_is_stored(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    app.deliver().await;
+    let before = app.mails().len();
+    app.post(&browser, "/profil/service-pin", &[("pin", "904182")]).await;
+    app.deliver().await;
+    let mails = app.mails();
+    assert_eq!(mails.len(), before + 1, "told without waiting for \"Fortfahren\"");
+    assert!(mails.last().unwrap().text().contains("Service-PIN wurde erneuert"));
+}
+
+both_databases!(
+    required_two_factor_cannot_be_turned_off,
+    a_setup_code_cannot_turn_two_factor_off,
+    parallel_guesses_get_five_tries_at_most,
+    password_guessing_in_the_profile_is_throttled,
+    a_new_pin_is_announced_when_it_is_stored,
+);
