@@ -13,7 +13,8 @@ CREATE TABLE idempotency_keys (
     token_id TEXT NOT NULL REFERENCES api_tokens (id),
     idempotency_key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
-    account_id TEXT NOT NULL REFERENCES accounts (id),
+    -- NULL while the first request with this key is still being processed.
+    account_id TEXT REFERENCES accounts (id),
     created_at BIGINT NOT NULL,
     PRIMARY KEY (token_id, idempotency_key)
 );

@@ -152,82 +152,93 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
     };
     let request_hash: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
     if let Some(key) = &key
-        && let Some(existing) = idempotent(&state, &token, key, &request_hash).await?
+        && let Claim::Replay(existing) = claim(&state, &token, key, &request_hash).await?
     {
         return Ok(ok(StatusCode::OK, existing));
     }
+    let created = create_account(&state, &token, request).await;
+    if let Some(key) = &key {
+        // The key remembers the account; when nothing was created it is freed for a corrected retry.
+        let query = match &created {
+            Ok(id) => {
+                sqlx::query("UPDATE idempotency_keys SET account_id = $3 WHERE token_id = $1 AND idempotency_key = $2")
+                    .bind(&token.id)
+                    .bind(key)
+                    .bind(id)
+            }
+            Err(_) => sqlx::query(
+                "DELETE FROM idempotency_keys WHERE token_id = $1 AND idempotency_key = $2 AND account_id IS NULL",
+            )
+            .bind(&token.id)
+            .bind(key),
+        };
+        query.execute(&state.db.pool).await?;
+    }
+    let id = created?;
+    let mut response = ok(StatusCode::CREATED, account_json(&state, &id).await?);
+    if let Ok(location) = format!("/api/v1/accounts/{id}").parse() {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn create_account(state: &AppState, token: &ApiToken, request: CreateRequest) -> Result<String, Problem> {
     let language = match request.language.as_deref() {
         None => Lang::De,
         Some(code) => Lang::parse(code).ok_or_else(|| Problem::bad_request("language: erlaubt sind de und en."))?,
     };
     let new =
         NewAccount { email: request.email, name: request.name, language, edition: request.edition, role: Role::User };
-    let account = match accounts::create(&state, new, Actor::ApiToken(token.id.clone())).await {
-        Ok(account) => account,
-        Err(AccountError::EmailTaken(email)) => {
-            // A retry racing its first attempt finds the first attempt's key now.
-            if let Some(key) = &key
-                && let Some(existing) = idempotent(&state, &token, key, &request_hash).await?
-            {
-                return Ok(ok(StatusCode::OK, existing));
-            }
-            return Err(Problem::new(
-                StatusCode::CONFLICT,
-                "Existiert bereits",
-                format!("Für {email} gibt es bereits einen Account."),
-            ));
-        }
-        Err(AccountError::Database(e)) => return Err(e.into()),
+    match accounts::create(state, new, Actor::ApiToken(token.id.clone())).await {
+        Ok(account) => Ok(account.id),
+        Err(AccountError::EmailTaken(email)) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "Existiert bereits",
+            format!("Für {email} gibt es bereits einen Account."),
+        )),
+        Err(AccountError::Database(e)) => Err(e.into()),
         Err(AccountError::Template(e)) => {
             tracing::error!(error = %e, "API: Vorlagenfehler");
-            return Err(Problem::new(
+            Err(Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Vorübergehend nicht verfügbar",
                 "Bitte später erneut versuchen.",
-            ));
+            ))
         }
-        Err(invalid) => {
-            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Ungültige Angaben", invalid.to_string()));
-        }
-    };
-    if let Some(key) = &key {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (token_id, idempotency_key, request_hash, account_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_id, idempotency_key) DO NOTHING",
-        )
-        .bind(&token.id)
-        .bind(key)
-        .bind(&request_hash)
-        .bind(&account.id)
-        .bind(state.clock.now())
-        .execute(&state.db.pool)
-        .await?;
+        Err(invalid) => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Ungültige Angaben", invalid.to_string())),
     }
-    let mut response = ok(StatusCode::CREATED, account_json(&state, &account.id).await?);
-    if let Ok(location) = format!("/api/v1/accounts/{}", account.id).parse() {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
 }
 
-/// The account an earlier request with this key created; the same key with another body is an error.
-async fn idempotent(
-    state: &AppState,
-    token: &ApiToken,
-    key: &str,
-    request_hash: &str,
-) -> Result<Option<AccountJson>, Problem> {
-    let Some(row) = sqlx::query(
+enum Claim {
+    /// This request holds the key now.
+    Mine,
+    /// An earlier request with this key and body created this account.
+    Replay(AccountJson),
+}
+
+/// Claims the key before anything is created, so two requests with one key can never both create.
+async fn claim(state: &AppState, token: &ApiToken, key: &str, request_hash: &str) -> Result<Claim, Problem> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (token_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (token_id, idempotency_key) DO NOTHING",
+    )
+    .bind(&token.id)
+    .bind(key)
+    .bind(request_hash)
+    .bind(state.clock.now())
+    .execute(&state.db.pool)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Claim::Mine);
+    }
+    let row = sqlx::query(
         "SELECT request_hash, account_id FROM idempotency_keys WHERE token_id = $1 AND idempotency_key = $2",
     )
     .bind(&token.id)
     .bind(key)
-    .fetch_optional(&state.db.pool)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let (stored_hash, account_id): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+    .fetch_one(&state.db.pool)
+    .await?;
+    let (stored_hash, account_id): (String, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
     if stored_hash != request_hash {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -235,7 +246,14 @@ async fn idempotent(
             "Dieser Idempotency-Key gehört zu einer anderen Anfrage.",
         ));
     }
-    Ok(Some(account_json(state, &account_id).await?))
+    match account_id {
+        Some(id) => Ok(Claim::Replay(account_json(state, &id).await?)),
+        None => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "Anfrage läuft noch",
+            "Eine Anfrage mit diesem Idempotency-Key wird gerade bearbeitet; bitte gleich erneut versuchen.",
+        )),
+    }
 }
 
 /// `GET /api/v1/accounts/{id}`

@@ -107,6 +107,34 @@ async fn creating_accounts_idempotently(backend: Backend) {
     let (status, ..) = post(new_account(), None).await;
     assert_eq!(status, 409, "without a key, the address is taken");
 
+    // Racing requests with one key: exactly one account, exactly one e-mail, whatever the bodies.
+    let mut racing = Vec::new();
+    for n in 0..8 {
+        let (url, writer) = (app.url("/api/v1/accounts"), writer.clone());
+        let body = json!({ "email": format!("race{n}@praxis-beispiel.de"), "name": "Dr. Rennt" }).to_string();
+        racing.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(writer)
+                .header("idempotency-key", "crm-race")
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in racing {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| matches!(s, 201 | 409 | 422)), "{statuses:?}");
+    let created = app.scalar_i64("SELECT COUNT(*) FROM accounts WHERE email LIKE $1", "race%").await;
+    assert_eq!(created, 1);
+
     for (body, expected) in [
         (json!({ "email": "kaputt", "name": "X" }), 422),
         (json!({ "email": "a@praxis-beispiel.de", "name": "" }), 422),
