@@ -213,7 +213,7 @@ enum Claim {
     /// This request holds the key now.
     Mine,
     /// An earlier request with this key and body created this account.
-    Replay(AccountJson),
+    Replay(Box<AccountJson>),
 }
 
 /// Claims the key before anything is created, so two requests with one key can never both create.
@@ -247,7 +247,7 @@ async fn claim(state: &AppState, token: &ApiToken, key: &str, request_hash: &str
         ));
     }
     match account_id {
-        Some(id) => Ok(Claim::Replay(account_json(state, &id).await?)),
+        Some(id) => Ok(Claim::Replay(Box::new(account_json(state, &id).await?))),
         None => Err(Problem::new(
             StatusCode::CONFLICT,
             "Anfrage läuft noch",
