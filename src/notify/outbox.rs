@@ -81,6 +81,8 @@ pub async fn cancel_pending_for_account(tx: &mut Tx, account_id: &str) -> Result
 #[derive(Debug)]
 pub struct Claimed {
     pub id: String,
+    /// The claim's end; results are written only while this claim still holds.
+    pub claimed_until: Timestamp,
     pub account_id: Option<String>,
     pub channel: String,
     pub link_id: Option<String>,
@@ -101,7 +103,8 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
                      AND (claimed_until IS NULL OR claimed_until <= $2) \
                      ORDER BY next_attempt_at, created_at LIMIT 1) \
          AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) \
-         RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts, channel, account_id",
+         RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts, channel, account_id, \
+         claimed_until",
     )
     .bind(now + CLAIM_SECONDS)
     .bind(now)
@@ -119,6 +122,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
             attempts: row.try_get(7)?,
             channel: row.try_get(8)?,
             account_id: row.try_get(9)?,
+            claimed_until: row.try_get(10)?,
         })
     })
     .transpose()
@@ -127,14 +131,19 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
 /// Delivered: erase the body and start the link's validity.
 pub async fn mark_sent(db: &Db, message: &Claimed, now: Timestamp, link_ttl: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_until = NULL, last_error = NULL, \
-         body_text = '', body_html = '', action_url = NULL WHERE id = $2",
+         body_text = '', body_html = '', action_url = NULL WHERE id = $2 AND claimed_until = $3",
     )
     .bind(now)
     .bind(&message.id)
+    .bind(message.claimed_until)
     .execute(&mut *tx)
     .await?;
+    if updated.rows_affected() == 0 {
+        // The claim ran out and another worker took the message over: its result counts.
+        return tx.rollback().await;
+    }
     if let Some(link_id) = &message.link_id {
         crate::onboarding::links::mark_sent(&mut tx, link_id, now, link_ttl).await?;
         let entry = Entry::new("link.sent", "success", Actor::System, message.account_id.as_deref());
@@ -157,11 +166,17 @@ pub async fn mark_failed_attempt(db: &Db, message: &Claimed, error: &str, now: T
     let give_up = message.attempts >= MAX_ATTEMPTS;
     let query = if give_up {
         "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = $1, next_attempt_at = $2, \
-         body_text = '', body_html = '', action_url = NULL WHERE id = $3"
+         body_text = '', body_html = '', action_url = NULL WHERE id = $3 AND claimed_until = $4 AND status = 'pending'"
     } else {
-        "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = $2 WHERE id = $3"
+        "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = $2 WHERE id = $3 AND claimed_until = $4"
     };
-    sqlx::query(query).bind(error).bind(now + backoff(message.attempts)).bind(&message.id).execute(&db.pool).await?;
+    sqlx::query(query)
+        .bind(error)
+        .bind(now + backoff(message.attempts))
+        .bind(&message.id)
+        .bind(message.claimed_until)
+        .execute(&db.pool)
+        .await?;
     if give_up {
         let entry = Entry::new("message.failed", "failure", Actor::System, message.account_id.as_deref())
             .detail(message.channel.clone());

@@ -134,3 +134,27 @@ async fn links_are_never_logged_when_mail_goes_over_smtp(backend: Backend) {
 }
 
 both_databases!(links_are_never_logged_when_mail_goes_over_smtp);
+
+async fn a_late_worker_cannot_overwrite_a_newer_result(backend: Backend) {
+    use sprechstunde::notify::outbox;
+    let app = TestApp::spawn(backend).await;
+    app.create_account("erika.muster@praxis-beispiel.de", "Dr. Erika Muster").await;
+    let db = &app.state().db;
+    let slow = outbox::claim_next(db, app.clock.now()).await.unwrap().expect("due");
+    app.clock.advance(121); // the first worker's claim runs out
+    let fresh = outbox::claim_next(db, app.clock.now()).await.unwrap().expect("claimable again");
+    assert_eq!(fresh.id, slow.id);
+    outbox::mark_sent(db, &fresh, app.clock.now(), 86_400).await.unwrap();
+    outbox::mark_failed_attempt(db, &slow, "timeout", app.clock.now()).await.unwrap();
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM outbox WHERE id = $1").bind(&slow.id).fetch_one(&db.pool).await.unwrap();
+    assert_eq!(status, "sent", "the late failure does not undo the delivery");
+    let error: Option<String> = sqlx::query_scalar("SELECT last_error FROM outbox WHERE id = $1")
+        .bind(&slow.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(error, None);
+}
+
+both_databases!(a_late_worker_cannot_overwrite_a_newer_result);
