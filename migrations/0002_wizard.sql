@@ -26,3 +26,12 @@ CREATE TABLE sms_codes (
 CREATE INDEX sms_codes_account ON sms_codes (account_id, sent_at);
 CREATE INDEX sms_codes_phone ON sms_codes (phone, sent_at);
 CREATE INDEX sms_codes_addr ON sms_codes (client_addr, sent_at);
+
+-- One row per account and purpose: the time of the last code, written first in the sending transaction
+-- (a conditional upsert), so that parallel requests cannot get around the 60-second rule.
+CREATE TABLE sms_guard (
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    purpose TEXT NOT NULL,
+    last_sent_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, purpose)
+)

@@ -134,6 +134,22 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
         }
     };
     let mut tx = state.db.begin().await?;
+    // First statement of the transaction, and conditional: of parallel requests only one passes the 60 s.
+    let guarded = sqlx::query(
+        "INSERT INTO sms_guard (account_id, purpose, last_sent_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id, purpose) DO UPDATE SET last_sent_at = excluded.last_sent_at \
+         WHERE sms_guard.last_sent_at <= $4",
+    )
+    .bind(request.account_id)
+    .bind(request.purpose.as_str())
+    .bind(now)
+    .bind(now - RESEND_AFTER)
+    .execute(&mut *tx)
+    .await?;
+    if guarded.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(Err(Refused::Wait(RESEND_AFTER)));
+    }
     sqlx::query("UPDATE sms_codes SET state = 'void' WHERE binding = $1 AND state = 'open'")
         .bind(request.binding)
         .execute(&mut *tx)

@@ -117,7 +117,33 @@ async fn a_new_pin_is_announced_when_it_is_stored(backend: Backend) {
     assert!(mails.last().unwrap().text().contains("Service-PIN wurde erneuert"));
 }
 
+async fn parallel_requests_send_one_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (browser, url, origin) = (browser.clone(), app.url("/profil/zwei-faktor/aktivieren"), app.base.clone());
+        tasks.push(tokio::spawn(async move {
+            browser
+                .post(url)
+                .header("origin", origin)
+                .form(&[("phone", "0171 1234567")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for task in tasks {
+        assert!(matches!(task.await.unwrap(), 303 | 429));
+    }
+    app.deliver().await;
+    assert_eq!(app.sms().len(), 1, "the 60-second rule holds under parallel requests");
+}
+
 both_databases!(
+    parallel_requests_send_one_code,
     required_two_factor_cannot_be_turned_off,
     a_setup_code_cannot_turn_two_factor_off,
     parallel_guesses_get_five_tries_at_most,
