@@ -1,6 +1,18 @@
 //! Sprechstunde: self-hostable video consultation platform for medical practices.
 //!
 //! Code tour (one obvious place for each thing):
+
+/// For handlers: awaits a guard that yields `Ok(found)` or `Err(response)` — the page to show instead
+/// (sign in, the next wizard step, …) — and returns that response early.
+macro_rules! or_elsewhere {
+    ($guard:expr) => {
+        match $guard.await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        }
+    };
+}
+
 pub mod accounts;
 pub mod api; // admin API /api/v1: tokens with scopes, idempotent account creation, problem+json, OpenAPI // the account record and its lifecycle: invited → active
 pub mod app; // AppState, router, serve(), background worker, shutdown

@@ -269,10 +269,7 @@ pub async fn verify_code(
     headers: HeaderMap,
     StrictForm(form): StrictForm<CodeInput>,
 ) -> AppResult<Response> {
-    let (session, account) = match pending(&state, &headers).await? {
-        Ok(found) => found,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
+    let (session, account) = or_elsewhere!(pending(&state, &headers));
     let t = account.language.texts();
     if !code_page::looks_like_code(&form.code) {
         return code_form(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
@@ -301,10 +298,7 @@ pub async fn resend_code(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (session, account) = match pending(&state, &headers).await? {
-        Ok(found) => found,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
+    let (session, account) = or_elsewhere!(pending(&state, &headers));
     let Some(phone) = account.phone.clone() else { return Ok(Redirect::to("/anmelden").into_response()) };
     match send_login_code(&state, &account, &session.id_hash, &phone, peer).await? {
         Ok(()) => Ok(Redirect::to("/anmelden/code").into_response()),

@@ -169,18 +169,9 @@ async fn code_form(
     )
 }
 
-macro_rules! open_or_return {
-    ($place:expr, $state:expr, $headers:expr) => {
-        match $place.open($state, $headers).await? {
-            Ok(found) => found,
-            Err(elsewhere) => return Ok(elsewhere),
-        }
-    };
-}
-
 /// `GET`: the code form while a code is open, otherwise the number form.
 async fn show(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
-    let (session, account) = open_or_return!(place, &state, &headers);
+    let (session, account) = or_elsewhere!(place.open(&state, &headers));
     if sms_code::open_code_phone(&state, &session.id_hash).await?.is_some() {
         return code_form(&state, place, &session, &account, None, StatusCode::OK).await;
     }
@@ -220,7 +211,7 @@ async fn send_code(
     StrictForm(form): StrictForm<PhoneForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let (session, account) = open_or_return!(place, &state, &headers);
+    let (session, account) = or_elsewhere!(place.open(&state, &headers));
     let t = account.language.texts();
     let number = match phone::parse_mobile(&form.phone) {
         Ok(number) => number,
@@ -264,7 +255,7 @@ async fn verify(
     StrictForm(form): StrictForm<CodeInput>,
     place: Place,
 ) -> AppResult<Response> {
-    let (session, account) = open_or_return!(place, &state, &headers);
+    let (session, account) = or_elsewhere!(place.open(&state, &headers));
     let t = account.language.texts();
     if !code_page::looks_like_code(&form.code) {
         let error = Some(t.code_format.to_owned());
@@ -285,7 +276,7 @@ async fn resend(
     headers: HeaderMap,
     place: Place,
 ) -> AppResult<Response> {
-    let (session, account) = open_or_return!(place, &state, &headers);
+    let (session, account) = or_elsewhere!(place.open(&state, &headers));
     let Some(number) = sms_code::last_phone(&state, &session.id_hash).await? else {
         return Ok(Redirect::to(place.base()).into_response());
     };
@@ -300,14 +291,14 @@ async fn resend(
 
 /// `POST …/zurueck`: back to the number; the code sent to it stops working.
 async fn back(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
-    let (session, _) = open_or_return!(place, &state, &headers);
+    let (session, _) = or_elsewhere!(place.open(&state, &headers));
     sms_code::void_open(&state, &session.id_hash).await?;
     Ok(Redirect::to(place.base()).into_response())
 }
 
 /// `POST /registrierung/zwei-faktor/spaeter`: "Später aktivieren", unless the edition requires 2FA.
 async fn later(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (session, account) = open_or_return!(Place::Wizard, &state, &headers);
+    let (session, account) = or_elsewhere!(Place::Wizard.open(&state, &headers));
     if account.two_factor_required {
         return Ok(Redirect::to(Place::Wizard.base()).into_response());
     }

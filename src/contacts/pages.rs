@@ -15,21 +15,20 @@ use crate::web::form::{self, StrictForm};
 use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
 
+/// A signed-in, unlocked account with nothing left to set up (contacts are a product page).
+async fn product_user(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> AppResult<Result<(crate::auth::session::Session, Account), Response>> {
+    Ok(match crate::profile::signed_in(state, headers).await? {
+        Ok((_, account)) if account.home_path() != "/" => Err(Redirect::to(account.home_path()).into_response()),
+        other => other,
+    })
+}
+
 /// SMS to contacts per sender: (window in seconds, most messages).
 const SMS_CAPS: [(i64, i64); 2] = [(3600, 5), (86_400, 20)];
 pub const NOTE_MAX: usize = 160;
-
-macro_rules! signed_in_or_return {
-    ($state:expr, $headers:expr) => {
-        match crate::profile::signed_in($state, $headers).await? {
-            Ok((_, account)) if account.home_path() != "/" => {
-                return Ok(Redirect::to(account.home_path()).into_response());
-            }
-            Ok(found) => found,
-            Err(elsewhere) => return Ok(elsewhere),
-        }
-    };
-}
 
 #[derive(Template)]
 #[template(path = "contacts/list.html")]
@@ -41,7 +40,7 @@ struct ListPage {
 
 /// `GET /kontakte`
 pub async fn list(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> AppResult<Response> {
-    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     let t = account.language.texts();
     let notice = match query.as_deref() {
         Some("hinzugefuegt") => Some(t.contact_added),
@@ -84,7 +83,7 @@ pub async fn search(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     let query: SearchQuery = form::parse(query.unwrap_or_default().as_bytes())?;
     let text = query.q.unwrap_or_default();
     let page_number = query.seite.unwrap_or(1).clamp(1, 50) - 1;
@@ -125,7 +124,7 @@ pub async fn add(
     headers: HeaderMap,
     StrictForm(form): StrictForm<AddForm>,
 ) -> AppResult<Response> {
-    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     if form.contact == account.id || !store::is_findable(&state.db, &form.contact).await? {
         return Err(AppError::NotFound);
     }
@@ -135,7 +134,7 @@ pub async fn add(
 
 /// `POST /kontakte/{id}/entfernen`
 pub async fn remove(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     store::remove(&state.db, &account.id, &id).await?;
     Ok(Redirect::to("/kontakte?entfernt").into_response())
 }
@@ -191,7 +190,7 @@ pub async fn sms_form(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     let (contact, _) = store::get(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
     let error = (!contact.reachable).then_some(account.language.texts().sms_unreachable);
     sms_page(&state, &account, contact, String::new(), error, StatusCode::OK).await
@@ -210,7 +209,7 @@ pub async fn send_sms(
     Path(id): Path<String>,
     StrictForm(form): StrictForm<SmsForm>,
 ) -> AppResult<Response> {
-    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     let t = account.language.texts();
     let (contact, phone) = store::get(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
     let note: String = form.note.trim().chars().filter(|c| !c.is_control()).collect();

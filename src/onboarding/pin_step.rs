@@ -127,22 +127,13 @@ impl Place {
     }
 }
 
-macro_rules! open_or_return {
-    ($place:expr, $state:expr, $headers:expr) => {
-        match $place.open($state, $headers).await? {
-            Ok(account) => account,
-            Err(elsewhere) => return Ok(elsewhere),
-        }
-    };
-}
-
 fn title(account: &Account) -> &'static str {
     account.language.texts().pin_title
 }
 
 /// `GET`: proposes a random PIN.
 pub async fn show(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
-    let account = open_or_return!(place, &state, &headers);
+    let account = or_elsewhere!(place.open(&state, &headers));
     let not_shown_again = place == Place::Wizard && store::pin_hash(&state.db, &account.id).await?.is_some();
     page::render(
         StatusCode::OK,
@@ -169,7 +160,7 @@ pub async fn define(
     StrictForm(form): StrictForm<PinForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let account = open_or_return!(place, &state, &headers);
+    let account = or_elsewhere!(place.open(&state, &headers));
     let t = account.language.texts();
     let pin: String = form.pin.chars().filter(|c| !c.is_whitespace()).collect();
     if let Err(problem) = service_pin::check(&pin) {
@@ -225,7 +216,7 @@ pub async fn confirm(
     StrictForm(form): StrictForm<ConfirmForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let account = open_or_return!(place, &state, &headers);
+    let account = or_elsewhere!(place.open(&state, &headers));
     let pin = verified_pin(&state, &account, form.pin).await?;
     if form.confirmed.as_deref() != Some("ja") {
         let t = account.language.texts();
@@ -249,7 +240,7 @@ pub async fn pdf(
     StrictForm(form): StrictForm<PinForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let account = open_or_return!(place, &state, &headers);
+    let account = or_elsewhere!(place.open(&state, &headers));
     let pin = verified_pin(&state, &account, form.pin).await?;
     let t = account.language.texts();
     let bytes = render_pdf(t.pin_sheet_title, &sheet(&state, &account, &pin, t));
@@ -293,7 +284,7 @@ pub async fn print(
     StrictForm(form): StrictForm<PinForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let account = open_or_return!(place, &state, &headers);
+    let account = or_elsewhere!(place.open(&state, &headers));
     let pin = verified_pin(&state, &account, form.pin).await?;
     let t = account.language.texts();
     page::render(

@@ -20,10 +20,7 @@ struct VisibilityPage {
 }
 
 pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (_, account) = match steps::current_step(&state, &headers, Step::ContactVisibility).await? {
-        Ok(found) => found,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
+    let (_, account) = or_elsewhere!(steps::current_step(&state, &headers, Step::ContactVisibility));
     let t = account.language.texts();
     page::render(
         StatusCode::OK,
@@ -42,10 +39,7 @@ pub async fn submit(
     headers: HeaderMap,
     StrictForm(form): StrictForm<VisibilityForm>,
 ) -> AppResult<Response> {
-    let (_, account) = match steps::current_step(&state, &headers, Step::ContactVisibility).await? {
-        Ok(found) => found,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
+    let (_, account) = or_elsewhere!(steps::current_step(&state, &headers, Step::ContactVisibility));
     store::set_visible(&state.db, &account.id, form.visible.is_some()).await?;
     steps::advance(&state, &account, Step::ContactVisibility).await
 }

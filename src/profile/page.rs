@@ -37,10 +37,7 @@ pub struct ProfilePage {
 
 /// `GET /profil[?geaendert=…]`
 pub async fn show(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> AppResult<Response> {
-    let (current, account) = match super::signed_in(&state, &headers).await? {
-        Ok(found) => found,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
+    let (current, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let t = account.language.texts();
     let notice = match query.as_deref().and_then(|q| q.strip_prefix("geaendert=")) {
         Some("passwort") => Some(t.changed_password),

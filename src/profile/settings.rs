@@ -17,15 +17,6 @@ use crate::web::form::{self, StrictForm};
 use crate::web::i18n::Lang;
 use crate::web::page::{self, Layout};
 
-macro_rules! signed_in_or_return {
-    ($state:expr, $headers:expr) => {
-        match super::signed_in($state, $headers).await? {
-            Ok(found) => found,
-            Err(elsewhere) => return Ok(elsewhere),
-        }
-    };
-}
-
 #[derive(Template)]
 #[template(path = "profile/reauth.html")]
 struct ReauthPage {
@@ -57,7 +48,7 @@ pub async fn reauth_form(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (_, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let query: NextQuery = form::parse(query.unwrap_or_default().as_bytes())?;
     let t = account.language.texts();
     let next = safe_next(query.weiter.as_deref()).trim_start_matches('/').to_owned();
@@ -80,7 +71,7 @@ pub async fn reauth(
     headers: HeaderMap,
     StrictForm(form): StrictForm<ReauthForm>,
 ) -> AppResult<Response> {
-    let (current, account) = signed_in_or_return!(&state, &headers);
+    let (current, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let now = state.clock.now();
     let matches = super::check_password(&state, &account, form.password).await?;
     let entry = Entry::new(
@@ -118,7 +109,7 @@ pub async fn change_password(
     headers: HeaderMap,
     StrictForm(form): StrictForm<PasswordForm>,
 ) -> AppResult<Response> {
-    let (current, account) = signed_in_or_return!(&state, &headers);
+    let (current, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let t = account.language.texts();
     let username = account.username.clone().unwrap_or_default();
     let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
@@ -156,7 +147,7 @@ pub async fn set_visibility(
     headers: HeaderMap,
     StrictForm(form): StrictForm<VisibilityForm>,
 ) -> AppResult<Response> {
-    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (_, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let visible = form.visible.is_some();
     store::set_visible(&state.db, &account.id, visible).await?;
     // Effective at once: in or out of the contact search with this request.
@@ -179,7 +170,7 @@ pub async fn set_language(
     headers: HeaderMap,
     StrictForm(form): StrictForm<LanguageForm>,
 ) -> AppResult<Response> {
-    let (_, account) = signed_in_or_return!(&state, &headers);
+    let (_, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let language = Lang::parse(&form.language).ok_or_else(|| AppError::BadRequest("unbekannte Sprache".into()))?;
     store::set_language(&state.db, &account.id, language).await?;
     Ok(Redirect::to("/profil?geaendert=sprache").into_response())
@@ -187,7 +178,7 @@ pub async fn set_language(
 
 /// `POST /profil/sitzungen/abmelden`: "Andere Sitzungen abmelden".
 pub async fn end_other_sessions(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (current, account) = signed_in_or_return!(&state, &headers);
+    let (current, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let ended = session::end_others(&state, &account.id, Some(&current.id_hash)).await?;
     let entry = Entry::new("sessions.ended", "success", Actor::Account(account.id.clone()), Some(&account.id))
         .detail(format!("{ended} other session(s)"));

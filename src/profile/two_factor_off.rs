@@ -44,15 +44,6 @@ async fn open(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Sessio
     }
 }
 
-macro_rules! open_or_return {
-    ($state:expr, $headers:expr) => {
-        match open($state, $headers).await? {
-            Ok(found) => found,
-            Err(elsewhere) => return Ok(elsewhere),
-        }
-    };
-}
-
 async fn render(
     state: &AppState,
     session: &Session,
@@ -73,7 +64,7 @@ async fn render(
 }
 
 pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (session, account, number) = open_or_return!(&state, &headers);
+    let (session, account, number) = or_elsewhere!(open(&state, &headers));
     render(&state, &session, &account, &number, None, StatusCode::OK).await
 }
 
@@ -83,7 +74,7 @@ pub async fn send_code(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (session, account, number) = open_or_return!(&state, &headers);
+    let (session, account, number) = or_elsewhere!(open(&state, &headers));
     let request = sms_code::Request {
         account_id: &account.id,
         language: account.language,
@@ -114,7 +105,7 @@ pub async fn disable(
     headers: HeaderMap,
     StrictForm(form): StrictForm<OffForm>,
 ) -> AppResult<Response> {
-    let (session, account, number) = open_or_return!(&state, &headers);
+    let (session, account, number) = or_elsewhere!(open(&state, &headers));
     let t = account.language.texts();
     if !super::check_password(&state, &account, form.password).await? {
         return render(

@@ -18,15 +18,6 @@ use crate::web::form::StrictForm;
 /// Wrong PIN checks before the check is locked until the person sets a new PIN.
 pub const PIN_ATTEMPTS: i64 = 5;
 
-macro_rules! agent_or_return {
-    ($state:expr, $headers:expr) => {
-        match super::agent($state, $headers).await? {
-            Ok(found) => found,
-            Err(elsewhere) => return Ok(elsewhere),
-        }
-    };
-}
-
 async fn target(state: &AppState, id: &str) -> AppResult<Account> {
     accounts::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)
 }
@@ -58,7 +49,7 @@ pub async fn check_pin(
     Path(id): Path<String>,
     StrictForm(form): StrictForm<PinForm>,
 ) -> AppResult<Response> {
-    let (session, agent) = agent_or_return!(&state, &headers);
+    let (session, agent) = or_elsewhere!(super::agent(&state, &headers));
     let account = target(&state, &id).await?;
     let (hash, _) = store::pin_state(&state.db, &account.id).await?;
     if !store::reserve_pin_attempt(&state.db, &account.id, PIN_ATTEMPTS).await? {
@@ -97,15 +88,6 @@ async fn granted(
         return Err(AppError::Forbidden);
     }
     Ok(Ok((session, agent, account)))
-}
-
-macro_rules! granted_or_return {
-    ($state:expr, $headers:expr, $id:expr) => {
-        match granted($state, $headers, $id).await? {
-            Ok(found) => found,
-            Err(elsewhere) => return Ok(elsewhere),
-        }
-    };
 }
 
 fn saved(id: &str) -> Response {
@@ -149,7 +131,7 @@ pub async fn change_name(
     Path(id): Path<String>,
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
-    let (session, agent, account) = granted_or_return!(&state, &headers, &id);
+    let (session, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
     let Some(name) = lifecycle::valid_name(&form.value) else {
         return refuse(&state, &session, &id, lifecycle::AccountError::InvalidName.to_string()).await;
     };
@@ -166,7 +148,7 @@ pub async fn change_email(
     Path(id): Path<String>,
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
-    let (session, agent, account) = granted_or_return!(&state, &headers, &id);
+    let (session, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
     let Ok(email) = EmailAddress::parse(&form.value) else {
         return refuse(&state, &session, &id, format!("„{}“ ist keine gültige E-Mail-Adresse.", form.value)).await;
     };
@@ -189,7 +171,7 @@ pub async fn change_phone(
     Path(id): Path<String>,
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
-    let (session, agent, account) = granted_or_return!(&state, &headers, &id);
+    let (session, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
     let number = match phone::parse_mobile(&form.value) {
         Ok(number) => number,
         Err(phone::PhoneProblem::Landline) => {
@@ -221,14 +203,14 @@ pub async fn reset_two_factor(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let (_, agent, account) = granted_or_return!(&state, &headers, &id);
+    let (_, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
     store::reset_two_factor(&state.db, &account.id).await?;
     notify(&state, &account, Change::TwoFactorReset, &agent, None).await?;
     Ok(saved(&id))
 }
 
 pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (_, agent, account) = granted_or_return!(&state, &headers, &id);
+    let (_, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
     store::set_locked(&state.db, &account.id, true).await?;
     crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     let ended = session::end_others(&state, &account.id, None).await?;
@@ -237,7 +219,7 @@ pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): P
 }
 
 pub async fn unlock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (_, agent, account) = granted_or_return!(&state, &headers, &id);
+    let (_, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
     store::set_locked(&state.db, &account.id, false).await?;
     crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     log(&state, &agent, &account.id, "account.unlocked", "success", None).await?;

@@ -16,15 +16,6 @@ use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::page::{self, Layout};
 
-macro_rules! agent_or_return {
-    ($state:expr, $headers:expr) => {
-        match super::agent($state, $headers).await? {
-            Ok(found) => found,
-            Err(elsewhere) => return Ok(elsewhere),
-        }
-    };
-}
-
 /// An account as the console lists it: never a secret, times in Berlin time.
 pub struct Row {
     pub id: String,
@@ -109,7 +100,7 @@ pub async fn index(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    let _ = agent_or_return!(&state, &headers);
+    let _ = or_elsewhere!(super::agent(&state, &headers));
     let query: SearchQuery = form::parse(query.unwrap_or_default().as_bytes())?;
     render_index(
         &state,
@@ -175,7 +166,7 @@ pub async fn create(
     headers: HeaderMap,
     StrictForm(form): StrictForm<CreateForm>,
 ) -> AppResult<Response> {
-    let (_, agent) = agent_or_return!(&state, &headers);
+    let (_, agent) = or_elsewhere!(super::agent(&state, &headers));
     let new = NewAccount {
         email: form.email.clone(),
         name: form.name.clone(),
@@ -248,7 +239,7 @@ pub async fn account(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    let (session, _) = agent_or_return!(&state, &headers);
+    let (session, _) = or_elsewhere!(super::agent(&state, &headers));
     let notice = match query.as_deref() {
         Some("angelegt") => Some("Account angelegt; die Registrierungs-E-Mail wird versendet.".to_owned()),
         Some("gespeichert") => Some("Gespeichert.".to_owned()),
@@ -259,7 +250,7 @@ pub async fn account(
 
 /// `POST /support/konten/{id}/erneut-senden`: refused for registered accounts.
 pub async fn resend(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (session, agent) = agent_or_return!(&state, &headers);
+    let (session, agent) = or_elsewhere!(super::agent(&state, &headers));
     match lifecycle::resend(&state, &id, Actor::Support(agent.id.clone())).await {
         Ok(_) => {
             let notice = Some("Neue Registrierungs-E-Mail eingereiht; ältere Links gelten nicht mehr.".to_owned());
