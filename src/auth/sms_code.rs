@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use crate::app::AppState;
 use crate::clock::Timestamp;
+use crate::db::Tx;
 use crate::notify::outbox;
 use crate::security::audit::{self, Actor, Entry};
 use crate::web::i18n::Lang;
@@ -88,18 +89,13 @@ pub async fn seconds_until_resend(state: &AppState, account_id: &str, purpose: P
     Ok(wait_before_resend(last_sent(state, account_id, purpose).await?, state.clock.now()))
 }
 
-async fn count_since(
-    state: &AppState,
-    column: &'static str,
-    value: &str,
-    since: Timestamp,
-) -> Result<i64, sqlx::Error> {
+async fn count_since(tx: &mut Tx, column: &'static str, value: &str, since: Timestamp) -> Result<i64, sqlx::Error> {
     let sql = match column {
         "account_id" => "SELECT COUNT(*) FROM sms_codes WHERE account_id = $1 AND sent_at > $2",
         "phone" => "SELECT COUNT(*) FROM sms_codes WHERE phone = $1 AND sent_at > $2",
         _ => "SELECT COUNT(*) FROM sms_codes WHERE client_addr = $1 AND sent_at > $2",
     };
-    sqlx::query_scalar(sql).bind(value).bind(since).fetch_one(&state.db.pool).await
+    sqlx::query_scalar(sql).bind(value).bind(since).fetch_one(&mut **tx).await
 }
 
 /// Sends a new code (voiding the session's older ones) through the outbox, unless a rule says no.
@@ -109,19 +105,6 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     if wait > 0 {
         refusal(state, &request, "too_early", now).await?;
         return Ok(Err(Refused::Wait(wait)));
-    }
-    for (column, value, caps) in [
-        ("account_id", request.account_id, ACCOUNT_CAPS),
-        ("phone", request.phone, PHONE_CAPS),
-        ("client_addr", request.client_addr, ADDRESS_CAPS),
-    ] {
-        for (window, most) in caps {
-            if count_since(state, column, value, now - window).await? >= most {
-                tracing::warn!(cap = column, window, "SMS-Obergrenze erreicht");
-                refusal(state, &request, "capped", now).await?;
-                return Ok(Err(Refused::Capped));
-            }
-        }
     }
     let id = crate::security::token::new_id();
     let code = generate();
@@ -133,8 +116,14 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
             format!("Your Sprechstunde code is {code}. It is valid for 5 minutes. Do not share it with anyone.")
         }
     };
-    let mut tx = state.db.begin().await?;
-    // First statement of the transaction, and conditional: of parallel requests only one passes the 60 s.
+    // Parallel requests for the same account, number or address wait here for each other, so the 60 s rule
+    // and the caps below count every code that went out before.
+    let keys = [
+        format!("sms:account:{}", request.account_id),
+        format!("sms:phone:{}", request.phone),
+        format!("sms:addr:{}", request.client_addr),
+    ];
+    let mut tx = state.db.begin_serialized(&keys.each_ref().map(String::as_str), now).await?;
     let guarded = sqlx::query(
         "INSERT INTO sms_guard (account_id, purpose, last_sent_at) VALUES ($1, $2, $3) \
          ON CONFLICT (account_id, purpose) DO UPDATE SET last_sent_at = excluded.last_sent_at \
@@ -149,6 +138,20 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     if guarded.rows_affected() == 0 {
         tx.rollback().await?;
         return Ok(Err(Refused::Wait(RESEND_AFTER)));
+    }
+    for (column, value, caps) in [
+        ("account_id", request.account_id, ACCOUNT_CAPS),
+        ("phone", request.phone, PHONE_CAPS),
+        ("client_addr", request.client_addr, ADDRESS_CAPS),
+    ] {
+        for (window, most) in caps {
+            if count_since(&mut tx, column, value, now - window).await? >= most {
+                tx.rollback().await?;
+                tracing::warn!(cap = column, window, "SMS-Obergrenze erreicht");
+                refusal(state, &request, "capped", now).await?;
+                return Ok(Err(Refused::Capped));
+            }
+        }
     }
     sqlx::query("UPDATE sms_codes SET state = 'void' WHERE binding = $1 AND state = 'open'")
         .bind(request.binding)

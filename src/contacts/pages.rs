@@ -226,13 +226,15 @@ pub async fn send_sms(
         return sms_page(&state, &account, contact, note, Some(t.note_too_long), StatusCode::UNPROCESSABLE_ENTITY)
             .await;
     }
+    // One sender's parallel requests count one after the other, so the caps hold.
+    let mut tx = state.db.begin_serialized(&[&format!("contact-sms:{}", account.id)], now).await?;
     for (window, most) in SMS_CAPS {
-        if store::messages_since(&state.db, &account.id, now - window).await? >= most {
+        if store::messages_since(&mut tx, &account.id, now - window).await? >= most {
+            tx.rollback().await?;
             audit::record(&state.db.pool, outcome("capped"), now).await?;
             return sms_page(&state, &account, contact, note, Some(t.contact_cap), StatusCode::TOO_MANY_REQUESTS).await;
         }
     }
-    let mut tx = state.db.begin().await?;
     sqlx::query("INSERT INTO contact_messages (id, sender_id, recipient_id, sent_at) VALUES ($1, $2, $3, $4)")
         .bind(crate::security::token::new_id())
         .bind(&account.id)

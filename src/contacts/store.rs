@@ -3,7 +3,7 @@ use sqlx::Row;
 
 use super::normalize;
 use crate::clock::Timestamp;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 
 pub const PAGE_SIZE: usize = 20;
 
@@ -211,10 +211,10 @@ pub async fn remove(db: &Db, owner: &str, contact: &str) -> Result<(), sqlx::Err
         .map(|_| ())
 }
 
-pub async fn messages_since(db: &Db, sender: &str, since: Timestamp) -> Result<i64, sqlx::Error> {
+pub async fn messages_since(tx: &mut Tx, sender: &str, since: Timestamp) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM contact_messages WHERE sender_id = $1 AND sent_at > $2")
         .bind(sender)
         .bind(since)
-        .fetch_one(&db.pool)
+        .fetch_one(&mut **tx)
         .await
 }

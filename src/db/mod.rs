@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_support.sql")),
     (5, include_str!("../../migrations/0005_api.sql")),
     (6, include_str!("../../migrations/0006_contacts.sql")),
+    (7, include_str!("../../migrations/0007_serial_locks.sql")),
 ];
 
 impl Db {
@@ -98,6 +99,25 @@ impl Db {
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// Begins a transaction that first takes the locks for `keys` (in the order given; keep one order
+    /// everywhere). Until it ends, another transaction taking one of them waits, so a cap checked by counting
+    /// rows and then inserting one holds under parallel requests. Writing first also matters on SQLite: the
+    /// transaction takes the write lock before it reads anything, so it never reads an outdated snapshot.
+    pub async fn begin_serialized(&self, keys: &[&str], now: i64) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO serial_locks (lock_key, locked_at) VALUES ($1, $2) \
+                 ON CONFLICT (lock_key) DO UPDATE SET locked_at = excluded.locked_at",
+            )
+            .bind(*key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(tx)
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {

@@ -177,15 +177,32 @@ async fn contact_by_sms_without_ever_seeing_the_number(backend: Backend) {
     assert!(history.iter().any(|r| r.event == "contact.sms" && r.outcome == "capped"));
 }
 
-async fn turning_visibility_off_takes_effect_at_once(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+/// Anna and Ben, both visible; Ben has a verified number and is in Anna's list: (Anna, Ben, Ben's id).
+async fn anna_with_reachable_ben(app: &TestApp) -> (reqwest::Client, reqwest::Client, String) {
     let anna = app.member("anna@praxis-beispiel.de", "Dr. Anna Arzt", "aarzt", true).await;
     let ben = app.member("ben@praxis-beispiel.de", "Dr. Ben Berger", "bberger", true).await;
-    let ben_id = id_of(&app, "ben@praxis-beispiel.de").await;
+    let ben_id = id_of(app, "ben@praxis-beispiel.de").await;
     app.post(&ben, "/profil/zwei-faktor/aktivieren", &[("phone", "0171 1234567")]).await;
     let code = app.last_code_to(MOBILE).await;
     app.post(&ben, "/profil/zwei-faktor/aktivieren/code", &[("code", &code)]).await;
     app.post(&anna, "/kontakte", &[("contact", &ben_id)]).await;
+    (anna, ben, ben_id)
+}
+
+async fn parallel_messages_cannot_pass_the_cap(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (anna, _, ben_id) = anna_with_reachable_ben(&app).await;
+    let path = format!("/kontakte/{ben_id}/sms");
+    let posts = (0..12).map(|_| (anna.clone(), path.as_str(), vec![("note".to_owned(), String::new())])).collect();
+    let mut statuses: Vec<u16> = app.post_all_at_once(posts).await.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [[303; 5].as_slice(), &[429; 7]].concat(), "5 an hour, however they arrive");
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM contact_messages WHERE recipient_id = $1", &ben_id).await, 5);
+}
+
+async fn turning_visibility_off_takes_effect_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (anna, ben, ben_id) = anna_with_reachable_ben(&app).await;
     assert!(found(&app, &anna, "Berger").await.contains("Dr. Ben Berger"));
     app.post(&ben, "/profil/sichtbarkeit", &[]).await;
     assert!(found(&app, &anna, "Berger").await.contains("Niemand gefunden."), "gone from search at once");
@@ -204,8 +221,10 @@ async fn turning_visibility_off_takes_effect_at_once(backend: Backend) {
 async fn searching_is_rate_limited_per_account(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let me = app.member("ida.suchend@praxis-beispiel.de", "Dr. Ida Suchend", "isuchend", true).await;
-    for _ in 0..60 {
-        assert_eq!(app.get(&me, "/kontakte/suche?q=a").await.status(), 200);
+    for i in 1..=60 {
+        let response = app.get(&me, "/kontakte/suche?q=a").await;
+        let status = response.status();
+        assert_eq!(status, 200, "search {i} of 60: {}", response.text().await.unwrap_or_default());
     }
     assert_eq!(app.get(&me, "/kontakte/suche?q=a").await.status(), 429);
     assert_eq!(app.get(&me, "/kontakte").await.status(), 200, "the list still works");
@@ -220,6 +239,7 @@ both_databases!(
     the_contact_list_belongs_to_its_owner,
     contact_by_sms_without_ever_seeing_the_number,
     turning_visibility_off_takes_effect_at_once,
+    parallel_messages_cannot_pass_the_cap,
     searching_is_rate_limited_per_account,
 );
 

@@ -94,6 +94,9 @@ pub fn logs() -> String {
     String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
 }
 
+/// One form post from one browser: (browser, path, fields).
+pub type Post<'a> = (reqwest::Client, &'a str, Vec<(String, String)>);
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         Self::spawn_with(backend, |_| {}).await
@@ -205,11 +208,36 @@ impl TestApp {
 
     pub async fn get(&self, browser: &reqwest::Client, path_or_url: &str) -> reqwest::Response {
         let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { self.url(path_or_url) };
-        browser.get(url).send().await.expect("GET")
+        browser.get(&url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e:?}"))
     }
 
     pub async fn post(&self, browser: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        browser.post(self.url(path)).header("origin", &self.base).form(form).send().await.expect("POST")
+        browser
+            .post(self.url(path))
+            .header("origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e:?}"))
+    }
+
+    /// Sends all the form posts at once, each from its browser, and returns the answers in order.
+    pub async fn post_all_at_once(
+        &self,
+        posts: Vec<Post<'_>>,
+    ) -> Vec<reqwest::Response> {
+        let tasks: Vec<_> = posts
+            .into_iter()
+            .map(|(browser, path, form)| {
+                let request = browser.post(self.url(path)).header("origin", &self.base).form(&form);
+                tokio::spawn(async move { request.send().await })
+            })
+            .collect();
+        let mut responses = Vec::new();
+        for task in tasks {
+            responses.push(task.await.expect("request task").expect("POST"));
+        }
+        responses
     }
 
     /// Opens the link (303 to the wizard) and submits step 1.

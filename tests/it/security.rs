@@ -30,10 +30,15 @@ async fn unknown_usernames_answer_as_slowly_as_known_ones(backend: Backend) {
     app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
-    // Interleaved, so that load from other tests affects both alike. An hour between rounds keeps both
-    // below the login throttles, so every answer really checks a password (or the dummy hash).
-    for i in 0..12 {
-        for (username, samples) in [("emuster".to_owned(), &mut known), (format!("niemand{i}"), &mut unknown)] {
+    // Interleaved, with the order swapped every round, so that load from other tests affects both alike.
+    // An hour between rounds keeps both below the login throttles, so every answer really checks a
+    // password (or the dummy hash).
+    for i in 0..16 {
+        let mut round = [("emuster".to_owned(), &mut known), (format!("niemand{i}"), &mut unknown)];
+        if i % 2 == 1 {
+            round.reverse();
+        }
+        for (username, samples) in round {
             let browser = app.browser();
             let started = Instant::now();
             let response =
@@ -49,7 +54,10 @@ async fn unknown_usernames_answer_as_slowly_as_known_ones(backend: Backend) {
     };
     let (known, unknown) = (median(&mut known), median(&mut unknown));
     let gap = known.abs_diff(unknown);
-    assert!(gap < Duration::from_millis(10), "medians differ by {gap:?} (known {known:?}, unknown {unknown:?})");
+    // Skipping the hash for unknown names would make them several times faster; a loaded machine stretches
+    // both alike, so the tolerance grows with the answer time (10 ms, or a quarter of it when slower).
+    let tolerance = Duration::from_millis(10).max(known.max(unknown) / 4);
+    assert!(gap < tolerance, "medians differ by {gap:?} (known {known:?}, unknown {unknown:?})");
 }
 
 both_databases!(

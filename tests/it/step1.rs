@@ -166,26 +166,19 @@ async fn the_availability_check_needs_an_open_registration_and_is_limited(backen
 async fn fifty_simultaneous_submissions_create_exactly_one_account(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let browser = open_wizard(&app).await;
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let browser = browser.clone();
-        let url = app.url("/registrierung");
-        let origin = app.base.clone();
-        tasks.push(tokio::spawn(async move {
-            let username = format!("emuster{i}");
-            browser
-                .post(url)
-                .header("origin", origin)
-                .form(&[("username", username.as_str()), ("password", PASSWORD), ("password_repeat", PASSWORD)])
-                .send()
-                .await
-                .unwrap()
-        }));
-    }
+    let posts = (0..50)
+        .map(|i| {
+            let form = [
+                ("username", format!("emuster{i}")),
+                ("password", PASSWORD.into()),
+                ("password_repeat", PASSWORD.into()),
+            ];
+            (browser.clone(), "/registrierung", form.map(|(k, v)| (k.to_owned(), v)).to_vec())
+        })
+        .collect();
     let mut created = 0;
     let mut already = 0;
-    for task in tasks {
-        let response = task.await.unwrap();
+    for response in app.post_all_at_once(posts).await {
         match response.status().as_u16() {
             303 => created += 1,
             409 => {

@@ -192,6 +192,19 @@ async fn the_address_cap_holds_across_accounts_and_numbers(backend: Backend) {
     assert!(capped.text().await.unwrap().contains("zu viele SMS"));
 }
 
+async fn parallel_requests_cannot_pass_the_number_cap(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut posts = Vec::new();
+    for i in 0..8 {
+        let browser = at_two_factor_step(&app, &format!("p{i}@praxis-beispiel.de"), &format!("person{i}")).await;
+        posts.push((browser, "/registrierung/zwei-faktor", vec![("phone".to_owned(), "0171 1234567".to_owned())]));
+    }
+    let mut statuses: Vec<u16> = app.post_all_at_once(posts).await.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [303, 303, 303, 303, 303, 429, 429, 429], "5 codes per number and hour");
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM sms_codes WHERE phone = $1", MOBILE).await, 5);
+}
+
 /// A registered account with SMS two-factor authentication on.
 async fn with_two_factor(app: &TestApp) {
     let browser = at_two_factor_step(app, "erika.muster@praxis-beispiel.de", "emuster").await;
@@ -274,6 +287,7 @@ both_databases!(
     back_to_correct_the_number,
     caps_stop_sms_pumping,
     the_address_cap_holds_across_accounts_and_numbers,
+    parallel_requests_cannot_pass_the_number_cap,
     login_asks_for_the_sms_code,
     a_login_code_belongs_to_its_login_attempt,
     login_codes_follow_the_same_rules,
