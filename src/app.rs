@@ -48,6 +48,7 @@ impl AppState {
     pub async fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        crate::accounts::store::fill_name_lower(&db).await?;
         let mailer = Mailer::from_config(&config).map_err(anyhow::Error::msg)?;
         let sms = crate::notify::sms::SmsSender::from_config(&config).map_err(anyhow::Error::msg)?;
         let hashing_slots = std::thread::available_parallelism().map_or(2, |n| n.get());

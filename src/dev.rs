@@ -135,8 +135,8 @@ pub async fn seed(state: &AppState, total: u64, force: bool) -> anyhow::Result<(
     while i < total {
         let end = (i + BATCH).min(total);
         let mut accounts = String::from(
-            "INSERT INTO accounts (id, email, email_normalized, name, language, status, username, username_normalized, \
-             created_at, registered_at, visible, role, edition, wizard_steps) VALUES ",
+            "INSERT INTO accounts (id, email, email_normalized, name, name_lower, language, status, username, \
+             username_normalized, created_at, registered_at, visible, role, edition, wizard_steps) VALUES ",
         );
         let mut term_rows = Vec::new();
         let mut pair_rows = Vec::new();
@@ -156,19 +156,20 @@ pub async fn seed(state: &AppState, total: u64, force: bool) -> anyhow::Result<(
             }
         }
         for (k, _) in rows.iter().enumerate() {
-            let b = k * 6;
+            let b = k * 7;
             if k > 0 {
                 accounts.push(',');
             }
             accounts.push_str(&format!(
-                "(${}, ${}, ${}, ${}, 'de', 'active', ${}, ${}, {now}, {now}, ${}, 'user', 'standard', '')",
+                "(${}, ${}, ${}, ${}, ${}, 'de', 'active', ${}, ${}, {now}, {now}, ${}, 'user', 'standard', '')",
                 b + 1,
                 b + 2,
                 b + 2,
                 b + 3,
                 b + 4,
                 b + 5,
-                b + 6
+                b + 6,
+                b + 7
             ));
         }
         let mut tx = state.db.begin().await?;
@@ -178,6 +179,7 @@ pub async fn seed(state: &AppState, total: u64, force: bool) -> anyhow::Result<(
                 .bind(id)
                 .bind(email)
                 .bind(name)
+                .bind(name.to_lowercase())
                 .bind(username)
                 .bind(username.to_lowercase())
                 .bind(i64::from(*visible));

@@ -42,13 +42,14 @@ fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
 
 pub async fn insert(tx: &mut Tx, account: &Account, email: &EmailAddress) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO accounts (id, email, email_normalized, name, language, status, created_at, edition, \
-         wizard_steps, two_factor_required, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO accounts (id, email, email_normalized, name, name_lower, language, status, created_at, edition, \
+         wizard_steps, two_factor_required, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&account.id)
     .bind(&account.email)
     .bind(email.as_str())
     .bind(&account.name)
+    .bind(account.name.to_lowercase())
     .bind(account.language.code())
     .bind(account.status.as_str())
     .bind(account.created_at)
@@ -337,4 +338,26 @@ pub async fn list(db: &Db, now: Timestamp) -> Result<Vec<Overview>, sqlx::Error>
         .iter()
         .map(|row| overview_from_row(row, now))
         .collect()
+}
+
+/// Gives accounts stored before `name_lower` existed (or imported without it) their lower-case name.
+pub async fn fill_name_lower(db: &Db) -> Result<(), sqlx::Error> {
+    loop {
+        let rows = sqlx::query("SELECT id, name FROM accounts WHERE name_lower IS NULL LIMIT 1000")
+            .fetch_all(&db.pool)
+            .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = db.begin().await?;
+        for row in rows {
+            let (id, name): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            sqlx::query("UPDATE accounts SET name_lower = $1 WHERE id = $2")
+                .bind(name.to_lowercase())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
 }

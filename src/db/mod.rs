@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_api.sql")),
     (6, include_str!("../../migrations/0006_contacts.sql")),
     (7, include_str!("../../migrations/0007_serial_locks.sql")),
+    (8, include_str!("../../migrations/0008_name_lower.sql")),
 ];
 
 impl Db {

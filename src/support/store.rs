@@ -11,7 +11,7 @@ pub async fn search(db: &Db, query: &str, now: Timestamp) -> Result<Vec<Overview
     let needle: String = query.trim().to_lowercase().chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
     let pattern = format!("%{needle}%");
     let ids: Vec<String> = sqlx::query(
-        "SELECT id FROM accounts WHERE lower(name) LIKE $1 OR email_normalized LIKE $1 OR username_normalized LIKE $1 \
+        "SELECT id FROM accounts WHERE name_lower LIKE $1 OR email_normalized LIKE $1 OR username_normalized LIKE $1 \
          ORDER BY name, id LIMIT 50",
     )
     .bind(pattern)
@@ -82,8 +82,9 @@ pub async fn has_grant(db: &Db, session_hash: &str, account_id: &str) -> Result<
 }
 
 pub async fn set_name(db: &Db, account_id: &str, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET name = $1 WHERE id = $2")
+    sqlx::query("UPDATE accounts SET name = $1, name_lower = $2 WHERE id = $3")
         .bind(name)
+        .bind(name.to_lowercase())
         .bind(account_id)
         .execute(&db.pool)
         .await

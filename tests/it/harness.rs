@@ -222,10 +222,7 @@ impl TestApp {
     }
 
     /// Sends all the form posts at once, each from its browser, and returns the answers in order.
-    pub async fn post_all_at_once(
-        &self,
-        posts: Vec<Post<'_>>,
-    ) -> Vec<reqwest::Response> {
+    pub async fn post_all_at_once(&self, posts: Vec<Post<'_>>) -> Vec<reqwest::Response> {
         let tasks: Vec<_> = posts
             .into_iter()
             .map(|(browser, path, form)| {

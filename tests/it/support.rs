@@ -52,18 +52,30 @@ async fn only_support_agents_reach_the_console(backend: Backend) {
 }
 
 async fn agents_find_accounts_and_see_their_state_but_no_secret(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let mut app = TestApp::spawn(backend).await;
     let (console, _) = agent(&app).await;
     app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
     app.create_account("max.kollege@praxis-beispiel.de", "Dr. Max Kollege").await;
+    app.create_account("j.mueller@praxis-beispiel.de", "JÜRGEN MÜLLER").await;
     app.deliver().await;
     let search = |q: &str| format!("/support?q={q}");
-    for (query, expected) in
-        [("erika", "Dr. Erika Muster"), ("EMUSTER", "Dr. Erika Muster"), ("kollege@", "Dr. Max Kollege")]
-    {
-        let html = app.get(&console, &search(query)).await.text().await.unwrap();
-        assert!(html.contains(expected), "{query}");
-    }
+    let finds_all = async |app: &TestApp, console: &reqwest::Client| {
+        for (query, expected) in [
+            ("erika", "Dr. Erika Muster"),
+            ("EMUSTER", "Dr. Erika Muster"),
+            ("kollege@", "Dr. Max Kollege"),
+            ("müller", "JÜRGEN MÜLLER"),
+            ("Jürgen Mü", "JÜRGEN MÜLLER"),
+        ] {
+            let html = app.get(console, &search(query)).await.text().await.unwrap();
+            assert!(html.contains(expected), "{query}");
+        }
+    };
+    finds_all(&app, &console).await;
+    // Accounts stored before the lower-case name existed get it when the service starts.
+    sqlx::query("UPDATE accounts SET name_lower = NULL").execute(&app.state().db.pool).await.unwrap();
+    app.restart_with(|_| {}).await;
+    finds_all(&app, &console).await;
     let html = app.get(&console, &search("praxis-beispiel")).await.text().await.unwrap();
     assert!(html.contains("<strong>aktiv</strong>") && html.contains("<strong>eingeladen</strong>"), "{html}");
     let only_invited = app.get(&console, "/support?q=praxis&status=invited").await.text().await.unwrap();
