@@ -148,10 +148,10 @@ pub async fn seed(state: &AppState, total: u64, force: bool) -> anyhow::Result<(
             rows.push((id.clone(), format!("seed{n}@seed.invalid"), name.clone(), username.clone(), visible));
             if visible {
                 for term in normalize::terms(&name, &username) {
-                    term_rows.push((term, id.clone()));
+                    term_rows.push((term, id.clone(), name.clone(), username.clone()));
                 }
                 for (first, second) in normalize::pairs(&name) {
-                    pair_rows.push((first, second, id.clone()));
+                    pair_rows.push((first, second, id.clone(), name.clone(), username.clone()));
                 }
             }
         }
@@ -186,31 +186,22 @@ pub async fn seed(state: &AppState, total: u64, force: bool) -> anyhow::Result<(
         }
         query.execute(&mut *tx).await?;
         for chunk in term_rows.chunks(2000) {
-            let mut sql = String::from("INSERT INTO contact_search (term, account_id) VALUES ");
-            for k in 0..chunk.len() {
-                if k > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${}, ${})", k * 2 + 1, k * 2 + 2));
-            }
+            let sql = multi_row_insert("contact_search (term, account_id, name, username)", 4, chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (term, id) in chunk {
-                query = query.bind(term).bind(id);
+            for (term, id, name, username) in chunk {
+                query = query.bind(term).bind(id).bind(name).bind(username);
             }
             query.execute(&mut *tx).await?;
         }
         for chunk in pair_rows.chunks(2000) {
-            let mut sql =
-                String::from("INSERT INTO contact_search_pairs (first_term, second_term, account_id) VALUES ");
-            for k in 0..chunk.len() {
-                if k > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${}, ${}, ${})", k * 3 + 1, k * 3 + 2, k * 3 + 3));
-            }
+            let sql = multi_row_insert(
+                "contact_search_pairs (first_term, second_term, account_id, name, username)",
+                5,
+                chunk.len(),
+            );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (first, second, id) in chunk {
-                query = query.bind(first).bind(second).bind(id);
+            for (first, second, id, name, username) in chunk {
+                query = query.bind(first).bind(second).bind(id).bind(name).bind(username);
             }
             query.execute(&mut *tx).await?;
         }
@@ -220,14 +211,22 @@ pub async fn seed(state: &AppState, total: u64, force: bool) -> anyhow::Result<(
             eprintln!("  {i} Accounts ({:.0} s)", started.elapsed().as_secs_f64());
         }
     }
-    // Fresh statistics (and, on PostgreSQL, a visibility map for index-only scans).
-    let maintenance = match state.db.backend {
-        crate::db::Backend::Postgres => "VACUUM ANALYZE",
-        crate::db::Backend::Sqlite => "ANALYZE",
-    };
-    sqlx::query(maintenance).execute(&state.db.pool).await?;
+    state.db.refresh_statistics().await?;
     eprintln!("fertig in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `INSERT INTO {target} VALUES ($1, …), (…), …` for `rows` rows of `columns` placeholders each.
+fn multi_row_insert(target: &str, columns: usize, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {target} VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        let placeholders: Vec<String> = (1..=columns).map(|c| format!("${}", row * columns + c)).collect();
+        sql.push_str(&format!("({})", placeholders.join(", ")));
+    }
+    sql
 }
 
 /// A fixed, varied set of queries like people type them: name prefixes, full names, umlaut spellings,

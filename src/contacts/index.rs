@@ -20,20 +20,28 @@ pub async fn refresh(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result
         return Ok(());
     };
     let (name, username): (String, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
-    for term in normalize::terms(&name, username.as_deref().unwrap_or_default()) {
-        sqlx::query("INSERT INTO contact_search (term, account_id) VALUES ($1, $2)")
+    let username = username.unwrap_or_default();
+    for term in normalize::terms(&name, &username) {
+        sqlx::query("INSERT INTO contact_search (term, account_id, name, username) VALUES ($1, $2, $3, $4)")
             .bind(term)
             .bind(account_id)
+            .bind(&name)
+            .bind(&username)
             .execute(&mut *conn)
             .await?;
     }
     for (first, second) in normalize::pairs(&name) {
-        sqlx::query("INSERT INTO contact_search_pairs (first_term, second_term, account_id) VALUES ($1, $2, $3)")
-            .bind(first)
-            .bind(second)
-            .bind(account_id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO contact_search_pairs (first_term, second_term, account_id, name, username) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(first)
+        .bind(second)
+        .bind(account_id)
+        .bind(&name)
+        .bind(&username)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

@@ -68,8 +68,8 @@ async fn candidates(
     let rows = match second {
         None => {
             sqlx::query(
-                "SELECT s.account_id, a.name, a.username FROM contact_search s JOIN accounts a ON a.id = s.account_id \
-                 WHERE s.term >= $1 AND s.term < $2 AND s.account_id <> $3 ORDER BY s.term, s.account_id LIMIT $4",
+                "SELECT account_id, name, username FROM contact_search \
+                 WHERE term >= $1 AND term < $2 AND account_id <> $3 ORDER BY term, account_id LIMIT $4",
             )
             .bind(first)
             .bind(&end)
@@ -81,9 +81,9 @@ async fn candidates(
         // A whole first word ("Anna Mü"): one range in the pair index, as fast as a one-word search.
         Some((second, second_end)) if whole_first => {
             sqlx::query(
-                "SELECT p.account_id, a.name, a.username FROM contact_search_pairs p JOIN accounts a ON a.id = p.account_id \
-                 WHERE p.first_term = $1 AND p.second_term >= $2 AND p.second_term < $3 AND p.account_id <> $4 \
-                 ORDER BY p.second_term, p.account_id LIMIT $5",
+                "SELECT account_id, name, username FROM contact_search_pairs \
+                 WHERE first_term = $1 AND second_term >= $2 AND second_term < $3 AND account_id <> $4 \
+                 ORDER BY second_term, account_id LIMIT $5",
             )
             .bind(first)
             .bind(*second)
@@ -96,7 +96,7 @@ async fn candidates(
         // Only a fragment of the first word ("An Mü"): scan its range, check the second word per row.
         Some((second, second_end)) => {
             sqlx::query(
-                "SELECT s.account_id, a.name, a.username FROM contact_search s JOIN accounts a ON a.id = s.account_id \
+                "SELECT s.account_id, s.name, s.username FROM contact_search s \
                  WHERE s.term >= $1 AND s.term < $2 AND s.account_id <> $3 AND EXISTS (SELECT 1 FROM contact_search t WHERE t.account_id = s.account_id AND t.term >= $4 \
                  AND t.term < $5) ORDER BY s.term, s.account_id LIMIT $6",
             )
@@ -115,7 +115,7 @@ async fn candidates(
             Ok(Found {
                 id: row.try_get(0)?,
                 name: row.try_get(1)?,
-                username: row.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+                username: row.try_get(2)?,
             })
         })
         .collect()

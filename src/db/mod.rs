@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/0006_contacts.sql")),
     (7, include_str!("../../migrations/0007_serial_locks.sql")),
     (8, include_str!("../../migrations/0008_name_lower.sql")),
+    (9, include_str!("../../migrations/0009_search_covering.sql")),
 ];
 
 impl Db {
@@ -74,6 +75,8 @@ impl Db {
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
             )
             .await?;
+        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations").fetch_one(&self.pool).await?;
+        let mut applied = false;
         for (version, sql) in MIGRATIONS {
             let mut tx = self.pool.begin().await?;
             let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
@@ -83,8 +86,13 @@ impl Db {
             if done.is_some() {
                 continue;
             }
+            // The one place where the dialects differ: a table option only SQLite has.
+            let sql = match self.backend {
+                Backend::Sqlite => sql.replace("/*SQLITE: WITHOUT ROWID*/", "WITHOUT ROWID"),
+                Backend::Postgres => sql.to_string(),
+            };
             for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                tx.execute(statement).await?;
+                tx.execute(sqlx::AssertSqlSafe(statement.to_owned())).await?;
             }
             let now = crate::clock::Clock::System.now();
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
@@ -93,9 +101,24 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+            applied = true;
             tracing::info!(version, "Datenbankschema aktualisiert");
         }
+        if applied && existing > 0 {
+            // A migration may have rebuilt tables full of data: without fresh statistics (and, on PostgreSQL,
+            // a visibility map) queries would run on guesses until autovacuum comes by, if it is switched on.
+            self.refresh_statistics().await?;
+        }
         Ok(())
+    }
+
+    /// Fresh planner statistics, and on PostgreSQL a visibility map for index-only scans.
+    pub async fn refresh_statistics(&self) -> Result<(), sqlx::Error> {
+        let maintenance = match self.backend {
+            Backend::Postgres => "VACUUM ANALYZE",
+            Backend::Sqlite => "ANALYZE",
+        };
+        sqlx::query(maintenance).execute(&self.pool).await.map(|_| ())
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {

@@ -162,6 +162,7 @@ async fn changes_need_a_correct_pin_check_in_this_session(backend: Backend) {
     app.post(&user, "/profil/zwei-faktor/aktivieren", &[("phone", "0171 1234567")]).await;
     let code = app.last_code_to(MOBILE).await;
     app.post(&user, "/profil/zwei-faktor/aktivieren/code", &[("code", &code)]).await;
+    app.post(&user, "/profil/sichtbarkeit", &[("visible", "ja")]).await;
     let id = id_of(&app, "erika.muster@praxis-beispiel.de").await;
     let url = |action: &str| format!("/support/konten/{id}/{action}");
     let before = app.post(&console, &url("name"), &[("value", "Dr. Erika Beispiel")]).await;
@@ -174,6 +175,9 @@ async fn changes_need_a_correct_pin_check_in_this_session(backend: Backend) {
     assert_eq!(app.post(&console, &url("mobilnummer"), &[("value", "0160 98765432")]).await.status(), 303);
     let account = accounts::store::find_by_id(&app.state().db, &id).await.unwrap().unwrap();
     assert_eq!(account.name, "Dr. Erika Beispiel");
+    let colleague = app.member("kai@praxis-beispiel.de", "Kai Kollege", "kkollege", false).await;
+    let search = app.get(&colleague, "/kontakte/suche?q=Erika").await.text().await.unwrap();
+    assert!(search.contains("Dr. Erika Beispiel") && !search.contains("Muster"), "the search shows the new name");
     assert_eq!(account.email, "erika@neue-praxis.example");
     assert_eq!(account.phone.as_deref(), Some("+4916098765432"));
     assert_eq!(app.post(&console, &url("zwei-faktor-zuruecksetzen"), &[]).await.status(), 303);
