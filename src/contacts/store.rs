@@ -110,15 +110,7 @@ async fn candidates(
             .await?
         }
     };
-    rows.iter()
-        .map(|row| {
-            Ok(Found {
-                id: row.try_get(0)?,
-                name: row.try_get(1)?,
-                username: row.try_get(2)?,
-            })
-        })
-        .collect()
+    rows.iter().map(|row| Ok(Found { id: row.try_get(0)?, name: row.try_get(1)?, username: row.try_get(2)? })).collect()
 }
 
 async fn is_whole_term(db: &Db, word: &str) -> Result<bool, sqlx::Error> {

@@ -2,6 +2,8 @@
 use crate::both_databases;
 use crate::harness::{Backend, MOBILE, PASSWORD, SERVICE_PIN, TestApp};
 use sprechstunde::accounts;
+use sprechstunde::contacts::store::{self, Found};
+use sprechstunde::db::Db;
 
 async fn found(app: &TestApp, browser: &reqwest::Client, query: &str) -> String {
     let response = app.get(browser, &format!("/kontakte/suche?q={}", urlencode(query))).await;
@@ -232,7 +234,54 @@ async fn searching_is_rate_limited_per_account(backend: Backend) {
     assert_eq!(app.get(&me, "/kontakte/suche?q=a").await.status(), 200);
 }
 
+/// A database from before migration 9 (terms without name and username) keeps finding the same people.
+async fn an_older_index_is_upgraded_in_place(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("alt.db").display()), None),
+        Backend::Postgres => {
+            let (url, pg) = crate::harness::create_pg_database().await;
+            (url, Some(pg))
+        }
+    };
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate_up_to(8).await.unwrap();
+    sqlx::query(
+        "INSERT INTO accounts (id, email, email_normalized, name, name_lower, language, status, created_at, edition, \
+         wizard_steps, role, username, username_normalized, visible) \
+         VALUES ('a1', 'j@praxis.example', 'j@praxis.example', 'Dr. Jana Müller', 'dr. jana müller', 'de', 'active', 0, \
+         'standard', '', 'user', 'jmueller', 'jmueller', 1)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    for term in ["jana", "jmueller", "mueller", "muller"] {
+        sqlx::query("INSERT INTO contact_search (term, account_id) VALUES ($1, 'a1')")
+            .bind(term)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO contact_search_pairs (first_term, second_term, account_id) VALUES ('jana', 'mueller', 'a1')",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    db.migrate().await.unwrap();
+    let jana = Found { id: "a1".into(), name: "Dr. Jana Müller".into(), username: "jmueller".into() };
+    for query in ["Müller", "muller", "Jana Mü", "jmu"] {
+        let (found, more) = store::search(&db, query, "someone-else", 0).await.unwrap();
+        assert_eq!((found, more), (vec![jana.clone()], false), "{query}");
+    }
+    db.pool.close().await;
+    if let Some((admin, name)) = pg {
+        crate::harness::drop_pg_database(admin, name, None);
+    }
+}
+
 both_databases!(
+    an_older_index_is_upgraded_in_place,
     only_visible_active_users_are_ever_found,
     umlauts_and_prefixes_of_any_name_part,
     results_come_in_pages_exact_matches_first,

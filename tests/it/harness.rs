@@ -118,18 +118,9 @@ impl TestApp {
         config.support.email = "support@praxis-service.example".into();
         let mut pg_database = None;
         if backend == Backend::Postgres {
-            let admin = postgres_admin_url();
-            let name = format!("spr_test_{}", sprechstunde::security::token::new_id());
-            sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&admin)
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            config.database_url = with_database(&admin, &name);
-            pg_database = Some((admin, name));
+            let (url, admin_and_name) = create_pg_database().await;
+            config.database_url = url;
+            pg_database = Some(admin_and_name);
         }
         adjust(&mut config);
         let clock = Clock::manual(START);
@@ -359,23 +350,42 @@ impl Drop for TestApp {
         let Some((admin, name)) = self.pg_database.take() else {
             return;
         };
-        // Closing the pool and dropping the database needs a runtime of its own while the test's is ending.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async move {
-                if let Some(app) = app {
-                    app.state.db.pool.close().await;
-                }
-                if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut conn)
-                        .await;
-                }
-            });
-        })
-        .join()
-        .ok();
+        drop_pg_database(admin, name, app.map(|app| app.state.db.pool.clone()));
     }
+}
+
+/// A new, empty PostgreSQL database for one test: its URL, and (admin URL, name) to drop it afterwards.
+pub async fn create_pg_database() -> (String, (String, String)) {
+    let admin = postgres_admin_url();
+    let name = format!("spr_test_{}", sprechstunde::security::token::new_id());
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    (with_database(&admin, &name), (admin, name))
+}
+
+/// Closes `pool` (if any) and drops the database. Needs a runtime of its own, as the test's may be ending.
+pub fn drop_pg_database(admin: String, name: String, pool: Option<sqlx::AnyPool>) {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            if let Some(pool) = pool {
+                pool.close().await;
+            }
+            if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut conn)
+                    .await;
+            }
+        });
+    })
+    .join()
+    .ok();
 }
 
 pub struct Mail {
