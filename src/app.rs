@@ -47,8 +47,14 @@ impl AppState {
     /// Connects to the database and brings its schema up to date.
     pub async fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database_url).await?;
-        db.migrate().await?;
-        crate::accounts::store::fill_name_lower(&db).await?;
+        let upgraded = db.migrate().await?;
+        let filled = crate::accounts::store::fill_name_lower(&db).await?;
+        if upgraded || filled > 0 {
+            // Only slower queries without it: a refusal (say, by a managed database) must not stop the start.
+            if let Err(error) = db.refresh_statistics().await {
+                tracing::warn!(%error, "Statistiken der Datenbank konnten nicht erneuert werden");
+            }
+        }
         let mailer = Mailer::from_config(&config).map_err(anyhow::Error::msg)?;
         let sms = crate::notify::sms::SmsSender::from_config(&config).map_err(anyhow::Error::msg)?;
         let hashing_slots = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -340,17 +340,20 @@ pub async fn list(db: &Db, now: Timestamp) -> Result<Vec<Overview>, sqlx::Error>
         .collect()
 }
 
-/// Gives accounts stored before `name_lower` existed (or imported without it) their lower-case name.
-pub async fn fill_name_lower(db: &Db) -> Result<(), sqlx::Error> {
+/// Gives accounts stored before `name_lower` existed (or imported without it) their lower-case name; returns
+/// how many it filled. Pages by id, so a million rows are read once, not once per batch.
+pub async fn fill_name_lower(db: &Db) -> Result<u64, sqlx::Error> {
+    let (mut after, mut filled) = (String::new(), 0);
     loop {
-        let rows = sqlx::query("SELECT id, name FROM accounts WHERE name_lower IS NULL LIMIT 1000")
-            .fetch_all(&db.pool)
-            .await?;
-        if rows.is_empty() {
-            return Ok(());
-        }
+        let rows =
+            sqlx::query("SELECT id, name FROM accounts WHERE name_lower IS NULL AND id > $1 ORDER BY id LIMIT 1000")
+                .bind(&after)
+                .fetch_all(&db.pool)
+                .await?;
+        let Some(last) = rows.last() else { return Ok(filled) };
+        after = last.try_get(0)?;
         let mut tx = db.begin().await?;
-        for row in rows {
+        for row in &rows {
             let (id, name): (String, String) = (row.try_get(0)?, row.try_get(1)?);
             sqlx::query("UPDATE accounts SET name_lower = $1 WHERE id = $2")
                 .bind(name.to_lowercase())
@@ -359,5 +362,6 @@ pub async fn fill_name_lower(db: &Db) -> Result<(), sqlx::Error> {
                 .await?;
         }
         tx.commit().await?;
+        filled += rows.len() as u64;
     }
 }

@@ -69,12 +69,14 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
-    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
+    /// Brings the schema up to date; `true` when it changed a database that already held a schema (then
+    /// `refresh_statistics` is due: a migration may have rebuilt tables full of data).
+    pub async fn migrate(&self) -> Result<bool, sqlx::Error> {
         self.migrate_up_to(i64::MAX).await
     }
 
     /// Applies the migrations up to and including `last` (tests use it to build an older database).
-    pub async fn migrate_up_to(&self, last: i64) -> Result<(), sqlx::Error> {
+    pub async fn migrate_up_to(&self, last: i64) -> Result<bool, sqlx::Error> {
         self.pool
             .execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
@@ -104,15 +106,20 @@ impl Db {
             applied = true;
             tracing::info!(version, "Datenbankschema aktualisiert");
         }
-        if applied && existing > 0 {
-            // A migration may have rebuilt tables full of data: without fresh statistics (and, on PostgreSQL,
-            // a visibility map) queries would run on guesses until autovacuum comes by, if it is switched on.
-            self.refresh_statistics().await?;
-        }
-        Ok(())
+        Ok(applied && existing > 0)
     }
 
-    /// Fresh planner statistics, and on PostgreSQL a visibility map for index-only scans.
+    /// Housekeeping: lock rows untouched since `before`. A lock only matters while a transaction holds it.
+    pub async fn purge_serial_locks(&self, before: i64) -> Result<u64, sqlx::Error> {
+        sqlx::query("DELETE FROM serial_locks WHERE locked_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map(|r| r.rows_affected())
+    }
+
+    /// Fresh planner statistics, and on PostgreSQL a visibility map for index-only scans. Without them, after
+    /// a table rebuild queries run on guesses until autovacuum comes by (if it is switched on at all).
     pub async fn refresh_statistics(&self) -> Result<(), sqlx::Error> {
         let maintenance = match self.backend {
             Backend::Postgres => "VACUUM ANALYZE",

@@ -62,7 +62,8 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(attempted)
 }
 
-/// Runs until `shutdown` turns true: delivers, tidies expired sessions, then waits for new work.
+/// Runs until `shutdown` turns true: delivers, tidies expired sessions and old lock rows, then waits for
+/// new work.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut last_purge = 0;
     loop {
@@ -74,6 +75,9 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             last_purge = now;
             if let Err(error) = crate::auth::session::purge_expired(&state).await {
                 tracing::warn!(%error, "abgelaufene Sitzungen konnten nicht entfernt werden");
+            }
+            if let Err(error) = state.db.purge_serial_locks(now - 86_400).await {
+                tracing::warn!(%error, "alte Sperreinträge konnten nicht entfernt werden");
             }
         }
         tokio::select! {

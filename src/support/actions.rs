@@ -135,8 +135,10 @@ pub async fn change_name(
     let Some(name) = lifecycle::valid_name(&form.value) else {
         return refuse(&state, &session, &id, lifecycle::AccountError::InvalidName.to_string()).await;
     };
-    store::set_name(&state.db, &account.id, &name).await?;
-    crate::contacts::index::refresh_now(&state.db, &account.id).await?;
+    let mut tx = state.db.begin().await?;
+    store::set_name(&mut tx, &account.id, &name).await?;
+    crate::contacts::index::refresh(&mut tx, &account.id).await?;
+    tx.commit().await?;
     let updated = target(&state, &id).await?;
     notify(&state, &updated, Change::Name, &agent, None).await?;
     Ok(saved(&id))

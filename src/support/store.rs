@@ -3,7 +3,7 @@ use sqlx::Row;
 
 use crate::accounts::store::{self as accounts, Overview};
 use crate::clock::Timestamp;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 
 /// Accounts whose name, e-mail address or username contains `query` (case-insensitive), at most 50.
 pub async fn search(db: &Db, query: &str, now: Timestamp) -> Result<Vec<Overview>, sqlx::Error> {
@@ -81,12 +81,13 @@ pub async fn has_grant(db: &Db, session_hash: &str, account_id: &str) -> Result<
     Ok(found.is_some())
 }
 
-pub async fn set_name(db: &Db, account_id: &str, name: &str) -> Result<(), sqlx::Error> {
+/// Inside the transaction that also rewrites the account's contact-search rows, which carry the name.
+pub async fn set_name(tx: &mut Tx, account_id: &str, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET name = $1, name_lower = $2 WHERE id = $3")
         .bind(name)
         .bind(name.to_lowercase())
         .bind(account_id)
-        .execute(&db.pool)
+        .execute(&mut **tx)
         .await
         .map(|_| ())
 }

@@ -200,6 +200,9 @@ async fn parallel_messages_cannot_pass_the_cap(backend: Backend) {
     statuses.sort();
     assert_eq!(statuses, [[303; 5].as_slice(), &[429; 7]].concat(), "5 an hour, however they arrive");
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM contact_messages WHERE recipient_id = $1", &ben_id).await, 5);
+    let db = &app.state().db;
+    assert_eq!(db.purge_serial_locks(app.clock.now() - 86_400).await.unwrap(), 0, "recent lock rows stay");
+    assert!(db.purge_serial_locks(app.clock.now() + 1).await.unwrap() >= 1, "old ones go");
 }
 
 async fn turning_visibility_off_takes_effect_at_once(backend: Backend) {
@@ -244,6 +247,7 @@ async fn an_older_index_is_upgraded_in_place(backend: Backend) {
             (url, Some(pg))
         }
     };
+    let _drop = crate::harness::DropDatabase(pg);
     let db = Db::connect(&url).await.unwrap();
     db.migrate_up_to(8).await.unwrap();
     sqlx::query(
@@ -275,9 +279,6 @@ async fn an_older_index_is_upgraded_in_place(backend: Backend) {
         assert_eq!((found, more), (vec![jana.clone()], false), "{query}");
     }
     db.pool.close().await;
-    if let Some((admin, name)) = pg {
-        crate::harness::drop_pg_database(admin, name, None);
-    }
 }
 
 both_databases!(

@@ -369,6 +369,17 @@ pub async fn create_pg_database() -> (String, (String, String)) {
     (with_database(&admin, &name), (admin, name))
 }
 
+/// Drops a database from `create_pg_database` when the test ends, passed or failed.
+pub struct DropDatabase(pub Option<(String, String)>);
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.0.take() {
+            drop_pg_database(admin, name, None);
+        }
+    }
+}
+
 /// Closes `pool` (if any) and drops the database. Needs a runtime of its own, as the test's may be ending.
 pub fn drop_pg_database(admin: String, name: String, pool: Option<sqlx::AnyPool>) {
     std::thread::spawn(move || {
