@@ -76,17 +76,21 @@ pub struct Request<'a> {
     pub client_addr: &'a str,
 }
 
-async fn last_sent(state: &AppState, account_id: &str, purpose: Purpose) -> Result<Option<Timestamp>, sqlx::Error> {
+async fn last_sent<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    purpose: Purpose,
+) -> Result<Option<Timestamp>, sqlx::Error> {
     sqlx::query_scalar("SELECT MAX(sent_at) FROM sms_codes WHERE account_id = $1 AND purpose = $2")
         .bind(account_id)
         .bind(purpose.as_str())
-        .fetch_one(&state.db.pool)
+        .fetch_one(db)
         .await
 }
 
 /// Seconds until a new code may be requested (0 = now).
 pub async fn seconds_until_resend(state: &AppState, account_id: &str, purpose: Purpose) -> Result<i64, sqlx::Error> {
-    Ok(wait_before_resend(last_sent(state, account_id, purpose).await?, state.clock.now()))
+    Ok(wait_before_resend(last_sent(&state.db.pool, account_id, purpose).await?, state.clock.now()))
 }
 
 async fn count_since(tx: &mut Tx, column: &'static str, value: &str, since: Timestamp) -> Result<i64, sqlx::Error> {
@@ -101,11 +105,6 @@ async fn count_since(tx: &mut Tx, column: &'static str, value: &str, since: Time
 /// Sends a new code (voiding the session's older ones) through the outbox, unless a rule says no.
 pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), Refused>, sqlx::Error> {
     let now = state.clock.now();
-    let wait = wait_before_resend(last_sent(state, request.account_id, request.purpose).await?, now);
-    if wait > 0 {
-        refusal(state, &request, "too_early", now).await?;
-        return Ok(Err(Refused::Wait(wait)));
-    }
     let id = crate::security::token::new_id();
     let code = generate();
     let text = match request.language {
@@ -124,20 +123,11 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
         format!("sms:addr:{}", request.client_addr),
     ];
     let mut tx = state.db.begin_serialized(&keys.each_ref().map(String::as_str), now).await?;
-    let guarded = sqlx::query(
-        "INSERT INTO sms_guard (account_id, purpose, last_sent_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (account_id, purpose) DO UPDATE SET last_sent_at = excluded.last_sent_at \
-         WHERE sms_guard.last_sent_at <= $4",
-    )
-    .bind(request.account_id)
-    .bind(request.purpose.as_str())
-    .bind(now)
-    .bind(now - RESEND_AFTER)
-    .execute(&mut *tx)
-    .await?;
-    if guarded.rows_affected() == 0 {
+    let wait = wait_before_resend(last_sent(&mut *tx, request.account_id, request.purpose).await?, now);
+    if wait > 0 {
         tx.rollback().await?;
-        return Ok(Err(Refused::Wait(RESEND_AFTER)));
+        refusal(state, &request, "too_early", now).await?;
+        return Ok(Err(Refused::Wait(wait)));
     }
     for (column, value, caps) in [
         ("account_id", request.account_id, ACCOUNT_CAPS),

@@ -49,18 +49,12 @@ async fn parallel_guesses_get_five_tries_at_most(backend: Backend) {
     app.post(&browser, "/profil/zwei-faktor/aktivieren", &[("phone", "0171 1234567")]).await;
     let code = app.last_code_to(MOBILE).await;
     let wrong = if code == "00000000" { "11111111" } else { "00000000" };
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (browser, url, origin) =
-            (browser.clone(), app.url("/profil/zwei-faktor/aktivieren/code"), app.base.clone());
-        tasks.push(tokio::spawn(async move {
-            let response = browser.post(url).header("origin", origin).form(&[("code", wrong)]).send().await.unwrap();
-            response.text().await.unwrap().contains("Versuche")
-        }));
-    }
+    let posts = (0..20)
+        .map(|_| (browser.clone(), "/profil/zwei-faktor/aktivieren/code", vec![("code".into(), wrong.into())]))
+        .collect();
     let mut compared = 0;
-    for task in tasks {
-        if task.await.unwrap() {
+    for response in app.post_all_at_once(posts).await {
+        if response.text().await.unwrap().contains("Versuche") {
             compared += 1;
         }
     }
@@ -71,18 +65,11 @@ async fn parallel_guesses_get_five_tries_at_most(backend: Backend) {
     // The same for support's PIN checks.
     let (agent, _) = crate::support::agent(&app).await;
     let id = accounts::store::find(&app.state().db, "erika.muster@praxis-beispiel.de").await.unwrap().unwrap().id;
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (agent, url, origin) =
-            (agent.clone(), app.url(&format!("/support/konten/{id}/pin-pruefen")), app.base.clone());
-        tasks.push(tokio::spawn(async move {
-            let response = agent.post(url).header("origin", origin).form(&[("pin", "904182")]).send().await.unwrap();
-            response.text().await.unwrap().contains("<strong>nicht korrekt</strong>")
-        }));
-    }
+    let check = format!("/support/konten/{id}/pin-pruefen");
+    let posts = (0..20).map(|_| (agent.clone(), check.as_str(), vec![("pin".into(), "904182".into())])).collect();
     let mut checked = 0;
-    for task in tasks {
-        if task.await.unwrap() {
+    for response in app.post_all_at_once(posts).await {
+        if response.text().await.unwrap().contains("<strong>nicht korrekt</strong>") {
             checked += 1;
         }
     }
@@ -120,23 +107,11 @@ async fn a_new_pin_is_announced_when_it_is_stored(backend: Backend) {
 async fn parallel_requests_send_one_code(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let (browser, url, origin) = (browser.clone(), app.url("/profil/zwei-faktor/aktivieren"), app.base.clone());
-        tasks.push(tokio::spawn(async move {
-            browser
-                .post(url)
-                .header("origin", origin)
-                .form(&[("phone", "0171 1234567")])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    for task in tasks {
-        assert!(matches!(task.await.unwrap(), 303 | 429));
+    let posts = (0..10)
+        .map(|_| (browser.clone(), "/profil/zwei-faktor/aktivieren", vec![("phone".into(), "0171 1234567".into())]))
+        .collect();
+    for response in app.post_all_at_once(posts).await {
+        assert!(matches!(response.status().as_u16(), 303 | 429));
     }
     app.deliver().await;
     assert_eq!(app.sms().len(), 1, "the 60-second rule holds under parallel requests");
