@@ -31,6 +31,8 @@ pub struct Inner {
     pub outbox_wakeup: Notify,
     pub username_checks: RateLimiter,
     pub contact_searches: RateLimiter,
+    /// Password checks queue here per username (or account), see `auth::throttle`.
+    pub login_gate: crate::auth::throttle::Gate,
 }
 
 #[derive(Clone)]
@@ -57,17 +59,18 @@ impl AppState {
         }
         let mailer = Mailer::from_config(&config).map_err(anyhow::Error::msg)?;
         let sms = crate::notify::sms::SmsSender::from_config(&config).map_err(anyhow::Error::msg)?;
-        let hashing_slots = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(AppState(Arc::new(Inner {
             config,
             db,
             clock,
-            hasher: crate::auth::hashing::Hasher::new(hashing_slots),
+            hasher: crate::auth::hashing::Hasher::new(hashing_threads),
             mailer,
             sms,
             outbox_wakeup: Notify::new(),
             username_checks: RateLimiter::new(60, 300),
             contact_searches: RateLimiter::new(60, 60),
+            login_gate: Default::default(),
         })))
     }
 }
@@ -86,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound })
         // Outermost last: headers wrap everything, error pages wrap the CSRF refusal too.
         .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))
+        .layer(from_fn(refuse_unreadable_uris))
         .layer(from_fn_with_state(state.clone(), crate::web::page::render_error_pages))
         .layer(from_fn_with_state(state.clone(), crate::security::headers::security_headers))
         .layer(from_fn(log_requests))
@@ -99,6 +103,18 @@ async fn ready(State(state): State<AppState>) -> Response {
             tracing::warn!(%error, "Datenbank nicht erreichbar");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
+    }
+}
+
+/// Paths and query strings with control, invisible or direction-changing characters never reach a handler
+/// (a NUL in a path segment would reach PostgreSQL); the API answers in its own format.
+async fn refuse_unreadable_uris(request: Request, next: Next) -> Response {
+    match crate::web::text::check_uri(request.uri()) {
+        Ok(()) => next.run(request).await,
+        Err(problem) if request.uri().path().starts_with("/api/") => {
+            crate::api::problem::Problem::invalid_text("", problem).into_response()
+        }
+        Err(problem) => AppError::InvalidText(problem).into_response(),
     }
 }
 

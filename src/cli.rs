@@ -62,6 +62,11 @@ enum DevCommand {
         #[arg(long, default_value_t = 4)]
         clients: usize,
     },
+    /// Measure password hashing: this many hashes at once, their rate and the process's memory (RSS).
+    BenchHashing {
+        #[arg(long, default_value_t = 50)]
+        hashes: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -185,6 +190,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Dev(DevCommand::BenchHashing { hashes }) => crate::dev::bench_hashing(hashes).await,
         Command::Dev(command) => {
             let state = AppState::new(config, Clock::System).await?;
             match command {
@@ -192,6 +198,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
                 DevCommand::BenchSearch { queries, clients } => {
                     crate::dev::bench_search(&state, queries, clients).await
                 }
+                DevCommand::BenchHashing { .. } => unreachable!("runs without a database, above"),
             }
         }
         Command::ApiToken(command) => {

@@ -314,3 +314,41 @@ pub async fn bench_search(state: &AppState, count: usize, clients: usize) -> any
     println!("hidden accounts (never in the index): {hidden}");
     Ok(())
 }
+
+/// A line of `/proc/self/status` in KiB (`VmRSS`: resident now, `VmHWM`: the peak so far); 0 elsewhere.
+fn memory_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// `dev bench-hashing`: `hashes` password hashes submitted at once to the service's hasher; prints one JSON
+/// line with the rate and the resident memory before (idle) and at the peak.
+pub async fn bench_hashing(hashes: usize) -> anyhow::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let hasher = crate::auth::hashing::Hasher::new(threads);
+    let idle_kib = memory_kib("VmRSS");
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..hashes)
+        .map(|n| {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.hash(format!("Leuchtturm am Deich {n}")).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let report = serde_json::json!({
+        "threads": threads,
+        "hashes": hashes,
+        "hashes_per_second": (hashes as f64 / seconds).round(),
+        "idle_rss_kib": idle_kib,
+        "peak_rss_kib": memory_kib("VmHWM"),
+        "rss_after_kib": memory_kib("VmRSS"),
+    });
+    println!("{report}");
+    Ok(())
+}

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 pub enum AppError {
     #[error("ungültige Anfrage: {0}")]
     BadRequest(String),
+    #[error("Eingabe {0}")]
+    InvalidText(crate::web::text::TextProblem),
     #[error("Anfrage fremder Herkunft")]
     CrossOrigin,
     #[error("kein Zugriff")]
@@ -27,6 +29,7 @@ pub enum AppError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorPage {
     BadRequest,
+    InvalidText(crate::web::text::TextProblem),
     CrossOrigin,
     Forbidden,
     NotFound,
@@ -41,6 +44,10 @@ impl IntoResponse for AppError {
             AppError::BadRequest(reason) => {
                 tracing::info!(%reason, "ungültige Anfrage");
                 (StatusCode::BAD_REQUEST, ErrorPage::BadRequest)
+            }
+            AppError::InvalidText(problem) => {
+                tracing::info!(%problem, "Eingabe abgelehnt");
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorPage::InvalidText(*problem))
             }
             AppError::CrossOrigin => (StatusCode::FORBIDDEN, ErrorPage::CrossOrigin),
             AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorPage::Forbidden),
@@ -68,6 +75,7 @@ impl IntoResponse for AppError {
 fn page_placeholder(page: ErrorPage) -> &'static str {
     match page {
         ErrorPage::BadRequest => "Ungültige Anfrage",
+        ErrorPage::InvalidText(_) => "Eingabe nicht möglich",
         ErrorPage::CrossOrigin => "Anfrage abgelehnt",
         ErrorPage::Forbidden => "Kein Zugriff",
         ErrorPage::NotFound => "Seite nicht gefunden",

@@ -275,7 +275,8 @@ pub struct Overview {
     pub last_login_at: Option<Timestamp>,
 }
 
-macro_rules! overview {
+/// The query behind [`Overview`]: add a `WHERE` (tables `a` accounts, `l` latest link, `o` its e-mail).
+macro_rules! overview_select {
     () => {
         "SELECT a.id, a.email, a.name, a.language, a.status, a.username, a.created_at, a.registered_at, a.edition, \
      a.wizard_steps, a.steps_done, a.two_factor_required, a.two_factor_enabled, a.phone, a.visible, a.role, a.locked, \
@@ -289,8 +290,9 @@ macro_rules! overview {
          ORDER BY o2.created_at DESC, o2.id DESC LIMIT 1)"
     };
 }
+pub(crate) use overview_select;
 
-fn overview_from_row(row: &AnyRow, now: Timestamp) -> Result<Overview, sqlx::Error> {
+pub fn overview_from_row(row: &AnyRow, now: Timestamp) -> Result<Overview, sqlx::Error> {
     let account = from_row(row)?;
     let link_expires_at: Option<i64> = row.try_get("link_expires_at")?;
     // "link_expired" is derived, never stored: it follows from the clock.
@@ -323,7 +325,7 @@ fn overview_from_row(row: &AnyRow, now: Timestamp) -> Result<Overview, sqlx::Err
 }
 
 pub async fn overview(db: &Db, account_id: &str, now: Timestamp) -> Result<Option<Overview>, sqlx::Error> {
-    sqlx::query(concat!(overview!(), " WHERE a.id = $1"))
+    sqlx::query(concat!(overview_select!(), " WHERE a.id = $1"))
         .bind(account_id)
         .fetch_optional(&db.pool)
         .await?
@@ -332,7 +334,7 @@ pub async fn overview(db: &Db, account_id: &str, now: Timestamp) -> Result<Optio
 }
 
 pub async fn list(db: &Db, now: Timestamp) -> Result<Vec<Overview>, sqlx::Error> {
-    sqlx::query(concat!(overview!(), " ORDER BY a.created_at, a.id"))
+    sqlx::query(concat!(overview_select!(), " ORDER BY a.created_at, a.id"))
         .fetch_all(&db.pool)
         .await?
         .iter()

@@ -142,8 +142,11 @@ struct CreateRequest {
 /// no second e-mail.
 async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
     let token = authorize(&state, &headers, Scope::AccountsWrite).await?;
-    let request: CreateRequest =
+    let document: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("JSON passt nicht: {e}")))?;
+    crate::web::text::check_json(&document).map_err(|(field, problem)| Problem::invalid_text(&field, problem))?;
+    let request: CreateRequest =
+        serde_json::from_value(document).map_err(|e| Problem::bad_request(format!("JSON passt nicht: {e}")))?;
     let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_owned));
     let key = match key {
         Some(Ok(key)) if !key.is_empty() && key.len() <= 200 => Some(key),
@@ -278,14 +281,13 @@ async fn list(
     authorize(&state, &headers, Scope::AccountsRead).await?;
     let query: ListQuery = serde_urlencoded::from_str(&query.unwrap_or_default())
         .map_err(|e| Problem::bad_request(format!("Parameter passen nicht: {e}")))?;
-    let status = query.status.unwrap_or_default();
-    const STATUSES: &[&str] = &["", "invited", "link_expired", "registering", "active", "locked"];
-    if !STATUSES.contains(&status.as_str()) {
-        return Err(Problem::bad_request("status: erlaubt sind invited, link_expired, registering, active, locked."));
-    }
-    let found = crate::support::store::search(&state.db, query.q.as_deref().unwrap_or(""), state.clock.now()).await?;
-    let accounts: Vec<AccountJson> =
-        found.into_iter().map(json).filter(|a| status.is_empty() || a.status == status).collect();
+    let filter =
+        crate::support::store::StatusFilter::parse(query.status.as_deref().unwrap_or_default()).ok_or_else(|| {
+            Problem::bad_request("status: erlaubt sind invited, link_expired, registering, active, locked.")
+        })?;
+    let found =
+        crate::support::store::search(&state.db, query.q.as_deref().unwrap_or(""), filter, state.clock.now()).await?;
+    let accounts: Vec<AccountJson> = found.into_iter().map(json).collect();
     Ok(ok(StatusCode::OK, serde_json::json!({ "accounts": accounts })))
 }
 

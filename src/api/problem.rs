@@ -18,6 +18,12 @@ impl Problem {
         Problem::new(StatusCode::BAD_REQUEST, "Ungültige Anfrage", detail)
     }
 
+    /// A value with control, invisible or direction-changing characters, or too long (see `web::text`).
+    pub fn invalid_text(field: &str, problem: crate::web::text::TextProblem) -> Self {
+        let at = if field.is_empty() { String::new() } else { format!("{field}: ") };
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Ungültige Eingabe", format!("{at}{problem}."))
+    }
+
     pub fn unauthorized() -> Self {
         Problem::new(
             StatusCode::UNAUTHORIZED,

@@ -93,11 +93,14 @@ pub async fn submit(
     let lang = Lang::from_headers(&headers);
     let t = lang.texts();
     let username = form.username.trim().to_owned();
-    let now = state.clock.now();
     let user_key = format!("u:{}", username.to_lowercase());
     let addr_key = format!("ip:{}", peer.ip());
-    for (key, limits) in [(&addr_key, throttle::PER_ADDRESS), (&user_key, throttle::PER_USERNAME)] {
-        if let Err(wait) = throttle::begin_attempt(&state.db, key, limits, now).await? {
+    let keys = [(&addr_key, throttle::PER_ADDRESS), (&user_key, throttle::PER_USERNAME)];
+    // One attempt per username at a time: parallel guesses each see the outcome of the one before.
+    let _turn = state.login_gate.enter(&user_key).await;
+    let now = state.clock.now();
+    for (key, limits) in keys {
+        if let Some(wait) = throttle::wait_time(&state.db, key, limits, now).await? {
             tracing::warn!(wait, "Anmeldung gedrosselt");
             let entry = Entry::new("login.password", "throttled", Actor::Anonymous, None).from_addr(peer.ip());
             audit::record(&state.db.pool, entry, now).await?;
@@ -116,13 +119,15 @@ pub async fn submit(
     let verified = state.hasher.verify(form.password, hash).await?;
     let known = account.as_ref().map(|a| a.id.clone());
     let Some(account) = account.filter(|_| verified) else {
+        for (key, limits) in keys {
+            throttle::record_failure(&state.db, key, limits, now).await?;
+        }
         tracing::info!("Anmeldung fehlgeschlagen");
         let entry = Entry::new("login.password", "failure", Actor::Anonymous, known.as_deref()).from_addr(peer.ip());
         audit::record(&state.db.pool, entry, now).await?;
         return render(&state, lang, &username, Some(t.login_failed.to_owned()), StatusCode::UNAUTHORIZED);
     };
     throttle::forget(&state.db, &user_key).await?;
-    throttle::refund(&state.db, &addr_key).await?;
     if account.locked {
         let entry = Entry::new("login.password", "locked", Actor::Account(account.id.clone()), Some(&account.id))
             .from_addr(peer.ip());

@@ -1,8 +1,16 @@
 //! Login throttling per username and per client address: after a few free failures each further attempt
 //! must wait a growing delay (no hard lockout that an attacker could use against someone). Stored in the
-//! database so every instance sees the same counts; an attempt is counted *before* the password is checked
-//! (compare-and-set on the failure count), so parallel guesses cannot slip through together.
+//! database so every instance sees the same counts.
+//!
+//! Only outcomes count: a failure is recorded after the password was found wrong, a request cut off before
+//! that leaves no trace, and a correct password is never refused because other people behind the same address
+//! are signing in at the same moment. Parallel guesses for one username cannot slip through together all the
+//! same: attempts for one key queue at its [`Gate`], so each one sees the outcome of the one before.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
 use sqlx::Row;
+use tokio::sync::OwnedMutexGuard;
 
 use crate::clock::Timestamp;
 use crate::db::Db;
@@ -28,61 +36,71 @@ pub fn delay_after(failures: i64, limits: Limits) -> i64 {
     (1i64 << exponent).min(limits.max_delay)
 }
 
-/// Registers one attempt for `key`. `Err(seconds)` means: refused, try again in that many seconds.
-pub async fn begin_attempt(db: &Db, key: &str, limits: Limits, now: Timestamp) -> Result<Result<(), i64>, sqlx::Error> {
-    for _ in 0..5 {
-        sqlx::query(
-            "INSERT INTO login_throttle (throttle_key, failures, last_failure_at, next_allowed_at) VALUES ($1, 0, $2, 0) \
-             ON CONFLICT (throttle_key) DO NOTHING",
-        )
+/// `Some(seconds)` when an attempt for `key` must wait that long first.
+pub async fn wait_time(db: &Db, key: &str, limits: Limits, now: Timestamp) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query("SELECT last_failure_at, next_allowed_at FROM login_throttle WHERE throttle_key = $1")
         .bind(key)
-        .bind(now)
-        .execute(&db.pool)
+        .fetch_optional(&db.pool)
         .await?;
-        let row = sqlx::query(
-            "SELECT failures, last_failure_at, next_allowed_at FROM login_throttle WHERE throttle_key = $1",
-        )
-        .bind(key)
-        .fetch_one(&db.pool)
-        .await?;
-        let (failures, last, next_allowed): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-        let expired = now - last >= limits.window;
-        if !expired && now < next_allowed {
-            return Ok(Err(next_allowed - now));
-        }
-        let counted = if expired { 1 } else { failures + 1 };
-        let updated = sqlx::query(
-            "UPDATE login_throttle SET failures = $1, last_failure_at = $2, next_allowed_at = $3 \
-             WHERE throttle_key = $4 AND failures = $5 AND last_failure_at = $6",
-        )
-        .bind(counted)
-        .bind(now)
-        .bind(now + delay_after(counted, limits))
-        .bind(key)
-        .bind(failures)
-        .bind(last)
-        .execute(&db.pool)
-        .await?;
-        if updated.rows_affected() == 1 {
-            return Ok(Ok(()));
-        }
-        // Another attempt for the same key won the race; look again.
-    }
-    Ok(Err(1))
+    let Some(row) = row else { return Ok(None) };
+    let (last, next_allowed): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    let quiet_long_enough = now - last >= limits.window;
+    Ok((!quiet_long_enough && now < next_allowed).then_some(next_allowed - now))
 }
 
-/// A successful login: the username starts with a clean slate.
-pub async fn forget(db: &Db, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key).execute(&db.pool).await.map(|_| ())
-}
-
-/// A successful login from an address: take back the attempt counted for it, but keep earlier failures.
-pub async fn refund(db: &Db, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE login_throttle SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0")
+/// A wrong password for `key`. One statement counts it (failures from parallel requests add up, none is
+/// lost); the delay it sets only ever grows.
+pub async fn record_failure(db: &Db, key: &str, limits: Limits, now: Timestamp) -> Result<(), sqlx::Error> {
+    let failures: i64 = sqlx::query_scalar(
+        "INSERT INTO login_throttle (throttle_key, failures, last_failure_at, next_allowed_at) VALUES ($1, 1, $2, 0) \
+         ON CONFLICT (throttle_key) DO UPDATE SET \
+           failures = CASE WHEN $2 - login_throttle.last_failure_at >= $3 THEN 1 ELSE login_throttle.failures + 1 END, \
+           last_failure_at = $2 \
+         RETURNING failures",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(limits.window)
+    .fetch_one(&db.pool)
+    .await?;
+    let next_allowed = now + delay_after(failures, limits);
+    sqlx::query("UPDATE login_throttle SET next_allowed_at = $1 WHERE throttle_key = $2 AND next_allowed_at < $1")
+        .bind(next_allowed)
         .bind(key)
         .execute(&db.pool)
         .await
         .map(|_| ())
+}
+
+/// A successful login: the key starts with a clean slate.
+pub async fn forget(db: &Db, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key).execute(&db.pool).await.map(|_| ())
+}
+
+/// Lets one attempt per key through at a time (in this process); the others wait for their turn instead of
+/// being refused. With several instances at most one attempt per instance runs at once.
+#[derive(Default)]
+pub struct Gate {
+    keys: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl Gate {
+    pub async fn enter(&self, key: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut keys = self.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // Keys nobody waits for any more are dropped, so the map holds only attempts in flight.
+            keys.retain(|_, lock| lock.strong_count() > 0);
+            match keys.get(key).and_then(Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    let lock = Arc::new(tokio::sync::Mutex::new(()));
+                    keys.insert(key.to_owned(), Arc::downgrade(&lock));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
 }
 
 #[cfg(test)]
@@ -96,5 +114,26 @@ mod tests {
         assert_eq!(delay_after(40, PER_USERNAME), 900);
         assert_eq!(delay_after(19, PER_ADDRESS), 0);
         assert_eq!(delay_after(20, PER_ADDRESS), 1);
+    }
+
+    #[tokio::test]
+    async fn the_gate_lets_one_attempt_per_key_through_at_a_time() {
+        let gate = Arc::new(Gate::default());
+        let first = gate.enter("u:anna").await;
+        let other_key = tokio::time::timeout(std::time::Duration::from_millis(50), gate.enter("u:bert")).await;
+        assert!(other_key.is_ok(), "another key does not wait");
+        let waiting = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.enter("u:anna").await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "the same key waits for its turn");
+        drop(first);
+        let second = tokio::time::timeout(std::time::Duration::from_secs(1), waiting).await;
+        assert!(second.is_ok(), "and gets it once the first is done");
+        drop(second);
+        drop(other_key);
+        let _again = gate.enter("u:carl").await;
+        assert_eq!(gate.keys.lock().unwrap().len(), 1, "finished keys are forgotten");
     }
 }

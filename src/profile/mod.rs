@@ -35,15 +35,17 @@ pub fn router() -> Router<AppState> {
 /// A password check inside the profile, throttled like logins (a stolen session must not allow fast guessing).
 pub async fn check_password(state: &AppState, account: &Account, password: String) -> AppResult<bool> {
     let key = format!("acct:{}", account.id);
-    if let Err(retry_after) =
-        throttle::begin_attempt(&state.db, &key, throttle::PER_USERNAME, state.clock.now()).await?
-    {
+    let _turn = state.login_gate.enter(&key).await;
+    let now = state.clock.now();
+    if let Some(retry_after) = throttle::wait_time(&state.db, &key, throttle::PER_USERNAME, now).await? {
         return Err(AppError::TooManyRequests { retry_after });
     }
     let hash = store::password_hash(&state.db, &account.id).await?;
     let matches = state.hasher.verify(password, hash).await?;
     if matches {
         throttle::forget(&state.db, &key).await?;
+    } else {
+        throttle::record_failure(&state.db, &key, throttle::PER_USERNAME, now).await?;
     }
     Ok(matches)
 }

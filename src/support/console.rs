@@ -125,12 +125,9 @@ async fn render_index(
 ) -> AppResult<Response> {
     let searched = !q.trim().is_empty() || !status.is_empty();
     let rows = if searched {
-        store::search(&state.db, &q, state.clock.now())
-            .await?
-            .iter()
-            .filter(|o| status.is_empty() || o.status == status || (status == "locked" && o.locked))
-            .map(row)
-            .collect()
+        let filter =
+            store::StatusFilter::parse(&status).ok_or_else(|| AppError::BadRequest("unbekannter Status".into()))?;
+        store::search(&state.db, &q, filter, state.clock.now()).await?.iter().map(row).collect()
     } else {
         Vec::new()
     };

@@ -3,6 +3,7 @@ use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
+use crate::web::text::{self, Shown};
 
 pub struct StrictForm<T>(pub T);
 
@@ -24,6 +25,9 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         if !seen.insert(key.as_str()) {
             return Err(AppError::BadRequest(format!("Feld „{key}“ mehrfach gesendet")));
         }
+    }
+    for (key, value) in &pairs {
+        text::check(value, Shown::for_field(key)).map_err(AppError::InvalidText)?;
     }
     // Structs using this are `deny_unknown_fields`, so `email[]` and friends are refused as well.
     serde_urlencoded::from_bytes(body).map_err(|e| AppError::BadRequest(e.to_string()))
@@ -47,5 +51,6 @@ mod tests {
         assert!(parse::<Login>(b"username=a&username=b&password=c").is_err());
         assert!(parse::<Login>(b"username%5B%5D=a&password=c").is_err());
         assert!(parse::<Login>(b"username=a").is_err(), "missing field");
+        assert!(matches!(parse::<Login>(b"username=a%00&password=b"), Err(AppError::InvalidText(_))));
     }
 }

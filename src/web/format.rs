@@ -2,49 +2,25 @@
 use crate::clock::Timestamp;
 use crate::web::i18n::Lang;
 
-/// Days since 1970-01-01 → (year, month, day); Howard Hinnant's civil-from-days algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
+use std::sync::LazyLock;
 
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
-/// 01:00 UTC on the last Sunday of the month: when EU summer time starts (March) and ends (October).
-fn last_sunday_0100_utc(year: i64, month: u32) -> Timestamp {
-    let last_day = if month == 3 || month == 10 { 31 } else { unreachable!("only March and October") };
-    let days = days_from_civil(year, month, last_day);
-    let weekday = (days + 4).rem_euclid(7); // 0 = Sunday; 1970-01-01 was a Thursday
-    (days - weekday) * 86_400 + 3600
-}
+/// Europe/Berlin from the time-zone database bundled into the binary (nothing is read from the host).
+static BERLIN: LazyLock<TimeZone> =
+    LazyLock::new(|| TimeZone::get("Europe/Berlin").expect("Europe/Berlin is in the bundled time-zone database"));
 
-/// UTC offset of Europe/Berlin in seconds at the given instant.
-pub fn berlin_offset(ts: Timestamp) -> i64 {
-    let (year, _, _) = civil_from_days(ts.div_euclid(86_400));
-    if ts >= last_sunday_0100_utc(year, 3) && ts < last_sunday_0100_utc(year, 10) { 7200 } else { 3600 }
+/// Out-of-range seconds (beyond year ±9999) are clamped: they only ever come from corrupt data.
+fn instant(ts: Timestamp) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(ts).unwrap_or(if ts < 0 { jiff::Timestamp::MIN } else { jiff::Timestamp::MAX })
 }
 
 /// "13.12.2026, 08:00 Uhr" / "13 Dec 2026, 08:00" in Berlin time.
 pub fn date_time(ts: Timestamp, lang: Lang) -> String {
-    let local = ts + berlin_offset(ts);
-    let (year, month, day) = civil_from_days(local.div_euclid(86_400));
-    let secs = local.rem_euclid(86_400);
-    let (hour, minute) = (secs / 3600, secs % 3600 / 60);
+    let local = instant(ts).to_zoned_datetime(BERLIN.clone());
+    let (year, month, day) = (local.year(), local.month(), local.day());
+    let (hour, minute) = (local.hour(), local.minute());
     match lang {
         Lang::De => format!("{day:02}.{month:02}.{year}, {hour:02}:{minute:02} Uhr"),
         Lang::En => {
@@ -57,27 +33,56 @@ pub fn date_time(ts: Timestamp, lang: Lang) -> String {
 
 /// ISO 8601 in UTC, for operators (CLI output).
 pub fn iso_utc(ts: Timestamp) -> String {
-    let (year, month, day) = civil_from_days(ts.div_euclid(86_400));
-    let secs = ts.rem_euclid(86_400);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    instant(ts).to_string()
 }
 
-/// The inverse of [`iso_utc`], also accepting a plain date (`2026-11-01`, midnight UTC) or unix seconds.
+/// The inverse of [`iso_utc`] (an offset other than `Z` is allowed), also accepting a plain date
+/// (`2026-11-01`, midnight UTC) or unix seconds. Strict: `2026-02-31` or hour 99 are refused, not rolled over.
 pub fn parse_utc(text: &str) -> Option<Timestamp> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<i64>() {
         return Some(seconds);
     }
-    let (date, time) = text.split_once('T').unwrap_or((text, "00:00:00Z"));
-    let mut date_parts = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (date_parts.next()??, date_parts.next()??, date_parts.next()??);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
+    if let Ok(date) = text.parse::<Date>() {
+        return date.to_zoned_datetime(TimeZone::UTC).ok().map(|zoned| zoned.timestamp().as_second());
     }
-    let mut time_parts = time.trim_end_matches('Z').splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (hour, minute) = (time_parts.next()??, time_parts.next()??);
-    let second = time_parts.next().flatten().unwrap_or(0);
-    Some(days_from_civil(year, month as u32, day as u32) * 86_400 + hour * 3600 + minute * 60 + second)
+    text.parse::<jiff::Timestamp>().ok().map(jiff::Timestamp::as_second)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LocalTimeError {
+    #[error("kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT)")]
+    Date,
+    #[error("keine gültige Uhrzeit (HH:MM)")]
+    Time,
+    /// The clocks jump from 02:00 to 03:00 on the last Sunday of March: 02:30 does not happen that day.
+    #[error("diese Uhrzeit gibt es wegen der Umstellung auf Sommerzeit an diesem Tag nicht")]
+    SkippedBySummerTime,
+}
+
+/// A date and time as people in Berlin enter them ("29.03.2026" or "2026-03-29", "09:30") → UTC seconds.
+/// In the hour that repeats when summer time ends, the first (summer-time) one is meant.
+pub fn berlin_to_utc(date: &str, time: &str) -> Result<Timestamp, LocalTimeError> {
+    let date = date.trim();
+    let date = match date.split('.').collect::<Vec<_>>()[..] {
+        [day, month, year] if year.len() == 4 => {
+            let number = |part: &str| part.parse::<i16>().map_err(|_| LocalTimeError::Date);
+            Date::new(number(year)?, number(month)? as i8, number(day)? as i8).map_err(|_| LocalTimeError::Date)?
+        }
+        _ => date.parse::<Date>().map_err(|_| LocalTimeError::Date)?,
+    };
+    let time = match time.trim().split(':').collect::<Vec<_>>()[..] {
+        [hour, minute] if hour.len() <= 2 && minute.len() == 2 => {
+            let number = |part: &str| part.parse::<i8>().map_err(|_| LocalTimeError::Time);
+            Time::new(number(hour)?, number(minute)?, 0, 0).map_err(|_| LocalTimeError::Time)?
+        }
+        _ => return Err(LocalTimeError::Time),
+    };
+    let ambiguous = BERLIN.to_ambiguous_timestamp(DateTime::from_parts(date, time));
+    if let AmbiguousOffset::Gap { .. } = ambiguous.offset() {
+        return Err(LocalTimeError::SkippedBySummerTime);
+    }
+    ambiguous.earlier().map(jiff::Timestamp::as_second).map_err(|_| LocalTimeError::Date)
 }
 
 /// "14 Tage", "36 Stunden", "1 Minute" – the largest whole unit.
@@ -105,15 +110,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn local_times_across_both_switches() {
+        // 2026-03-29: 01:59 is winter time (UTC+1), 03:00 summer time (UTC+2), 02:30 never happens.
+        assert_eq!(iso_utc(berlin_to_utc("29.03.2026", "01:59").unwrap()), "2026-03-29T00:59:00Z");
+        assert_eq!(iso_utc(berlin_to_utc("2026-03-29", "03:00").unwrap()), "2026-03-29T01:00:00Z");
+        assert_eq!(berlin_to_utc("29.03.2026", "02:30"), Err(LocalTimeError::SkippedBySummerTime));
+        // 2026-10-25: 02:30 happens twice; the first, still summer time, is meant. 03:00 is winter time.
+        assert_eq!(iso_utc(berlin_to_utc("25.10.2026", "02:30").unwrap()), "2026-10-25T00:30:00Z");
+        assert_eq!(iso_utc(berlin_to_utc("25.10.2026", "03:00").unwrap()), "2026-10-25T02:00:00Z");
+        assert_eq!(iso_utc(berlin_to_utc("03.12.2026", "9:30").unwrap()), "2026-12-03T08:30:00Z");
+        // And back to the wall clock.
+        assert_eq!(date_time(berlin_to_utc("25.10.2026", "03:00").unwrap(), Lang::De), "25.10.2026, 03:00 Uhr");
+        assert_eq!(date_time(berlin_to_utc("29.03.2026", "03:00").unwrap(), Lang::De), "29.03.2026, 03:00 Uhr");
+    }
+
+    #[test]
+    fn impossible_dates_and_times_are_refused() {
+        assert_eq!(berlin_to_utc("31.02.2026", "10:00"), Err(LocalTimeError::Date));
+        assert_eq!(berlin_to_utc("2026-02-31", "10:00"), Err(LocalTimeError::Date));
+        assert_eq!(berlin_to_utc("1.1.26", "10:00"), Err(LocalTimeError::Date));
+        assert_eq!(berlin_to_utc("01.01.2026", "99:00"), Err(LocalTimeError::Time));
+        assert_eq!(berlin_to_utc("01.01.2026", "10:60"), Err(LocalTimeError::Time));
+        assert_eq!(berlin_to_utc("01.01.2026", "10"), Err(LocalTimeError::Time));
+        assert_eq!(parse_utc("2026-02-31"), None);
+        assert_eq!(parse_utc("2026-11-01T99:00:00Z"), None);
+        assert_eq!(parse_utc("2026-11-01T10:00:61Z"), None);
+    }
+
+    #[test]
     fn berlin_time_follows_summer_time() {
         // 2026-03-29 00:59:59 UTC is still winter time, 01:00:00 UTC is summer time.
         let switch = 1_774_746_000;
         assert_eq!(iso_utc(switch), "2026-03-29T01:00:00Z");
-        assert_eq!(berlin_offset(switch - 1), 3600);
-        assert_eq!(berlin_offset(switch), 7200);
-        // 2026-10-25 01:00 UTC back to winter time.
-        assert_eq!(berlin_offset(1_792_890_000 - 1), 7200);
-        assert_eq!(berlin_offset(1_792_890_000), 3600);
+        assert_eq!(date_time(switch - 1, Lang::De), "29.03.2026, 01:59 Uhr");
+        assert_eq!(date_time(switch, Lang::De), "29.03.2026, 03:00 Uhr");
+        // 2026-10-25 01:00 UTC back to winter time: 02:59:59 summer time, then 02:00 again.
+        assert_eq!(date_time(1_792_890_000 - 1, Lang::De), "25.10.2026, 02:59 Uhr");
+        assert_eq!(date_time(1_792_890_000, Lang::De), "25.10.2026, 02:00 Uhr");
         assert_eq!(date_time(1_796_289_600, Lang::De), "03.12.2026, 10:20 Uhr");
         assert_eq!(date_time(1_796_289_600, Lang::En), "3 Dec 2026, 10:20 (Berlin time)");
     }

@@ -67,6 +67,13 @@ texts! {
     err_bad_request_title: "Ungültige Anfrage", "Invalid request";
     err_bad_request_text: "Die Anfrage konnte nicht verarbeitet werden. Bitte laden Sie die Seite neu und versuchen Sie es erneut.",
         "The request could not be processed. Please reload the page and try again.";
+    err_invalid_text_title: "Eingabe nicht möglich", "Input not accepted";
+    err_invalid_text_control: "Ihre Eingabe enthält Steuerzeichen, die wir nicht verarbeiten können (sie entstehen manchmal beim Kopieren aus anderen Programmen). Bitte gehen Sie eine Seite zurück, entfernen Sie diese Zeichen und senden Sie das Formular erneut.",
+        "Your input contains control characters that we cannot process (they sometimes come along when copying from other programs). Please go back one page, remove them and send the form again.";
+    err_invalid_text_invisible: "Ihre Eingabe enthält unsichtbare Zeichen oder Zeichen, die die Schreibrichtung umkehren. Damit Namen für alle gleich aussehen, nehmen wir sie nicht an. Bitte gehen Sie eine Seite zurück, tippen Sie den Text neu ein und senden Sie das Formular erneut.",
+        "Your input contains invisible characters or characters that reverse the writing direction. So that names look the same to everyone, we do not accept them. Please go back one page, type the text again and send the form again.";
+    err_invalid_text_long: "Ihre Eingabe ist zu lang: höchstens {max} Zeichen pro Feld. Bitte gehen Sie eine Seite zurück, kürzen Sie den Text und senden Sie das Formular erneut.",
+        "Your input is too long: at most {max} characters per field. Please go back one page, shorten the text and send the form again.";
     err_cross_origin_title: "Anfrage abgelehnt", "Request refused";
     err_cross_origin_text: "Das Formular wurde nicht von dieser Seite aus abgeschickt. Bitte öffnen Sie Sprechstunde direkt und versuchen Sie es erneut.",
         "The form was not sent from this site. Please open Sprechstunde directly and try again.";

@@ -6,3 +6,4 @@ pub mod format;
 pub mod i18n;
 pub mod page;
 pub mod pdf;
+pub mod text;

@@ -12,6 +12,7 @@ use crate::config::SupportContact;
 use crate::error::{AppResult, ErrorPage};
 use crate::onboarding::wizard::Step;
 use crate::web::i18n::{Lang, Texts, fill};
+use crate::web::text::TextProblem;
 
 /// What every page's frame needs.
 pub struct Layout {
@@ -80,8 +81,17 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
         return response;
     };
     let t = lang.texts();
+    let max = crate::web::text::MAX_CHARS.to_string();
     let (title, text) = match page {
         ErrorPage::BadRequest => (t.err_bad_request_title, t.err_bad_request_text),
+        ErrorPage::InvalidText(problem) => (
+            t.err_invalid_text_title,
+            match problem {
+                TextProblem::Control => t.err_invalid_text_control,
+                TextProblem::Invisible => t.err_invalid_text_invisible,
+                TextProblem::TooLong { .. } => t.err_invalid_text_long,
+            },
+        ),
         ErrorPage::CrossOrigin => (t.err_cross_origin_title, t.err_cross_origin_text),
         ErrorPage::Forbidden => (t.err_forbidden_title, t.err_forbidden_text),
         ErrorPage::NotFound => (t.err_not_found_title, t.err_not_found_text),
@@ -90,7 +100,7 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
         ErrorPage::Unavailable => (t.err_unavailable_title, t.err_internal_text),
     };
     let (mut parts, _) = response.into_parts();
-    match message(&state, lang, parts.status, title, text.to_owned(), "", None) {
+    match message(&state, lang, parts.status, title, fill(text, &[("max", &max)]), "", None) {
         Ok(rendered) => {
             let (rendered_parts, body) = rendered.into_parts();
             parts.headers.extend(rendered_parts.headers);

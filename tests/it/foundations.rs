@@ -1,0 +1,181 @@
+//! Foundations (issue 8): the throttle counts outcomes only, hashing keeps its memory, support search filters
+//! before its limit.
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::both_databases;
+use crate::harness::{Backend, PASSWORD, TestApp};
+use sprechstunde::api::tokens::{self, Scope};
+
+fn login_request(app: &TestApp, username: &str, password: &str) -> reqwest::RequestBuilder {
+    app.browser()
+        .post(app.url("/anmelden"))
+        .header("origin", &app.base)
+        .form(&[("username", username), ("password", password)])
+}
+
+/// Sends all logins at once and returns their status codes.
+async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<u16> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|request| tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) }))
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap().expect("login answered"));
+    }
+    statuses
+}
+
+async fn cancelled_logins_leave_no_trace(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    // 30 logins cut off by the client (a proxy timeout, a closed tab) while the password is being checked:
+    // after about half the time a whole login takes.
+    let started = std::time::Instant::now();
+    assert_eq!(login_request(&app, "emuster", PASSWORD).send().await.unwrap().status(), 303);
+    let patience = started.elapsed() * 6 / 10;
+    let mut cut_off = 0;
+    for _ in 0..30 {
+        if login_request(&app, "emuster", PASSWORD).timeout(patience).send().await.is_err() {
+            cut_off += 1;
+        }
+    }
+    assert!(cut_off >= 20, "only {cut_off} of 30 logins were cut off: the test needs slower answers");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = login_request(&app, "emuster", PASSWORD).send().await.unwrap().status();
+    assert_eq!(status, 303, "cancelled requests must not count against the name or the address");
+}
+
+async fn many_people_behind_one_address_sign_in_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let people = 12;
+    for n in 0..people {
+        app.registered(&format!("person{n}@praxis-beispiel.de"), &format!("person{n}")).await;
+    }
+    // 48 correct logins from one address (a practice's router), four per person, all at the same moment.
+    let requests = (0..48).map(|n| login_request(&app, &format!("person{}", n % people), PASSWORD)).collect();
+    let statuses = all_at_once(requests).await;
+    assert!(statuses.iter().all(|s| *s == 303), "every correct login gets in: {statuses:?}");
+    // Ten at once for one person are taken one after the other, none refused.
+    let statuses = all_at_once((0..10).map(|_| login_request(&app, "person0", PASSWORD)).collect()).await;
+    assert!(statuses.iter().all(|s| *s == 303), "parallel correct logins are queued, not refused: {statuses:?}");
+}
+
+async fn parallel_wrong_guesses_are_counted_one_by_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    let statuses = all_at_once((0..12).map(|_| login_request(&app, "emuster", "falsch falsch falsch")).collect()).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 7), "exactly the five free guesses are checked: {statuses:?}");
+    app.clock.advance(1);
+    assert_eq!(login_request(&app, "emuster", PASSWORD).send().await.unwrap().status(), 303);
+}
+
+#[test]
+fn hashing_keeps_its_memory_on_a_fixed_set_of_threads() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sprechstunde"))
+        .args(["dev", "bench-hashing", "--hashes", "50"])
+        .output()
+        .expect("run the binary");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let kib = |field: &str| report[field].as_u64().unwrap_or_else(|| panic!("{field} in {report}"));
+    let bound = kib("idle_rss_kib") + kib("threads") * 20 * 1024 + 20 * 1024;
+    assert!(kib("peak_rss_kib") > kib("idle_rss_kib"), "the peak is measured: {report}");
+    assert!(kib("peak_rss_kib") < bound, "peak RSS {} KiB over {bound} KiB: {report}", kib("peak_rss_kib"));
+}
+
+async fn support_search_filters_before_its_limit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for n in 0..55 {
+        app.create_account(&format!("aaron{n}@praxis-beispiel.de"), &format!("Aaron Muster {n:02}")).await;
+    }
+    app.create_account("zora.muster@praxis-beispiel.de", "Zora Muster").await;
+    app.deliver().await;
+    app.register(&app.browser(), &app.last_link_to("zora.muster@praxis-beispiel.de"), "zmuster").await;
+    let token = tokens::create(&app.state().db, "Verwaltung", &[Scope::AccountsRead], app.clock.now()).await.unwrap().1;
+    let search = |query: &'static str| {
+        let request = app.browser().get(app.url(&format!("/api/v1/accounts?{query}"))).bearer_auth(&token);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let all = search("q=muster").await;
+    assert_eq!(all["accounts"].as_array().unwrap().len(), 50, "at most 50 at a time");
+    let registering = search("q=muster&status=registering").await;
+    let names: Vec<&str> =
+        registering["accounts"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Zora Muster"], "the 56th match by name is found when filtered");
+    let invited = search("q=muster&status=invited").await;
+    assert_eq!(invited["accounts"].as_array().unwrap().len(), 50);
+    assert!(invited["accounts"].as_array().unwrap().iter().all(|a| a["status"] == "invited"));
+}
+
+both_databases!(
+    cancelled_logins_leave_no_trace,
+    many_people_behind_one_address_sign_in_at_once,
+    parallel_wrong_guesses_are_counted_one_by_one,
+    support_search_filters_before_its_limit,
+    unreadable_text_is_refused_at_the_edge,
+);
+
+async fn unreadable_text_is_refused_at_the_edge(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // A NUL byte in a form: a clear page, never a database error.
+    let nul = login_request(&app, "emuster\0", PASSWORD).send().await.unwrap();
+    assert_eq!(nul.status(), 422);
+    assert!(nul.text().await.unwrap().contains("Ihre Eingabe enthält Steuerzeichen"));
+    let english = app
+        .browser()
+        .post(app.url("/anmelden"))
+        .header("origin", &app.base)
+        .header("accept-language", "en")
+        .form(&[("username", "a\u{202E}b"), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(english.status(), 422);
+    assert!(
+        english.text().await.unwrap().contains("invisible characters or characters that reverse the writing direction")
+    );
+    // In a path segment and in a query string.
+    let path = app.get(&app.browser(), "/support/konten/abc%00").await;
+    assert_eq!(path.status(), 422);
+    let member = app.member("anna@praxis-beispiel.de", "Anna Muster", "amuster", true).await;
+    assert_eq!(app.get(&member, "/kontakte/suche?q=mu%00").await.status(), 422);
+    let long = app.get(&member, &format!("/kontakte/suche?q={}", "a".repeat(50_000))).await;
+    assert_eq!(long.status(), 422);
+    assert!(long.text().await.unwrap().contains("höchstens 1000 Zeichen pro Feld"));
+    assert_eq!(app.get(&member, "/kontakte/suche?q=mu").await.status(), 200, "ordinary searches still work");
+    // The API answers in problem+json.
+    let token =
+        tokens::create(&app.state().db, "Verwaltung", &[Scope::AccountsWrite], app.clock.now()).await.unwrap().1;
+    let create = |name: &str| {
+        let body = serde_json::json!({ "email": "neu@praxis-beispiel.de", "name": name }).to_string();
+        app.browser()
+            .post(app.url("/api/v1/accounts"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for name in ["Anna \u{202E}rellüM", "Anna\0", "Anna\u{200B}"] {
+        let refused = create(name).await.unwrap();
+        assert_eq!(refused.status(), 422, "{name:?}");
+        assert_eq!(refused.headers()["content-type"], "application/problem+json");
+        let problem: Value = refused.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().starts_with("name: enthält"), "{problem}");
+    }
+    let api_get = |path: String| app.browser().get(app.url(&path)).bearer_auth(&token).send();
+    let long = api_get(format!("/api/v1/accounts?q={}", "m".repeat(50_000))).await.unwrap();
+    assert_eq!(
+        (long.status().as_u16(), long.headers()["content-type"].to_str().unwrap()),
+        (422, "application/problem+json")
+    );
+    assert_eq!(api_get("/api/v1/accounts/abc%00".into()).await.unwrap().status(), 422);
+    assert_eq!(api_get("/api/v1/accounts?q=m%00".into()).await.unwrap().status(), 422);
+    assert_eq!(create("Dr. Jürgen Müller").await.unwrap().status(), 201, "ordinary names pass");
+    let accounts: i64 = app.scalar_i64("SELECT COUNT(*) FROM accounts WHERE email <> $1", "").await;
+    assert_eq!(accounts, 2, "nothing refused was stored");
+}
