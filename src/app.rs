@@ -5,19 +5,24 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::notify::mail::Mailer;
+use crate::security::client_addr::{self, ClientIp};
 use crate::security::rate_limit::RateLimiter;
 
 pub struct Inner {
@@ -75,8 +80,19 @@ impl AppState {
     }
 }
 
+/// Largest body of a form post (the biggest form, a contact SMS with its note, is far smaller).
+pub const FORM_BODY_LIMIT: usize = 16 * 1024;
+/// Largest body of an admin-API request.
+pub const API_BODY_LIMIT: usize = 64 * 1024;
+
+/// The whole service: every feature's routes inside the edge layers.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    edge(routes(), state)
+}
+
+/// Every feature's routes, each class with its body limit.
+pub fn routes() -> Router<AppState> {
+    let pages = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/static/{name}", get(crate::web::assets::serve))
@@ -85,15 +101,37 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::profile::router())
         .merge(crate::support::router())
         .merge(crate::contacts::router())
-        .merge(crate::api::router())
+        .layer(RequestBodyLimitLayer::new(FORM_BODY_LIMIT));
+    let api = crate::api::router().layer(RequestBodyLimitLayer::new(API_BODY_LIMIT));
+    pages.merge(api)
+}
+
+/// What wraps every route (tests put routes of their own inside it): from the outside in, the client's
+/// address, a request id and its log span, security headers, error pages, the request timeout, a caught
+/// panic as the error page, unreadable URIs and the CSRF check.
+pub fn edge(routes: Router<AppState>, state: AppState) -> Router {
+    let request_timeout = state.config.http.request_timeout;
+    routes
         .fallback(|| async { AppError::NotFound })
-        // Outermost last: headers wrap everything, error pages wrap the CSRF refusal too.
         .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))
         .layer(from_fn(refuse_unreadable_uris))
+        .layer(CatchPanicLayer::custom(|_| AppError::Panic.into_response()))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(from_fn_with_state(state.clone(), crate::web::page::render_error_pages))
         .layer(from_fn_with_state(state.clone(), crate::security::headers::security_headers))
         .layer(from_fn(log_requests))
+        .layer(from_fn_with_state(state.clone(), resolve_client))
         .with_state(state)
+}
+
+/// Puts the client's address (see `security::client_addr`) on the request for every layer and handler.
+async fn resolve_client(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let client = client_addr::resolve(peer, request.headers(), &state.config.http.trusted_proxies);
+        request.extensions_mut().insert(ClientIp(client));
+    }
+    next.run(request).await
 }
 
 async fn ready(State(state): State<AppState>) -> Response {
@@ -118,15 +156,29 @@ async fn refuse_unreadable_uris(request: Request, next: Next) -> Response {
     }
 }
 
-/// One line per request, with the route pattern instead of the path: paths can carry link tokens.
+/// Every log line of a request carries its id (a span), which the response names in `X-Request-Id`; one
+/// closing line per request, with the route pattern instead of the path: paths can carry link tokens. The
+/// id is always our own: one sent by the client is not trusted into the logs.
 async fn log_requests(request: Request, next: Next) -> Response {
-    let route =
-        request.extensions().get::<MatchedPath>().map_or_else(|| "(unbekannt)".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().clone();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    tracing::debug!(%method, %route, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "Anfrage");
-    response
+    let id: String = crate::security::token::random_bytes::<8>().iter().map(|b| format!("{b:02x}")).collect();
+    let span = tracing::info_span!("request", id = %id);
+    async move {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| "(unbekannt)".to_owned(), |p| p.as_str().to_owned());
+        let method = request.method().clone();
+        let started = Instant::now();
+        let mut response = next.run(request).await;
+        let status = response.status().as_u16();
+        tracing::debug!(%method, %route, status, ms = started.elapsed().as_millis() as u64, "Anfrage");
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+        response
+    }
+    .instrument(span)
+    .await
 }
 
 /// A running server (and, unless switched off, its delivery worker).
@@ -147,16 +199,15 @@ impl App {
         let addr = listener.local_addr()?;
         let (shutdown, signal) = watch::channel(false);
         let mut tasks = Vec::new();
-        let mut server_signal = signal.clone();
-        let service = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        tasks.push(tokio::spawn(async move {
-            let stopped = async move {
-                let _ = server_signal.wait_for(|stop| *stop).await;
-            };
-            if let Err(error) = axum::serve(listener, service).with_graceful_shutdown(stopped).await {
-                tracing::error!(%error, "Server beendet");
-            }
-        }));
+        let tls = state.config.http.tls.as_ref().map(crate::server::tls_acceptor).transpose()?;
+        let header_timeout = state.config.http.header_timeout;
+        tasks.push(tokio::spawn(crate::server::run(
+            listener,
+            router(state.clone()),
+            tls,
+            header_timeout,
+            signal.clone(),
+        )));
         if options.run_worker {
             tasks.push(tokio::spawn(crate::notify::worker::run(state.clone(), signal)));
         }

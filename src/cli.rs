@@ -164,6 +164,17 @@ fn init_tracing(format: LogFormat) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Pretty => builder.init(),
     }
+    std::panic::set_hook(Box::new(log_panic));
+}
+
+/// A panic becomes one log line (message and place) in the current span — in a handler, the request's,
+/// so it carries the request id — instead of the standard library's text on stderr.
+pub fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let payload = info.payload();
+    let message =
+        payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+    let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+    tracing::error!(message = message.unwrap_or("(ohne Text)"), %location, "Programmfehler");
 }
 
 async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::password_policy::PasswordPolicy;
 use crate::onboarding::wizard::Step;
+use crate::security::client_addr::IpRange;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -90,6 +91,28 @@ impl Edition {
     }
 }
 
+/// Limits and addressing of the HTTP server.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// A request (reading its body included) that takes longer is answered with the "took too long" page.
+    pub request_timeout: std::time::Duration,
+    /// How long a client may take to send a request's headers, and how long a kept-alive connection may
+    /// sit idle before the next request; then the connection is closed.
+    pub header_timeout: std::time::Duration,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client (default: none).
+    pub trusted_proxies: Vec<IpRange>,
+    /// Terminate TLS in `serve` itself (small installations without a reverse proxy).
+    pub tls: Option<TlsFiles>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// PEM: the certificate, then any intermediates.
+    pub cert: PathBuf,
+    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
     Pretty,
@@ -117,6 +140,7 @@ pub struct Config {
     pub support: SupportContact,
     pub password_policy: PasswordPolicy,
     pub log_format: LogFormat,
+    pub http: HttpSettings,
 }
 
 impl Config {
@@ -181,6 +205,18 @@ struct RawConfig {
     support: RawSupport,
     #[serde(default)]
     password: RawPassword,
+    #[serde(default)]
+    http: RawHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    request_timeout: Option<String>,
+    header_timeout: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    tls_cert_file: Option<PathBuf>,
+    tls_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -289,6 +325,14 @@ impl RawConfig {
         set(&mut self.password.require_uppercase, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_UPPERCASE")?;
         set(&mut self.password.require_digit, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_DIGIT")?;
         set(&mut self.password.require_symbol, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_SYMBOL")?;
+        set(&mut self.http.request_timeout, env, "SPRECHSTUNDE_HTTP_REQUEST_TIMEOUT")?;
+        set(&mut self.http.header_timeout, env, "SPRECHSTUNDE_HTTP_HEADER_TIMEOUT")?;
+        set(&mut self.http.tls_cert_file, env, "SPRECHSTUNDE_HTTP_TLS_CERT_FILE")?;
+        set(&mut self.http.tls_key_file, env, "SPRECHSTUNDE_HTTP_TLS_KEY_FILE")?;
+        if let Some(list) = env("SPRECHSTUNDE_HTTP_TRUSTED_PROXIES") {
+            let entries = list.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
+            self.http.trusted_proxies = Some(entries);
+        }
         Ok(())
     }
 
@@ -375,7 +419,9 @@ impl RawConfig {
                 message: "muss mindestens 64 sein (lange Passwörter müssen möglich sein)".into(),
             });
         }
+        let http = resolve_http(self.http)?;
         Ok(Config {
+            http,
             listen,
             public_url,
             data_dir,
@@ -393,6 +439,41 @@ impl RawConfig {
             log_format,
         })
     }
+}
+
+fn resolve_http(raw: RawHttp) -> Result<HttpSettings, ConfigError> {
+    let seconds = |text: Option<String>, key: &'static str, default: i64| -> Result<std::time::Duration, ConfigError> {
+        let seconds = match text {
+            Some(text) => parse_duration(&text).map_err(|message| ConfigError::Invalid { key, message })?,
+            None => default,
+        };
+        if seconds < 1 {
+            return Err(ConfigError::Invalid { key, message: "muss mindestens 1s sein".into() });
+        }
+        Ok(std::time::Duration::from_secs(seconds as u64))
+    };
+    let trusted_proxies = raw
+        .trusted_proxies
+        .unwrap_or_default()
+        .iter()
+        .map(|entry| entry.parse().map_err(|message| ConfigError::Invalid { key: "http.trusted_proxies", message }))
+        .collect::<Result<_, _>>()?;
+    let tls = match (raw.tls_cert_file, raw.tls_key_file) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => {
+            return Err(ConfigError::Invalid {
+                key: "http.tls_cert_file",
+                message: "tls_cert_file und tls_key_file gehören zusammen".into(),
+            });
+        }
+    };
+    Ok(HttpSettings {
+        request_timeout: seconds(raw.request_timeout, "http.request_timeout", 30)?,
+        header_timeout: seconds(raw.header_timeout, "http.header_timeout", 10)?,
+        trusted_proxies,
+        tls,
+    })
 }
 
 fn resolve_database_url(url: Option<String>, data_dir: &Path) -> String {
@@ -576,6 +657,24 @@ mod tests {
         let raw = RawConfig { registration_link_ttl: Some("zwei Wochen".into()), ..RawConfig::default() };
         assert!(raw.resolve().unwrap_err().to_string().contains("registration_link_ttl"));
         assert!(toml::from_str::<RawConfig>("unbekannt = 1").is_err());
+    }
+
+    #[test]
+    fn http_settings() {
+        let defaults = RawConfig::default().resolve().unwrap().http;
+        assert_eq!((defaults.request_timeout.as_secs(), defaults.header_timeout.as_secs()), (30, 10));
+        assert!(defaults.trusted_proxies.is_empty() && defaults.tls.is_none(), "no proxy trusted by default");
+        let mut raw: RawConfig = toml::from_str("[http]\ntrusted_proxies = [\"10.0.0.0/8\"]\n").unwrap();
+        raw.apply_env(|key| (key == "SPRECHSTUNDE_HTTP_TRUSTED_PROXIES").then(|| "127.0.0.1, fd00::/8".into()))
+            .unwrap();
+        let http = raw.resolve().unwrap().http;
+        assert_eq!(http.trusted_proxies, vec!["127.0.0.1".parse().unwrap(), "fd00::/8".parse().unwrap()]);
+        let bad: RawConfig = toml::from_str("[http]\ntrusted_proxies = [\"proxy.intern\"]\n").unwrap();
+        assert!(bad.resolve().unwrap_err().to_string().contains("http.trusted_proxies"));
+        let half: RawConfig = toml::from_str("[http]\ntls_cert_file = \"cert.pem\"\n").unwrap();
+        assert!(half.resolve().unwrap_err().to_string().contains("tls_key_file"));
+        let zero: RawConfig = toml::from_str("[http]\nrequest_timeout = \"0s\"\n").unwrap();
+        assert!(zero.resolve().is_err());
     }
 
     #[test]

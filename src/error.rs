@@ -23,6 +23,9 @@ pub enum AppError {
     Template(#[from] askama::Error),
     #[error("{0}")]
     Internal(String),
+    /// A handler panicked; the panic hook has logged it already (one line, in the request's span).
+    #[error("Programmfehler")]
+    Panic,
 }
 
 /// What kind of error page to show; attached to the response for the page renderer.
@@ -36,6 +39,22 @@ pub enum ErrorPage {
     TooManyRequests,
     Internal,
     Unavailable,
+    /// The request took longer than `http.request_timeout` (a slow upload, a stuck query).
+    Timeout,
+    /// The body was larger than its route class allows.
+    TooLarge,
+}
+
+impl ErrorPage {
+    /// The bare answers of the tower layers (timeout, body limit) and of axum's body extractors carry no
+    /// marker; they get theirs here, so they are shown like every other error.
+    pub fn for_bare(status: StatusCode) -> Option<ErrorPage> {
+        match status {
+            StatusCode::REQUEST_TIMEOUT => Some(ErrorPage::Timeout),
+            StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorPage::TooLarge),
+            _ => None,
+        }
+    }
 }
 
 impl IntoResponse for AppError {
@@ -57,6 +76,7 @@ impl IntoResponse for AppError {
                 tracing::error!(error = %self, "Datenbank nicht erreichbar");
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorPage::Unavailable)
             }
+            AppError::Panic => (StatusCode::INTERNAL_SERVER_ERROR, ErrorPage::Internal),
             AppError::Database(_) | AppError::Template(_) | AppError::Internal(_) => {
                 tracing::error!(error = %self, "interner Fehler");
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorPage::Internal)
@@ -82,6 +102,8 @@ fn page_placeholder(page: ErrorPage) -> &'static str {
         ErrorPage::TooManyRequests => "Zu viele Anfragen",
         ErrorPage::Internal => "Ein Fehler ist aufgetreten",
         ErrorPage::Unavailable => "Dienst vorübergehend nicht verfügbar",
+        ErrorPage::Timeout => "Zeitüberschreitung",
+        ErrorPage::TooLarge => "Anfrage zu groß",
     }
 }
 

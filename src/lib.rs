@@ -28,5 +28,6 @@ pub mod notify; // outbox, mail transports, message templates, delivery worker
 pub mod onboarding; // registration links and the wizard (step 1 for now)
 pub mod profile; // profile settings: password, SMS 2FA, mobile number, visibility, Service-PIN, language, sessions
 pub mod security;
+pub mod server; // the HTTP server: plain or TLS connections, header and idle timeouts, graceful shutdown
 pub mod support; // support console: find accounts, check a caller's Service-PIN, change data after a correct check // random tokens, hashing, CSRF (Origin) check, headers, rate limits
 pub mod web; // page layout, i18n, static assets, form and cookie helpers

@@ -1,9 +1,9 @@
 //! `/anmelden`, `/abmelden` and the start page `/`.
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -18,6 +18,7 @@ use crate::accounts::{Account, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, Entry};
+use crate::security::client_addr::ClientIp;
 use crate::web::cookies;
 use crate::web::form::StrictForm;
 use crate::web::i18n::{Lang, fill};
@@ -86,7 +87,7 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     StrictForm(form): StrictForm<LoginForm>,
 ) -> AppResult<Response> {
@@ -94,7 +95,7 @@ pub async fn submit(
     let t = lang.texts();
     let username = form.username.trim().to_owned();
     let user_key = format!("u:{}", username.to_lowercase());
-    let addr_key = format!("ip:{}", peer.ip());
+    let addr_key = format!("ip:{}", peer);
     let keys = [(&addr_key, throttle::PER_ADDRESS), (&user_key, throttle::PER_USERNAME)];
     // One attempt per username at a time: parallel guesses each see the outcome of the one before.
     let _turn = state.login_gate.enter(&user_key).await;
@@ -102,7 +103,7 @@ pub async fn submit(
     for (key, limits) in keys {
         if let Some(wait) = throttle::wait_time(&state.db, key, limits, now).await? {
             tracing::warn!(wait, "Anmeldung gedrosselt");
-            let entry = Entry::new("login.password", "throttled", Actor::Anonymous, None).from_addr(peer.ip());
+            let entry = Entry::new("login.password", "throttled", Actor::Anonymous, None).from_addr(peer);
             audit::record(&state.db.pool, entry, now).await?;
             let error = fill(t.login_throttled, &[("seconds", &wait.to_string())]);
             let mut response = render(&state, lang, &username, Some(error), StatusCode::TOO_MANY_REQUESTS)?;
@@ -123,19 +124,19 @@ pub async fn submit(
             throttle::record_failure(&state.db, key, limits, now).await?;
         }
         tracing::info!("Anmeldung fehlgeschlagen");
-        let entry = Entry::new("login.password", "failure", Actor::Anonymous, known.as_deref()).from_addr(peer.ip());
+        let entry = Entry::new("login.password", "failure", Actor::Anonymous, known.as_deref()).from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
         return render(&state, lang, &username, Some(t.login_failed.to_owned()), StatusCode::UNAUTHORIZED);
     };
     throttle::forget(&state.db, &user_key).await?;
     if account.locked {
         let entry = Entry::new("login.password", "locked", Actor::Account(account.id.clone()), Some(&account.id))
-            .from_addr(peer.ip());
+            .from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
         return render(&state, lang, &username, Some(t.account_locked.to_owned()), StatusCode::FORBIDDEN);
     }
-    let entry = Entry::new("login.password", "success", Actor::Account(account.id.clone()), Some(&account.id))
-        .from_addr(peer.ip());
+    let entry =
+        Entry::new("login.password", "success", Actor::Account(account.id.clone()), Some(&account.id)).from_addr(peer);
     audit::record(&state.db.pool, entry, now).await?;
     // A fresh session id at login; whatever session the browser had before ends here.
     if let Some(old) = session::current(&state, &headers).await? {
@@ -211,7 +212,7 @@ async fn send_login_code(
     account: &Account,
     binding: &str,
     phone: &str,
-    peer: SocketAddr,
+    peer: IpAddr,
 ) -> AppResult<Result<(), Refused>> {
     let request = sms_code::Request {
         account_id: &account.id,
@@ -219,7 +220,7 @@ async fn send_login_code(
         purpose: Purpose::Login,
         binding,
         phone,
-        client_addr: &peer.ip().to_string(),
+        client_addr: &peer.to_string(),
     };
     Ok(sms_code::send(state, request).await?)
 }
@@ -300,7 +301,7 @@ pub async fn verify_code(
 
 pub async fn resend_code(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let (session, account) = or_elsewhere!(pending(&state, &headers));

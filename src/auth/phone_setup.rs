@@ -2,11 +2,11 @@
 //! "2-Faktor-Authentifizierung (optional)", turning 2FA on in the profile, and changing the mobile number
 //! in the profile. Number → code (8 digits, 5 min, 60 s resend, 5 wrong entries) → done; "Zurück" returns to
 //! the number and the code sent to it stops working; "Später aktivieren" only in the wizard.
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,6 +24,7 @@ use crate::notify::templates::Change;
 use crate::onboarding::steps;
 use crate::onboarding::wizard::Step;
 use crate::security::audit::{self, Actor, Entry};
+use crate::security::client_addr::ClientIp;
 use crate::web::form::StrictForm;
 use crate::web::page::{self, Layout};
 
@@ -190,7 +191,7 @@ async fn send(
     session: &Session,
     account: &Account,
     number: &str,
-    addr: SocketAddr,
+    addr: IpAddr,
 ) -> AppResult<Result<(), sms_code::Refused>> {
     let request = sms_code::Request {
         account_id: &account.id,
@@ -198,7 +199,7 @@ async fn send(
         purpose: Purpose::Setup,
         binding: &session.id_hash,
         phone: number,
-        client_addr: &addr.ip().to_string(),
+        client_addr: &addr.to_string(),
     };
     Ok(sms_code::send(state, request).await?)
 }
@@ -206,7 +207,7 @@ async fn send(
 /// `POST`: "Code senden".
 async fn send_code(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(addr): ClientIp,
     headers: HeaderMap,
     StrictForm(form): StrictForm<PhoneForm>,
     place: Place,
@@ -272,7 +273,7 @@ async fn verify(
 /// `POST …/neuer-code`: a new code to the same number, at the earliest 60 s after the last.
 async fn resend(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(addr): ClientIp,
     headers: HeaderMap,
     place: Place,
 ) -> AppResult<Response> {
@@ -312,7 +313,7 @@ pub fn routes(place: Place) -> Router<AppState> {
         .route(
             base,
             get(move |s: State<AppState>, h: HeaderMap| show(s, h, place)).post(
-                move |s: State<AppState>, c: ConnectInfo<SocketAddr>, h: HeaderMap, f: StrictForm<PhoneForm>| {
+                move |s: State<AppState>, c: ClientIp, h: HeaderMap, f: StrictForm<PhoneForm>| {
                     send_code(s, c, h, f, place)
                 },
             ),
@@ -323,7 +324,7 @@ pub fn routes(place: Place) -> Router<AppState> {
         )
         .route(
             &format!("{base}/neuer-code"),
-            post(move |s: State<AppState>, c: ConnectInfo<SocketAddr>, h: HeaderMap| resend(s, c, h, place)),
+            post(move |s: State<AppState>, c: ClientIp, h: HeaderMap| resend(s, c, h, place)),
         )
         .route(&format!("{base}/zurueck"), post(move |s: State<AppState>, h: HeaderMap| back(s, h, place)));
     match place {

@@ -1,9 +1,8 @@
 //! The registration link's landing and step 1, "Benutzername und Passwort festlegen".
 use askama::Template;
 use axum::Json;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -17,6 +16,7 @@ use crate::auth::password_policy::{PasswordContext, PasswordPolicy};
 use crate::auth::session::{self, Session, SessionKind};
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, Entry};
+use crate::security::client_addr::ClientIp;
 use crate::web::cookies;
 use crate::web::form::{self, StrictForm};
 use crate::web::format;
@@ -27,20 +27,20 @@ use crate::web::page::{self, Action, Layout};
 /// session and moves on to a token-free address, so the token leaves the address bar and the history.
 pub async fn open_link(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let now = state.clock.now();
     let Some((link, account)) = links::find_by_token(&state.db, &token).await? else {
         tracing::info!("unbekannter Registrierungslink geöffnet");
-        let entry = Entry::new("link.opened", "unknown", Actor::Anonymous, None).from_addr(peer.ip());
+        let entry = Entry::new("link.opened", "unknown", Actor::Anonymous, None).from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
         return outcome_page(&state, Lang::from_headers(&headers), LinkOutcome::Unknown);
     };
     let outcome = links::outcome(&link, &account, now);
     tracing::info!(account = %account.id, ?outcome, "Registrierungslink geöffnet");
-    let entry = Entry::new("link.opened", outcome.label(), Actor::Anonymous, Some(&account.id)).from_addr(peer.ip());
+    let entry = Entry::new("link.opened", outcome.label(), Actor::Anonymous, Some(&account.id)).from_addr(peer);
     audit::record(&state.db.pool, entry, now).await?;
     if outcome != LinkOutcome::Valid {
         return outcome_page(&state, account.language, outcome);
@@ -214,7 +214,7 @@ pub struct Step1Form {
 /// transaction; a rejected form comes back with everything typed except the passwords.
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     StrictForm(form): StrictForm<Step1Form>,
 ) -> AppResult<Response> {
@@ -257,7 +257,7 @@ pub async fn submit(
     crate::contacts::index::refresh(&mut tx, &account.id).await?;
     let raw = session::create(&mut *tx, SessionKind::Login, &account.id, None, now).await?;
     let entry = Entry::new("registration.step", "success", Actor::Account(account.id.clone()), Some(&account.id))
-        .from_addr(peer.ip())
+        .from_addr(peer)
         .detail(Step::Credentials.key());
     audit::record(&mut *tx, entry, now).await?;
     tx.commit().await?;

@@ -1,8 +1,7 @@
 //! Turning SMS two-factor authentication off: the password and a current SMS code, both at once.
-use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -15,6 +14,7 @@ use crate::auth::{code_page, phone};
 use crate::error::{AppError, AppResult};
 use crate::notify::templates::Change;
 use crate::security::audit::Actor;
+use crate::security::client_addr::ClientIp;
 use crate::web::form::StrictForm;
 use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
@@ -71,7 +71,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResul
 /// `POST …/code`: the confirmation code to the number on file.
 pub async fn send_code(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(addr): ClientIp,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let (session, account, number) = or_elsewhere!(open(&state, &headers));
@@ -81,7 +81,7 @@ pub async fn send_code(
         purpose: Purpose::Confirm,
         binding: &session.id_hash,
         phone: &number,
-        client_addr: &addr.ip().to_string(),
+        client_addr: &addr.to_string(),
     };
     match sms_code::send(&state, request).await? {
         Ok(()) => Ok(Redirect::to("/profil/zwei-faktor/deaktivieren").into_response()),

@@ -1,5 +1,7 @@
-//! Random tokens and their hashes, the CSRF (Origin) check, security headers, in-memory rate limits.
+//! Random tokens and their hashes, the CSRF (Origin) check, security headers, in-memory rate limits, the
+//! client's address behind trusted proxies.
 pub mod audit;
+pub mod client_addr;
 pub mod headers;
 pub mod rate_limit;
 pub mod token;

@@ -74,6 +74,12 @@ texts! {
         "Your input contains invisible characters or characters that reverse the writing direction. So that names look the same to everyone, we do not accept them. Please go back one page, type the text again and send the form again.";
     err_invalid_text_long: "Ihre Eingabe ist zu lang: höchstens {max} Zeichen pro Feld. Bitte gehen Sie eine Seite zurück, kürzen Sie den Text und senden Sie das Formular erneut.",
         "Your input is too long: at most {max} characters per field. Please go back one page, shorten the text and send the form again.";
+    err_timeout_title: "Zeitüberschreitung", "Request timed out";
+    err_timeout_text: "Die Anfrage hat zu lange gedauert und wurde abgebrochen. Bitte prüfen Sie Ihre Internetverbindung und versuchen Sie es erneut.",
+        "The request took too long and was stopped. Please check your internet connection and try again.";
+    err_too_large_title: "Anfrage zu groß", "Request too large";
+    err_too_large_text: "Es wurden mehr Daten gesendet, als dieses Formular annimmt. Bitte gehen Sie eine Seite zurück, kürzen Sie Ihre Eingaben und senden Sie das Formular erneut.",
+        "More data was sent than this form accepts. Please go back one page, shorten your input and send the form again.";
     err_cross_origin_title: "Anfrage abgelehnt", "Request refused";
     err_cross_origin_text: "Das Formular wurde nicht von dieser Seite aus abgeschickt. Bitte öffnen Sie Sprechstunde direkt und versuchen Sie es erneut.",
         "The form was not sent from this site. Please open Sprechstunde directly and try again.";

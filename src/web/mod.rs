@@ -6,4 +6,5 @@ pub mod format;
 pub mod i18n;
 pub mod page;
 pub mod pdf;
+pub mod problem;
 pub mod text;

@@ -2,7 +2,7 @@
 //! [`ErrorPage`] markers into real pages in the person's language.
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -74,10 +74,14 @@ pub fn message(
     render(status, &MessagePage { layout: Layout::new(state, lang, title), text, next: next.to_owned(), action })
 }
 
+/// Turns every error marker (and the bare answers of the tower layers) into the page in the visitor's
+/// language, or, under `/api/`, into problem+json (in German, like the rest of the API).
 pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let lang = Lang::from_headers(request.headers());
+    let api = request.uri().path().starts_with("/api/");
+    let lang = if api { Lang::De } else { Lang::from_headers(request.headers()) };
     let response = next.run(request).await;
-    let Some(page) = response.extensions().get::<ErrorPage>().copied() else {
+    let marked = response.extensions().get::<ErrorPage>().copied();
+    let Some(page) = marked.or_else(|| ErrorPage::for_bare(response.status())) else {
         return response;
     };
     let t = lang.texts();
@@ -98,9 +102,19 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
         ErrorPage::TooManyRequests => (t.err_too_many_title, t.err_too_many_text),
         ErrorPage::Internal => (t.err_internal_title, t.err_internal_text),
         ErrorPage::Unavailable => (t.err_unavailable_title, t.err_internal_text),
+        ErrorPage::Timeout => (t.err_timeout_title, t.err_timeout_text),
+        ErrorPage::TooLarge => (t.err_too_large_title, t.err_too_large_text),
     };
+    let text = fill(text, &[("max", &max)]);
     let (mut parts, _) = response.into_parts();
-    match message(&state, lang, parts.status, title, fill(text, &[("max", &max)]), "", None) {
+    // The new body has a length of its own.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if api {
+        let (problem_parts, body) = crate::web::problem::json(parts.status, title, &text).into_parts();
+        parts.headers.extend(problem_parts.headers);
+        return Response::from_parts(parts, body);
+    }
+    match message(&state, lang, parts.status, title, text, "", None) {
         Ok(rendered) => {
             let (rendered_parts, body) = rendered.into_parts();
             parts.headers.extend(rendered_parts.headers);

@@ -87,6 +87,12 @@ fn capture_logs() {
             .without_time()
             .with_writer(|| LogWriter)
             .try_init();
+        // As in the service, a panic is logged; the test runner's own report follows as usual.
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            sprechstunde::cli::log_panic(info);
+            report(info);
+        }));
     });
 }
 

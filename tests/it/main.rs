@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod browser;
 mod contacts;
+mod edge;
 mod foundations;
 mod links;
 mod login;

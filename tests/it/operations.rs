@@ -117,6 +117,8 @@ fn the_example_settings_file_is_valid() {
     assert_eq!(config.support.phone, "+49 30 1234567");
     assert_eq!(config.editions["kompakt"].steps.len(), 2);
     assert!(config.editions["klinik"].two_factor_required);
+    assert_eq!(config.http.request_timeout.as_secs(), 30);
+    assert_eq!(config.http.trusted_proxies.len(), 1);
 }
 
 async fn logs_never_contain_secrets_or_full_addresses(backend: Backend) {

@@ -1,0 +1,173 @@
+//! The client's address. Behind a reverse proxy every connection comes from the proxy, so only for
+//! connections from configured trusted proxies the address is read from `Forwarded` (RFC 7239) or, without
+//! it, `X-Forwarded-For`: the right-most hop that is not itself a trusted proxy. Anyone else could write
+//! anything into those headers, so from other senders they are ignored. Every throttle, cap, audit entry and
+//! log line uses the address found here.
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+/// An address or a CIDR range (`10.0.0.0/8`, `192.0.2.1`, `fd00::/8`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl FromStr for IpRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (address, prefix) = text.split_once('/').map_or((text, None), |(a, p)| (a, Some(p)));
+        let network: IpAddr =
+            address.parse().map_err(|_| format!("„{text}“ ist keine IP-Adresse und kein CIDR-Bereich"))?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(p) => {
+                p.parse::<u8>().ok().filter(|p| *p <= bits).ok_or_else(|| format!("„{text}“: Präfix ungültig"))?
+            }
+        };
+        Ok(IpRange { network: network.to_canonical(), prefix })
+    }
+}
+
+impl IpRange {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let mask = |bits: u32, width: u32| if bits == 0 { 0 } else { u128::MAX << (width - bits) };
+        match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let m = mask(u32::from(self.prefix), 32) as u32;
+                u32::from(net) & m == u32::from(ip) & m
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let m = mask(u32::from(self.prefix), 128);
+                u128::from(net) & m == u128::from(ip) & m
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `192.0.2.1`, `192.0.2.1:4711`, `"[2001:db8::1]:4711"`, `2001:db8::1` → the address.
+fn parse_hop(text: &str) -> Option<IpAddr> {
+    let text = text.trim().trim_matches('"');
+    if let Some(rest) = text.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    text.parse::<IpAddr>().ok().or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))
+}
+
+/// The hops a request passed, the client first: from `Forwarded` if present, else from `X-Forwarded-For`.
+fn hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let values = |name: &str| -> Vec<String> {
+        headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+    };
+    let forwarded = values("forwarded");
+    if !forwarded.is_empty() {
+        return forwarded
+            .iter()
+            .flat_map(|value| value.split(','))
+            .map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (key, value) = pair.split_once('=')?;
+                    key.trim().eq_ignore_ascii_case("for").then(|| parse_hop(value)).flatten()
+                })
+            })
+            .collect();
+    }
+    values("x-forwarded-for").iter().flat_map(|value| value.split(',')).map(parse_hop).collect()
+}
+
+/// The client's address for a connection from `peer` carrying `headers`.
+pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpRange]) -> IpAddr {
+    let peer = peer.to_canonical();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|range| range.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in hops(headers).into_iter().rev() {
+        // A hop our own proxy could not name ends the walk: the last address known is the best we have.
+        let Some(hop) = hop.map(|ip| ip.to_canonical()) else { break };
+        client = hop;
+        if !is_trusted(hop) {
+            break;
+        }
+    }
+    client
+}
+
+/// The resolved client address, put on every request by `app`'s middleware (see [`resolve`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let found = parts.extensions.get::<ClientIp>().copied();
+        // Without the middleware (never in the service) the connection's own address is the answer.
+        let peer = || parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| ClientIp(c.0.ip()));
+        Ok(found.or_else(peer).unwrap_or(ClientIp(IpAddr::from([0, 0, 0, 0]))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn ranges() {
+        let range: IpRange = "10.0.0.0/8".parse().unwrap();
+        assert!(range.contains(ip("10.200.1.2")));
+        assert!(!range.contains(ip("11.0.0.1")));
+        assert!(range.contains(ip("::ffff:10.1.2.3")), "IPv4-mapped IPv6 counts as IPv4");
+        let one: IpRange = "192.0.2.1".parse().unwrap();
+        assert!(one.contains(ip("192.0.2.1")) && !one.contains(ip("192.0.2.2")));
+        assert!("fd00::/8".parse::<IpRange>().unwrap().contains(ip("fd12::1")));
+        assert!("0.0.0.0/0".parse::<IpRange>().unwrap().contains(ip("203.0.113.9")));
+        for bad in ["10.0.0.0/33", "proxy.internal", "10.0.0.0/x", ""] {
+            assert!(bad.parse::<IpRange>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_trusted_proxies_may_name_the_client() {
+        let trusted: Vec<IpRange> = vec!["10.0.0.0/8".parse().unwrap()];
+        let xff = headers(&[("x-forwarded-for", "198.51.100.7, 10.0.0.5")]);
+        assert_eq!(resolve(ip("10.0.0.1"), &xff, &trusted), ip("198.51.100.7"), "right-most untrusted hop");
+        assert_eq!(resolve(ip("203.0.113.1"), &xff, &trusted), ip("203.0.113.1"), "untrusted sender: header ignored");
+        assert_eq!(resolve(ip("10.0.0.1"), &xff, &[]), ip("10.0.0.1"), "no proxies configured");
+        // A client that puts a fake address in front gains nothing: the proxy appends the real one.
+        let spoofed = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.7")]);
+        assert_eq!(resolve(ip("10.0.0.1"), &spoofed, &trusted), ip("198.51.100.7"));
+        let forwarded = headers(&[
+            ("forwarded", "for=1.2.3.4, for=\"[2001:db8:cafe::17]:4711\";proto=https"),
+            ("x-forwarded-for", "9.9.9.9"),
+        ]);
+        assert_eq!(resolve(ip("10.0.0.1"), &forwarded, &trusted), ip("2001:db8:cafe::17"), "Forwarded wins");
+        let split = headers(&[("x-forwarded-for", "198.51.100.7"), ("x-forwarded-for", "10.0.0.9")]);
+        assert_eq!(resolve(ip("10.0.0.1"), &split, &trusted), ip("198.51.100.7"), "several header lines");
+        let garbage = headers(&[("x-forwarded-for", "unknown, 10.0.0.9")]);
+        assert_eq!(resolve(ip("10.0.0.1"), &garbage, &trusted), ip("10.0.0.9"));
+        assert_eq!(resolve(ip("10.0.0.1"), &HeaderMap::new(), &trusted), ip("10.0.0.1"));
+    }
+}
