@@ -9,56 +9,27 @@ use crate::clock::Timestamp;
 use crate::notify::{outbox, templates};
 use crate::onboarding::links;
 use crate::onboarding::wizard::{Plan, Step};
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::web::i18n::Lang;
 
 pub use email::EmailAddress;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AccountStatus {
-    /// Created by support; the registration link is out.
-    Invited,
-    /// Step 1 done, further wizard steps open; nothing else of the product is reachable yet.
-    Registering,
-    /// Every step done: unlocked ("freigeschaltet").
-    Active,
-}
-
-impl AccountStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Invited => "invited",
-            AccountStatus::Registering => "registering",
-            AccountStatus::Active => "active",
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "active" => AccountStatus::Active,
-            "registering" => AccountStatus::Registering,
-            _ => AccountStatus::Invited,
-        }
+crate::db::stored_enum! {
+    pub enum AccountStatus {
+        /// Created by support; the registration link is out.
+        Invited = "invited",
+        /// Step 1 done, further wizard steps open; nothing else of the product is reachable yet.
+        Registering = "registering",
+        /// Every step done: unlocked ("freigeschaltet").
+        Active = "active",
     }
 }
 
-/// What an account may do: practice users use the product, support staff also the console.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    User,
-    Support,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Support => "support",
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        if text == "support" { Role::Support } else { Role::User }
+crate::db::stored_enum! {
+    /// What an account may do: practice users use the product, support staff also the console.
+    pub enum Role {
+        User = "user",
+        Support = "support",
     }
 }
 
@@ -181,7 +152,7 @@ pub async fn create(state: &AppState, new: NewAccount, actor: Actor) -> Result<A
         if crate::db::is_unique_violation(&e) { AccountError::EmailTaken(account.email.clone()) } else { e.into() }
     })?;
     queue_registration_mail(state, &mut tx, &account, now).await?;
-    let entry = Entry::new("account.created", "success", actor, Some(&account.id))
+    let entry = Entry::new(AuditEvent::AccountCreated, "success", actor, Some(&account.id))
         .detail(format!("edition {}", account.edition));
     audit::record(&mut *tx, entry, now).await?;
     tx.commit().await?;
@@ -203,8 +174,9 @@ pub async fn resend(state: &AppState, id_or_email: &str, actor: Actor) -> Result
     links::revoke_open(&mut tx, &account.id, now).await?;
     outbox::cancel_pending_for_account(&mut tx, &account.id).await?;
     queue_registration_mail(state, &mut tx, &account, now).await?;
-    audit::record(&mut *tx, Entry::new("link.revoked", "success", actor.clone(), Some(&account.id)), now).await?;
-    audit::record(&mut *tx, Entry::new("account.resend", "success", actor, Some(&account.id)), now).await?;
+    audit::record(&mut *tx, Entry::new(AuditEvent::LinkRevoked, "success", actor.clone(), Some(&account.id)), now)
+        .await?;
+    audit::record(&mut *tx, Entry::new(AuditEvent::AccountResend, "success", actor, Some(&account.id)), now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     tracing::info!(account = %account.id, "Registrierungs-E-Mail erneut eingereiht, ältere Links widerrufen");

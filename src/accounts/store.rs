@@ -22,7 +22,7 @@ fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
         email: row.try_get("email")?,
         name: row.try_get("name")?,
         language: Lang::parse(&row.try_get::<String, _>("language")?).unwrap_or(Lang::De),
-        status: AccountStatus::parse(&row.try_get::<String, _>("status")?),
+        status: crate::db::decode_enum(row, "status", AccountStatus::parse)?,
         username: row.try_get("username")?,
         created_at: row.try_get("created_at")?,
         registered_at: row.try_get("registered_at")?,
@@ -35,7 +35,7 @@ fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
         two_factor_enabled: row.try_get::<i64, _>("two_factor_enabled")? != 0,
         phone: row.try_get("phone")?,
         visible: row.try_get::<i64, _>("visible")? != 0,
-        role: super::Role::parse(&row.try_get::<String, _>("role")?),
+        role: crate::db::decode_enum(row, "role", super::Role::parse)?,
         locked: row.try_get::<i64, _>("locked")? != 0,
     })
 }

@@ -17,7 +17,7 @@ use super::throttle;
 use crate::accounts::{Account, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
 use crate::web::cookies;
 use crate::web::form::StrictForm;
@@ -103,7 +103,7 @@ pub async fn submit(
     for (key, limits) in keys {
         if let Some(wait) = throttle::wait_time(&state.db, key, limits, now).await? {
             tracing::warn!(wait, "Anmeldung gedrosselt");
-            let entry = Entry::new("login.password", "throttled", Actor::Anonymous, None).from_addr(peer);
+            let entry = Entry::new(AuditEvent::LoginPassword, "throttled", Actor::Anonymous, None).from_addr(peer);
             audit::record(&state.db.pool, entry, now).await?;
             let error = fill(t.login_throttled, &[("seconds", &wait.to_string())]);
             let mut response = render(&state, lang, &username, Some(error), StatusCode::TOO_MANY_REQUESTS)?;
@@ -124,19 +124,21 @@ pub async fn submit(
             throttle::record_failure(&state.db, key, limits, now).await?;
         }
         tracing::info!("Anmeldung fehlgeschlagen");
-        let entry = Entry::new("login.password", "failure", Actor::Anonymous, known.as_deref()).from_addr(peer);
+        let entry =
+            Entry::new(AuditEvent::LoginPassword, "failure", Actor::Anonymous, known.as_deref()).from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
         return render(&state, lang, &username, Some(t.login_failed.to_owned()), StatusCode::UNAUTHORIZED);
     };
     throttle::forget(&state.db, &user_key).await?;
     if account.locked {
-        let entry = Entry::new("login.password", "locked", Actor::Account(account.id.clone()), Some(&account.id))
-            .from_addr(peer);
+        let entry =
+            Entry::new(AuditEvent::LoginPassword, "locked", Actor::Account(account.id.clone()), Some(&account.id))
+                .from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
         return render(&state, lang, &username, Some(t.account_locked.to_owned()), StatusCode::FORBIDDEN);
     }
-    let entry =
-        Entry::new("login.password", "success", Actor::Account(account.id.clone()), Some(&account.id)).from_addr(peer);
+    let entry = Entry::new(AuditEvent::LoginPassword, "success", Actor::Account(account.id.clone()), Some(&account.id))
+        .from_addr(peer);
     audit::record(&state.db.pool, entry, now).await?;
     // A fresh session id at login; whatever session the browser had before ends here.
     if let Some(old) = session::current(&state, &headers).await? {
@@ -166,8 +168,12 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppRes
     if let Some(current) = session::current(&state, &headers).await? {
         session::delete(&state, &current.id_hash).await?;
         tracing::info!(account = %current.account_id, "abgemeldet");
-        let entry =
-            Entry::new("logout", "success", Actor::Account(current.account_id.clone()), Some(&current.account_id));
+        let entry = Entry::new(
+            AuditEvent::Logout,
+            "success",
+            Actor::Account(current.account_id.clone()),
+            Some(&current.account_id),
+        );
         audit::record(&state.db.pool, entry, state.clock.now()).await?;
     }
     let mut response = Redirect::to("/anmelden?abgemeldet").into_response();
@@ -284,7 +290,8 @@ pub async fn verify_code(
     let checked = sms_code::check(&state, &session.id_hash, Purpose::Login, &form.code).await?;
     let now = state.clock.now();
     let outcome = if matches!(checked, Checked::Valid { .. }) { "success" } else { "failure" };
-    let entry = Entry::new("login.second_factor", outcome, Actor::Account(account.id.clone()), Some(&account.id));
+    let entry =
+        Entry::new(AuditEvent::LoginSecondFactor, outcome, Actor::Account(account.id.clone()), Some(&account.id));
     audit::record(&state.db.pool, entry, now).await?;
     if let Checked::Valid { .. } = checked {
         session::delete(&state, &session.id_hash).await?;

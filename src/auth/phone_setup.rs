@@ -23,7 +23,7 @@ use crate::notify::outbox;
 use crate::notify::templates::Change;
 use crate::onboarding::steps;
 use crate::onboarding::wizard::Step;
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
 use crate::web::form::StrictForm;
 use crate::web::page::{self, Layout};
@@ -79,8 +79,8 @@ impl Place {
         match self {
             Place::Wizard => {
                 store::enable_two_factor(&state.db, &account.id, number).await?;
-                let entry =
-                    Entry::new("two_factor.enabled", "success", actor(), Some(&account.id)).detail(phone::mask(number));
+                let entry = Entry::new(AuditEvent::TwoFactorEnabled, "success", actor(), Some(&account.id))
+                    .detail(phone::mask(number));
                 audit::record(&state.db.pool, entry, state.clock.now()).await?;
                 steps::advance(state, account, Step::TwoFactor).await
             }

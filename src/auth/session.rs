@@ -16,21 +16,12 @@ pub const SECOND_FACTOR_LIFETIME: i64 = 10 * 60;
 /// `last_seen_at` is written at most this often, to keep page views from becoming writes.
 const TOUCH_EVERY: i64 = 60;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SessionKind {
-    Registration,
-    /// Password was right; the SMS code of this login attempt is still to come.
-    SecondFactor,
-    Login,
-}
-
-impl SessionKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            SessionKind::Registration => "registration",
-            SessionKind::SecondFactor => "second_factor",
-            SessionKind::Login => "login",
-        }
+crate::db::stored_enum! {
+    pub enum SessionKind {
+        Registration = "registration",
+        /// Password was right; the SMS code of this login attempt is still to come.
+        SecondFactor = "second_factor",
+        Login = "login",
     }
 }
 
@@ -111,10 +102,10 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
             .execute(&state.db.pool)
             .await?;
     }
-    let kind = match row.try_get::<String, _>(0)?.as_str() {
-        "registration" => SessionKind::Registration,
-        "second_factor" => SessionKind::SecondFactor,
-        _ => SessionKind::Login,
+    // A kind this code does not know (written by a newer version, say) is no session at all: never a login.
+    let Some(kind) = SessionKind::parse(&row.try_get::<String, _>(0)?) else {
+        tracing::warn!("Sitzung unbekannter Art abgewiesen");
+        return Ok(None);
     };
     Ok(Some(Session {
         id_hash,

@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::db::Tx;
 use crate::notify::outbox;
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::web::i18n::Lang;
 
 pub const LIFETIME: i64 = 5 * 60;
@@ -163,10 +163,14 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     .execute(&mut *tx)
     .await?;
     outbox::enqueue_sms(&mut tx, Some(request.account_id), request.phone, &text, now).await?;
-    let entry =
-        Entry::new("sms.code_sent", "success", Actor::Account(request.account_id.into()), Some(request.account_id))
-            .from_addr(request.client_addr)
-            .detail(format!("{} {}", request.purpose.as_str(), crate::auth::phone::mask(request.phone)));
+    let entry = Entry::new(
+        AuditEvent::SmsCodeSent,
+        "success",
+        Actor::Account(request.account_id.into()),
+        Some(request.account_id),
+    )
+    .from_addr(request.client_addr)
+    .detail(format!("{} {}", request.purpose.as_str(), crate::auth::phone::mask(request.phone)));
     audit::record(&mut *tx, entry, now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
@@ -176,10 +180,14 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
 }
 
 async fn refusal(state: &AppState, request: &Request<'_>, why: &str, now: Timestamp) -> Result<(), sqlx::Error> {
-    let entry =
-        Entry::new("sms.code_sent", "refused", Actor::Account(request.account_id.into()), Some(request.account_id))
-            .from_addr(request.client_addr)
-            .detail(format!("{} {why}", request.purpose.as_str()));
+    let entry = Entry::new(
+        AuditEvent::SmsCodeSent,
+        "refused",
+        Actor::Account(request.account_id.into()),
+        Some(request.account_id),
+    )
+    .from_addr(request.client_addr)
+    .detail(format!("{} {why}", request.purpose.as_str()));
     audit::record(&state.db.pool, entry, now).await
 }
 

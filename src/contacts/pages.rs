@@ -10,7 +10,7 @@ use crate::accounts::Account;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::notify::outbox;
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::web::form::{self, StrictForm};
 use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
@@ -215,7 +215,7 @@ pub async fn send_sms(
     let note: String = form.note.trim().chars().filter(|c| !c.is_control()).collect();
     let now = state.clock.now();
     let outcome = |o| {
-        Entry::new("contact.sms", o, Actor::Account(account.id.clone()), Some(&account.id))
+        Entry::new(AuditEvent::ContactSms, o, Actor::Account(account.id.clone()), Some(&account.id))
             .detail(format!("an {}", contact.id))
     };
     let (Some(phone), true) = (phone, contact.reachable) else {

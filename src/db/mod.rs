@@ -2,10 +2,53 @@
 //! `Any` driver, timestamps as integer seconds, text ids. No per-call backend branches.
 use std::str::FromStr;
 
+use std::borrow::Cow;
+
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, SqlSafeStr};
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// An enum stored as text: `as_str` for writing, `parse` for reading, which refuses unknown text instead of
+/// guessing (a CHECK constraint, on SQLite a trigger, keeps the column to the same list: migration 11).
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name { $($(#[$vmeta])* $variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use stored_enum;
+
+/// Reads a stored enum from `column` of `row`; unknown text is a decoding error, never a default.
+pub fn decode_enum<T>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, sqlx::Error> {
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unbekannter Wert „{text}“ in {column}").into()))
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -19,19 +62,73 @@ pub struct Db {
     pub backend: Backend,
 }
 
-/// Schema versions, applied in order; each runs in its own transaction (both databases have transactional DDL).
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/0001_init.sql")),
-    (2, include_str!("../../migrations/0002_wizard.sql")),
-    (3, include_str!("../../migrations/0003_audit.sql")),
-    (4, include_str!("../../migrations/0004_support.sql")),
-    (5, include_str!("../../migrations/0005_api.sql")),
-    (6, include_str!("../../migrations/0006_contacts.sql")),
-    (7, include_str!("../../migrations/0007_serial_locks.sql")),
-    (8, include_str!("../../migrations/0008_name_lower.sql")),
-    (9, include_str!("../../migrations/0009_search_covering.sql")),
-    (10, include_str!("../../migrations/0010_drop_sms_guard.sql")),
+/// Schema versions in order: (version, description, SQL for SQLite, SQL for PostgreSQL). Most are one
+/// portable file; where the two differ (constraints added later) each backend has its own.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql"), include_str!("../../migrations/0001_init.sql")),
+    (2, "wizard", include_str!("../../migrations/0002_wizard.sql"), include_str!("../../migrations/0002_wizard.sql")),
+    (3, "audit", include_str!("../../migrations/0003_audit.sql"), include_str!("../../migrations/0003_audit.sql")),
+    (
+        4,
+        "support",
+        include_str!("../../migrations/0004_support.sql"),
+        include_str!("../../migrations/0004_support.sql"),
+    ),
+    (5, "api", include_str!("../../migrations/0005_api.sql"), include_str!("../../migrations/0005_api.sql")),
+    (
+        6,
+        "contacts",
+        include_str!("../../migrations/0006_contacts.sql"),
+        include_str!("../../migrations/0006_contacts.sql"),
+    ),
+    (
+        7,
+        "serial locks",
+        include_str!("../../migrations/0007_serial_locks.sql"),
+        include_str!("../../migrations/0007_serial_locks.sql"),
+    ),
+    (
+        8,
+        "name lower",
+        include_str!("../../migrations/0008_name_lower.sql"),
+        include_str!("../../migrations/0008_name_lower.sql"),
+    ),
+    (
+        9,
+        "search covering",
+        include_str!("../../migrations/0009_search_covering.sql"),
+        include_str!("../../migrations/0009_search_covering.sql"),
+    ),
+    (
+        10,
+        "drop sms guard",
+        include_str!("../../migrations/0010_drop_sms_guard.sql"),
+        include_str!("../../migrations/0010_drop_sms_guard.sql"),
+    ),
+    (
+        11,
+        "checks",
+        include_str!("../../migrations/0011_checks.sqlite.sql"),
+        include_str!("../../migrations/0011_checks.postgres.sql"),
+    ),
 ];
+
+/// sqlx's migrator over the embedded migrations of this backend: checksums (an applied migration whose text
+/// changed stops the start), one transaction per migration, and on PostgreSQL an advisory lock, so that
+/// instances starting together apply each migration once.
+fn migrator(backend: Backend) -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(version, description, sqlite, postgres)| {
+            let sql = match backend {
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
+            };
+            Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, sql.into_sql_str(), false)
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
@@ -72,45 +169,44 @@ impl Db {
 
     /// Brings the schema up to date; `true` when it changed a database that already held a schema (then
     /// `refresh_statistics` is due: a migration may have rebuilt tables full of data).
-    pub async fn migrate(&self) -> Result<bool, sqlx::Error> {
+    pub async fn migrate(&self) -> Result<bool, MigrateError> {
         self.migrate_up_to(i64::MAX).await
     }
 
     /// Applies the migrations up to and including `last` (tests use it to build an older database).
-    pub async fn migrate_up_to(&self, last: i64) -> Result<bool, sqlx::Error> {
-        self.pool
-            .execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-            )
-            .await?;
-        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations").fetch_one(&self.pool).await?;
-        let mut applied = false;
-        for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version <= last) {
-            let mut tx = self.pool.begin().await?;
-            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if done.is_some() {
-                continue;
-            }
-            // Whole-line comments go first, so a ';' in them cannot split a statement.
-            let sql: Vec<&str> = sql.lines().filter(|line| !line.trim_start().starts_with("--")).collect();
-            for statement in sql.join("\n").split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                // Embedded migration text, never input.
-                tx.execute(sqlx::AssertSqlSafe(statement.to_owned())).await?;
-            }
-            let now = crate::clock::Clock::System.now();
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-                .bind(version)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            applied = true;
-            tracing::info!(version, "Datenbankschema aktualisiert");
+    pub async fn migrate_up_to(&self, last: i64) -> Result<bool, MigrateError> {
+        let migrator = migrator(self.backend);
+        self.adopt_hand_written_history(&migrator).await?;
+        let before = self.applied_migrations().await;
+        migrator.run_to(last, &self.pool).await?;
+        let after = self.applied_migrations().await;
+        if after > before {
+            tracing::info!(from = before, to = after, "Datenbankschema aktualisiert");
         }
-        Ok(applied && existing > 0)
+        Ok(before > 0 && after > before)
+    }
+
+    /// Databases from before sqlx's migrator recorded their versions in `schema_migrations` (a runner of our
+    /// own). Those versions are marked as applied without running them again; migration 11 then drops the
+    /// old table. Under the migrator's lock, so instances doing this together do it once.
+    async fn adopt_hand_written_history(&self, migrator: &Migrator) -> Result<(), MigrateError> {
+        let old: Result<Option<i64>, _> =
+            sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(&self.pool).await;
+        match old {
+            Ok(Some(last)) => {
+                tracing::info!(last, "Migrationsstand aus schema_migrations übernommen");
+                migrator.skip(&self.pool, Some(last)).await
+            }
+            // No such table (a new database, or one already adopted): nothing to take over.
+            _ => Ok(()),
+        }
+    }
+
+    async fn applied_migrations(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or(0)
     }
 
     /// Housekeeping: lock rows untouched since `before`. A lock only matters while a transaction holds it.
@@ -171,4 +267,52 @@ fn create_parent_dir(url: &str) -> Result<(), sqlx::Error> {
 /// True when the error is a unique-constraint violation (both backends report it through sqlx).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{AccountStatus, Role};
+    use crate::auth::session::SessionKind;
+    use crate::notify::outbox::Channel;
+    use crate::security::audit::AuditEvent;
+
+    /// The quoted values of the `IN (…)` list that follows `marker` in `sql`.
+    fn listed<'a>(sql: &'a str, marker: &str) -> Vec<&'a str> {
+        let start = sql.find(marker).unwrap_or_else(|| panic!("{marker} in the migration"));
+        let list = &sql[start..];
+        let list = &list[list.find("IN (").unwrap() + 4..];
+        list[..list.find(')').unwrap()].split(',').map(|v| v.trim().trim_matches('\'')).collect()
+    }
+
+    #[test]
+    fn the_constraints_allow_exactly_the_enums_values() {
+        let (_, _, sqlite, postgres) = MIGRATIONS.iter().find(|m| m.1 == "checks").unwrap();
+        fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+            all.iter().map(|v| name(*v)).collect()
+        }
+        let cases = [
+            ("accounts_status_check", "NEW.status", names(AccountStatus::ALL, AccountStatus::as_str)),
+            ("accounts_role_check", "NEW.role", names(Role::ALL, Role::as_str)),
+            ("sessions_kind_check", "NEW.kind", names(SessionKind::ALL, SessionKind::as_str)),
+            ("outbox_channel_check", "NEW.channel", names(Channel::ALL, Channel::as_str)),
+            ("outbox_status_check", "NEW.status NOT IN ('pending'", vec!["pending", "sent", "failed", "cancelled"]),
+            ("audit_log_event_check", "NEW.event", names(AuditEvent::ALL, AuditEvent::as_str)),
+        ];
+        for (constraint, trigger, values) in cases {
+            assert_eq!(listed(postgres, constraint), values, "PostgreSQL {constraint}");
+            assert_eq!(listed(sqlite, trigger), values, "SQLite {trigger}");
+        }
+    }
+
+    #[test]
+    fn stored_enums_refuse_unknown_text() {
+        assert_eq!(SessionKind::parse("login"), Some(SessionKind::Login));
+        assert_eq!(SessionKind::parse("guest"), None, "never taken for a login");
+        assert_eq!(SessionKind::parse("Login"), None);
+        assert_eq!(AccountStatus::parse("link_expired"), None, "derived, never stored");
+        assert_eq!(Role::parse("admin"), None);
+        assert_eq!(AuditEvent::parse("login.password"), Some(AuditEvent::LoginPassword));
+        assert_eq!(AuditEvent::LoginSecondFactor.to_string(), "login.second_factor");
+    }
 }

@@ -6,7 +6,7 @@ use sqlx::Row;
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
 use crate::notify::templates::RenderedMail;
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 
 /// Attempts before a message is marked `failed`; with the backoff below that spans about six hours.
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -78,13 +78,20 @@ pub async fn cancel_pending_for_account(tx: &mut Tx, account_id: &str) -> Result
     .map(|_| ())
 }
 
+crate::db::stored_enum! {
+    pub enum Channel {
+        Email = "email",
+        Sms = "sms",
+    }
+}
+
 #[derive(Debug)]
 pub struct Claimed {
     pub id: String,
     /// The claim's end; results are written only while this claim still holds.
     pub claimed_until: Timestamp,
     pub account_id: Option<String>,
-    pub channel: String,
+    pub channel: Channel,
     pub link_id: Option<String>,
     pub recipient: String,
     pub subject: String,
@@ -120,7 +127,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
             body_html: row.try_get(5)?,
             action_url: row.try_get(6)?,
             attempts: row.try_get(7)?,
-            channel: row.try_get(8)?,
+            channel: crate::db::decode_enum(&row, "channel", Channel::parse)?,
             account_id: row.try_get(9)?,
             claimed_until: row.try_get(10)?,
         })
@@ -146,11 +153,11 @@ pub async fn mark_sent(db: &Db, message: &Claimed, now: Timestamp, link_ttl: i64
     }
     if let Some(link_id) = &message.link_id {
         crate::onboarding::links::mark_sent(&mut tx, link_id, now, link_ttl).await?;
-        let entry = Entry::new("link.sent", "success", Actor::System, message.account_id.as_deref());
+        let entry = Entry::new(AuditEvent::LinkSent, "success", Actor::System, message.account_id.as_deref());
         audit::record(&mut *tx, entry, now).await?;
     }
-    let entry = Entry::new("message.delivered", "success", Actor::System, message.account_id.as_deref())
-        .detail(message.channel.clone());
+    let entry = Entry::new(AuditEvent::MessageDelivered, "success", Actor::System, message.account_id.as_deref())
+        .detail(message.channel.as_str());
     audit::record(&mut *tx, entry, now).await?;
     tx.commit().await
 }
@@ -178,8 +185,8 @@ pub async fn mark_failed_attempt(db: &Db, message: &Claimed, error: &str, now: T
         .execute(&db.pool)
         .await?;
     if give_up {
-        let entry = Entry::new("message.failed", "failure", Actor::System, message.account_id.as_deref())
-            .detail(message.channel.clone());
+        let entry = Entry::new(AuditEvent::MessageFailed, "failure", Actor::System, message.account_id.as_deref())
+            .detail(message.channel.as_str());
         audit::record(&db.pool, entry, now).await?;
     }
     Ok(give_up)

@@ -4,6 +4,7 @@ use askama::Template;
 
 use crate::accounts::Account;
 use crate::config::Config;
+use crate::security::audit::AuditEvent;
 use crate::web::format;
 use crate::web::i18n::Lang;
 
@@ -92,16 +93,16 @@ impl Change {
     }
 
     /// Name in the audit log.
-    pub fn event(self) -> &'static str {
+    pub fn event(self) -> AuditEvent {
         match self {
-            Change::Password => "password.changed",
-            Change::TwoFactorOn => "two_factor.enabled",
-            Change::TwoFactorOff => "two_factor.disabled",
-            Change::Phone => "phone.changed",
-            Change::ServicePin => "pin.renewed",
-            Change::Name => "name.changed",
-            Change::Email => "email.changed",
-            Change::TwoFactorReset => "two_factor.reset",
+            Change::Password => AuditEvent::PasswordChanged,
+            Change::TwoFactorOn => AuditEvent::TwoFactorEnabled,
+            Change::TwoFactorOff => AuditEvent::TwoFactorDisabled,
+            Change::Phone => AuditEvent::PhoneChanged,
+            Change::ServicePin => AuditEvent::PinRenewed,
+            Change::Name => AuditEvent::NameChanged,
+            Change::Email => AuditEvent::EmailChanged,
+            Change::TwoFactorReset => AuditEvent::TwoFactorReset,
         }
     }
 }

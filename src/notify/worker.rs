@@ -6,18 +6,19 @@ use tokio::sync::watch;
 
 use crate::accounts::email::mask;
 use crate::app::AppState;
+use crate::notify::outbox::Channel;
 
 /// Delivers every message that is due now; returns how many were attempted.
 pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
     let mut attempted = 0;
     while let Some(message) = crate::notify::outbox::claim_next(&state.db, state.clock.now()).await? {
         attempted += 1;
-        let (result, to) = match message.channel.as_str() {
-            "sms" => (
+        let (result, to) = match message.channel {
+            Channel::Sms => (
                 state.sms.send(&message.recipient, &message.body_text).await,
                 crate::auth::phone::mask(&message.recipient),
             ),
-            _ => (
+            Channel::Email => (
                 state
                     .mailer
                     .send(
@@ -40,7 +41,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
                     // Development only (file transport): lets a newcomer click the link from the log.
                     tracing::info!(link = %url, "Link aus der E-Mail (nur beim Datei-Versand protokolliert)");
                 }
-                if message.channel == "sms" && state.sms.is_file() && state.config.may_log_links() {
+                if message.channel == Channel::Sms && state.sms.is_file() && state.config.may_log_links() {
                     // Development only (file transport): the code, so a newcomer can finish the wizard.
                     tracing::info!(text = %message.body_text, "SMS-Text (nur beim Datei-Versand protokolliert)");
                 }

@@ -15,7 +15,7 @@ use crate::accounts::{self, Account, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::notify::templates::Change;
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::web::form::StrictForm;
 use crate::web::format;
 use crate::web::i18n::Texts;
@@ -184,7 +184,7 @@ pub async fn define(
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
     }
-    let entry = Entry::new("pin.set", "success", Actor::Account(account.id.clone()), Some(&account.id));
+    let entry = Entry::new(AuditEvent::PinSet, "success", Actor::Account(account.id.clone()), Some(&account.id));
     audit::record(&state.db.pool, entry, state.clock.now()).await?;
     page::render(
         StatusCode::OK,

@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::auth::password_policy::{PasswordContext, PasswordPolicy};
 use crate::auth::session::{self, Session, SessionKind};
 use crate::error::{AppError, AppResult};
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
 use crate::web::cookies;
 use crate::web::form::{self, StrictForm};
@@ -34,13 +34,14 @@ pub async fn open_link(
     let now = state.clock.now();
     let Some((link, account)) = links::find_by_token(&state.db, &token).await? else {
         tracing::info!("unbekannter Registrierungslink geöffnet");
-        let entry = Entry::new("link.opened", "unknown", Actor::Anonymous, None).from_addr(peer);
+        let entry = Entry::new(AuditEvent::LinkOpened, "unknown", Actor::Anonymous, None).from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
         return outcome_page(&state, Lang::from_headers(&headers), LinkOutcome::Unknown);
     };
     let outcome = links::outcome(&link, &account, now);
     tracing::info!(account = %account.id, ?outcome, "Registrierungslink geöffnet");
-    let entry = Entry::new("link.opened", outcome.label(), Actor::Anonymous, Some(&account.id)).from_addr(peer);
+    let entry =
+        Entry::new(AuditEvent::LinkOpened, outcome.label(), Actor::Anonymous, Some(&account.id)).from_addr(peer);
     audit::record(&state.db.pool, entry, now).await?;
     if outcome != LinkOutcome::Valid {
         return outcome_page(&state, account.language, outcome);
@@ -256,9 +257,10 @@ pub async fn submit(
     }
     crate::contacts::index::refresh(&mut tx, &account.id).await?;
     let raw = session::create(&mut *tx, SessionKind::Login, &account.id, None, now).await?;
-    let entry = Entry::new("registration.step", "success", Actor::Account(account.id.clone()), Some(&account.id))
-        .from_addr(peer)
-        .detail(Step::Credentials.key());
+    let entry =
+        Entry::new(AuditEvent::RegistrationStep, "success", Actor::Account(account.id.clone()), Some(&account.id))
+            .from_addr(peer)
+            .detail(Step::Credentials.key());
     audit::record(&mut *tx, entry, now).await?;
     tx.commit().await?;
     let next = account.plan.next(true);

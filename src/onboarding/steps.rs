@@ -8,7 +8,7 @@ use crate::accounts::{Account, AccountStatus, store};
 use crate::app::AppState;
 use crate::auth::session::{self, Session, SessionKind};
 use crate::error::{AppError, AppResult};
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 
 /// The signed-in account, if `step` is its next open step; otherwise the redirect to show instead.
 pub async fn current_step(
@@ -36,13 +36,17 @@ pub async fn advance(state: &AppState, account: &Account, step: Step) -> AppResu
     crate::contacts::index::refresh(&mut tx, &account.id).await?;
     audit::record(
         &mut *tx,
-        Entry::new("registration.step", "success", actor(), Some(&account.id)).detail(step.key()),
+        Entry::new(AuditEvent::RegistrationStep, "success", actor(), Some(&account.id)).detail(step.key()),
         now,
     )
     .await?;
     if next == Step::Complete {
-        audit::record(&mut *tx, Entry::new("registration.completed", "success", actor(), Some(&account.id)), now)
-            .await?;
+        audit::record(
+            &mut *tx,
+            Entry::new(AuditEvent::RegistrationCompleted, "success", actor(), Some(&account.id)),
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     tracing::info!(account = %account.id, step = step.key(), next = next.key(), "Registrierungsschritt abgeschlossen");

@@ -12,7 +12,7 @@ use crate::auth::session;
 use crate::error::{AppError, AppResult};
 use crate::notify::templates::Change;
 use crate::onboarding::step1::unmet_password_rules;
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::web::form::{self, StrictForm};
 use crate::web::i18n::Lang;
 use crate::web::page::{self, Layout};
@@ -75,7 +75,7 @@ pub async fn reauth(
     let now = state.clock.now();
     let matches = super::check_password(&state, &account, form.password).await?;
     let entry = Entry::new(
-        "reauth",
+        AuditEvent::Reauth,
         if matches { "success" } else { "failure" },
         Actor::Account(account.id.clone()),
         Some(&account.id),
@@ -152,8 +152,9 @@ pub async fn set_visibility(
     store::set_visible(&state.db, &account.id, visible).await?;
     // Effective at once: in or out of the contact search with this request.
     crate::contacts::index::refresh_now(&state.db, &account.id).await?;
-    let entry = Entry::new("visibility.changed", "success", Actor::Account(account.id.clone()), Some(&account.id))
-        .detail(if visible { "visible" } else { "hidden" });
+    let entry =
+        Entry::new(AuditEvent::VisibilityChanged, "success", Actor::Account(account.id.clone()), Some(&account.id))
+            .detail(if visible { "visible" } else { "hidden" });
     audit::record(&state.db.pool, entry, state.clock.now()).await?;
     Ok(Redirect::to("/profil?geaendert=sichtbarkeit").into_response())
 }
@@ -180,7 +181,7 @@ pub async fn set_language(
 pub async fn end_other_sessions(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
     let (current, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let ended = session::end_others(&state, &account.id, Some(&current.id_hash)).await?;
-    let entry = Entry::new("sessions.ended", "success", Actor::Account(account.id.clone()), Some(&account.id))
+    let entry = Entry::new(AuditEvent::SessionsEnded, "success", Actor::Account(account.id.clone()), Some(&account.id))
         .detail(format!("{ended} other session(s)"));
     audit::record(&state.db.pool, entry, state.clock.now()).await?;
     Ok(Redirect::to("/profil?geaendert=sitzungen").into_response())

@@ -37,12 +37,47 @@ impl Actor {
     }
 }
 
+crate::db::stored_enum! {
+    /// Every kind of event the audit log records (the database accepts only these: migration 11).
+    pub enum AuditEvent {
+        AccountCreated = "account.created",
+        AccountLocked = "account.locked",
+        AccountResend = "account.resend",
+        AccountUnlocked = "account.unlocked",
+        ContactSms = "contact.sms",
+        EmailChanged = "email.changed",
+        LinkOpened = "link.opened",
+        LinkRevoked = "link.revoked",
+        LinkSent = "link.sent",
+        LoginPassword = "login.password",
+        LoginSecondFactor = "login.second_factor",
+        Logout = "logout",
+        MessageDelivered = "message.delivered",
+        MessageFailed = "message.failed",
+        NameChanged = "name.changed",
+        PasswordChanged = "password.changed",
+        PhoneChanged = "phone.changed",
+        PinCheck = "pin.check",
+        PinRenewed = "pin.renewed",
+        PinSet = "pin.set",
+        Reauth = "reauth",
+        RegistrationCompleted = "registration.completed",
+        RegistrationStep = "registration.step",
+        SessionsEnded = "sessions.ended",
+        SmsCodeSent = "sms.code_sent",
+        SupportChange = "support.change",
+        TwoFactorDisabled = "two_factor.disabled",
+        TwoFactorEnabled = "two_factor.enabled",
+        TwoFactorReset = "two_factor.reset",
+        VisibilityChanged = "visibility.changed",
+    }
+}
+
 pub struct Entry<'a> {
     pub actor: Actor,
     pub account_id: Option<&'a str>,
     pub client_addr: Option<String>,
-    /// Dotted name, e.g. `login.password`, `link.opened`, `registration.step`.
-    pub event: &'static str,
+    pub event: AuditEvent,
     /// `success`, `failure`, `refused`, `expired`, …
     pub outcome: &'static str,
     /// Non-secret details (step name, masked number, …).
@@ -50,7 +85,7 @@ pub struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    pub fn new(event: &'static str, outcome: &'static str, actor: Actor, account_id: Option<&'a str>) -> Self {
+    pub fn new(event: AuditEvent, outcome: &'static str, actor: Actor, account_id: Option<&'a str>) -> Self {
         Entry { actor, account_id, client_addr: None, event, outcome, detail: None }
     }
 
@@ -79,7 +114,7 @@ pub async fn record<'e>(
     .bind(entry.actor.label())
     .bind(entry.account_id)
     .bind(entry.client_addr)
-    .bind(entry.event)
+    .bind(entry.event.as_str())
     .bind(entry.outcome)
     .bind(entry.detail)
     .execute(executor)
@@ -104,7 +139,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Record, sqlx::Error> {
         actor: row.try_get("actor")?,
         account_id: row.try_get("account_id")?,
         client_addr: row.try_get("client_addr")?,
-        event: row.try_get("event")?,
+        event: crate::db::decode_enum(row, "event", AuditEvent::parse)?.as_str().to_owned(),
         outcome: row.try_get("outcome")?,
         detail: row.try_get("detail")?,
     })

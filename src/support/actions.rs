@@ -12,7 +12,7 @@ use crate::auth::session::{self, Session};
 use crate::error::{AppError, AppResult};
 use crate::notify::outbox;
 use crate::notify::templates::Change;
-use crate::security::audit::{self, Actor, Entry};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::web::form::StrictForm;
 
 /// Wrong PIN checks before the check is locked until the person sets a new PIN.
@@ -26,7 +26,7 @@ async fn log(
     state: &AppState,
     agent: &Account,
     account_id: &str,
-    event: &'static str,
+    event: AuditEvent,
     outcome: &'static str,
     detail: Option<String>,
 ) -> AppResult<()> {
@@ -53,7 +53,7 @@ pub async fn check_pin(
     let account = target(&state, &id).await?;
     let (hash, _) = store::pin_state(&state.db, &account.id).await?;
     if !store::reserve_pin_attempt(&state.db, &account.id, PIN_ATTEMPTS).await? {
-        log(&state, &agent, &account.id, "pin.check", "locked", None).await?;
+        log(&state, &agent, &account.id, AuditEvent::PinCheck, "locked", None).await?;
         let error =
             Some("PIN-Prüfung gesperrt: 5 falsche Versuche. Die Person muss eine neue Service-PIN festlegen.".into());
         return super::console::render_account(&state, &session.id_hash, &id, None, error, None, StatusCode::LOCKED)
@@ -64,9 +64,9 @@ pub async fn check_pin(
     if correct {
         store::reset_pin_failures(&state.db, &account.id).await?;
         store::grant(&state.db, &session.id_hash, &account.id, state.clock.now()).await?;
-        log(&state, &agent, &account.id, "pin.check", "correct", None).await?;
+        log(&state, &agent, &account.id, AuditEvent::PinCheck, "correct", None).await?;
     } else {
-        log(&state, &agent, &account.id, "pin.check", "incorrect", None).await?;
+        log(&state, &agent, &account.id, AuditEvent::PinCheck, "incorrect", None).await?;
     }
     let result = Some(if correct { "korrekt" } else { "nicht korrekt" }.to_owned());
     super::console::render_account(&state, &session.id_hash, &id, None, None, result, StatusCode::OK).await
@@ -84,7 +84,7 @@ async fn granted(
     };
     let account = target(state, id).await?;
     if !store::has_grant(&state.db, &session.id_hash, &account.id).await? {
-        log(state, &agent, &account.id, "support.change", "refused", Some("ohne PIN-Prüfung".into())).await?;
+        log(state, &agent, &account.id, AuditEvent::SupportChange, "refused", Some("ohne PIN-Prüfung".into())).await?;
         return Err(AppError::Forbidden);
     }
     Ok(Ok((session, agent, account)))
@@ -216,7 +216,15 @@ pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): P
     store::set_locked(&state.db, &account.id, true).await?;
     crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     let ended = session::end_others(&state, &account.id, None).await?;
-    log(&state, &agent, &account.id, "account.locked", "success", Some(format!("{ended} Sitzung(en) beendet"))).await?;
+    log(
+        &state,
+        &agent,
+        &account.id,
+        AuditEvent::AccountLocked,
+        "success",
+        Some(format!("{ended} Sitzung(en) beendet")),
+    )
+    .await?;
     Ok(saved(&id))
 }
 
@@ -224,6 +232,6 @@ pub async fn unlock(State(state): State<AppState>, headers: HeaderMap, Path(id):
     let (_, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
     store::set_locked(&state.db, &account.id, false).await?;
     crate::contacts::index::refresh_now(&state.db, &account.id).await?;
-    log(&state, &agent, &account.id, "account.unlocked", "success", None).await?;
+    log(&state, &agent, &account.id, AuditEvent::AccountUnlocked, "success", None).await?;
     Ok(saved(&id))
 }

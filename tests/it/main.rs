@@ -12,6 +12,7 @@ mod foundations;
 mod links;
 mod login;
 mod mail;
+mod migrations;
 mod operations;
 mod profile;
 mod security;
