@@ -72,7 +72,7 @@ impl IntoResponse for AppError {
             AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorPage::Forbidden),
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorPage::NotFound),
             AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests),
-            AppError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
+            AppError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
                 tracing::error!(error = %self, "Datenbank nicht erreichbar");
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorPage::Unavailable)
             }

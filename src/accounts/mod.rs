@@ -1,6 +1,7 @@
 //! The account record and its lifecycle: support creates it (`invited`, a registration e-mail goes out),
 //! the person registers (`active`). Creating and resending write the account, its link and its e-mail in
 //! one transaction (transactional outbox).
+pub mod changes;
 pub mod email;
 pub mod store;
 
@@ -183,31 +184,16 @@ pub async fn resend(state: &AppState, id_or_email: &str, actor: Actor) -> Result
     Ok(account)
 }
 
-/// Records a change in the audit log and confirms it by e-mail to the account, in one transaction.
-pub async fn confirm_change(
-    state: &AppState,
-    account: &Account,
-    change: templates::Change,
-    actor: Actor,
-    detail: Option<String>,
-) -> Result<(), AccountError> {
-    let now = state.clock.now();
-    let mail = templates::change_notice(&state.config, account, change, now)?;
-    let mut tx = state.db.begin().await?;
-    let email = outbox::OutgoingEmail {
-        account_id: Some(account.id.clone()),
-        link_id: None,
-        to: account.email.clone(),
-        mail,
-        action_url: None,
-    };
-    outbox::enqueue_email(&mut tx, email, now).await?;
-    let mut entry = Entry::new(change.event(), "success", actor, Some(&account.id));
-    entry.detail = detail;
-    audit::record(&mut *tx, entry, now).await?;
-    tx.commit().await?;
-    state.outbox_wakeup.notify_one();
-    Ok(())
+impl From<AccountError> for crate::error::AppError {
+    fn from(error: AccountError) -> Self {
+        use crate::error::AppError;
+        match error {
+            AccountError::Database(e) => AppError::Database(e),
+            AccountError::Template(e) => AppError::Template(e),
+            AccountError::NotFound(_) => AppError::NotFound,
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
 }
 
 async fn queue_registration_mail(

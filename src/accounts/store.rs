@@ -156,12 +156,17 @@ pub async fn set_visible(db: &Db, account_id: &str, visible: bool) -> Result<(),
 }
 
 /// A new PIN also lifts a lock on support's PIN checks.
-pub async fn set_pin_hash(db: &Db, account_id: &str, hash: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+pub async fn set_pin_hash<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET pin_hash = $1, pin_set_at = $2, pin_failed_attempts = 0 WHERE id = $3")
         .bind(hash)
         .bind(now)
         .bind(account_id)
-        .execute(&db.pool)
+        .execute(executor)
         .await
         .map(|_| ())
 }
@@ -175,28 +180,39 @@ pub async fn pin_hash(db: &Db, account_id: &str) -> Result<Option<String>, sqlx:
 }
 
 /// A new verified number; two-factor authentication stays as it was.
-pub async fn set_phone(db: &Db, account_id: &str, phone: &str) -> Result<(), sqlx::Error> {
+pub async fn set_phone<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    phone: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET phone = $1 WHERE id = $2")
         .bind(phone)
         .bind(account_id)
-        .execute(&db.pool)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
-pub async fn disable_two_factor(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
+pub async fn disable_two_factor<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET two_factor_enabled = 0 WHERE id = $1")
         .bind(account_id)
-        .execute(&db.pool)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
-pub async fn set_password_hash(db: &Db, account_id: &str, hash: &str) -> Result<(), sqlx::Error> {
+pub async fn set_password_hash<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(account_id)
-        .execute(&db.pool)
+        .execute(executor)
         .await
         .map(|_| ())
 }
@@ -219,11 +235,15 @@ pub async fn set_language(db: &Db, account_id: &str, language: crate::web::i18n:
 }
 
 /// Two-factor authentication is on, with this verified number.
-pub async fn enable_two_factor(db: &Db, account_id: &str, phone: &str) -> Result<(), sqlx::Error> {
+pub async fn enable_two_factor<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    phone: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET phone = $1, two_factor_enabled = 1 WHERE id = $2")
         .bind(phone)
         .bind(account_id)
-        .execute(&db.pool)
+        .execute(executor)
         .await
         .map(|_| ())
 }
@@ -366,4 +386,40 @@ pub async fn fill_name_lower(db: &Db) -> Result<u64, sqlx::Error> {
         tx.commit().await?;
         filled += rows.len() as u64;
     }
+}
+
+/// Inside the transaction that also rewrites the account's contact-search rows, which carry the name.
+pub async fn set_name(tx: &mut Tx, account_id: &str, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET name = $1, name_lower = $2 WHERE id = $3")
+        .bind(name)
+        .bind(name.to_lowercase())
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_email<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    email: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET email = $1, email_normalized = $1 WHERE id = $2")
+        .bind(email)
+        .bind(account_id)
+        .execute(executor)
+        .await
+        .map(|_| ())
+}
+
+/// Turns 2FA off and forgets the number (the usual reason: the phone is lost).
+pub async fn reset_two_factor<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET two_factor_enabled = 0, phone = NULL WHERE id = $1")
+        .bind(account_id)
+        .execute(executor)
+        .await
+        .map(|_| ())
 }

@@ -17,7 +17,7 @@ use sqlx::Row;
 use self::problem::Problem;
 use self::tokens::{ApiToken, Scope};
 use crate::accounts::store::{self, Overview};
-use crate::accounts::{self, AccountError, NewAccount, Role};
+use crate::accounts::{self, NewAccount, Role};
 use crate::app::AppState;
 use crate::security::audit::Actor;
 use crate::web::i18n::Lang;
@@ -192,24 +192,7 @@ async fn create_account(state: &AppState, token: &ApiToken, request: CreateReque
     };
     let new =
         NewAccount { email: request.email, name: request.name, language, edition: request.edition, role: Role::User };
-    match accounts::create(state, new, Actor::ApiToken(token.id.clone())).await {
-        Ok(account) => Ok(account.id),
-        Err(AccountError::EmailTaken(email)) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "Existiert bereits",
-            format!("Für {email} gibt es bereits einen Account."),
-        )),
-        Err(AccountError::Database(e)) => Err(e.into()),
-        Err(AccountError::Template(e)) => {
-            tracing::error!(error = %e, "API: Vorlagenfehler");
-            Err(Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Vorübergehend nicht verfügbar",
-                "Bitte später erneut versuchen.",
-            ))
-        }
-        Err(invalid) => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Ungültige Angaben", invalid.to_string())),
-    }
+    Ok(accounts::create(state, new, Actor::ApiToken(token.id.clone())).await?.id)
 }
 
 enum Claim {
@@ -298,13 +281,6 @@ async fn resend(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let token = authorize(&state, &headers, Scope::AccountsWrite).await?;
-    match accounts::resend(&state, &id, Actor::ApiToken(token.id)).await {
-        Ok(account) => Ok(ok(StatusCode::OK, account_json(&state, &account.id).await?)),
-        Err(AccountError::NotFound(_)) => Err(Problem::not_found()),
-        Err(AccountError::AlreadyRegistered(_)) => {
-            Err(Problem::new(StatusCode::CONFLICT, "Bereits registriert", "Dieser Account ist bereits registriert."))
-        }
-        Err(AccountError::Database(e)) => Err(e.into()),
-        Err(other) => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Nicht möglich", other.to_string())),
-    }
+    let account = accounts::resend(&state, &id, Actor::ApiToken(token.id)).await?;
+    Ok(ok(StatusCode::OK, account_json(&state, &account.id).await?))
 }

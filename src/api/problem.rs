@@ -45,6 +45,33 @@ impl Problem {
     }
 }
 
+/// Every domain error of the account record, mapped once.
+impl From<crate::accounts::AccountError> for Problem {
+    fn from(error: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError;
+        match error {
+            AccountError::NotFound(_) => Problem::not_found(),
+            AccountError::EmailTaken(email) => Problem::new(
+                StatusCode::CONFLICT,
+                "Existiert bereits",
+                format!("Für {email} gibt es bereits einen Account."),
+            ),
+            AccountError::AlreadyRegistered(_) => {
+                Problem::new(StatusCode::CONFLICT, "Bereits registriert", "Dieser Account ist bereits registriert.")
+            }
+            AccountError::Database(e) => e.into(),
+            AccountError::Template(e) => {
+                tracing::error!(error = %e, "API: Vorlagenfehler");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Interner Fehler", "Bitte später erneut versuchen.")
+            }
+            invalid
+            @ (AccountError::InvalidEmail(_) | AccountError::InvalidName | AccountError::UnknownEdition(..)) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Ungültige Angaben", invalid.to_string())
+            }
+        }
+    }
+}
+
 impl From<sqlx::Error> for Problem {
     fn from(error: sqlx::Error) -> Self {
         tracing::error!(%error, "API: Datenbankfehler");

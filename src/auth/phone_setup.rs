@@ -16,11 +16,9 @@ use super::code_page::{self, CodeForm};
 use super::phone::{self, PhoneProblem};
 use super::session::Session;
 use super::sms_code::{self, Checked, Purpose};
-use crate::accounts::{self, Account, store};
+use crate::accounts::{Account, changes, store};
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
-use crate::notify::outbox;
-use crate::notify::templates::Change;
+use crate::error::AppResult;
 use crate::onboarding::steps;
 use crate::onboarding::wizard::Step;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
@@ -71,33 +69,20 @@ impl Place {
     /// The number is verified: do what this place is for.
     async fn finish(self, state: &AppState, account: &Account, number: &str) -> AppResult<Response> {
         let actor = || Actor::Account(account.id.clone());
-        let confirm = |change| async move {
-            accounts::confirm_change(state, account, change, actor(), Some(phone::mask(number)))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))
-        };
         match self {
             Place::Wizard => {
-                store::enable_two_factor(&state.db, &account.id, number).await?;
+                store::enable_two_factor(&state.db.pool, &account.id, number).await?;
                 let entry = Entry::new(AuditEvent::TwoFactorEnabled, "success", actor(), Some(&account.id))
                     .detail(phone::mask(number));
                 audit::record(&state.db.pool, entry, state.clock.now()).await?;
                 steps::advance(state, account, Step::TwoFactor).await
             }
             Place::ProfileEnable => {
-                store::enable_two_factor(&state.db, &account.id, number).await?;
-                confirm(Change::TwoFactorOn).await?;
+                changes::turn_on_two_factor(state, account, number).await?;
                 Ok(Redirect::to("/profil?geaendert=2fa-an").into_response())
             }
             Place::ProfileChange => {
-                store::set_phone(&state.db, &account.id, number).await?;
-                if let Some(old) = account.phone.as_deref().filter(|old| *old != number) {
-                    let text = account.language.texts().phone_replaced_sms;
-                    let mut tx = state.db.begin().await?;
-                    outbox::enqueue_sms(&mut tx, Some(&account.id), old, text, state.clock.now()).await?;
-                    tx.commit().await?;
-                }
-                confirm(Change::Phone).await?;
+                changes::change_phone(state, account, number, actor()).await?;
                 Ok(Redirect::to("/profil?geaendert=nummer").into_response())
             }
         }

@@ -117,11 +117,15 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
 }
 
 /// The password was just confirmed again in this session.
-pub async fn mark_reauthenticated(state: &AppState, id_hash: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_reauthenticated<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id_hash: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE id_hash = $2")
-        .bind(state.clock.now())
+        .bind(now)
         .bind(id_hash)
-        .execute(&state.db.pool)
+        .execute(executor)
         .await
         .map(|_| ())
 }

@@ -8,6 +8,7 @@ use crate::security::audit::AuditEvent;
 use crate::web::format;
 use crate::web::i18n::Lang;
 
+#[derive(Clone)]
 pub struct RenderedMail {
     pub subject: String,
     pub text: String,

@@ -11,11 +11,9 @@ use serde::Deserialize;
 use super::service_pin::{self, PinProblem};
 use super::steps;
 use super::wizard::Step;
-use crate::accounts::{self, Account, store};
+use crate::accounts::{Account, changes, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::notify::templates::Change;
-use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::web::form::StrictForm;
 use crate::web::format;
 use crate::web::i18n::Texts;
@@ -176,16 +174,8 @@ pub async fn define(
         );
     }
     let hash = state.hasher.hash(pin.clone()).await?;
-    store::set_pin_hash(&state.db, &account.id, &hash, state.clock.now()).await?;
+    changes::set_pin(&state, &account, &hash, place == Place::Profile).await?;
     tracing::info!(account = %account.id, "Service-PIN festgelegt");
-    if place == Place::Profile {
-        // Told at once, even if the page is left before "Fortfahren".
-        accounts::confirm_change(&state, &account, Change::ServicePin, Actor::Account(account.id.clone()), None)
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    let entry = Entry::new(AuditEvent::PinSet, "success", Actor::Account(account.id.clone()), Some(&account.id));
-    audit::record(&state.db.pool, entry, state.clock.now()).await?;
     page::render(
         StatusCode::OK,
         &ShowPage { base: place.base(), layout: place.layout(&state, &account, t.pin_show_title), pin, error: None },

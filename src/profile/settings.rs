@@ -5,12 +5,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::accounts::{self, Account, store};
+use crate::accounts::{changes, store};
 use crate::app::AppState;
 use crate::auth::password_policy::PasswordContext;
 use crate::auth::session;
 use crate::error::{AppError, AppResult};
-use crate::notify::templates::Change;
 use crate::onboarding::step1::unmet_password_rules;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::web::form::{self, StrictForm};
@@ -91,7 +90,7 @@ pub async fn reauth(
         };
         return page::render(StatusCode::UNAUTHORIZED, &page);
     }
-    session::mark_reauthenticated(&state, &current.id_hash).await?;
+    session::mark_reauthenticated(&state.db.pool, &current.id_hash, now).await?;
     Ok(Redirect::to(&safe_next(Some(&form.weiter))).into_response())
 }
 
@@ -123,16 +122,8 @@ pub async fn change_password(
             .await;
     }
     let hash = state.hasher.hash(form.password).await?;
-    store::set_password_hash(&state.db, &account.id, &hash).await?;
-    session::mark_reauthenticated(&state, &current.id_hash).await?;
-    confirm(&state, &account, Change::Password).await?;
+    changes::change_password(&state, &account, &current.id_hash, &hash).await?;
     Ok(Redirect::to("/profil?geaendert=passwort").into_response())
-}
-
-async fn confirm(state: &AppState, account: &Account, change: Change) -> AppResult<()> {
-    accounts::confirm_change(state, account, change, Actor::Account(account.id.clone()), None)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 #[derive(Deserialize)]

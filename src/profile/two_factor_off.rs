@@ -6,14 +6,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::accounts::{self, Account, store};
+use crate::accounts::{Account, changes};
 use crate::app::AppState;
-use crate::auth::session::{self, Session};
+use crate::auth::session::Session;
 use crate::auth::sms_code::{self, Checked, Purpose};
 use crate::auth::{code_page, phone};
-use crate::error::{AppError, AppResult};
-use crate::notify::templates::Change;
-use crate::security::audit::Actor;
+use crate::error::AppResult;
 use crate::security::client_addr::ClientIp;
 use crate::web::form::StrictForm;
 use crate::web::i18n::fill;
@@ -142,10 +140,6 @@ pub async fn disable(
         )
         .await;
     }
-    store::disable_two_factor(&state.db, &account.id).await?;
-    session::mark_reauthenticated(&state, &session.id_hash).await?;
-    accounts::confirm_change(&state, &account, Change::TwoFactorOff, Actor::Account(account.id.clone()), None)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    changes::turn_off_two_factor(&state, &account, &session.id_hash).await?;
     Ok(Redirect::to("/profil?geaendert=2fa-aus").into_response())
 }

@@ -5,13 +5,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::store;
-use crate::accounts::{self as lifecycle, Account, EmailAddress, store as accounts};
+use crate::accounts::{self as lifecycle, Account, AccountError, EmailAddress, changes, store as accounts};
 use crate::app::AppState;
 use crate::auth::phone;
 use crate::auth::session::{self, Session};
 use crate::error::{AppError, AppResult};
-use crate::notify::outbox;
-use crate::notify::templates::Change;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::web::form::StrictForm;
 
@@ -94,16 +92,8 @@ fn saved(id: &str) -> Response {
     Redirect::to(&format!("/support/konten/{id}?gespeichert")).into_response()
 }
 
-async fn notify(
-    state: &AppState,
-    account: &Account,
-    change: Change,
-    agent: &Account,
-    detail: Option<String>,
-) -> AppResult<()> {
-    lifecycle::confirm_change(state, account, change, Actor::Support(agent.id.clone()), detail)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))
+fn by(agent: &Account) -> Actor {
+    Actor::Support(agent.id.clone())
 }
 
 async fn refuse(state: &AppState, session: &Session, id: &str, message: String) -> AppResult<Response> {
@@ -135,12 +125,7 @@ pub async fn change_name(
     let Some(name) = lifecycle::valid_name(&form.value) else {
         return refuse(&state, &session, &id, lifecycle::AccountError::InvalidName.to_string()).await;
     };
-    let mut tx = state.db.begin().await?;
-    store::set_name(&mut tx, &account.id, &name).await?;
-    crate::contacts::index::refresh(&mut tx, &account.id).await?;
-    tx.commit().await?;
-    let updated = target(&state, &id).await?;
-    notify(&state, &updated, Change::Name, &agent, None).await?;
+    changes::rename(&state, &account, &name, by(&agent)).await?;
     Ok(saved(&id))
 }
 
@@ -154,17 +139,13 @@ pub async fn change_email(
     let Ok(email) = EmailAddress::parse(&form.value) else {
         return refuse(&state, &session, &id, format!("„{}“ ist keine gültige E-Mail-Adresse.", form.value)).await;
     };
-    if let Err(e) = store::set_email(&state.db, &account.id, email.as_str()).await {
-        if crate::db::is_unique_violation(&e) {
-            return refuse(&state, &session, &id, "Diese E-Mail-Adresse gehört schon zu einem anderen Account.".into())
-                .await;
-        }
-        return Err(e.into());
-    }
     // Both addresses learn of the change: the old one in case this was not the person's wish.
-    notify(&state, &account, Change::Email, &agent, Some(email.masked())).await?;
-    notify(&state, &target(&state, &id).await?, Change::Email, &agent, None).await?;
-    Ok(saved(&id))
+    match changes::change_email(&state, &account, &email, by(&agent)).await {
+        Err(AccountError::EmailTaken(_)) => {
+            refuse(&state, &session, &id, "Diese E-Mail-Adresse gehört schon zu einem anderen Account.".into()).await
+        }
+        other => other.map(|()| saved(&id)).map_err(Into::into),
+    }
 }
 
 pub async fn change_phone(
@@ -183,20 +164,7 @@ pub async fn change_phone(
             return refuse(&state, &session, &id, "Diese Mobilfunknummer ist ungültig.".into()).await;
         }
     };
-    accounts::set_phone(&state.db, &account.id, &number).await?;
-    if let Some(old) = account.phone.as_deref().filter(|old| *old != number) {
-        let mut tx = state.db.begin().await?;
-        outbox::enqueue_sms(
-            &mut tx,
-            Some(&account.id),
-            old,
-            account.language.texts().phone_replaced_sms,
-            state.clock.now(),
-        )
-        .await?;
-        tx.commit().await?;
-    }
-    notify(&state, &account, Change::Phone, &agent, Some(phone::mask(&number))).await?;
+    changes::change_phone(&state, &account, &number, by(&agent)).await?;
     Ok(saved(&id))
 }
 
@@ -206,8 +174,7 @@ pub async fn reset_two_factor(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let (_, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
-    store::reset_two_factor(&state.db, &account.id).await?;
-    notify(&state, &account, Change::TwoFactorReset, &agent, None).await?;
+    changes::reset_two_factor(&state, &account, by(&agent)).await?;
     Ok(saved(&id))
 }
 

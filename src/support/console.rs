@@ -173,8 +173,7 @@ pub async fn create(
     };
     match lifecycle::create(&state, new, Actor::Support(agent.id.clone())).await {
         Ok(account) => Ok(Redirect::to(&format!("/support/konten/{}?angelegt", account.id)).into_response()),
-        Err(AccountError::Database(e)) => Err(e.into()),
-        Err(AccountError::Template(e)) => Err(e.into()),
+        Err(failure @ (AccountError::Database(_) | AccountError::Template(_))) => Err(failure.into()),
         Err(refused) => {
             render_index(
                 &state,
@@ -253,8 +252,9 @@ pub async fn resend(State(state): State<AppState>, headers: HeaderMap, Path(id):
             let notice = Some("Neue Registrierungs-E-Mail eingereiht; ältere Links gelten nicht mehr.".to_owned());
             render_account(&state, &session.id_hash, &id, notice, None, None, StatusCode::OK).await
         }
-        Err(AccountError::NotFound(_)) => Err(AppError::NotFound),
-        Err(AccountError::Database(e)) => Err(e.into()),
+        Err(failure @ (AccountError::NotFound(_) | AccountError::Database(_) | AccountError::Template(_))) => {
+            Err(failure.into())
+        }
         Err(refused) => {
             render_account(&state, &session.id_hash, &id, None, Some(refused.to_string()), None, StatusCode::CONFLICT)
                 .await

@@ -3,7 +3,7 @@ use sqlx::Row;
 
 use crate::accounts::store::{self as accounts, Overview};
 use crate::clock::Timestamp;
-use crate::db::{Db, Tx};
+use crate::db::Db;
 
 /// Which accounts a search keeps. Locked accounts count as `Locked` only, whatever their registration state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,35 +114,6 @@ pub async fn has_grant(db: &Db, session_hash: &str, account_id: &str) -> Result<
             .fetch_optional(&db.pool)
             .await?;
     Ok(found.is_some())
-}
-
-/// Inside the transaction that also rewrites the account's contact-search rows, which carry the name.
-pub async fn set_name(tx: &mut Tx, account_id: &str, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET name = $1, name_lower = $2 WHERE id = $3")
-        .bind(name)
-        .bind(name.to_lowercase())
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await
-        .map(|_| ())
-}
-
-pub async fn set_email(db: &Db, account_id: &str, email: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET email = $1, email_normalized = $1 WHERE id = $2")
-        .bind(email)
-        .bind(account_id)
-        .execute(&db.pool)
-        .await
-        .map(|_| ())
-}
-
-/// Turns 2FA off and forgets the number (the usual reason: the phone is lost).
-pub async fn reset_two_factor(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET two_factor_enabled = 0, phone = NULL WHERE id = $1")
-        .bind(account_id)
-        .execute(&db.pool)
-        .await
-        .map(|_| ())
 }
 
 pub async fn set_locked(db: &Db, account_id: &str, locked: bool) -> Result<(), sqlx::Error> {

@@ -112,7 +112,46 @@ async fn support_search_filters_before_its_limit(backend: Backend) {
     assert!(invited["accounts"].as_array().unwrap().iter().all(|a| a["status"] == "invited"));
 }
 
+async fn a_change_and_its_notice_commit_together_or_not_at_all(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    app.deliver().await;
+    let notices_before = app.mails().len();
+    let pool = app.state().db.pool.clone();
+    // The notice cannot be queued: the change must not happen either.
+    sqlx::raw_sql("ALTER TABLE outbox RENAME TO outbox_away").execute(&pool).await.unwrap();
+    let new = "Sandburg und Möwen 42";
+    let form = [("current_password", PASSWORD), ("password", new), ("password_repeat", new)];
+    let refused = app.post(&browser, "/profil/passwort", &form).await;
+    assert_eq!(refused.status(), 500);
+    assert!(refused.text().await.unwrap().contains("Ein Fehler ist aufgetreten"));
+    sqlx::raw_sql("ALTER TABLE outbox_away RENAME TO outbox").execute(&pool).await.unwrap();
+    assert_eq!(login_request(&app, "emuster", PASSWORD).send().await.unwrap().status(), 303, "old password works");
+    assert_eq!(login_request(&app, "emuster", new).send().await.unwrap().status(), 401);
+    let audited: i64 = app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE event = $1", "password.changed").await;
+    assert_eq!(audited, 0, "nor was it audited");
+    // With the outbox back, the same change goes through with its notice.
+    assert_eq!(app.post(&browser, "/profil/passwort", &form).await.status(), 303);
+    app.deliver().await;
+    assert_eq!(app.mails().len(), notices_before + 1);
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE event = $1", "password.changed").await, 1);
+}
+
+async fn a_database_outage_shows_the_unavailable_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    app.state().db.pool.close().await;
+    for response in
+        [app.get(&browser, "/profil").await, app.post(&browser, "/profil/sichtbarkeit", &[("visible", "ja")]).await]
+    {
+        assert_eq!(response.status(), 503);
+        assert!(response.text().await.unwrap().contains("Vorübergehend nicht verfügbar"));
+    }
+}
+
 both_databases!(
+    a_change_and_its_notice_commit_together_or_not_at_all,
+    a_database_outage_shows_the_unavailable_page,
     cancelled_logins_leave_no_trace,
     many_people_behind_one_address_sign_in_at_once,
     parallel_wrong_guesses_are_counted_one_by_one,

@@ -1,0 +1,156 @@
+//! Changes to an account's credentials and contact data. Each is one transaction: the change, the e-mail
+//! telling the person (through the outbox) and the audit entry commit together or not at all — when the
+//! notice cannot be queued the change is refused and the old state stays. Handlers call these functions and
+//! render; none of them opens a transaction.
+use super::{Account, AccountError, EmailAddress, store};
+use crate::app::AppState;
+use crate::auth::session;
+use crate::clock::Timestamp;
+use crate::db::Tx;
+use crate::notify::outbox;
+use crate::notify::templates::{self, Change};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
+
+/// How a change is told: by whom, and with which (never secret) detail in the audit log.
+struct Notice {
+    change: Change,
+    actor: Actor,
+    detail: Option<String>,
+    /// Besides the account's own address: the new one, when the address itself changed.
+    also_to: Option<String>,
+}
+
+impl Notice {
+    fn new(change: Change, actor: Actor) -> Self {
+        Notice { change, actor, detail: None, also_to: None }
+    }
+
+    fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// A change under way: its transaction and the moment it happens.
+struct Pending {
+    tx: Tx,
+    now: Timestamp,
+}
+
+async fn begin(state: &AppState) -> Result<Pending, AccountError> {
+    Ok(Pending { tx: state.db.begin().await?, now: state.clock.now() })
+}
+
+/// Queues the notice, records the audit entry and commits everything written in `pending`.
+async fn commit(state: &AppState, mut pending: Pending, account: &Account, notice: Notice) -> Result<(), AccountError> {
+    let (tx, now) = (&mut pending.tx, pending.now);
+    let mail = templates::change_notice(&state.config, account, notice.change, now)?;
+    for to in std::iter::once(account.email.clone()).chain(notice.also_to) {
+        let email = outbox::OutgoingEmail {
+            account_id: Some(account.id.clone()),
+            link_id: None,
+            to,
+            mail: mail.clone(),
+            action_url: None,
+        };
+        outbox::enqueue_email(tx, email, now).await?;
+    }
+    let mut entry = Entry::new(notice.change.event(), "success", notice.actor, Some(&account.id));
+    entry.detail = notice.detail;
+    audit::record(&mut **tx, entry, now).await?;
+    pending.tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(())
+}
+
+fn by_the_person(account: &Account) -> Actor {
+    Actor::Account(account.id.clone())
+}
+
+/// A new password (already hashed); the session it was typed in counts as freshly confirmed.
+pub async fn change_password(
+    state: &AppState,
+    account: &Account,
+    session_hash: &str,
+    password_hash: &str,
+) -> Result<(), AccountError> {
+    let mut pending = begin(state).await?;
+    store::set_password_hash(&mut *pending.tx, &account.id, password_hash).await?;
+    session::mark_reauthenticated(&mut *pending.tx, session_hash, pending.now).await?;
+    commit(state, pending, account, Notice::new(Change::Password, by_the_person(account))).await
+}
+
+/// SMS two-factor off (password and a fresh code were checked by the caller).
+pub async fn turn_off_two_factor(state: &AppState, account: &Account, session_hash: &str) -> Result<(), AccountError> {
+    let mut pending = begin(state).await?;
+    store::disable_two_factor(&mut *pending.tx, &account.id).await?;
+    session::mark_reauthenticated(&mut *pending.tx, session_hash, pending.now).await?;
+    commit(state, pending, account, Notice::new(Change::TwoFactorOff, by_the_person(account))).await
+}
+
+/// SMS two-factor on, with a number just verified.
+pub async fn turn_on_two_factor(state: &AppState, account: &Account, number: &str) -> Result<(), AccountError> {
+    let mut pending = begin(state).await?;
+    store::enable_two_factor(&mut *pending.tx, &account.id, number).await?;
+    let notice = Notice::new(Change::TwoFactorOn, by_the_person(account)).detail(crate::auth::phone::mask(number));
+    commit(state, pending, account, notice).await
+}
+
+/// A new mobile number, by the person (verified) or by support; the old number is told by SMS.
+pub async fn change_phone(state: &AppState, account: &Account, number: &str, actor: Actor) -> Result<(), AccountError> {
+    let mut pending = begin(state).await?;
+    store::set_phone(&mut *pending.tx, &account.id, number).await?;
+    if let Some(old) = account.phone.as_deref().filter(|old| *old != number) {
+        // In case the change was not its owner's wish.
+        let text = account.language.texts().phone_replaced_sms;
+        outbox::enqueue_sms(&mut pending.tx, Some(&account.id), old, text, pending.now).await?;
+    }
+    commit(state, pending, account, Notice::new(Change::Phone, actor).detail(crate::auth::phone::mask(number))).await
+}
+
+/// A Service-PIN (already hashed): in the wizard the first one, in the profile a renewal, which is told
+/// at once, even if the page is left before "Fortfahren".
+pub async fn set_pin(state: &AppState, account: &Account, pin_hash: &str, renewal: bool) -> Result<(), AccountError> {
+    let mut pending = begin(state).await?;
+    store::set_pin_hash(&mut *pending.tx, &account.id, pin_hash, pending.now).await?;
+    let entry = Entry::new(AuditEvent::PinSet, "success", by_the_person(account), Some(&account.id));
+    audit::record(&mut *pending.tx, entry, pending.now).await?;
+    if renewal {
+        return commit(state, pending, account, Notice::new(Change::ServicePin, by_the_person(account))).await;
+    }
+    pending.tx.commit().await?;
+    Ok(())
+}
+
+/// Support corrects the name; the contact search shows the new one with the same commit.
+pub async fn rename(state: &AppState, account: &Account, name: &str, actor: Actor) -> Result<(), AccountError> {
+    let mut pending = begin(state).await?;
+    store::set_name(&mut pending.tx, &account.id, name).await?;
+    crate::contacts::index::refresh(&mut pending.tx, &account.id).await?;
+    let renamed = Account { name: name.to_owned(), ..account.clone() };
+    commit(state, pending, &renamed, Notice::new(Change::Name, actor)).await
+}
+
+/// Support changes the e-mail address; both the old and the new address are told.
+pub async fn change_email(
+    state: &AppState,
+    account: &Account,
+    email: &EmailAddress,
+    actor: Actor,
+) -> Result<(), AccountError> {
+    let mut pending = begin(state).await?;
+    match store::set_email(&mut *pending.tx, &account.id, email.as_str()).await {
+        Err(e) if crate::db::is_unique_violation(&e) => return Err(AccountError::EmailTaken(email.as_str().into())),
+        other => other?,
+    }
+    let mut notice = Notice::new(Change::Email, actor).detail(email.masked());
+    notice.also_to = Some(email.as_str().to_owned());
+    commit(state, pending, account, notice).await
+}
+
+/// Support turns two-factor off and forgets the number (the usual reason: the phone is lost).
+pub async fn reset_two_factor(state: &AppState, account: &Account, actor: Actor) -> Result<(), AccountError> {
+    let mut pending = begin(state).await?;
+    store::reset_two_factor(&mut *pending.tx, &account.id).await?;
+    commit(state, pending, account, Notice::new(Change::TwoFactorReset, actor)).await
+}
