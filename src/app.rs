@@ -1,7 +1,6 @@
-//! Application state, the router (each feature contributes its own), the server and its worker.
+//! The application: every feature's routes inside the edge layers, the server and its worker, start-up
+//! maintenance and shutdown. Only `main`/`cli` and the tests import this module; features use `state`.
 use std::net::SocketAddr;
-use std::ops::Deref;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -11,7 +10,7 @@ use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -19,66 +18,9 @@ use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::Db;
 use crate::error::AppError;
-use crate::notify::mail::Mailer;
 use crate::security::client_addr::{self, ClientIp};
-use crate::security::rate_limit::RateLimiter;
-
-pub struct Inner {
-    pub config: Config,
-    pub db: Db,
-    pub clock: Clock,
-    pub hasher: crate::auth::hashing::Hasher,
-    pub mailer: Mailer,
-    pub sms: crate::notify::sms::SmsSender,
-    /// Rung after a commit that queued a message, so the worker does not wait for its next poll.
-    pub outbox_wakeup: Notify,
-    pub username_checks: RateLimiter,
-    pub contact_searches: RateLimiter,
-    /// Password checks queue here per username (or account), see `auth::throttle`.
-    pub login_gate: crate::auth::throttle::Gate,
-}
-
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-impl Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Connects to the database and brings its schema up to date.
-    pub async fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let db = Db::connect(&config.database_url).await?;
-        let upgraded = db.migrate().await?;
-        let filled = crate::accounts::store::fill_name_lower(&db).await?;
-        if upgraded || filled > 0 {
-            // Only slower queries without it: a refusal (say, by a managed database) must not stop the start.
-            if let Err(error) = db.refresh_statistics().await {
-                tracing::warn!(%error, "Statistiken der Datenbank konnten nicht erneuert werden");
-            }
-        }
-        let mailer = Mailer::from_config(&config).map_err(anyhow::Error::msg)?;
-        let sms = crate::notify::sms::SmsSender::from_config(&config).map_err(anyhow::Error::msg)?;
-        let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Ok(AppState(Arc::new(Inner {
-            config,
-            db,
-            clock,
-            hasher: crate::auth::hashing::Hasher::new(hashing_threads),
-            mailer,
-            sms,
-            outbox_wakeup: Notify::new(),
-            username_checks: RateLimiter::new(60, 300),
-            contact_searches: RateLimiter::new(60, 60),
-            login_gate: Default::default(),
-        })))
-    }
-}
+use crate::state::AppState;
 
 /// Largest body of a form post (the biggest form, a contact SMS with its note, is far smaller).
 pub const FORM_BODY_LIMIT: usize = 16 * 1024;
@@ -197,6 +139,10 @@ pub struct Options {
 impl App {
     pub async fn start(state: AppState, listener: TcpListener, options: Options) -> anyhow::Result<App> {
         let addr = listener.local_addr()?;
+        // One-time repair of rows stored before `name_lower` existed (or imported without it).
+        if crate::accounts::store::fill_name_lower(&state.db).await? > 0 {
+            state.db.refresh_statistics_or_warn().await;
+        }
         let (shutdown, signal) = watch::channel(false);
         let mut tasks = Vec::new();
         let tls = state.config.http.tls.as_ref().map(crate::server::tls_acceptor).transpose()?;

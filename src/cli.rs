@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::accounts::{self, NewAccount, store};
-use crate::app::AppState;
 use crate::clock::Clock;
 use crate::config::{Config, LogFormat};
 use crate::security::audit::Actor;
+use crate::state::AppState;
 use crate::web::format::iso_utc;
 use crate::web::i18n::Lang;
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::auth::password_policy::PasswordPolicy;
-use crate::onboarding::wizard::Step;
+use crate::domain::password_policy::PasswordPolicy;
+use crate::domain::wizard::Step;
 use crate::security::client_addr::IpRange;
 
 #[derive(Debug, thiserror::Error)]

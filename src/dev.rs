@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::contacts::{normalize, store};
+use crate::state::AppState;
 
 const FIRST: &[&str] = &[
     "Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hannah", "Ida", "Jonas", "Jörg", "Karl", "Lea",
@@ -328,7 +328,7 @@ fn memory_kib(field: &str) -> u64 {
 /// line with the rate and the resident memory before (idle) and at the peak.
 pub async fn bench_hashing(hashes: usize) -> anyhow::Result<()> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let hasher = crate::auth::hashing::Hasher::new(threads);
+    let hasher = crate::security::hashing::Hasher::new(threads);
     let idle_kib = memory_kib("VmRSS");
     let started = Instant::now();
     let tasks: Vec<_> = (0..hashes)

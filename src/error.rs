@@ -23,6 +23,10 @@ pub enum AppError {
     Template(#[from] askama::Error),
     #[error("{0}")]
     Internal(String),
+    /// Not an error: a guard sends the request elsewhere (to sign in, to the next wizard step, to a page
+    /// that explains why). Lets guards and extractors end a handler with `?`.
+    #[error("anderswohin geschickt")]
+    Elsewhere(Box<std::sync::Mutex<Response>>),
     /// A handler panicked; the panic hook has logged it already (one line, in the request's span).
     #[error("Programmfehler")]
     Panic,
@@ -57,9 +61,20 @@ impl ErrorPage {
     }
 }
 
+impl AppError {
+    pub fn elsewhere(response: impl IntoResponse) -> Self {
+        // In a mutex only so that the error type stays `Sync` (a response body is not).
+        AppError::Elsewhere(Box::new(std::sync::Mutex::new(response.into_response())))
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, page) = match &self {
+            AppError::Elsewhere(_) => {
+                let AppError::Elsewhere(response) = self else { unreachable!() };
+                return response.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
             AppError::BadRequest(reason) => {
                 tracing::info!(%reason, "ungültige Anfrage");
                 (StatusCode::BAD_REQUEST, ErrorPage::BadRequest)

@@ -1,33 +1,55 @@
-//! Sprechstunde: self-hostable video consultation platform for medical practices.
+//! Sprechstunde: a self-hostable video consultation platform for medical practices.
 //!
-//! Code tour (one obvious place for each thing):
-
-/// For handlers: awaits a guard that yields `Ok(found)` or `Err(response)` — the page to show instead
-/// (sign in, the next wizard step, …) — and returns that response early.
-macro_rules! or_elsewhere {
-    ($guard:expr) => {
-        match $guard.await? {
-            Ok(found) => found,
-            Err(elsewhere) => return Ok(elsewhere),
-        }
-    };
-}
-
+//! # Code tour
+//! One obvious place for each thing, in layers (the rules are in `docs/architecture.md`):
+//!
+//! **Composition** — only `main`, [`cli`] and the tests use these:
+//! - [`cli`]: the `sprechstunde` subcommands; each calls into the features.
+//! - [`app`]: every feature's routes inside the edge layers, the server with its delivery worker, start-up
+//!   maintenance, shutdown.
+//! - [`dev`]: NOT for production data — synthetic accounts and the benchmarks (`dev seed`, `dev bench-…`).
+//!
+//! **Features** — handlers (thin: extract, call, render) with the services and stores they own:
+//! - [`onboarding`]: step 1 of the wizard behind a registration link, and the later wizard steps.
+//! - [`auth`]: sessions, login and logout, the login throttle, SMS codes and the phone-number setup.
+//! - [`profile`]: `/profil` — password, SMS 2FA, mobile number, visibility, Service-PIN, language, sessions.
+//! - [`support`]: the support console — find accounts, check a caller's Service-PIN, change data after it.
+//! - [`contacts`]: contact search (visible colleagues only), the contact list, contacting by SMS.
+//! - [`api`]: the admin API `/api/v1` — tokens with scopes, idempotent account creation, OpenAPI.
+//!
+//! **The account record** — [`accounts`]: the record and its lifecycle (invited → registering → active),
+//! its registration links, and the services for changes to credentials and contact data (change, notice
+//! and audit entry in one transaction).
+//!
+//! **Leaves** — depend on nothing above them:
+//! - [`state`]: `AppState`, what every request and worker shares.
+//! - [`domain`]: pure rules — the wizard as a state machine, the password policy.
+//! - [`config`]: typed settings, defaults < TOML file < `SPRECHSTUNDE_*` environment.
+//! - [`db`]: connecting to SQLite or PostgreSQL, migrations, transactions, stored enums.
+//! - [`clock`]: injected time; every expiry rule reads "now" from here.
+//! - [`error`]: `AppError`, mapped once to the error page (or problem+json under `/api/`).
+//! - [`notify`]: the transactional outbox, mail and SMS transports, message templates, delivery worker.
+//! - [`security`]: random tokens, password hashing, the client's address, CSRF check, headers, rate limits,
+//!   the audit log.
+//! - [`server`]: the HTTP server — plain or TLS connections, header and idle timeouts, graceful shutdown.
+//! - [`web`]: page layout, texts in German and English, text checks at the edge, static assets, forms.
 pub mod accounts;
-pub mod api; // admin API /api/v1: tokens with scopes, idempotent account creation, problem+json, OpenAPI // the account record and its lifecycle: invited → active
-pub mod app; // AppState, router, serve(), background worker, shutdown
-pub mod auth; // password policy + hashing, sessions, login throttling, login/logout
-pub mod cli; // clap subcommands → calls into the features
-pub mod clock; // injected time: every expiry rule reads "now" from here
-pub mod config; // typed settings: defaults < TOML file < SPRECHSTUNDE_* env
-pub mod contacts; // contact search (visible colleagues only), contact list, contact by SMS
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod contacts;
 pub mod db;
-pub mod dev; // NOT for production data: synthetic accounts (dev seed) and the contact-search benchmark // connect (SQLite | PostgreSQL) and migrate
-pub mod error; // AppError → friendly page, logged once
-pub mod notify; // outbox, mail transports, message templates, delivery worker
-pub mod onboarding; // registration links and the wizard (step 1 for now)
-pub mod profile; // profile settings: password, SMS 2FA, mobile number, visibility, Service-PIN, language, sessions
+pub mod dev;
+pub mod domain;
+pub mod error;
+pub mod notify;
+pub mod onboarding;
+pub mod profile;
 pub mod security;
-pub mod server; // the HTTP server: plain or TLS connections, header and idle timeouts, graceful shutdown
-pub mod support; // support console: find accounts, check a caller's Service-PIN, change data after a correct check // random tokens, hashing, CSRF (Origin) check, headers, rate limits
-pub mod web; // page layout, i18n, static assets, form and cookie helpers
+pub mod server;
+pub mod state;
+pub mod support;
+pub mod web;

@@ -3,13 +3,13 @@
 //! notice cannot be queued the change is refused and the old state stays. Handlers call these functions and
 //! render; none of them opens a transaction.
 use super::{Account, AccountError, EmailAddress, store};
-use crate::app::AppState;
 use crate::auth::session;
 use crate::clock::Timestamp;
 use crate::db::Tx;
 use crate::notify::outbox;
 use crate::notify::templates::{self, Change};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::state::AppState;
 
 /// How a change is told: by whom, and with which (never secret) detail in the audit log.
 struct Notice {

@@ -3,14 +3,15 @@
 //! one transaction (transactional outbox).
 pub mod changes;
 pub mod email;
+pub mod links;
+pub mod progress;
 pub mod store;
 
-use crate::app::AppState;
 use crate::clock::Timestamp;
+use crate::domain::wizard::{Plan, Step};
 use crate::notify::{outbox, templates};
-use crate::onboarding::links;
-use crate::onboarding::wizard::{Plan, Step};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::state::AppState;
 use crate::web::i18n::Lang;
 
 pub use email::EmailAddress;

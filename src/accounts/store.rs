@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use super::{Account, AccountStatus, EmailAddress};
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
-use crate::onboarding::wizard::{self, Plan, Step};
+use crate::domain::wizard::{self, Plan, Step};
 use crate::web::i18n::Lang;
 
 /// Static SQL only (sqlx refuses strings built at run time): the column list is spliced in by `concat!`.

@@ -18,8 +18,8 @@ use self::problem::Problem;
 use self::tokens::{ApiToken, Scope};
 use crate::accounts::store::{self, Overview};
 use crate::accounts::{self, NewAccount, Role};
-use crate::app::AppState;
 use crate::security::audit::Actor;
+use crate::state::AppState;
 use crate::web::i18n::Lang;
 
 pub fn router() -> Router<AppState> {

@@ -15,10 +15,10 @@ use super::session::{self, Session, SessionKind};
 use super::sms_code::{self, Checked, Purpose, Refused};
 use super::throttle;
 use crate::accounts::{Account, store};
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
+use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::form::StrictForm;
 use crate::web::i18n::{Lang, fill};
@@ -232,12 +232,12 @@ async fn send_login_code(
 }
 
 /// The login attempt waiting for its SMS code, or where to go instead.
-async fn pending(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Account), Response>> {
+async fn pending(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Account)> {
     let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::SecondFactor) else {
-        return Ok(Err(Redirect::to("/anmelden").into_response()));
+        return Err(AppError::elsewhere(Redirect::to("/anmelden").into_response()));
     };
     let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
-    Ok(Ok((session, account)))
+    Ok((session, account))
 }
 
 async fn code_form(
@@ -263,10 +263,8 @@ async fn code_form(
 }
 
 pub async fn show_code(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    match pending(&state, &headers).await? {
-        Ok((session, account)) => code_form(&state, &session, &account, None, StatusCode::OK).await,
-        Err(elsewhere) => Ok(elsewhere),
-    }
+    let (session, account) = pending(&state, &headers).await?;
+    code_form(&state, &session, &account, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -281,7 +279,7 @@ pub async fn verify_code(
     headers: HeaderMap,
     StrictForm(form): StrictForm<CodeInput>,
 ) -> AppResult<Response> {
-    let (session, account) = or_elsewhere!(pending(&state, &headers));
+    let (session, account) = pending(&state, &headers).await?;
     let t = account.language.texts();
     if !code_page::looks_like_code(&form.code) {
         return code_form(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
@@ -311,7 +309,7 @@ pub async fn resend_code(
     ClientIp(peer): ClientIp,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (session, account) = or_elsewhere!(pending(&state, &headers));
+    let (session, account) = pending(&state, &headers).await?;
     let Some(phone) = account.phone.clone() else { return Ok(Redirect::to("/anmelden").into_response()) };
     match send_login_code(&state, &account, &session.id_hash, &phone, peer).await? {
         Ok(()) => Ok(Redirect::to("/anmelden/code").into_response()),

@@ -1,8 +1,6 @@
 //! Passwords (policy and hashing), sessions, login throttling, and the login/logout pages.
 pub mod code_page;
-pub mod hashing;
 pub mod login;
-pub mod password_policy;
 pub mod phone;
 pub mod phone_setup;
 pub mod session;

@@ -16,13 +16,13 @@ use super::code_page::{self, CodeForm};
 use super::phone::{self, PhoneProblem};
 use super::session::Session;
 use super::sms_code::{self, Checked, Purpose};
+use crate::accounts::progress;
 use crate::accounts::{Account, changes, store};
-use crate::app::AppState;
-use crate::error::AppResult;
-use crate::onboarding::steps;
-use crate::onboarding::wizard::Step;
+use crate::domain::wizard::Step;
+use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
+use crate::state::AppState;
 use crate::web::form::StrictForm;
 use crate::web::page::{self, Layout};
 
@@ -45,23 +45,21 @@ impl Place {
         }
     }
 
-    async fn open(self, state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Account), Response>> {
+    async fn open(self, state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Account)> {
         let found = match self {
-            Place::Wizard => steps::current_step(state, headers, Step::TwoFactor).await?,
+            Place::Wizard => progress::current_step(state, headers, Step::TwoFactor).await?,
             _ => crate::profile::recently_confirmed(state, headers, self.base()).await?,
         };
         // Turning 2FA on when it is on would replace the number without telling the old one.
-        if let (Place::ProfileEnable, Ok((_, account))) = (self, &found)
-            && account.two_factor_enabled
-        {
-            return Ok(Err(Redirect::to("/profil").into_response()));
+        if self == Place::ProfileEnable && found.1.two_factor_enabled {
+            return Err(AppError::elsewhere(Redirect::to("/profil").into_response()));
         }
         Ok(found)
     }
 
     fn layout(self, state: &AppState, account: &Account, title: &str) -> Layout {
         match self {
-            Place::Wizard => Layout::step(state, account, Step::TwoFactor, title),
+            Place::Wizard => Layout::step(state, account.language, &account.plan, Step::TwoFactor, title),
             _ => Layout::new(state, account.language, title),
         }
     }
@@ -75,7 +73,7 @@ impl Place {
                 let entry = Entry::new(AuditEvent::TwoFactorEnabled, "success", actor(), Some(&account.id))
                     .detail(phone::mask(number));
                 audit::record(&state.db.pool, entry, state.clock.now()).await?;
-                steps::advance(state, account, Step::TwoFactor).await
+                progress::advance(state, account, Step::TwoFactor).await
             }
             Place::ProfileEnable => {
                 changes::turn_on_two_factor(state, account, number).await?;
@@ -157,7 +155,7 @@ async fn code_form(
 
 /// `GET`: the code form while a code is open, otherwise the number form.
 async fn show(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
-    let (session, account) = or_elsewhere!(place.open(&state, &headers));
+    let (session, account) = place.open(&state, &headers).await?;
     if sms_code::open_code_phone(&state, &session.id_hash).await?.is_some() {
         return code_form(&state, place, &session, &account, None, StatusCode::OK).await;
     }
@@ -197,7 +195,7 @@ async fn send_code(
     StrictForm(form): StrictForm<PhoneForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let (session, account) = or_elsewhere!(place.open(&state, &headers));
+    let (session, account) = place.open(&state, &headers).await?;
     let t = account.language.texts();
     let number = match phone::parse_mobile(&form.phone) {
         Ok(number) => number,
@@ -241,7 +239,7 @@ async fn verify(
     StrictForm(form): StrictForm<CodeInput>,
     place: Place,
 ) -> AppResult<Response> {
-    let (session, account) = or_elsewhere!(place.open(&state, &headers));
+    let (session, account) = place.open(&state, &headers).await?;
     let t = account.language.texts();
     if !code_page::looks_like_code(&form.code) {
         let error = Some(t.code_format.to_owned());
@@ -262,7 +260,7 @@ async fn resend(
     headers: HeaderMap,
     place: Place,
 ) -> AppResult<Response> {
-    let (session, account) = or_elsewhere!(place.open(&state, &headers));
+    let (session, account) = place.open(&state, &headers).await?;
     let Some(number) = sms_code::last_phone(&state, &session.id_hash).await? else {
         return Ok(Redirect::to(place.base()).into_response());
     };
@@ -277,19 +275,19 @@ async fn resend(
 
 /// `POST …/zurueck`: back to the number; the code sent to it stops working.
 async fn back(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
-    let (session, _) = or_elsewhere!(place.open(&state, &headers));
+    let (session, _) = place.open(&state, &headers).await?;
     sms_code::void_open(&state, &session.id_hash).await?;
     Ok(Redirect::to(place.base()).into_response())
 }
 
 /// `POST /registrierung/zwei-faktor/spaeter`: "Später aktivieren", unless the edition requires 2FA.
 async fn later(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (session, account) = or_elsewhere!(Place::Wizard.open(&state, &headers));
+    let (session, account) = Place::Wizard.open(&state, &headers).await?;
     if account.two_factor_required {
         return Ok(Redirect::to(Place::Wizard.base()).into_response());
     }
     sms_code::void_open(&state, &session.id_hash).await?;
-    steps::advance(&state, &account, Step::TwoFactor).await
+    progress::advance(&state, &account, Step::TwoFactor).await
 }
 
 pub fn routes(place: Place) -> Router<AppState> {

@@ -4,9 +4,9 @@
 use axum::http::HeaderMap;
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::security::token::{self, Purpose};
+use crate::state::AppState;
 use crate::web::cookies;
 
 pub const IDLE_TIMEOUT: i64 = 30 * 60;

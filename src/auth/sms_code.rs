@@ -5,11 +5,11 @@
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::db::Tx;
 use crate::notify::outbox;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::state::AppState;
 use crate::web::i18n::Lang;
 
 pub const LIFETIME: i64 = 5 * 60;

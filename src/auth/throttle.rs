@@ -5,12 +5,8 @@
 //! Only outcomes count: a failure is recorded after the password was found wrong, a request cut off before
 //! that leaves no trace, and a correct password is never refused because other people behind the same address
 //! are signing in at the same moment. Parallel guesses for one username cannot slip through together all the
-//! same: attempts for one key queue at its [`Gate`], so each one sees the outcome of the one before.
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
-
+//! same: attempts for one key queue at its gate (`security::gate`), so each one sees the outcome of the one before.
 use sqlx::Row;
-use tokio::sync::OwnedMutexGuard;
 
 use crate::clock::Timestamp;
 use crate::db::Db;
@@ -77,32 +73,6 @@ pub async fn forget(db: &Db, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key).execute(&db.pool).await.map(|_| ())
 }
 
-/// Lets one attempt per key through at a time (in this process); the others wait for their turn instead of
-/// being refused. With several instances at most one attempt per instance runs at once.
-#[derive(Default)]
-pub struct Gate {
-    keys: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
-}
-
-impl Gate {
-    pub async fn enter(&self, key: &str) -> OwnedMutexGuard<()> {
-        let lock = {
-            let mut keys = self.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            // Keys nobody waits for any more are dropped, so the map holds only attempts in flight.
-            keys.retain(|_, lock| lock.strong_count() > 0);
-            match keys.get(key).and_then(Weak::upgrade) {
-                Some(lock) => lock,
-                None => {
-                    let lock = Arc::new(tokio::sync::Mutex::new(()));
-                    keys.insert(key.to_owned(), Arc::downgrade(&lock));
-                    lock
-                }
-            }
-        };
-        lock.lock_owned().await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,26 +84,5 @@ mod tests {
         assert_eq!(delay_after(40, PER_USERNAME), 900);
         assert_eq!(delay_after(19, PER_ADDRESS), 0);
         assert_eq!(delay_after(20, PER_ADDRESS), 1);
-    }
-
-    #[tokio::test]
-    async fn the_gate_lets_one_attempt_per_key_through_at_a_time() {
-        let gate = Arc::new(Gate::default());
-        let first = gate.enter("u:anna").await;
-        let other_key = tokio::time::timeout(std::time::Duration::from_millis(50), gate.enter("u:bert")).await;
-        assert!(other_key.is_ok(), "another key does not wait");
-        let waiting = tokio::spawn({
-            let gate = gate.clone();
-            async move { gate.enter("u:anna").await }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished(), "the same key waits for its turn");
-        drop(first);
-        let second = tokio::time::timeout(std::time::Duration::from_secs(1), waiting).await;
-        assert!(second.is_ok(), "and gets it once the first is done");
-        drop(second);
-        drop(other_key);
-        let _again = gate.enter("u:carl").await;
-        assert_eq!(gate.keys.lock().unwrap().len(), 1, "finished keys are forgotten");
     }
 }

@@ -1,29 +1,34 @@
 //! The pages: list, search, add/remove, "Per SMS kontaktieren".
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::store::{self, Contact, Found};
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::notify::outbox;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::state::AppState;
 use crate::web::form::{self, StrictForm};
 use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
 
-/// A signed-in, unlocked account with nothing left to set up (contacts are a product page).
-async fn product_user(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-) -> AppResult<Result<(crate::auth::session::Session, Account), Response>> {
-    Ok(match crate::profile::signed_in(state, headers).await? {
-        Ok((_, account)) if account.home_path() != "/" => Err(Redirect::to(account.home_path()).into_response()),
-        other => other,
-    })
+/// A signed-in, unlocked account with nothing left to set up (contacts are product pages), as a handler
+/// argument; anyone else is sent to sign in, to their wizard step or to the required 2FA setup.
+pub struct ProductUser(pub Account);
+
+impl axum::extract::FromRequestParts<AppState> for ProductUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
+        let (_, account) = crate::profile::signed_in(state, &parts.headers).await?;
+        if account.home_path() != "/" {
+            return Err(AppError::elsewhere(Redirect::to(account.home_path())));
+        }
+        Ok(ProductUser(account))
+    }
 }
 
 /// SMS to contacts per sender: (window in seconds, most messages).
@@ -39,8 +44,11 @@ struct ListPage {
 }
 
 /// `GET /kontakte`
-pub async fn list(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(product_user(&state, &headers));
+pub async fn list(
+    State(state): State<AppState>,
+    ProductUser(account): ProductUser,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
     let t = account.language.texts();
     let notice = match query.as_deref() {
         Some("hinzugefuegt") => Some(t.contact_added),
@@ -80,10 +88,9 @@ struct SearchQuery {
 /// `GET /kontakte/suche?q=…&seite=…`: only findable accounts, name and username only, rate-limited.
 pub async fn search(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ProductUser(account): ProductUser,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     let query: SearchQuery = form::parse(query.unwrap_or_default().as_bytes())?;
     let text = query.q.unwrap_or_default();
     let page_number = query.seite.unwrap_or(1).clamp(1, 50) - 1;
@@ -121,10 +128,9 @@ pub struct AddForm {
 /// `POST /kontakte`: only someone the search could show can be added; they are not told.
 pub async fn add(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ProductUser(account): ProductUser,
     StrictForm(form): StrictForm<AddForm>,
 ) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     if form.contact == account.id || !store::is_findable(&state.db, &form.contact).await? {
         return Err(AppError::NotFound);
     }
@@ -133,8 +139,11 @@ pub async fn add(
 }
 
 /// `POST /kontakte/{id}/entfernen`
-pub async fn remove(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(product_user(&state, &headers));
+pub async fn remove(
+    State(state): State<AppState>,
+    ProductUser(account): ProductUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     store::remove(&state.db, &account.id, &id).await?;
     Ok(Redirect::to("/kontakte?entfernt").into_response())
 }
@@ -187,10 +196,9 @@ async fn sms_page(
 /// `GET /kontakte/{id}/sms`
 pub async fn sms_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ProductUser(account): ProductUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     let (contact, _) = store::get(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
     let error = (!contact.reachable).then_some(account.language.texts().sms_unreachable);
     sms_page(&state, &account, contact, String::new(), error, StatusCode::OK).await
@@ -205,11 +213,10 @@ pub struct SmsForm {
 /// `POST /kontakte/{id}/sms`: only to a visible contact with a verified number; the sender never sees it.
 pub async fn send_sms(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ProductUser(account): ProductUser,
     Path(id): Path<String>,
     StrictForm(form): StrictForm<SmsForm>,
 ) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(product_user(&state, &headers));
     let t = account.language.texts();
     let (contact, phone) = store::get(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
     let note: String = form.note.trim().chars().filter(|c| !c.is_control()).collect();

@@ -167,10 +167,14 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
-    /// Brings the schema up to date; `true` when it changed a database that already held a schema (then
-    /// `refresh_statistics` is due: a migration may have rebuilt tables full of data).
+    /// Brings the schema up to date; `true` when it changed a database that already held a schema. Then
+    /// the planner statistics are refreshed as well: a migration may have rebuilt tables full of data.
     pub async fn migrate(&self) -> Result<bool, MigrateError> {
-        self.migrate_up_to(i64::MAX).await
+        let upgraded = self.migrate_up_to(i64::MAX).await?;
+        if upgraded {
+            self.refresh_statistics_or_warn().await;
+        }
+        Ok(upgraded)
     }
 
     /// Applies the migrations up to and including `last` (tests use it to build an older database).
@@ -226,6 +230,14 @@ impl Db {
             Backend::Sqlite => "ANALYZE",
         };
         sqlx::query(maintenance).execute(&self.pool).await.map(|_| ())
+    }
+
+    /// Without fresh statistics queries are only slower: a refusal (say, by a managed database) must not
+    /// stop the start.
+    pub async fn refresh_statistics_or_warn(&self) {
+        if let Err(error) = self.refresh_statistics().await {
+            tracing::warn!(%error, "Statistiken der Datenbank konnten nicht erneuert werden");
+        }
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {

@@ -152,7 +152,13 @@ pub async fn mark_sent(db: &Db, message: &Claimed, now: Timestamp, link_ttl: i64
         return tx.rollback().await;
     }
     if let Some(link_id) = &message.link_id {
-        crate::onboarding::links::mark_sent(&mut tx, link_id, now, link_ttl).await?;
+        // A registration link is valid from the hand-over of its mail ("ab Erhalt der E-Mail").
+        sqlx::query("UPDATE registration_links SET sent_at = $1, expires_at = $2 WHERE id = $3 AND sent_at IS NULL")
+            .bind(now)
+            .bind(now + link_ttl)
+            .bind(link_id)
+            .execute(&mut *tx)
+            .await?;
         let entry = Entry::new(AuditEvent::LinkSent, "success", Actor::System, message.account_id.as_deref());
         audit::record(&mut *tx, entry, now).await?;
     }

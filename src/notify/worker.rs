@@ -5,8 +5,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::accounts::email::mask;
-use crate::app::AppState;
 use crate::notify::outbox::Channel;
+use crate::state::AppState;
 
 /// Delivers every message that is due now; returns how many were attempted.
 pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {

@@ -1,18 +1,15 @@
 //! Onboarding: the registration link from the e-mail and the wizard (step 1, then the edition's steps:
 //! Service-PIN, SMS two-factor, visibility in contact search), ending with the unlocked account.
-pub mod links;
 pub mod pin_step;
 pub mod service_pin;
 pub mod step1;
-pub mod steps;
 pub mod username;
 pub mod visibility;
-pub mod wizard;
 
 use axum::Router;
 use axum::routing::get;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::service_pin::{self, PinProblem};
-use super::steps;
-use super::wizard::Step;
+use crate::accounts::progress;
 use crate::accounts::{Account, changes, store};
-use crate::app::AppState;
+use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::web::form::StrictForm;
 use crate::web::format;
 use crate::web::i18n::Texts;
@@ -101,24 +101,24 @@ impl Place {
     }
 
     /// The account, if it may use this place now; otherwise where to send the request.
-    async fn open(self, state: &AppState, headers: &HeaderMap) -> AppResult<Result<Account, Response>> {
+    async fn open(self, state: &AppState, headers: &HeaderMap) -> AppResult<Account> {
         let found = match self {
-            Place::Wizard => steps::current_step(state, headers, Step::ServicePin).await?,
+            Place::Wizard => progress::current_step(state, headers, Step::ServicePin).await?,
             Place::Profile => crate::profile::recently_confirmed(state, headers, self.base()).await?,
         };
-        Ok(found.map(|(_, account)| account))
+        Ok(found.1)
     }
 
     fn layout(self, state: &AppState, account: &Account, title: &str) -> Layout {
         match self {
-            Place::Wizard => Layout::step(state, account, Step::ServicePin, title),
+            Place::Wizard => Layout::step(state, account.language, &account.plan, Step::ServicePin, title),
             Place::Profile => Layout::new(state, account.language, title),
         }
     }
 
     async fn finish(self, state: &AppState, account: &Account) -> AppResult<Response> {
         match self {
-            Place::Wizard => steps::advance(state, account, Step::ServicePin).await,
+            Place::Wizard => progress::advance(state, account, Step::ServicePin).await,
             // The notice went out when the new PIN was stored (`define`).
             Place::Profile => Ok(Redirect::to("/profil?geaendert=pin").into_response()),
         }
@@ -131,7 +131,7 @@ fn title(account: &Account) -> &'static str {
 
 /// `GET`: proposes a random PIN.
 pub async fn show(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
-    let account = or_elsewhere!(place.open(&state, &headers));
+    let account = place.open(&state, &headers).await?;
     let not_shown_again = place == Place::Wizard && store::pin_hash(&state.db, &account.id).await?.is_some();
     page::render(
         StatusCode::OK,
@@ -158,7 +158,7 @@ pub async fn define(
     StrictForm(form): StrictForm<PinForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let account = or_elsewhere!(place.open(&state, &headers));
+    let account = place.open(&state, &headers).await?;
     let t = account.language.texts();
     let pin: String = form.pin.chars().filter(|c| !c.is_whitespace()).collect();
     if let Err(problem) = service_pin::check(&pin) {
@@ -206,7 +206,7 @@ pub async fn confirm(
     StrictForm(form): StrictForm<ConfirmForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let account = or_elsewhere!(place.open(&state, &headers));
+    let account = place.open(&state, &headers).await?;
     let pin = verified_pin(&state, &account, form.pin).await?;
     if form.confirmed.as_deref() != Some("ja") {
         let t = account.language.texts();
@@ -230,7 +230,7 @@ pub async fn pdf(
     StrictForm(form): StrictForm<PinForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let account = or_elsewhere!(place.open(&state, &headers));
+    let account = place.open(&state, &headers).await?;
     let pin = verified_pin(&state, &account, form.pin).await?;
     let t = account.language.texts();
     let bytes = render_pdf(t.pin_sheet_title, &sheet(&state, &account, &pin, t));
@@ -274,7 +274,7 @@ pub async fn print(
     StrictForm(form): StrictForm<PinForm>,
     place: Place,
 ) -> AppResult<Response> {
-    let account = or_elsewhere!(place.open(&state, &headers));
+    let account = place.open(&state, &headers).await?;
     let pin = verified_pin(&state, &account, form.pin).await?;
     let t = account.language.texts();
     page::render(

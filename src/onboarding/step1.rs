@@ -7,16 +7,16 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::links::{self, Link, LinkOutcome};
 use super::username::{self, UsernameRule};
-use super::wizard::Step;
+use crate::accounts::links::{self, Link, LinkOutcome};
 use crate::accounts::{Account, AccountStatus, store};
-use crate::app::AppState;
-use crate::auth::password_policy::{PasswordContext, PasswordPolicy};
 use crate::auth::session::{self, Session, SessionKind};
+use crate::domain::password_policy::{PasswordContext, PasswordPolicy};
+use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
+use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::form::{self, StrictForm};
 use crate::web::format;
@@ -81,10 +81,10 @@ fn outcome_page(state: &AppState, lang: Lang, outcome: LinkOutcome) -> AppResult
 }
 
 /// The open wizard behind the request's cookie, or the page to show instead.
-async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Link, Account), Response>> {
+async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Link, Account)> {
     let session = match session::current(state, headers).await? {
         Some(s) if s.kind == SessionKind::Registration => s,
-        Some(_) => return Ok(Err(Redirect::to("/").into_response())),
+        Some(_) => return Err(AppError::elsewhere(Redirect::to("/"))),
         None => {
             let lang = Lang::from_headers(headers);
             let t = lang.texts();
@@ -97,16 +97,16 @@ async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<Result<
                 t.session_missing_next,
                 None,
             )?;
-            return Ok(Err(page));
+            return Err(AppError::elsewhere(page));
         }
     };
     let link_id = session.link_id.clone().unwrap_or_default();
     let Some((link, account)) = links::find_by_id(&state.db, &link_id).await? else {
-        return Ok(Err(outcome_page(state, Lang::from_headers(headers), LinkOutcome::Unknown)?));
+        return Err(AppError::elsewhere(outcome_page(state, Lang::from_headers(headers), LinkOutcome::Unknown)?));
     };
     match links::outcome(&link, &account, state.clock.now()) {
-        LinkOutcome::Valid => Ok(Ok((session, link, account))),
-        other => Ok(Err(outcome_page(state, account.language, other)?)),
+        LinkOutcome::Valid => Ok((session, link, account)),
+        other => Err(AppError::elsewhere(outcome_page(state, account.language, other)?)),
     }
 }
 
@@ -156,7 +156,7 @@ fn render_form(
     page::render(
         status,
         &Step1Page {
-            layout: Layout::step(state, account, Step::Credentials, t.step1_title),
+            layout: Layout::step(state, account.language, &account.plan, Step::Credentials, t.step1_title),
             intro: fill(t.step1_intro, &[("name", &account.name)]),
             username: username.to_owned(),
             errors,
@@ -197,10 +197,8 @@ pub fn unmet_password_rules(
 
 /// `GET /registrierung`
 pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    match open_wizard(&state, &headers).await? {
-        Ok((_, _, account)) => render_form(&state, &account, "", Vec::new(), StatusCode::OK),
-        Err(page) => Ok(page),
-    }
+    let (_, _, account) = open_wizard(&state, &headers).await?;
+    render_form(&state, &account, "", Vec::new(), StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -219,10 +217,7 @@ pub async fn submit(
     headers: HeaderMap,
     StrictForm(form): StrictForm<Step1Form>,
 ) -> AppResult<Response> {
-    let (_, link, account) = match open_wizard(&state, &headers).await? {
-        Ok(open) => open,
-        Err(page) => return Ok(page),
-    };
+    let (_, link, account) = open_wizard(&state, &headers).await?;
     let t = account.language.texts();
     let username = form.username.trim().to_owned();
     let policy = &state.config.password_policy;
@@ -325,7 +320,7 @@ pub async fn done(State(state): State<AppState>, headers: HeaderMap) -> AppResul
     page::render(
         StatusCode::OK,
         &page::MessagePage {
-            layout: Layout::step(&state, &account, Step::Complete, t.done_title),
+            layout: Layout::step(&state, account.language, &account.plan, Step::Complete, t.done_title),
             text: t.done_text.to_owned(),
             next: String::new(),
             action: Some(Action { href: "/".into(), label: t.to_start }),

@@ -5,11 +5,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::steps;
-use super::wizard::Step;
+use crate::accounts::progress;
 use crate::accounts::store;
-use crate::app::AppState;
+use crate::domain::wizard::Step;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::web::form::StrictForm;
 use crate::web::page::{self, Layout};
 
@@ -20,11 +20,13 @@ struct VisibilityPage {
 }
 
 pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(steps::current_step(&state, &headers, Step::ContactVisibility));
+    let (_, account) = progress::current_step(&state, &headers, Step::ContactVisibility).await?;
     let t = account.language.texts();
     page::render(
         StatusCode::OK,
-        &VisibilityPage { layout: Layout::step(&state, &account, Step::ContactVisibility, t.visibility_title) },
+        &VisibilityPage {
+            layout: Layout::step(&state, account.language, &account.plan, Step::ContactVisibility, t.visibility_title),
+        },
     )
 }
 
@@ -39,7 +41,7 @@ pub async fn submit(
     headers: HeaderMap,
     StrictForm(form): StrictForm<VisibilityForm>,
 ) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(steps::current_step(&state, &headers, Step::ContactVisibility));
+    let (_, account) = progress::current_step(&state, &headers, Step::ContactVisibility).await?;
     store::set_visible(&state.db, &account.id, form.visible.is_some()).await?;
-    steps::advance(&state, &account, Step::ContactVisibility).await
+    progress::advance(&state, &account, Step::ContactVisibility).await
 }

@@ -7,15 +7,15 @@ mod two_factor_off;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
 use crate::accounts::{Account, AccountStatus, store};
-use crate::app::AppState;
 use crate::auth::session::{self, Session, SessionKind};
 use crate::auth::{phone_setup, throttle};
 use crate::error::{AppError, AppResult};
 use crate::onboarding::pin_step;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,31 +50,36 @@ pub async fn check_password(state: &AppState, account: &Account, password: Strin
     Ok(matches)
 }
 
+/// A signed-in, unlocked account, as a handler argument (see [`signed_in`]).
+pub struct SignedIn(pub Session, pub Account);
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
+        let (session, account) = signed_in(state, &parts.headers).await?;
+        Ok(SignedIn(session, account))
+    }
+}
+
 /// A signed-in, unlocked account; anyone else is sent to sign in or to their wizard step.
-pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Account), Response>> {
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Account)> {
     let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::Login) else {
-        return Ok(Err(Redirect::to("/anmelden").into_response()));
+        return Err(AppError::elsewhere(Redirect::to("/anmelden").into_response()));
     };
     let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
     if account.status != AccountStatus::Active {
-        return Ok(Err(Redirect::to(account.home_path()).into_response()));
+        return Err(AppError::elsewhere(Redirect::to(account.home_path()).into_response()));
     }
-    Ok(Ok((session, account)))
+    Ok((session, account))
 }
 
 /// As [`signed_in`], and the password was confirmed recently; otherwise off to confirm it, then back to `next`.
-pub async fn recently_confirmed(
-    state: &AppState,
-    headers: &HeaderMap,
-    next: &str,
-) -> AppResult<Result<(Session, Account), Response>> {
-    let (session, account) = match signed_in(state, headers).await? {
-        Ok(found) => found,
-        Err(elsewhere) => return Ok(Err(elsewhere)),
-    };
+pub async fn recently_confirmed(state: &AppState, headers: &HeaderMap, next: &str) -> AppResult<(Session, Account)> {
+    let (session, account) = signed_in(state, headers).await?;
     if state.clock.now() - session.reauth_at > state.config.reauth_window {
         let target = format!("/profil/bestaetigen?weiter={}", next.trim_start_matches('/'));
-        return Ok(Err(Redirect::to(&target).into_response()));
+        return Err(AppError::elsewhere(Redirect::to(&target).into_response()));
     }
-    Ok(Ok((session, account)))
+    Ok((session, account))
 }

@@ -1,14 +1,15 @@
 //! The overview page: every setting with its current value and the way to change it.
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::app::AppState;
-use crate::auth::password_policy::PasswordContext;
+use super::SignedIn;
 use crate::auth::{phone, session};
+use crate::domain::password_policy::PasswordContext;
 use crate::error::AppResult;
 use crate::onboarding::step1::{RuleView, password_rule_views};
+use crate::state::AppState;
 use crate::web::format;
 use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
@@ -36,8 +37,11 @@ pub struct ProfilePage {
 }
 
 /// `GET /profil[?geaendert=…]`
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> AppResult<Response> {
-    let (current, account) = or_elsewhere!(super::signed_in(&state, &headers));
+pub async fn show(
+    State(state): State<AppState>,
+    SignedIn(current, account): SignedIn,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
     let t = account.language.texts();
     let notice = match query.as_deref().and_then(|q| q.strip_prefix("geaendert=")) {
         Some("passwort") => Some(t.changed_password),

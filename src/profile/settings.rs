@@ -1,17 +1,18 @@
 //! The simple settings: password confirmation, password, visibility, language, other sessions.
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::SignedIn;
 use crate::accounts::{changes, store};
-use crate::app::AppState;
-use crate::auth::password_policy::PasswordContext;
 use crate::auth::session;
+use crate::domain::password_policy::PasswordContext;
 use crate::error::{AppError, AppResult};
 use crate::onboarding::step1::unmet_password_rules;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::state::AppState;
 use crate::web::form::{self, StrictForm};
 use crate::web::i18n::Lang;
 use crate::web::page::{self, Layout};
@@ -44,10 +45,9 @@ fn safe_next(next: Option<&str>) -> String {
 
 pub async fn reauth_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let query: NextQuery = form::parse(query.unwrap_or_default().as_bytes())?;
     let t = account.language.texts();
     let next = safe_next(query.weiter.as_deref()).trim_start_matches('/').to_owned();
@@ -67,10 +67,9 @@ pub struct ReauthForm {
 /// `POST /profil/bestaetigen`: the password again, then on to where the person was going.
 pub async fn reauth(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(current, account): SignedIn,
     StrictForm(form): StrictForm<ReauthForm>,
 ) -> AppResult<Response> {
-    let (current, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let now = state.clock.now();
     let matches = super::check_password(&state, &account, form.password).await?;
     let entry = Entry::new(
@@ -105,10 +104,9 @@ pub struct PasswordForm {
 /// `POST /profil/passwort`: the current password is the confirmation; same rules as at registration.
 pub async fn change_password(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(current, account): SignedIn,
     StrictForm(form): StrictForm<PasswordForm>,
 ) -> AppResult<Response> {
-    let (current, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let t = account.language.texts();
     let username = account.username.clone().unwrap_or_default();
     let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
@@ -135,10 +133,9 @@ pub struct VisibilityForm {
 /// `POST /profil/sichtbarkeit`: effective at once.
 pub async fn set_visibility(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
     StrictForm(form): StrictForm<VisibilityForm>,
 ) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let visible = form.visible.is_some();
     store::set_visible(&state.db, &account.id, visible).await?;
     // Effective at once: in or out of the contact search with this request.
@@ -159,18 +156,19 @@ pub struct LanguageForm {
 /// `POST /profil/sprache`
 pub async fn set_language(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
     StrictForm(form): StrictForm<LanguageForm>,
 ) -> AppResult<Response> {
-    let (_, account) = or_elsewhere!(super::signed_in(&state, &headers));
     let language = Lang::parse(&form.language).ok_or_else(|| AppError::BadRequest("unbekannte Sprache".into()))?;
     store::set_language(&state.db, &account.id, language).await?;
     Ok(Redirect::to("/profil?geaendert=sprache").into_response())
 }
 
 /// `POST /profil/sitzungen/abmelden`: "Andere Sitzungen abmelden".
-pub async fn end_other_sessions(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (current, account) = or_elsewhere!(super::signed_in(&state, &headers));
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    SignedIn(current, account): SignedIn,
+) -> AppResult<Response> {
     let ended = session::end_others(&state, &account.id, Some(&current.id_hash)).await?;
     let entry = Entry::new(AuditEvent::SessionsEnded, "success", Actor::Account(account.id.clone()), Some(&account.id))
         .detail(format!("{ended} other session(s)"));

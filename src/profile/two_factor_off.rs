@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::accounts::{Account, changes};
-use crate::app::AppState;
 use crate::auth::session::Session;
 use crate::auth::sms_code::{self, Checked, Purpose};
 use crate::auth::{code_page, phone};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::security::client_addr::ClientIp;
+use crate::state::AppState;
 use crate::web::form::StrictForm;
 use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
@@ -27,18 +27,15 @@ struct OffPage {
 }
 
 /// A signed-in account with 2FA on; everyone else goes back to the profile.
-async fn open(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Account, String), Response>> {
-    let (session, account) = match super::signed_in(state, headers).await? {
-        Ok(found) => found,
-        Err(elsewhere) => return Ok(Err(elsewhere)),
-    };
+async fn open(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Account, String)> {
+    let (session, account) = super::signed_in(state, headers).await?;
     // Where the edition requires 2FA (and for all staff) it cannot be turned off.
     if account.must_use_second_factor() {
-        return Ok(Err(Redirect::to("/profil").into_response()));
+        return Err(AppError::elsewhere(Redirect::to("/profil").into_response()));
     }
     match account.phone.clone().filter(|_| account.two_factor_enabled) {
-        Some(number) => Ok(Ok((session, account, number))),
-        None => Ok(Err(Redirect::to("/profil").into_response())),
+        Some(number) => Ok((session, account, number)),
+        None => Err(AppError::elsewhere(Redirect::to("/profil"))),
     }
 }
 
@@ -62,7 +59,7 @@ async fn render(
 }
 
 pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (session, account, number) = or_elsewhere!(open(&state, &headers));
+    let (session, account, number) = open(&state, &headers).await?;
     render(&state, &session, &account, &number, None, StatusCode::OK).await
 }
 
@@ -72,7 +69,7 @@ pub async fn send_code(
     ClientIp(addr): ClientIp,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (session, account, number) = or_elsewhere!(open(&state, &headers));
+    let (session, account, number) = open(&state, &headers).await?;
     let request = sms_code::Request {
         account_id: &account.id,
         language: account.language,
@@ -103,7 +100,7 @@ pub async fn disable(
     headers: HeaderMap,
     StrictForm(form): StrictForm<OffForm>,
 ) -> AppResult<Response> {
-    let (session, account, number) = or_elsewhere!(open(&state, &headers));
+    let (session, account, number) = open(&state, &headers).await?;
     let t = account.language.texts();
     if !super::check_password(&state, &account, form.password).await? {
         return render(

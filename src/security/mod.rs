@@ -2,6 +2,8 @@
 //! client's address behind trusted proxies.
 pub mod audit;
 pub mod client_addr;
+pub mod gate;
+pub mod hashing;
 pub mod headers;
 pub mod rate_limit;
 pub mod token;

@@ -6,11 +6,11 @@ use serde::Deserialize;
 
 use super::store;
 use crate::accounts::{self as lifecycle, Account, AccountError, EmailAddress, changes, store as accounts};
-use crate::app::AppState;
 use crate::auth::phone;
 use crate::auth::session::{self, Session};
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::state::AppState;
 use crate::web::form::StrictForm;
 
 /// Wrong PIN checks before the check is locked until the person sets a new PIN.
@@ -47,7 +47,7 @@ pub async fn check_pin(
     Path(id): Path<String>,
     StrictForm(form): StrictForm<PinForm>,
 ) -> AppResult<Response> {
-    let (session, agent) = or_elsewhere!(super::agent(&state, &headers));
+    let (session, agent) = super::agent(&state, &headers).await?;
     let account = target(&state, &id).await?;
     let (hash, _) = store::pin_state(&state.db, &account.id).await?;
     if !store::reserve_pin_attempt(&state.db, &account.id, PIN_ATTEMPTS).await? {
@@ -71,21 +71,14 @@ pub async fn check_pin(
 }
 
 /// The agent, the account, and proof of a correct PIN check in this session for this account.
-async fn granted(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: &str,
-) -> AppResult<Result<(Session, Account, Account), Response>> {
-    let (session, agent) = match super::agent(state, headers).await? {
-        Ok(found) => found,
-        Err(elsewhere) => return Ok(Err(elsewhere)),
-    };
+async fn granted(state: &AppState, headers: &HeaderMap, id: &str) -> AppResult<(Session, Account, Account)> {
+    let (session, agent) = super::agent(state, headers).await?;
     let account = target(state, id).await?;
     if !store::has_grant(&state.db, &session.id_hash, &account.id).await? {
         log(state, &agent, &account.id, AuditEvent::SupportChange, "refused", Some("ohne PIN-Prüfung".into())).await?;
         return Err(AppError::Forbidden);
     }
-    Ok(Ok((session, agent, account)))
+    Ok((session, agent, account))
 }
 
 fn saved(id: &str) -> Response {
@@ -121,7 +114,7 @@ pub async fn change_name(
     Path(id): Path<String>,
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
-    let (session, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
+    let (session, agent, account) = granted(&state, &headers, &id).await?;
     let Some(name) = lifecycle::valid_name(&form.value) else {
         return refuse(&state, &session, &id, lifecycle::AccountError::InvalidName.to_string()).await;
     };
@@ -135,7 +128,7 @@ pub async fn change_email(
     Path(id): Path<String>,
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
-    let (session, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
+    let (session, agent, account) = granted(&state, &headers, &id).await?;
     let Ok(email) = EmailAddress::parse(&form.value) else {
         return refuse(&state, &session, &id, format!("„{}“ ist keine gültige E-Mail-Adresse.", form.value)).await;
     };
@@ -154,7 +147,7 @@ pub async fn change_phone(
     Path(id): Path<String>,
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
-    let (session, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
+    let (session, agent, account) = granted(&state, &headers, &id).await?;
     let number = match phone::parse_mobile(&form.value) {
         Ok(number) => number,
         Err(phone::PhoneProblem::Landline) => {
@@ -173,13 +166,13 @@ pub async fn reset_two_factor(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let (_, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
+    let (_, agent, account) = granted(&state, &headers, &id).await?;
     changes::reset_two_factor(&state, &account, by(&agent)).await?;
     Ok(saved(&id))
 }
 
 pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (_, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
+    let (_, agent, account) = granted(&state, &headers, &id).await?;
     store::set_locked(&state.db, &account.id, true).await?;
     crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     let ended = session::end_others(&state, &account.id, None).await?;
@@ -196,7 +189,7 @@ pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): P
 }
 
 pub async fn unlock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (_, agent, account) = or_elsewhere!(granted(&state, &headers, &id));
+    let (_, agent, account) = granted(&state, &headers, &id).await?;
     store::set_locked(&state.db, &account.id, false).await?;
     crate::contacts::index::refresh_now(&state.db, &account.id).await?;
     log(&state, &agent, &account.id, AuditEvent::AccountUnlocked, "success", None).await?;

@@ -1,16 +1,17 @@
 //! Finding, viewing and creating accounts; resending registration e-mails.
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::SupportAgent;
 use super::store;
 use crate::accounts::store::{self as accounts, Overview};
 use crate::accounts::{self as lifecycle, AccountError, NewAccount, Role};
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, Record};
+use crate::state::AppState;
 use crate::web::form::{self, StrictForm};
 use crate::web::format;
 use crate::web::i18n::Lang;
@@ -95,12 +96,7 @@ struct SearchQuery {
 }
 
 /// `GET /support?q=…&status=…`
-pub async fn index(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> AppResult<Response> {
-    let _ = or_elsewhere!(super::agent(&state, &headers));
+pub async fn index(State(state): State<AppState>, _: SupportAgent, RawQuery(query): RawQuery) -> AppResult<Response> {
     let query: SearchQuery = form::parse(query.unwrap_or_default().as_bytes())?;
     render_index(
         &state,
@@ -160,10 +156,9 @@ pub struct CreateForm {
 /// `POST /support/konten`: as `sprechstunde account create`.
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SupportAgent(_, agent): SupportAgent,
     StrictForm(form): StrictForm<CreateForm>,
 ) -> AppResult<Response> {
-    let (_, agent) = or_elsewhere!(super::agent(&state, &headers));
     let new = NewAccount {
         email: form.email.clone(),
         name: form.name.clone(),
@@ -231,11 +226,10 @@ pub async fn render_account(
 /// `GET /support/konten/{id}`
 pub async fn account(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SupportAgent(session, _): SupportAgent,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    let (session, _) = or_elsewhere!(super::agent(&state, &headers));
     let notice = match query.as_deref() {
         Some("angelegt") => Some("Account angelegt; die Registrierungs-E-Mail wird versendet.".to_owned()),
         Some("gespeichert") => Some("Gespeichert.".to_owned()),
@@ -245,8 +239,11 @@ pub async fn account(
 }
 
 /// `POST /support/konten/{id}/erneut-senden`: refused for registered accounts.
-pub async fn resend(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (session, agent) = or_elsewhere!(super::agent(&state, &headers));
+pub async fn resend(
+    State(state): State<AppState>,
+    SupportAgent(session, agent): SupportAgent,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     match lifecycle::resend(&state, &id, Actor::Support(agent.id.clone())).await {
         Ok(_) => {
             let notice = Some("Neue Registrierungs-E-Mail eingereiht; ältere Links gelten nicht mehr.".to_owned());

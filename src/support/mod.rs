@@ -9,13 +9,13 @@ pub mod store;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
 use crate::accounts::{Account, AccountStatus, Role, store as accounts};
-use crate::app::AppState;
 use crate::auth::session::{self, Session, SessionKind};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,18 +32,30 @@ pub fn router() -> Router<AppState> {
         .route("/support/konten/{id}/entsperren", post(actions::unlock))
 }
 
+/// A signed-in support agent with SMS two-factor on, as a handler argument (see [`agent`]).
+pub struct SupportAgent(pub Session, pub Account);
+
+impl axum::extract::FromRequestParts<AppState> for SupportAgent {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
+        let (session, account) = agent(state, &parts.headers).await?;
+        Ok(SupportAgent(session, account))
+    }
+}
+
 /// A signed-in support agent (active, role `support`, signed in with the second factor).
-pub async fn agent(state: &AppState, headers: &HeaderMap) -> AppResult<Result<(Session, Account), Response>> {
+pub async fn agent(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Account)> {
     let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::Login) else {
-        return Ok(Err(Redirect::to("/anmelden").into_response()));
+        return Err(AppError::elsewhere(Redirect::to("/anmelden").into_response()));
     };
     let account = accounts::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
     if account.status != AccountStatus::Active {
-        return Ok(Err(Redirect::to(account.home_path()).into_response()));
+        return Err(AppError::elsewhere(Redirect::to(account.home_path()).into_response()));
     }
     if account.role != Role::Support || !account.two_factor_enabled {
         tracing::warn!(account = %account.id, "Zugriff auf die Support-Konsole verweigert");
         return Err(AppError::Forbidden);
     }
-    Ok(Ok((session, account)))
+    Ok((session, account))
 }

@@ -6,11 +6,10 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::accounts::Account;
-use crate::app::AppState;
 use crate::config::SupportContact;
+use crate::domain::wizard::{Plan, Step};
 use crate::error::{AppResult, ErrorPage};
-use crate::onboarding::wizard::Step;
+use crate::state::AppState;
 use crate::web::i18n::{Lang, Texts, fill};
 use crate::web::text::TextProblem;
 
@@ -30,9 +29,9 @@ impl Layout {
     }
 
     /// A wizard page: in the account's language, with where the person is in their edition's steps.
-    pub fn step(state: &AppState, account: &Account, step: Step, title: &str) -> Self {
-        let (n, m) = account.plan.position(step);
-        let mut layout = Layout::new(state, account.language, title);
+    pub fn step(state: &AppState, lang: Lang, plan: &Plan, step: Step, title: &str) -> Self {
+        let (n, m) = plan.position(step);
+        let mut layout = Layout::new(state, lang, title);
         layout.progress = Some(fill(layout.t.step_of, &[("n", &n.to_string()), ("m", &m.to_string())]));
         layout
     }

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use base64::Engine;
 use reqwest::redirect::Policy;
 use sprechstunde::accounts::{self, Account, NewAccount};
-use sprechstunde::app::{App, AppState, Options};
+use sprechstunde::app::{App, Options};
 use sprechstunde::clock::Clock;
 use sprechstunde::config::Config;
+use sprechstunde::state::AppState;
 use sprechstunde::web::i18n::Lang;
 use sqlx::Connection;
 

@@ -1,8 +1,9 @@
 //! Migrations through sqlx's migrator (issue 8, point 5) and the constraints of migration 11 (point 2).
-use sprechstunde::app::{App, AppState, Options};
+use sprechstunde::app::{App, Options};
 use sprechstunde::clock::Clock;
 use sprechstunde::config::Config;
 use sprechstunde::db::Db;
+use sprechstunde::state::AppState;
 
 use crate::both_databases;
 use crate::harness::{Backend, DropDatabase, START, create_pg_database};

@@ -3,7 +3,7 @@ use crate::both_databases;
 use crate::harness::{Backend, PASSWORD, SERVICE_PIN, TestApp};
 use sprechstunde::accounts::{self, AccountError, NewAccount};
 use sprechstunde::config::Edition;
-use sprechstunde::onboarding::wizard::Step;
+use sprechstunde::domain::wizard::Step;
 use sprechstunde::web::i18n::Lang;
 
 fn editions(config: &mut sprechstunde::config::Config) {

@@ -78,17 +78,6 @@ pub async fn revoke_open(tx: &mut Tx, account_id: &str, now: Timestamp) -> Resul
     .map(|_| ())
 }
 
-/// The 14 days (or whatever is configured) start when the mail server accepted the message.
-pub async fn mark_sent(tx: &mut Tx, link_id: &str, now: Timestamp, ttl: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE registration_links SET sent_at = $1, expires_at = $2 WHERE id = $3 AND sent_at IS NULL")
-        .bind(now)
-        .bind(now + ttl)
-        .bind(link_id)
-        .execute(&mut **tx)
-        .await
-        .map(|_| ())
-}
-
 /// Uses the link up. Exactly one of any number of simultaneous calls gets `true`: the first statement of
 /// the transaction is this conditional write, so later ones wait for it and then find `used_at` set.
 pub async fn consume(tx: &mut Tx, link_id: &str, now: Timestamp) -> Result<bool, sqlx::Error> {
@@ -168,7 +157,7 @@ mod tests {
             created_at: 0,
             registered_at: None,
             edition: "standard".into(),
-            plan: crate::onboarding::wizard::Plan { middle: vec![], done: vec![] },
+            plan: crate::domain::wizard::Plan { middle: vec![], done: vec![] },
             two_factor_required: false,
             two_factor_enabled: false,
             phone: None,

@@ -1,29 +1,26 @@
-//! What every wizard step after step 1 shares: who may see it (a signed-in account whose next open step
-//! it is; everyone else is sent where they belong) and moving on once it is done.
+//! Where an account is in its registration wizard. What every wizard step after step 1 shares, wherever its
+//! page lives (the phone setup serves the wizard and the profile): who may see it — a signed-in account
+//! whose next open step it is; everyone else is sent where they belong — and moving on once it is done.
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::wizard::Step;
-use crate::accounts::{Account, AccountStatus, store};
-use crate::app::AppState;
+use super::{Account, AccountStatus, store};
 use crate::auth::session::{self, Session, SessionKind};
+use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::state::AppState;
 
 /// The signed-in account, if `step` is its next open step; otherwise the redirect to show instead.
-pub async fn current_step(
-    state: &AppState,
-    headers: &HeaderMap,
-    step: Step,
-) -> AppResult<Result<(Session, Account), Response>> {
+pub async fn current_step(state: &AppState, headers: &HeaderMap, step: Step) -> AppResult<(Session, Account)> {
     let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::Login) else {
-        return Ok(Err(Redirect::to("/anmelden").into_response()));
+        return Err(AppError::elsewhere(Redirect::to("/anmelden").into_response()));
     };
     let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
     if account.status != AccountStatus::Registering || account.next_step() != step {
-        return Ok(Err(Redirect::to(account.home_path()).into_response()));
+        return Err(AppError::elsewhere(Redirect::to(account.home_path()).into_response()));
     }
-    Ok(Ok((session, account)))
+    Ok((session, account))
 }
 
 /// Saves the step as done (progress survives a closed browser) and goes on to the next one.

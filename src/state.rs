@@ -1,0 +1,61 @@
+//! What every request and worker shares: settings, database, clock, hasher, mail and SMS senders,
+//! limiters. Built from leaf modules only, so every feature can depend on it without depending on the
+//! application that composes them (`app`).
+use std::ops::Deref;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::notify::mail::Mailer;
+use crate::security::rate_limit::RateLimiter;
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub clock: Clock,
+    pub hasher: crate::security::hashing::Hasher,
+    pub mailer: Mailer,
+    pub sms: crate::notify::sms::SmsSender,
+    /// Rung after a commit that queued a message, so the worker does not wait for its next poll.
+    pub outbox_wakeup: Notify,
+    pub username_checks: RateLimiter,
+    pub contact_searches: RateLimiter,
+    /// Password checks queue here per username (or account), see `auth::throttle`.
+    pub login_gate: crate::security::gate::Gate,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects to the database and brings its schema up to date.
+    pub async fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let mailer = Mailer::from_config(&config).map_err(anyhow::Error::msg)?;
+        let sms = crate::notify::sms::SmsSender::from_config(&config).map_err(anyhow::Error::msg)?;
+        let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(AppState(Arc::new(Inner {
+            config,
+            db,
+            clock,
+            hasher: crate::security::hashing::Hasher::new(hashing_threads),
+            mailer,
+            sms,
+            outbox_wakeup: Notify::new(),
+            username_checks: RateLimiter::new(60, 300),
+            contact_searches: RateLimiter::new(60, 60),
+            login_gate: Default::default(),
+        })))
+    }
+}
