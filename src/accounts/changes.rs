@@ -92,7 +92,7 @@ pub async fn turn_off_two_factor(state: &AppState, account: &Account, session_ha
 pub async fn turn_on_two_factor(state: &AppState, account: &Account, number: &str) -> Result<(), AccountError> {
     let mut pending = begin(state).await?;
     store::enable_two_factor(&mut *pending.tx, &account.id, number).await?;
-    let notice = Notice::new(Change::TwoFactorOn, by_the_person(account)).detail(crate::auth::phone::mask(number));
+    let notice = Notice::new(Change::TwoFactorOn, by_the_person(account)).detail(crate::domain::phone::mask(number));
     commit(state, pending, account, notice).await
 }
 
@@ -105,7 +105,7 @@ pub async fn change_phone(state: &AppState, account: &Account, number: &str, act
         let text = account.language.texts().phone_replaced_sms;
         outbox::enqueue_sms(&mut pending.tx, Some(&account.id), old, text, pending.now).await?;
     }
-    commit(state, pending, account, Notice::new(Change::Phone, actor).detail(crate::auth::phone::mask(number))).await
+    commit(state, pending, account, Notice::new(Change::Phone, actor).detail(crate::domain::phone::mask(number))).await
 }
 
 /// A Service-PIN (already hashed): in the wizard the first one, in the profile a renewal, which is told

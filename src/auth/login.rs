@@ -10,11 +10,11 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::code_page::{self, CodeForm};
-use super::phone;
 use super::session::{self, Session, SessionKind};
 use super::sms_code::{self, Checked, Purpose, Refused};
 use super::throttle;
 use crate::accounts::{Account, store};
+use crate::domain::phone;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;

@@ -1,7 +1,6 @@
 //! Passwords (policy and hashing), sessions, login throttling, and the login/logout pages.
 pub mod code_page;
 pub mod login;
-pub mod phone;
 pub mod phone_setup;
 pub mod session;
 pub mod sms_code;

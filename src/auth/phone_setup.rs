@@ -13,11 +13,11 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::code_page::{self, CodeForm};
-use super::phone::{self, PhoneProblem};
 use super::session::Session;
 use super::sms_code::{self, Checked, Purpose};
 use crate::accounts::progress;
 use crate::accounts::{Account, changes, store};
+use crate::domain::phone::{self, PhoneProblem};
 use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};

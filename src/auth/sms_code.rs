@@ -170,12 +170,12 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
         Some(request.account_id),
     )
     .from_addr(request.client_addr)
-    .detail(format!("{} {}", request.purpose.as_str(), crate::auth::phone::mask(request.phone)));
+    .detail(format!("{} {}", request.purpose.as_str(), crate::domain::phone::mask(request.phone)));
     audit::record(&mut *tx, entry, now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     tracing::info!(account = %request.account_id, purpose = request.purpose.as_str(),
-        to = %crate::auth::phone::mask(request.phone), "SMS-Code eingereiht");
+        to = %crate::domain::phone::mask(request.phone), "SMS-Code eingereiht");
     Ok(Ok(()))
 }
 

@@ -16,7 +16,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
         let (result, to) = match message.channel {
             Channel::Sms => (
                 state.sms.send(&message.recipient, &message.body_text).await,
-                crate::auth::phone::mask(&message.recipient),
+                crate::domain::phone::mask(&message.recipient),
             ),
             Channel::Email => (
                 state

@@ -1,9 +1,7 @@
 //! Onboarding: the registration link from the e-mail and the wizard (step 1, then the edition's steps:
 //! Service-PIN, SMS two-factor, visibility in contact search), ending with the unlocked account.
 pub mod pin_step;
-pub mod service_pin;
 pub mod step1;
-pub mod username;
 pub mod visibility;
 
 use axum::Router;

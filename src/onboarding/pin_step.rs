@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::service_pin::{self, PinProblem};
 use crate::accounts::progress;
 use crate::accounts::{Account, changes, store};
+use crate::domain::service_pin::{self, PinProblem};
 use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

@@ -7,11 +7,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::username::{self, UsernameRule};
 use crate::accounts::links::{self, Link, LinkOutcome};
 use crate::accounts::{Account, AccountStatus, store};
 use crate::auth::session::{self, Session, SessionKind};
 use crate::domain::password_policy::{PasswordContext, PasswordPolicy};
+use crate::domain::username::{self, UsernameRule};
 use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};

@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::SignedIn;
-use crate::auth::{phone, session};
+use crate::auth::session;
 use crate::domain::password_policy::PasswordContext;
+use crate::domain::phone;
 use crate::error::AppResult;
 use crate::onboarding::step1::{RuleView, password_rule_views};
 use crate::state::AppState;

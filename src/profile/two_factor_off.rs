@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::accounts::{Account, changes};
+use crate::auth::code_page;
 use crate::auth::session::Session;
 use crate::auth::sms_code::{self, Checked, Purpose};
-use crate::auth::{code_page, phone};
+use crate::domain::phone;
 use crate::error::{AppError, AppResult};
 use crate::security::client_addr::ClientIp;
 use crate::state::AppState;

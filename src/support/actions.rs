@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::store;
 use crate::accounts::{self as lifecycle, Account, AccountError, EmailAddress, changes, store as accounts};
-use crate::auth::phone;
 use crate::auth::session::{self, Session};
+use crate::domain::phone;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
