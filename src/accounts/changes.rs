@@ -2,7 +2,7 @@
 //! telling the person (through the outbox) and the audit entry commit together or not at all — when the
 //! notice cannot be queued the change is refused and the old state stays. Handlers call these functions and
 //! render; none of them opens a transaction.
-use super::{Account, AccountError, EmailAddress, store};
+use super::{Account, AccountError, EmailAddress, PersonName, store};
 use crate::auth::session;
 use crate::clock::Timestamp;
 use crate::db::Tx;
@@ -47,7 +47,7 @@ async fn commit(state: &AppState, mut pending: Pending, account: &Account, notic
     let mail = templates::change_notice(&state.config, account, notice.change, now)?;
     for to in std::iter::once(account.email.clone()).chain(notice.also_to) {
         let email = outbox::OutgoingEmail {
-            account_id: Some(account.id.clone()),
+            account_id: Some(account.id.to_string()),
             link_id: None,
             to,
             mail: mail.clone(),
@@ -123,11 +123,11 @@ pub async fn set_pin(state: &AppState, account: &Account, pin_hash: &str, renewa
 }
 
 /// Support corrects the name; the contact search shows the new one with the same commit.
-pub async fn rename(state: &AppState, account: &Account, name: &str, actor: Actor) -> Result<(), AccountError> {
+pub async fn rename(state: &AppState, account: &Account, name: &PersonName, actor: Actor) -> Result<(), AccountError> {
     let mut pending = begin(state).await?;
     store::set_name(&mut pending.tx, &account.id, name).await?;
     crate::contacts::index::refresh(&mut pending.tx, &account.id).await?;
-    let renamed = Account { name: name.to_owned(), ..account.clone() };
+    let renamed = Account { name: name.clone(), ..account.clone() };
     commit(state, pending, &renamed, Notice::new(Change::Name, actor)).await
 }
 

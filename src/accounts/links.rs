@@ -139,7 +139,7 @@ pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<(Link, Account)>, sq
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::AccountStatus;
+    use crate::accounts::{AccountId, AccountStatus, PersonName};
     use crate::web::i18n::Lang;
 
     fn link() -> Link {
@@ -148,9 +148,9 @@ mod tests {
 
     fn account(status: AccountStatus) -> Account {
         Account {
-            id: "a".into(),
+            id: AccountId::from_stored("a".into()),
             email: "e@x.de".into(),
-            name: "E".into(),
+            name: PersonName::from_stored("E".into()),
             language: Lang::De,
             status,
             username: None,

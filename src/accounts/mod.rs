@@ -8,6 +8,9 @@ pub mod progress;
 pub mod store;
 
 use crate::clock::Timestamp;
+pub use crate::domain::names::{AccountId, PersonName};
+use crate::domain::phone::MobileNumber;
+use crate::domain::username::Username;
 use crate::domain::wizard::{Plan, Step};
 use crate::notify::{outbox, templates};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
@@ -37,12 +40,12 @@ crate::db::stored_enum! {
 
 #[derive(Clone, Debug)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub email: String,
-    pub name: String,
+    pub name: PersonName,
     pub language: Lang,
     pub status: AccountStatus,
-    pub username: Option<String>,
+    pub username: Option<Username>,
     pub created_at: Timestamp,
     pub registered_at: Option<Timestamp>,
     pub edition: String,
@@ -51,7 +54,7 @@ pub struct Account {
     pub two_factor_required: bool,
     pub two_factor_enabled: bool,
     /// Verified mobile number (E.164), set when two-factor authentication was set up.
-    pub phone: Option<String>,
+    pub phone: Option<MobileNumber>,
     pub visible: bool,
     pub role: Role,
     /// Locked by support: no login, no sessions.
@@ -106,12 +109,6 @@ pub enum AccountError {
     Template(#[from] askama::Error),
 }
 
-/// A person's name as stored: trimmed, not empty, at most 200 characters, no control characters.
-pub fn valid_name(input: &str) -> Option<String> {
-    let name = input.trim();
-    (!name.is_empty() && name.chars().count() <= 200 && !name.chars().any(char::is_control)).then(|| name.to_owned())
-}
-
 pub struct NewAccount {
     pub email: String,
     pub name: String,
@@ -124,7 +121,7 @@ pub struct NewAccount {
 /// Creates the account and queues its registration e-mail, atomically.
 pub async fn create(state: &AppState, new: NewAccount, actor: Actor) -> Result<Account, AccountError> {
     let email = EmailAddress::parse(&new.email).map_err(|_| AccountError::InvalidEmail(new.email.clone()))?;
-    let name = valid_name(&new.name).ok_or(AccountError::InvalidName)?;
+    let name = PersonName::parse(&new.name).ok_or(AccountError::InvalidName)?;
     let edition_name = new.edition.unwrap_or_else(|| state.config.default_edition.clone());
     let edition = state.config.editions.get(&edition_name).ok_or_else(|| {
         let known = state.config.editions.keys().cloned().collect::<Vec<_>>().join(", ");
@@ -132,7 +129,7 @@ pub async fn create(state: &AppState, new: NewAccount, actor: Actor) -> Result<A
     })?;
     let now = state.clock.now();
     let account = Account {
-        id: crate::security::token::new_id(),
+        id: AccountId::generate(),
         email: email.as_str().to_owned(),
         name,
         language: new.language,
@@ -169,7 +166,7 @@ pub async fn resend(state: &AppState, id_or_email: &str, actor: Actor) -> Result
     let account =
         store::find(&state.db, id_or_email).await?.ok_or_else(|| AccountError::NotFound(id_or_email.to_owned()))?;
     if account.is_registered() {
-        return Err(AccountError::AlreadyRegistered(account.id));
+        return Err(AccountError::AlreadyRegistered(account.id.to_string()));
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -209,7 +206,7 @@ async fn queue_registration_mail(
     outbox::enqueue_email(
         tx,
         outbox::OutgoingEmail {
-            account_id: Some(account.id.clone()),
+            account_id: Some(account.id.to_string()),
             link_id: Some(link_id),
             to: account.email.clone(),
             mail,

@@ -192,7 +192,7 @@ async fn create_account(state: &AppState, token: &ApiToken, request: CreateReque
     };
     let new =
         NewAccount { email: request.email, name: request.name, language, edition: request.edition, role: Role::User };
-    Ok(accounts::create(state, new, Actor::ApiToken(token.id.clone())).await?.id)
+    Ok(accounts::create(state, new, Actor::ApiToken(token.id.clone())).await?.id.to_string())
 }
 
 enum Claim {

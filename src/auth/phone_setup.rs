@@ -17,7 +17,7 @@ use super::session::Session;
 use super::sms_code::{self, Checked, Purpose};
 use crate::accounts::progress;
 use crate::accounts::{Account, changes, store};
-use crate::domain::phone::{self, PhoneProblem};
+use crate::domain::phone::{self, MobileNumber, PhoneProblem};
 use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
@@ -197,7 +197,7 @@ async fn send_code(
 ) -> AppResult<Response> {
     let (session, account) = place.open(&state, &headers).await?;
     let t = account.language.texts();
-    let number = match phone::parse_mobile(&form.phone) {
+    let number = match MobileNumber::parse(&form.phone) {
         Ok(number) => number,
         Err(problem) => {
             let message = match problem {

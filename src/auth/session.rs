@@ -29,7 +29,7 @@ crate::db::stored_enum! {
 pub struct Session {
     pub id_hash: String,
     pub kind: SessionKind,
-    pub account_id: String,
+    pub account_id: crate::domain::names::AccountId,
     pub link_id: Option<String>,
     /// When the password was last confirmed in this session (login or re-authentication).
     pub reauth_at: Timestamp,

@@ -67,7 +67,7 @@ pub enum Refused {
 }
 
 pub struct Request<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a crate::domain::names::AccountId,
     pub language: Lang,
     pub purpose: Purpose,
     /// The session the code belongs to.
@@ -130,7 +130,7 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
         return Ok(Err(Refused::Wait(wait)));
     }
     for (column, value, caps) in [
-        ("account_id", request.account_id, ACCOUNT_CAPS),
+        ("account_id", request.account_id.as_str(), ACCOUNT_CAPS),
         ("phone", request.phone, PHONE_CAPS),
         ("client_addr", request.client_addr, ADDRESS_CAPS),
     ] {
@@ -166,7 +166,7 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     let entry = Entry::new(
         AuditEvent::SmsCodeSent,
         "success",
-        Actor::Account(request.account_id.into()),
+        Actor::Account(request.account_id.clone()),
         Some(request.account_id),
     )
     .from_addr(request.client_addr)
@@ -183,7 +183,7 @@ async fn refusal(state: &AppState, request: &Request<'_>, why: &str, now: Timest
     let entry = Entry::new(
         AuditEvent::SmsCodeSent,
         "refused",
-        Actor::Account(request.account_id.into()),
+        Actor::Account(request.account_id.clone()),
         Some(request.account_id),
     )
     .from_addr(request.client_addr)

@@ -27,6 +27,28 @@ pub fn parse_mobile(input: &str) -> Result<String, PhoneProblem> {
     }
 }
 
+crate::domain::text::text_newtype! {
+    /// A mobile number in E.164 (`+491711234567`), checked by [`parse_mobile`].
+    MobileNumber
+}
+
+impl std::fmt::Debug for MobileNumber {
+    // Contact data stays out of debug output and logs: masked.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MobileNumber({})", mask(self.as_str()))
+    }
+}
+
+impl MobileNumber {
+    pub fn parse(input: &str) -> Result<MobileNumber, PhoneProblem> {
+        parse_mobile(input).map(MobileNumber)
+    }
+
+    pub fn masked(&self) -> String {
+        mask(self.as_str())
+    }
+}
+
 /// `+49 171 ••••567`: enough to recognise one's own number, for pages and logs.
 pub fn mask(e164: &str) -> String {
     let visible_end: String = e164.chars().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();

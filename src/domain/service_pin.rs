@@ -12,6 +12,29 @@ pub enum PinProblem {
     Repeating,
 }
 
+/// A Service-PIN that passed [`check`]. A secret: it only ever lives in one request, never in `Debug`
+/// output, and only its hash is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServicePin(String);
+
+impl std::fmt::Debug for ServicePin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServicePin(***)")
+    }
+}
+
+impl ServicePin {
+    /// Spaces people type between digit groups are dropped first.
+    pub fn parse(input: &str) -> Result<ServicePin, PinProblem> {
+        let pin: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        check(&pin).map(|()| ServicePin(pin))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
 pub fn check(pin: &str) -> Result<(), PinProblem> {
     if !pin.chars().all(|c| c.is_ascii_digit()) {
         return Err(PinProblem::NotDigits);

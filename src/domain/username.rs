@@ -61,3 +61,28 @@ mod tests {
         assert_eq!(unmet(""), UsernameRule::ALL.to_vec());
     }
 }
+
+crate::domain::text::text_newtype! {
+    /// A username that meets every [`UsernameRule`].
+    Username
+}
+
+impl std::fmt::Debug for Username {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Username({})", self.as_str())
+    }
+}
+
+impl Username {
+    /// The trimmed input if it meets every rule; otherwise the rules it breaks.
+    pub fn parse(input: &str) -> Result<Username, Vec<UsernameRule>> {
+        let username = input.trim();
+        let broken = unmet(username);
+        if broken.is_empty() { Ok(Username(username.to_owned())) } else { Err(broken) }
+    }
+
+    /// Usernames are unique regardless of case.
+    pub fn normalized(&self) -> String {
+        self.as_str().to_lowercase()
+    }
+}

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::accounts::progress;
 use crate::accounts::{Account, changes, store};
-use crate::domain::service_pin::{self, PinProblem};
+use crate::domain::service_pin::{self, PinProblem, ServicePin};
 use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -64,8 +64,8 @@ fn sheet(state: &AppState, account: &Account, pin: &str, t: &'static Texts) -> S
     Sheet {
         pin: pin.to_owned(),
         rows: vec![
-            (t.pin_sheet_name, account.name.clone()),
-            (t.label_username, account.username.clone().unwrap_or_default()),
+            (t.pin_sheet_name, account.name.to_string()),
+            (t.label_username, account.username.as_deref().unwrap_or_default().to_owned()),
             (t.pin_sheet_created, format::date_time(state.clock.now(), account.language)),
             ("Support", contact),
         ],
@@ -160,25 +160,32 @@ pub async fn define(
 ) -> AppResult<Response> {
     let account = place.open(&state, &headers).await?;
     let t = account.language.texts();
-    let pin: String = form.pin.chars().filter(|c| !c.is_whitespace()).collect();
-    if let Err(problem) = service_pin::check(&pin) {
-        return page::render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &DefinePage {
-                base: place.base(),
-                layout: place.layout(&state, &account, title(&account)),
-                pin: form.pin,
-                error: Some(problem_text(problem, t)),
-                not_shown_again: false,
-            },
-        );
-    }
-    let hash = state.hasher.hash(pin.clone()).await?;
+    let pin = match ServicePin::parse(&form.pin) {
+        Ok(pin) => pin,
+        Err(problem) => {
+            return page::render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &DefinePage {
+                    base: place.base(),
+                    layout: place.layout(&state, &account, title(&account)),
+                    pin: form.pin,
+                    error: Some(problem_text(problem, t)),
+                    not_shown_again: false,
+                },
+            );
+        }
+    };
+    let hash = state.hasher.hash(pin.expose().to_owned()).await?;
     changes::set_pin(&state, &account, &hash, place == Place::Profile).await?;
     tracing::info!(account = %account.id, "Service-PIN festgelegt");
     page::render(
         StatusCode::OK,
-        &ShowPage { base: place.base(), layout: place.layout(&state, &account, t.pin_show_title), pin, error: None },
+        &ShowPage {
+            base: place.base(),
+            layout: place.layout(&state, &account, t.pin_show_title),
+            pin: pin.expose().to_owned(),
+            error: None,
+        },
     )
 }
 

@@ -86,7 +86,7 @@ pub async fn render(
             ),
         })
         .collect();
-    let username = account.username.clone().unwrap_or_default();
+    let username = account.username.as_deref().unwrap_or_default().to_owned();
     page::render(
         status,
         &ProfilePage {

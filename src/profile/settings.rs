@@ -108,7 +108,7 @@ pub async fn change_password(
     StrictForm(form): StrictForm<PasswordForm>,
 ) -> AppResult<Response> {
     let t = account.language.texts();
-    let username = account.username.clone().unwrap_or_default();
+    let username = account.username.as_deref().unwrap_or_default().to_owned();
     let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
     let mut errors =
         unmet_password_rules(&state.config.password_policy, &form.password, &form.password_repeat, &context, t);

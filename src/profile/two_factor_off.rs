@@ -35,7 +35,7 @@ async fn open(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Acco
         return Err(AppError::elsewhere(Redirect::to("/profil").into_response()));
     }
     match account.phone.clone().filter(|_| account.two_factor_enabled) {
-        Some(number) => Ok((session, account, number)),
+        Some(number) => Ok((session, account, number.to_string())),
         None => Err(AppError::elsewhere(Redirect::to("/profil"))),
     }
 }

@@ -15,9 +15,9 @@ pub enum Actor {
     /// An operator at the command line.
     Operator,
     /// The person the account belongs to (or someone holding their link or password).
-    Account(String),
+    Account(crate::domain::names::AccountId),
     /// A support agent (their account id).
-    Support(String),
+    Support(crate::domain::names::AccountId),
     /// A system using the admin API (the token's id).
     ApiToken(String),
     /// Someone not (yet) identified.

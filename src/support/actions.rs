@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::store;
-use crate::accounts::{self as lifecycle, Account, AccountError, EmailAddress, changes, store as accounts};
+use crate::accounts::{self as lifecycle, Account, AccountError, EmailAddress, PersonName, changes, store as accounts};
 use crate::auth::session::{self, Session};
 use crate::domain::phone;
 use crate::error::{AppError, AppResult};
@@ -115,7 +115,7 @@ pub async fn change_name(
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
     let (session, agent, account) = granted(&state, &headers, &id).await?;
-    let Some(name) = lifecycle::valid_name(&form.value) else {
+    let Some(name) = PersonName::parse(&form.value) else {
         return refuse(&state, &session, &id, lifecycle::AccountError::InvalidName.to_string()).await;
     };
     changes::rename(&state, &account, &name, by(&agent)).await?;
@@ -148,7 +148,7 @@ pub async fn change_phone(
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
     let (session, agent, account) = granted(&state, &headers, &id).await?;
-    let number = match phone::parse_mobile(&form.value) {
+    let number = match phone::MobileNumber::parse(&form.value) {
         Ok(number) => number,
         Err(phone::PhoneProblem::Landline) => {
             return refuse(&state, &session, &id, "Das ist eine Festnetznummer.".into()).await;

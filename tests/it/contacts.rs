@@ -16,7 +16,7 @@ fn urlencode(text: &str) -> String {
 }
 
 async fn id_of(app: &TestApp, email: &str) -> String {
-    accounts::store::find(&app.state().db, email).await.unwrap().unwrap().id
+    accounts::store::find(&app.state().db, email).await.unwrap().unwrap().id.to_string()
 }
 
 async fn only_visible_active_users_are_ever_found(backend: Backend) {

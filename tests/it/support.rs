@@ -28,11 +28,11 @@ pub async fn agent(app: &TestApp) -> (reqwest::Client, String) {
     let code = app.last_code_to(AGENT_MOBILE).await;
     let done = app.post(&browser, "/registrierung/zwei-faktor/code", &[("code", &code)]).await;
     assert_eq!(done.headers()["location"], "/registrierung/abgeschlossen");
-    (browser, account.id)
+    (browser, account.id.to_string())
 }
 
 async fn id_of(app: &TestApp, email: &str) -> String {
-    accounts::store::find(&app.state().db, email).await.unwrap().unwrap().id
+    accounts::store::find(&app.state().db, email).await.unwrap().unwrap().id.to_string()
 }
 
 async fn only_support_agents_reach_the_console(backend: Backend) {

@@ -1,0 +1,54 @@
+//! Who an account is: its id and the person's name as stored and shown.
+
+crate::domain::text::text_newtype! {
+    /// Trimmed, 1 to 200 characters, no control, invisible or direction-changing characters (so that it
+    /// displays as what it is, in every list it appears in).
+    PersonName
+}
+
+impl std::fmt::Debug for PersonName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PersonName({})", self.as_str())
+    }
+}
+
+impl PersonName {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(input: &str) -> Option<PersonName> {
+        let name = input.trim();
+        let readable = crate::web::text::check(name, crate::web::text::Shown::Displayed).is_ok();
+        (readable && !name.is_empty() && name.chars().count() <= Self::MAX_CHARS).then(|| PersonName(name.to_owned()))
+    }
+}
+
+crate::domain::text::text_newtype! {
+    /// An account's id (random, from `security::token::new_id`).
+    AccountId
+}
+
+impl std::fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AccountId({})", self.as_str())
+    }
+}
+
+impl AccountId {
+    pub fn generate() -> Self {
+        AccountId::from_stored(crate::security::token::new_id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_readable() {
+        assert_eq!(PersonName::parse("  Dr. Jürgen Müller ").unwrap(), "Dr. Jürgen Müller");
+        assert!(PersonName::parse("   ").is_none());
+        assert!(PersonName::parse(&"a".repeat(201)).is_none());
+        assert!(PersonName::parse("Anna\u{202E}rellüM").is_none(), "no direction override");
+        assert!(PersonName::parse("Anna\0").is_none());
+    }
+}
