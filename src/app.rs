@@ -70,7 +70,8 @@ pub fn edge(routes: Router<AppState>, state: AppState) -> Router {
 async fn resolve_client(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     if let Some(peer) = peer {
-        let client = client_addr::resolve(peer, request.headers(), &state.config.http.trusted_proxies);
+        let http = &state.config.http;
+        let client = client_addr::resolve(peer, request.headers(), &http.trusted_proxies, http.forwarded_header);
         request.extensions_mut().insert(ClientIp(client));
     }
     next.run(request).await

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::wizard::Step;
-use crate::security::client_addr::IpRange;
+use crate::security::client_addr::{ForwardedHeader, IpRange};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -101,6 +101,8 @@ pub struct HttpSettings {
     pub header_timeout: std::time::Duration,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client (default: none).
     pub trusted_proxies: Vec<IpRange>,
+    /// Which header those proxies write (only that one is read).
+    pub forwarded_header: ForwardedHeader,
     /// Terminate TLS in `serve` itself (small installations without a reverse proxy).
     pub tls: Option<TlsFiles>,
 }
@@ -215,6 +217,7 @@ struct RawHttp {
     request_timeout: Option<String>,
     header_timeout: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    forwarded_header: Option<String>,
     tls_cert_file: Option<PathBuf>,
     tls_key_file: Option<PathBuf>,
 }
@@ -327,6 +330,7 @@ impl RawConfig {
         set(&mut self.password.require_symbol, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_SYMBOL")?;
         set(&mut self.http.request_timeout, env, "SPRECHSTUNDE_HTTP_REQUEST_TIMEOUT")?;
         set(&mut self.http.header_timeout, env, "SPRECHSTUNDE_HTTP_HEADER_TIMEOUT")?;
+        set(&mut self.http.forwarded_header, env, "SPRECHSTUNDE_HTTP_FORWARDED_HEADER")?;
         set(&mut self.http.tls_cert_file, env, "SPRECHSTUNDE_HTTP_TLS_CERT_FILE")?;
         set(&mut self.http.tls_key_file, env, "SPRECHSTUNDE_HTTP_TLS_KEY_FILE")?;
         if let Some(list) = env("SPRECHSTUNDE_HTTP_TRUSTED_PROXIES") {
@@ -458,6 +462,13 @@ fn resolve_http(raw: RawHttp) -> Result<HttpSettings, ConfigError> {
         .iter()
         .map(|entry| entry.parse().map_err(|message| ConfigError::Invalid { key: "http.trusted_proxies", message }))
         .collect::<Result<_, _>>()?;
+    let forwarded_header = match raw.forwarded_header.as_deref() {
+        None => ForwardedHeader::XForwardedFor,
+        Some(text) => ForwardedHeader::parse(text).ok_or_else(|| ConfigError::Invalid {
+            key: "http.forwarded_header",
+            message: format!("„{text}“: erlaubt sind x-forwarded-for und forwarded"),
+        })?,
+    };
     let tls = match (raw.tls_cert_file, raw.tls_key_file) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
         (None, None) => None,
@@ -472,6 +483,7 @@ fn resolve_http(raw: RawHttp) -> Result<HttpSettings, ConfigError> {
         request_timeout: seconds(raw.request_timeout, "http.request_timeout", 30)?,
         header_timeout: seconds(raw.header_timeout, "http.header_timeout", 10)?,
         trusted_proxies,
+        forwarded_header,
         tls,
     })
 }

@@ -23,8 +23,10 @@ pub struct Inner {
     pub outbox_wakeup: Notify,
     pub username_checks: RateLimiter,
     pub contact_searches: RateLimiter,
-    /// Password checks queue here per username (or account), see `auth::throttle`.
+    /// Password checks queue here per username (or account), one at a time, see `auth::throttle`.
     pub login_gate: crate::security::gate::Gate,
+    /// … and per client address, a few at a time.
+    pub address_gate: crate::security::gate::Gate,
 }
 
 #[derive(Clone)]
@@ -55,7 +57,9 @@ impl AppState {
             outbox_wakeup: Notify::new(),
             username_checks: RateLimiter::new(60, 300),
             contact_searches: RateLimiter::new(60, 60),
-            login_gate: Default::default(),
+            login_gate: crate::security::gate::Gate::new(1),
+            // A few at once: enough for a practice behind one router, too few for a burst to outrun the count.
+            address_gate: crate::security::gate::Gate::new(4),
         })))
     }
 }

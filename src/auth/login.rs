@@ -96,9 +96,11 @@ pub async fn submit(
     let username = form.username.trim().to_owned();
     let user_key = format!("u:{}", username.to_lowercase());
     let addr_key = format!("ip:{}", peer);
-    let keys = [(&addr_key, throttle::PER_ADDRESS), (&user_key, throttle::PER_USERNAME)];
-    // One attempt per username at a time: parallel guesses each see the outcome of the one before.
+    let keys = [(user_key.as_str(), throttle::PER_USERNAME), (addr_key.as_str(), throttle::PER_ADDRESS)];
+    // One attempt per username at a time, a few per address: each sees the outcomes of those before it.
+    // Always in this order (username, then address), so no two requests wait for each other.
     let _turn = state.login_gate.enter(&user_key).await;
+    let _address_turn = state.address_gate.enter(&addr_key).await;
     let now = state.clock.now();
     for (key, limits) in keys {
         if let Some(wait) = throttle::wait_time(&state.db, key, limits, now).await? {
@@ -118,18 +120,15 @@ pub async fn submit(
     };
     // Unknown usernames are checked against a dummy hash: same answer, same time.
     let verified = state.hasher.verify(form.password, hash).await?;
+    throttle::record_outcome(&state.db, &keys, verified && account.is_some(), now).await?;
     let known = account.as_ref().map(|a| a.id.clone());
     let Some(account) = account.filter(|_| verified) else {
-        for (key, limits) in keys {
-            throttle::record_failure(&state.db, key, limits, now).await?;
-        }
         tracing::info!("Anmeldung fehlgeschlagen");
         let entry =
             Entry::new(AuditEvent::LoginPassword, "failure", Actor::Anonymous, known.as_deref()).from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
         return render(&state, lang, &username, Some(t.login_failed.to_owned()), StatusCode::UNAUTHORIZED);
     };
-    throttle::forget(&state.db, &user_key).await?;
     if account.locked {
         let entry =
             Entry::new(AuditEvent::LoginPassword, "locked", Actor::Account(account.id.clone()), Some(&account.id))

@@ -5,11 +5,13 @@
 //! Only outcomes count: a failure is recorded after the password was found wrong, a request cut off before
 //! that leaves no trace, and a correct password is never refused because other people behind the same address
 //! are signing in at the same moment. Parallel guesses for one username cannot slip through together all the
-//! same: attempts for one key queue at its gate (`security::gate`), so each one sees the outcome of the one before.
+//! same: attempts for one username queue at a gate (`security::gate`), so each one sees the outcome of the one
+//! before, and those from one address pass a few at a time, so a burst cannot outrun the address's count.
 use sqlx::Row;
 
 use crate::clock::Timestamp;
-use crate::db::Db;
+use crate::db::{Db, Tx};
+use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -46,7 +48,7 @@ pub async fn wait_time(db: &Db, key: &str, limits: Limits, now: Timestamp) -> Re
 
 /// A wrong password for `key`. One statement counts it (failures from parallel requests add up, none is
 /// lost); the delay it sets only ever grows.
-pub async fn record_failure(db: &Db, key: &str, limits: Limits, now: Timestamp) -> Result<(), sqlx::Error> {
+async fn record_failure(tx: &mut Tx, key: &str, limits: Limits, now: Timestamp) -> Result<(), sqlx::Error> {
     let failures: i64 = sqlx::query_scalar(
         "INSERT INTO login_throttle (throttle_key, failures, last_failure_at, next_allowed_at) VALUES ($1, 1, $2, 0) \
          ON CONFLICT (throttle_key) DO UPDATE SET \
@@ -57,20 +59,38 @@ pub async fn record_failure(db: &Db, key: &str, limits: Limits, now: Timestamp) 
     .bind(key)
     .bind(now)
     .bind(limits.window)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut **tx)
     .await?;
     let next_allowed = now + delay_after(failures, limits);
     sqlx::query("UPDATE login_throttle SET next_allowed_at = $1 WHERE throttle_key = $2 AND next_allowed_at < $1")
         .bind(next_allowed)
         .bind(key)
-        .execute(&db.pool)
+        .execute(&mut **tx)
         .await
         .map(|_| ())
 }
 
-/// A successful login: the key starts with a clean slate.
-pub async fn forget(db: &Db, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key).execute(&db.pool).await.map(|_| ())
+/// Records how a password check ended. A right password clears the first key (the username or account;
+/// earlier failures of an address stay); a wrong one counts against every key, in one transaction. It runs
+/// as a task of its own, so a client that hangs up at this moment cannot leave half of it undone (which
+/// would let it tell right from wrong without paying for the wrong ones).
+pub async fn record_outcome(db: &Db, keys: &[(&str, Limits)], correct: bool, now: Timestamp) -> AppResult<()> {
+    let db = db.clone();
+    let keys: Vec<(String, Limits)> = keys.iter().map(|(key, limits)| ((*key).to_owned(), *limits)).collect();
+    let recording = tokio::spawn(async move {
+        let mut tx = db.begin().await?;
+        if correct {
+            if let Some((key, _)) = keys.first() {
+                sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key).execute(&mut *tx).await?;
+            }
+        } else {
+            for (key, limits) in &keys {
+                record_failure(&mut tx, key, *limits, now).await?;
+            }
+        }
+        tx.commit().await
+    });
+    recording.await.map_err(|e| AppError::Internal(format!("throttle task: {e}")))?.map_err(AppError::from)
 }
 
 #[cfg(test)]

@@ -113,6 +113,9 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
 ];
 
+/// The last version the hand-written runner before sqlx's migrator could have applied.
+const HAND_WRITTEN_LAST: i64 = 10;
+
 /// sqlx's migrator over the embedded migrations of this backend: checksums (an applied migration whose text
 /// changed stops the start), one transaction per migration, and on PostgreSQL an advisory lock, so that
 /// instances starting together apply each migration once.
@@ -191,19 +194,31 @@ impl Db {
     }
 
     /// Databases from before sqlx's migrator recorded their versions in `schema_migrations` (a runner of our
-    /// own). Those versions are marked as applied without running them again; migration 11 then drops the
-    /// old table. Under the migrator's lock, so instances doing this together do it once.
+    /// own, which applied 1 to 10 in order). Those versions are marked as applied without running them again
+    /// (`skip` takes the migrator's lock, so instances doing this together do it once); migration 11 then
+    /// drops the old table. Anything else in a table of that name (gaps, other versions — another tool's
+    /// table, say) stops the start instead of silently skipping migrations.
     async fn adopt_hand_written_history(&self, migrator: &Migrator) -> Result<(), MigrateError> {
-        let old: Result<Option<i64>, _> =
-            sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(&self.pool).await;
-        match old {
-            Ok(Some(last)) => {
-                tracing::info!(last, "Migrationsstand aus schema_migrations übernommen");
-                migrator.skip(&self.pool, Some(last)).await
-            }
-            // No such table (a new database, or one already adopted): nothing to take over.
-            _ => Ok(()),
+        let old: Result<Vec<i64>, _> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version").fetch_all(&self.pool).await;
+        // No such table (a new database, or one already adopted): nothing to take over.
+        let Ok(versions) = old else { return Ok(()) };
+        let last = versions.len() as i64;
+        if last > HAND_WRITTEN_LAST || versions.iter().zip(1..).any(|(version, expected)| *version != expected) {
+            return Err(MigrateError::Source(
+                format!(
+                    "schema_migrations enthält {versions:?}; erwartet sind die Versionen 1 bis höchstens \
+                     {HAND_WRITTEN_LAST} ohne Lücke (von einer älteren Sprechstunde). Bitte prüfen, ob die \
+                     Datenbank die richtige ist."
+                )
+                .into(),
+            ));
         }
+        if last > 0 {
+            tracing::info!(last, "Migrationsstand aus schema_migrations übernommen");
+            migrator.skip(&self.pool, Some(last)).await?;
+        }
+        Ok(())
     }
 
     async fn applied_migrations(&self) -> i64 {

@@ -42,11 +42,7 @@ pub async fn check_password(state: &AppState, account: &Account, password: Strin
     }
     let hash = store::password_hash(&state.db, &account.id).await?;
     let matches = state.hasher.verify(password, hash).await?;
-    if matches {
-        throttle::forget(&state.db, &key).await?;
-    } else {
-        throttle::record_failure(&state.db, &key, throttle::PER_USERNAME, now).await?;
-    }
+    throttle::record_outcome(&state.db, &[(key.as_str(), throttle::PER_USERNAME)], matches, now).await?;
     Ok(matches)
 }
 

@@ -1,6 +1,7 @@
 //! The client's address. Behind a reverse proxy every connection comes from the proxy, so only for
-//! connections from configured trusted proxies the address is read from `Forwarded` (RFC 7239) or, without
-//! it, `X-Forwarded-For`: the right-most hop that is not itself a trusted proxy. Anyone else could write
+//! connections from configured trusted proxies the address is read from the header they write
+//! (`X-Forwarded-For`, or `Forwarded` per RFC 7239, as configured): the right-most hop that is not itself a
+//! trusted proxy. Anyone else could write
 //! anything into those headers, so from other senders they are ignored. Every throttle, cap, audit entry and
 //! log line uses the address found here.
 use std::convert::Infallible;
@@ -63,14 +64,33 @@ fn parse_hop(text: &str) -> Option<IpAddr> {
     text.parse::<IpAddr>().ok().or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
-/// The hops a request passed, the client first: from `Forwarded` if present, else from `X-Forwarded-For`.
-fn hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+/// The header the trusted proxies write. Only that one is read: a proxy that writes `X-Forwarded-For` passes
+/// a client's own `Forwarded` header on unchanged (nginx and Caddy do), so reading whichever is present
+/// would let a client name any address it likes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=…`.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Some(Self::XForwardedFor),
+            "forwarded" => Some(Self::Forwarded),
+            _ => None,
+        }
+    }
+}
+
+/// The hops a request passed, the client first, from the one header the proxies write.
+fn hops(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
     let values = |name: &str| -> Vec<String> {
         headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
     };
-    let forwarded = values("forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
+    if header == ForwardedHeader::Forwarded {
+        return values("forwarded")
             .iter()
             .flat_map(|value| value.split(','))
             .map(|element| {
@@ -85,14 +105,14 @@ fn hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
 }
 
 /// The client's address for a connection from `peer` carrying `headers`.
-pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpRange]) -> IpAddr {
+pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpRange], header: ForwardedHeader) -> IpAddr {
     let peer = peer.to_canonical();
     let is_trusted = |ip: IpAddr| trusted.iter().any(|range| range.contains(ip));
     if !is_trusted(peer) {
         return peer;
     }
     let mut client = peer;
-    for hop in hops(headers).into_iter().rev() {
+    for hop in hops(headers, header).into_iter().rev() {
         // A hop our own proxy could not name ends the walk: the last address known is the best we have.
         let Some(hop) = hop.map(|ip| ip.to_canonical()) else { break };
         client = hop;
@@ -149,25 +169,39 @@ mod tests {
         }
     }
 
+    const XFF: ForwardedHeader = ForwardedHeader::XForwardedFor;
+    use ForwardedHeader::Forwarded;
+
     #[test]
     fn only_trusted_proxies_may_name_the_client() {
         let trusted: Vec<IpRange> = vec!["10.0.0.0/8".parse().unwrap()];
         let xff = headers(&[("x-forwarded-for", "198.51.100.7, 10.0.0.5")]);
-        assert_eq!(resolve(ip("10.0.0.1"), &xff, &trusted), ip("198.51.100.7"), "right-most untrusted hop");
-        assert_eq!(resolve(ip("203.0.113.1"), &xff, &trusted), ip("203.0.113.1"), "untrusted sender: header ignored");
-        assert_eq!(resolve(ip("10.0.0.1"), &xff, &[]), ip("10.0.0.1"), "no proxies configured");
+        assert_eq!(resolve(ip("10.0.0.1"), &xff, &trusted, XFF), ip("198.51.100.7"), "right-most untrusted hop");
+        assert_eq!(
+            resolve(ip("203.0.113.1"), &xff, &trusted, XFF),
+            ip("203.0.113.1"),
+            "untrusted sender: header ignored"
+        );
+        assert_eq!(resolve(ip("10.0.0.1"), &xff, &[], XFF), ip("10.0.0.1"), "no proxies configured");
         // A client that puts a fake address in front gains nothing: the proxy appends the real one.
         let spoofed = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.7")]);
-        assert_eq!(resolve(ip("10.0.0.1"), &spoofed, &trusted), ip("198.51.100.7"));
+        assert_eq!(resolve(ip("10.0.0.1"), &spoofed, &trusted, XFF), ip("198.51.100.7"));
         let forwarded = headers(&[
             ("forwarded", "for=1.2.3.4, for=\"[2001:db8:cafe::17]:4711\";proto=https"),
             ("x-forwarded-for", "9.9.9.9"),
         ]);
-        assert_eq!(resolve(ip("10.0.0.1"), &forwarded, &trusted), ip("2001:db8:cafe::17"), "Forwarded wins");
+        assert_eq!(resolve(ip("10.0.0.1"), &forwarded, &trusted, Forwarded), ip("2001:db8:cafe::17"));
+        assert_eq!(resolve(ip("10.0.0.1"), &forwarded, &trusted, XFF), ip("9.9.9.9"), "only the configured header");
+        let smuggled = headers(&[("forwarded", "for=6.6.6.6"), ("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(
+            resolve(ip("10.0.0.1"), &smuggled, &trusted, XFF),
+            ip("198.51.100.7"),
+            "a client's Forwarded is ignored"
+        );
         let split = headers(&[("x-forwarded-for", "198.51.100.7"), ("x-forwarded-for", "10.0.0.9")]);
-        assert_eq!(resolve(ip("10.0.0.1"), &split, &trusted), ip("198.51.100.7"), "several header lines");
+        assert_eq!(resolve(ip("10.0.0.1"), &split, &trusted, XFF), ip("198.51.100.7"), "several header lines");
         let garbage = headers(&[("x-forwarded-for", "unknown, 10.0.0.9")]);
-        assert_eq!(resolve(ip("10.0.0.1"), &garbage, &trusted), ip("10.0.0.9"));
-        assert_eq!(resolve(ip("10.0.0.1"), &HeaderMap::new(), &trusted), ip("10.0.0.1"));
+        assert_eq!(resolve(ip("10.0.0.1"), &garbage, &trusted, XFF), ip("10.0.0.9"));
+        assert_eq!(resolve(ip("10.0.0.1"), &HeaderMap::new(), &trusted, XFF), ip("10.0.0.1"));
     }
 }

@@ -1,33 +1,38 @@
-//! One at a time per key: a caller waits for its turn instead of being refused (the login throttle queues
-//! password checks per username here, so parallel guesses each see the outcome of the one before).
+//! A few at a time per key: a caller waits for its turn instead of being refused. The login throttle queues
+//! password checks here per username (one at a time, so parallel guesses each see the outcome of the one
+//! before) and per client address (a few at a time, so a burst of guesses cannot outrun its count).
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Lets one caller per key through at a time (in this process). With several instances, at most one per
-/// instance runs at once.
-#[derive(Default)]
+/// Lets at most `permits` callers per key through at a time (in this process); the others wait for their
+/// turn. With several instances, at most that many per instance run at once.
 pub struct Gate {
-    keys: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    permits: usize,
+    keys: Mutex<HashMap<String, Weak<Semaphore>>>,
 }
 
 impl Gate {
-    pub async fn enter(&self, key: &str) -> OwnedMutexGuard<()> {
-        let lock = {
+    pub fn new(permits: usize) -> Self {
+        Gate { permits: permits.max(1), keys: Mutex::new(HashMap::new()) }
+    }
+
+    pub async fn enter(&self, key: &str) -> OwnedSemaphorePermit {
+        let turns = {
             let mut keys = self.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             // Keys nobody waits for any more are dropped, so the map holds only attempts in flight.
-            keys.retain(|_, lock| lock.strong_count() > 0);
+            keys.retain(|_, turns| turns.strong_count() > 0);
             match keys.get(key).and_then(Weak::upgrade) {
-                Some(lock) => lock,
+                Some(turns) => turns,
                 None => {
-                    let lock = Arc::new(tokio::sync::Mutex::new(()));
-                    keys.insert(key.to_owned(), Arc::downgrade(&lock));
-                    lock
+                    let turns = Arc::new(Semaphore::new(self.permits));
+                    keys.insert(key.to_owned(), Arc::downgrade(&turns));
+                    turns
                 }
             }
         };
-        lock.lock_owned().await
+        turns.acquire_owned().await.expect("the gate's semaphore is never closed")
     }
 }
 
@@ -37,7 +42,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_gate_lets_one_attempt_per_key_through_at_a_time() {
-        let gate = Arc::new(Gate::default());
+        let gate = Arc::new(Gate::new(1));
         let first = gate.enter("u:anna").await;
         let other_key = tokio::time::timeout(std::time::Duration::from_millis(50), gate.enter("u:bert")).await;
         assert!(other_key.is_ok(), "another key does not wait");
@@ -54,5 +59,13 @@ mod tests {
         drop(other_key);
         let _again = gate.enter("u:carl").await;
         assert_eq!(gate.keys.lock().unwrap().len(), 1, "finished keys are forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_wider_gate_lets_that_many_through() {
+        let gate = Gate::new(2);
+        let (_a, _b) = (gate.enter("ip:1").await, gate.enter("ip:1").await);
+        let third = tokio::time::timeout(std::time::Duration::from_millis(50), gate.enter("ip:1")).await;
+        assert!(third.is_err(), "the third waits");
     }
 }

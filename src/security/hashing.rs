@@ -67,9 +67,13 @@ pub fn verify_with(secret: &str, hash: &str, blocks: &mut Blocks) -> bool {
 
 type Job = Box<dyn FnOnce(&mut Blocks) + Send>;
 
+/// Hashes waiting for a thread at most; beyond that a request is answered "too many requests" at once
+/// instead of queueing work nobody may wait for.
+const QUEUE: usize = 256;
+
 #[derive(Clone)]
 pub struct Hasher {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
     /// Verified against when a username does not exist, so both cases take the same time.
     dummy: Arc<OnceLock<String>>,
 }
@@ -77,7 +81,7 @@ pub struct Hasher {
 impl Hasher {
     /// Starts `threads` hashing threads; they end when the last clone of the `Hasher` is dropped.
     pub fn new(threads: usize) -> Self {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE);
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..threads.max(1) {
             let queue = queue.clone();
@@ -94,16 +98,30 @@ impl Hasher {
                 })
                 .expect("hashing thread can be started");
         }
-        Hasher { jobs, dummy: Arc::new(OnceLock::new()) }
+        let hasher = Hasher { jobs, dummy: Arc::new(OnceLock::new()) };
+        // Made now, so that even the first unknown username costs one hash, like a known one.
+        let dummy = hasher.dummy.clone();
+        let _ = hasher.jobs.try_send(Box::new(move |blocks| {
+            dummy.get_or_init(|| hash_with("dummy password", blocks).unwrap_or_default());
+        }));
+        hasher
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce(&mut Blocks) -> T + Send + 'static) -> Result<T, AppError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move |blocks| {
+        let queued = self.jobs.try_send(Box::new(move |blocks| {
+            // The request gave up (the client hung up) while this waited: nobody needs the result.
+            if !answer.is_closed() {
                 let _ = answer.send(job(blocks));
-            }))
-            .map_err(|_| AppError::Internal("hashing threads stopped".into()))?;
+            }
+        }));
+        match queued {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => return Err(AppError::TooManyRequests { retry_after: 1 }),
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                return Err(AppError::Internal("hashing threads stopped".into()));
+            }
+        }
         answered.await.map_err(|_| AppError::Internal("hash job failed".into()))
     }
 

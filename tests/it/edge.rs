@@ -220,6 +220,24 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_address(backend: Backend
     assert!(addresses.iter().any(|a| a == "203.0.113.7"));
     assert!(addresses.iter().any(|a| a == "198.51.100.23"), "the audit log names the real client");
     assert!(!addresses.iter().any(|a| a == "127.0.0.1"), "never the proxy: {addresses:?}");
+    // The proxy writes X-Forwarded-For and passes a client's own Forwarded header on: that one is ignored.
+    let smuggled = app
+        .browser()
+        .post(app.url("/anmelden"))
+        .header("origin", &app.base)
+        .header("forwarded", "for=6.6.6.6")
+        .header("x-forwarded-for", "198.51.100.99")
+        .form(&[("username", "niemand"), ("password", "falsch")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(smuggled.status(), 401);
+    let addresses: Vec<String> = sqlx::query_scalar("SELECT client_addr FROM audit_log WHERE event = 'login.password'")
+        .fetch_all(&account)
+        .await
+        .unwrap();
+    assert!(addresses.iter().any(|a| a == "198.51.100.99"));
+    assert!(!addresses.iter().any(|a| a == "6.6.6.6"), "{addresses:?}");
 }
 
 async fn from_an_untrusted_sender_forwarding_headers_are_ignored(backend: Backend) {

@@ -140,4 +140,33 @@ async fn the_database_refuses_values_the_code_does_not_know(backend: Backend) {
     db.pool.close().await;
 }
 
-both_databases!(a_database_of_the_old_runner_upgrades_in_place, the_database_refuses_values_the_code_does_not_know);
+async fn a_foreign_schema_migrations_table_stops_the_start(backend: Backend) {
+    for versions in [vec![1i64, 2, 5], vec![20_240_101_000_000]] {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, _drop) = fresh_database(backend, dir.path()).await;
+        let db = Db::connect(&url).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        for version in &versions {
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)")
+                .bind(*version)
+                .execute(&db.pool)
+                .await
+                .unwrap();
+        }
+        let refused = db.migrate().await.expect_err("no migration may be skipped on a guess");
+        assert!(refused.to_string().contains("schema_migrations"), "{refused}");
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&db.pool).await.unwrap_or(0);
+        assert_eq!(applied, 0, "{versions:?}: nothing marked as applied");
+        db.pool.close().await;
+    }
+}
+
+both_databases!(
+    a_foreign_schema_migrations_table_stops_the_start,
+    a_database_of_the_old_runner_upgrades_in_place,
+    the_database_refuses_values_the_code_does_not_know
+);
