@@ -25,6 +25,28 @@ crate::db::stored_enum! {
     }
 }
 
+/// A handler argument made from a guard `async fn(&AppState, &HeaderMap) -> AppResult<(Session, Account)>`:
+/// the handler's signature says who may call it, and anyone else is sent where the guard says.
+macro_rules! guard_extractor {
+    ($(#[$meta:meta])* $name:ident = $guard:path) => {
+        $(#[$meta])*
+        pub struct $name(pub $crate::auth::session::Session, pub $crate::accounts::Account);
+
+        impl axum::extract::FromRequestParts<$crate::state::AppState> for $name {
+            type Rejection = $crate::error::AppError;
+
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &$crate::state::AppState,
+            ) -> $crate::error::AppResult<Self> {
+                let (session, account) = $guard(state, &parts.headers).await?;
+                Ok($name(session, account))
+            }
+        }
+    };
+}
+pub(crate) use guard_extractor;
+
 #[derive(Clone, Debug)]
 pub struct Session {
     pub id_hash: String,

@@ -46,16 +46,9 @@ pub async fn check_password(state: &AppState, account: &Account, password: Strin
     Ok(matches)
 }
 
-/// A signed-in, unlocked account, as a handler argument (see [`signed_in`]).
-pub struct SignedIn(pub Session, pub Account);
-
-impl axum::extract::FromRequestParts<AppState> for SignedIn {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
-        let (session, account) = signed_in(state, &parts.headers).await?;
-        Ok(SignedIn(session, account))
-    }
+crate::auth::session::guard_extractor! {
+    /// A signed-in, unlocked account, as a handler argument (see [`signed_in`]).
+    SignedIn = signed_in
 }
 
 /// A signed-in, unlocked account; anyone else is sent to sign in or to their wizard step.

@@ -32,16 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/support/konten/{id}/entsperren", post(actions::unlock))
 }
 
-/// A signed-in support agent with SMS two-factor on, as a handler argument (see [`agent`]).
-pub struct SupportAgent(pub Session, pub Account);
-
-impl axum::extract::FromRequestParts<AppState> for SupportAgent {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
-        let (session, account) = agent(state, &parts.headers).await?;
-        Ok(SupportAgent(session, account))
-    }
+crate::auth::session::guard_extractor! {
+    /// A signed-in support agent with SMS two-factor on, as a handler argument (see [`agent`]).
+    SupportAgent = agent
 }
 
 /// A signed-in support agent (active, role `support`, signed in with the second factor).
