@@ -154,3 +154,35 @@ pub async fn reset_two_factor(state: &AppState, account: &Account, actor: Actor)
     store::reset_two_factor(&mut *pending.tx, &account.id).await?;
     commit(state, pending, account, Notice::new(Change::TwoFactorReset, actor)).await
 }
+
+/// Support locks or unlocks the account: no login, no sessions, out of the contact search — with the
+/// audit entry, in one transaction. Returns how many sessions ended.
+pub async fn set_locked(state: &AppState, account: &Account, locked: bool, actor: Actor) -> Result<u64, AccountError> {
+    let mut pending = begin(state).await?;
+    store::set_locked(&mut *pending.tx, &account.id, locked).await?;
+    crate::contacts::index::refresh(&mut pending.tx, &account.id).await?;
+    let (event, ended) = if locked {
+        (AuditEvent::AccountLocked, session::end_others(&mut *pending.tx, &account.id, None).await?)
+    } else {
+        (AuditEvent::AccountUnlocked, 0)
+    };
+    let mut entry = Entry::new(event, "success", actor, Some(&account.id));
+    if locked {
+        entry.detail = Some(format!("{ended} Sitzung(en) beendet"));
+    }
+    audit::record(&mut *pending.tx, entry, pending.now).await?;
+    pending.tx.commit().await?;
+    Ok(ended)
+}
+
+/// Visible in the contact search or not, effective with this commit (in or out of the index at once).
+pub async fn set_visibility(state: &AppState, account: &Account, visible: bool) -> Result<(), AccountError> {
+    let mut pending = begin(state).await?;
+    store::set_visible(&mut *pending.tx, &account.id, visible).await?;
+    crate::contacts::index::refresh(&mut pending.tx, &account.id).await?;
+    let entry = Entry::new(AuditEvent::VisibilityChanged, "success", by_the_person(account), Some(&account.id))
+        .detail(if visible { "visible" } else { "hidden" });
+    audit::record(&mut *pending.tx, entry, pending.now).await?;
+    pending.tx.commit().await?;
+    Ok(())
+}

@@ -23,6 +23,20 @@ pub async fn current_step(state: &AppState, headers: &HeaderMap, step: Step) -> 
     Ok((session, account))
 }
 
+/// The signed-in account whose next open step is the one its route is for, as a handler argument (the
+/// step comes with the routes as an extension); anyone else is sent where they belong.
+pub struct AtStep(pub Session, pub Account);
+
+impl axum::extract::FromRequestParts<AppState> for AtStep {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
+        let step = *parts.extensions.get::<Step>().ok_or_else(|| AppError::Internal("Route ohne Schritt".into()))?;
+        let (session, account) = current_step(state, &parts.headers, step).await?;
+        Ok(AtStep(session, account))
+    }
+}
+
 /// Saves the step as done (progress survives a closed browser) and goes on to the next one.
 pub async fn advance(state: &AppState, account: &Account, step: Step) -> AppResult<Response> {
     let next = account.plan.with_done(step).next(true);

@@ -146,11 +146,15 @@ pub async fn record_login(db: &Db, account_id: &str, now: Timestamp) -> Result<(
         .map(|_| ())
 }
 
-pub async fn set_visible(db: &Db, account_id: &str, visible: bool) -> Result<(), sqlx::Error> {
+pub async fn set_visible<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    visible: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET visible = $1 WHERE id = $2")
         .bind(i64::from(visible))
         .bind(account_id)
-        .execute(&db.pool)
+        .execute(executor)
         .await
         .map(|_| ())
 }
@@ -418,6 +422,19 @@ pub async fn reset_two_factor<'e>(
     account_id: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET two_factor_enabled = 0, phone = NULL WHERE id = $1")
+        .bind(account_id)
+        .execute(executor)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_locked<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    locked: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET locked = $1 WHERE id = $2")
+        .bind(i64::from(locked))
         .bind(account_id)
         .execute(executor)
         .await

@@ -239,6 +239,11 @@ async fn pending(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, A
     Ok((session, account))
 }
 
+super::session::guard_extractor! {
+    /// A login attempt whose password was right and whose SMS code is still to come, as a handler argument.
+    PendingSecondFactor = pending
+}
+
 async fn code_form(
     state: &AppState,
     session: &Session,
@@ -261,8 +266,10 @@ async fn code_form(
     )
 }
 
-pub async fn show_code(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (session, account) = pending(&state, &headers).await?;
+pub async fn show_code(
+    State(state): State<AppState>,
+    PendingSecondFactor(session, account): PendingSecondFactor,
+) -> AppResult<Response> {
     code_form(&state, &session, &account, None, StatusCode::OK).await
 }
 
@@ -275,10 +282,9 @@ pub struct CodeInput {
 /// The second factor: a code from *this* login attempt; then a fresh session id.
 pub async fn verify_code(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PendingSecondFactor(session, account): PendingSecondFactor,
     StrictForm(form): StrictForm<CodeInput>,
 ) -> AppResult<Response> {
-    let (session, account) = pending(&state, &headers).await?;
     let t = account.language.texts();
     if !code_page::looks_like_code(&form.code) {
         return code_form(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
@@ -306,9 +312,8 @@ pub async fn verify_code(
 pub async fn resend_code(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
+    PendingSecondFactor(session, account): PendingSecondFactor,
 ) -> AppResult<Response> {
-    let (session, account) = pending(&state, &headers).await?;
     let Some(phone) = account.phone.clone() else { return Ok(Redirect::to("/anmelden").into_response()) };
     match send_login_code(&state, &account, &session.id_hash, &phone, peer).await? {
         Ok(()) => Ok(Redirect::to("/anmelden/code").into_response()),

@@ -87,6 +87,20 @@ impl Place {
     }
 }
 
+/// The session and account that may use this place's pages now, as a handler argument (the place comes
+/// with the routes); anyone else is sent to sign in, to confirm the password, or to their wizard step.
+pub struct Opened(Place, Session, Account);
+
+impl axum::extract::FromRequestParts<AppState> for Opened {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
+        let place = *parts.extensions.get::<Place>().ok_or_else(|| AppError::Internal("Route ohne Ort".into()))?;
+        let (session, account) = place.open(state, &parts.headers).await?;
+        Ok(Opened(place, session, account))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "auth/phone_number.html")]
 struct NumberPage {
@@ -154,8 +168,7 @@ async fn code_form(
 }
 
 /// `GET`: the code form while a code is open, otherwise the number form.
-async fn show(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
-    let (session, account) = place.open(&state, &headers).await?;
+async fn show(State(state): State<AppState>, Opened(place, session, account): Opened) -> AppResult<Response> {
     if sms_code::open_code_phone(&state, &session.id_hash).await?.is_some() {
         return code_form(&state, place, &session, &account, None, StatusCode::OK).await;
     }
@@ -191,11 +204,9 @@ async fn send(
 async fn send_code(
     State(state): State<AppState>,
     ClientIp(addr): ClientIp,
-    headers: HeaderMap,
+    Opened(place, session, account): Opened,
     StrictForm(form): StrictForm<PhoneForm>,
-    place: Place,
 ) -> AppResult<Response> {
-    let (session, account) = place.open(&state, &headers).await?;
     let t = account.language.texts();
     let number = match MobileNumber::parse(&form.phone) {
         Ok(number) => number,
@@ -235,11 +246,9 @@ pub struct CodeInput {
 /// `POST …/code`: the code from the SMS.
 async fn verify(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Opened(place, session, account): Opened,
     StrictForm(form): StrictForm<CodeInput>,
-    place: Place,
 ) -> AppResult<Response> {
-    let (session, account) = place.open(&state, &headers).await?;
     let t = account.language.texts();
     if !code_page::looks_like_code(&form.code) {
         let error = Some(t.code_format.to_owned());
@@ -257,10 +266,8 @@ async fn verify(
 async fn resend(
     State(state): State<AppState>,
     ClientIp(addr): ClientIp,
-    headers: HeaderMap,
-    place: Place,
+    Opened(place, session, account): Opened,
 ) -> AppResult<Response> {
-    let (session, account) = place.open(&state, &headers).await?;
     let Some(number) = sms_code::last_phone(&state, &session.id_hash).await? else {
         return Ok(Redirect::to(place.base()).into_response());
     };
@@ -274,15 +281,13 @@ async fn resend(
 }
 
 /// `POST …/zurueck`: back to the number; the code sent to it stops working.
-async fn back(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
-    let (session, _) = place.open(&state, &headers).await?;
+async fn back(State(state): State<AppState>, Opened(place, session, _): Opened) -> AppResult<Response> {
     sms_code::void_open(&state, &session.id_hash).await?;
     Ok(Redirect::to(place.base()).into_response())
 }
 
 /// `POST /registrierung/zwei-faktor/spaeter`: "Später aktivieren", unless the edition requires 2FA.
-async fn later(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (session, account) = Place::Wizard.open(&state, &headers).await?;
+async fn later(State(state): State<AppState>, Opened(_, session, account): Opened) -> AppResult<Response> {
     if account.two_factor_required {
         return Ok(Redirect::to(Place::Wizard.base()).into_response());
     }
@@ -290,28 +295,17 @@ async fn later(State(state): State<AppState>, headers: HeaderMap) -> AppResult<R
     progress::advance(&state, &account, Step::TwoFactor).await
 }
 
+/// The setup's routes under its place's base path; the place goes with them to the handlers' [`Opened`].
 pub fn routes(place: Place) -> Router<AppState> {
     let base = place.base();
     let router = Router::new()
-        .route(
-            base,
-            get(move |s: State<AppState>, h: HeaderMap| show(s, h, place)).post(
-                move |s: State<AppState>, c: ClientIp, h: HeaderMap, f: StrictForm<PhoneForm>| {
-                    send_code(s, c, h, f, place)
-                },
-            ),
-        )
-        .route(
-            &format!("{base}/code"),
-            post(move |s: State<AppState>, h: HeaderMap, f: StrictForm<CodeInput>| verify(s, h, f, place)),
-        )
-        .route(
-            &format!("{base}/neuer-code"),
-            post(move |s: State<AppState>, c: ClientIp, h: HeaderMap| resend(s, c, h, place)),
-        )
-        .route(&format!("{base}/zurueck"), post(move |s: State<AppState>, h: HeaderMap| back(s, h, place)));
+        .route(base, get(show).post(send_code))
+        .route(&format!("{base}/code"), post(verify))
+        .route(&format!("{base}/neuer-code"), post(resend))
+        .route(&format!("{base}/zurueck"), post(back));
     match place {
         Place::Wizard => router.route(&format!("{base}/spaeter"), post(later)),
         _ => router,
     }
+    .layer(axum::Extension(place))
 }

@@ -171,11 +171,16 @@ pub async fn list_for_account(
 }
 
 /// Ends every session of the account except `keep` (all of them with `None`); returns how many ended.
-pub async fn end_others(state: &AppState, account_id: &str, keep: Option<&str>) -> Result<u64, sqlx::Error> {
+/// Ends the account's sessions except `keep`; how many ended.
+pub async fn end_others<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    keep: Option<&str>,
+) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
         .bind(account_id)
         .bind(keep.unwrap_or(""))
-        .execute(&state.db.pool)
+        .execute(executor)
         .await
         .map(|r| r.rows_affected())
 }

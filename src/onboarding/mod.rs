@@ -16,6 +16,11 @@ pub fn router() -> Router<AppState> {
         .route("/registrierung/abgeschlossen", get(step1::done))
         .merge(pin_step::routes(pin_step::Place::Wizard))
         .merge(crate::auth::phone_setup::routes(crate::auth::phone_setup::Place::Wizard))
-        .route("/registrierung/sichtbarkeit", get(visibility::show).post(visibility::submit))
+        .route(
+            "/registrierung/sichtbarkeit",
+            get(visibility::show)
+                .post(visibility::submit)
+                .layer(axum::Extension(crate::domain::wizard::Step::ContactVisibility)),
+        )
         .route("/registrierung/{token}", get(step1::open_link))
 }

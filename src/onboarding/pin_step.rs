@@ -125,13 +125,25 @@ impl Place {
     }
 }
 
+/// The account that may use this place's pages now, as a handler argument (the place comes with the
+/// routes); anyone else is sent to sign in, to confirm the password, or to their wizard step.
+pub struct Opened(Place, Account);
+
+impl axum::extract::FromRequestParts<AppState> for Opened {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
+        let place = *parts.extensions.get::<Place>().ok_or_else(|| AppError::Internal("Route ohne Ort".into()))?;
+        Ok(Opened(place, place.open(state, &parts.headers).await?))
+    }
+}
+
 fn title(account: &Account) -> &'static str {
     account.language.texts().pin_title
 }
 
 /// `GET`: proposes a random PIN.
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, place: Place) -> AppResult<Response> {
-    let account = place.open(&state, &headers).await?;
+pub async fn show(State(state): State<AppState>, Opened(place, account): Opened) -> AppResult<Response> {
     let not_shown_again = place == Place::Wizard && store::pin_hash(&state.db, &account.id).await?.is_some();
     page::render(
         StatusCode::OK,
@@ -154,11 +166,9 @@ pub struct PinForm {
 /// `POST`: stores the hash and shows the PIN once.
 pub async fn define(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Opened(place, account): Opened,
     StrictForm(form): StrictForm<PinForm>,
-    place: Place,
 ) -> AppResult<Response> {
-    let account = place.open(&state, &headers).await?;
     let t = account.language.texts();
     let pin = match ServicePin::parse(&form.pin) {
         Ok(pin) => pin,
@@ -209,11 +219,9 @@ pub struct ConfirmForm {
 /// `POST /registrierung/service-pin/bestaetigen`: "Fortfahren" only with the box ticked.
 pub async fn confirm(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Opened(place, account): Opened,
     StrictForm(form): StrictForm<ConfirmForm>,
-    place: Place,
 ) -> AppResult<Response> {
-    let account = place.open(&state, &headers).await?;
     let pin = verified_pin(&state, &account, form.pin).await?;
     if form.confirmed.as_deref() != Some("ja") {
         let t = account.language.texts();
@@ -233,11 +241,9 @@ pub async fn confirm(
 /// `POST /registrierung/service-pin/pdf`: an A4 sheet, made on the server.
 pub async fn pdf(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Opened(_, account): Opened,
     StrictForm(form): StrictForm<PinForm>,
-    place: Place,
 ) -> AppResult<Response> {
-    let account = place.open(&state, &headers).await?;
     let pin = verified_pin(&state, &account, form.pin).await?;
     let t = account.language.texts();
     let bytes = render_pdf(t.pin_sheet_title, &sheet(&state, &account, &pin, t));
@@ -277,11 +283,9 @@ fn render_pdf(title: &str, sheet: &Sheet) -> Vec<u8> {
 /// `POST /registrierung/service-pin/drucken`: the same sheet as a print-friendly page.
 pub async fn print(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Opened(_, account): Opened,
     StrictForm(form): StrictForm<PinForm>,
-    place: Place,
 ) -> AppResult<Response> {
-    let account = place.open(&state, &headers).await?;
     let pin = verified_pin(&state, &account, form.pin).await?;
     let t = account.language.texts();
     page::render(
@@ -293,26 +297,14 @@ pub async fn print(
     )
 }
 
-/// The step's routes under its place's base path.
+/// The step's routes under its place's base path; the place goes with them to the handlers' [`Opened`].
 pub fn routes(place: Place) -> axum::Router<AppState> {
     use axum::routing::{get, post};
     let base = place.base();
     axum::Router::new()
-        .route(
-            base,
-            get(move |s: State<AppState>, h: HeaderMap| show(s, h, place))
-                .post(move |s: State<AppState>, h: HeaderMap, f: StrictForm<PinForm>| define(s, h, f, place)),
-        )
-        .route(
-            &format!("{base}/bestaetigen"),
-            post(move |s: State<AppState>, h: HeaderMap, f: StrictForm<ConfirmForm>| confirm(s, h, f, place)),
-        )
-        .route(
-            &format!("{base}/pdf"),
-            post(move |s: State<AppState>, h: HeaderMap, f: StrictForm<PinForm>| pdf(s, h, f, place)),
-        )
-        .route(
-            &format!("{base}/drucken"),
-            post(move |s: State<AppState>, h: HeaderMap, f: StrictForm<PinForm>| print(s, h, f, place)),
-        )
+        .route(base, get(show).post(define))
+        .route(&format!("{base}/bestaetigen"), post(confirm))
+        .route(&format!("{base}/pdf"), post(pdf))
+        .route(&format!("{base}/drucken"), post(print))
+        .layer(axum::Extension(place))
 }

@@ -1,11 +1,11 @@
 //! Step "Sichtbarkeit in der Kontaktsuche festlegen": off unless the person ticks the box.
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::accounts::progress;
+use crate::accounts::progress::{self, AtStep};
 use crate::accounts::store;
 use crate::domain::wizard::Step;
 use crate::error::AppResult;
@@ -19,8 +19,7 @@ struct VisibilityPage {
     layout: Layout,
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (_, account) = progress::current_step(&state, &headers, Step::ContactVisibility).await?;
+pub async fn show(State(state): State<AppState>, AtStep(_, account): AtStep) -> AppResult<Response> {
     let t = account.language.texts();
     page::render(
         StatusCode::OK,
@@ -38,10 +37,9 @@ pub struct VisibilityForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    AtStep(_, account): AtStep,
     StrictForm(form): StrictForm<VisibilityForm>,
 ) -> AppResult<Response> {
-    let (_, account) = progress::current_step(&state, &headers, Step::ContactVisibility).await?;
-    store::set_visible(&state.db, &account.id, form.visible.is_some()).await?;
+    store::set_visible(&state.db.pool, &account.id, form.visible.is_some()).await?;
     progress::advance(&state, &account, Step::ContactVisibility).await
 }

@@ -137,13 +137,7 @@ pub async fn set_visibility(
     StrictForm(form): StrictForm<VisibilityForm>,
 ) -> AppResult<Response> {
     let visible = form.visible.is_some();
-    store::set_visible(&state.db, &account.id, visible).await?;
-    // Effective at once: in or out of the contact search with this request.
-    crate::contacts::index::refresh_now(&state.db, &account.id).await?;
-    let entry =
-        Entry::new(AuditEvent::VisibilityChanged, "success", Actor::Account(account.id.clone()), Some(&account.id))
-            .detail(if visible { "visible" } else { "hidden" });
-    audit::record(&state.db.pool, entry, state.clock.now()).await?;
+    changes::set_visibility(&state, &account, visible).await?;
     Ok(Redirect::to("/profil?geaendert=sichtbarkeit").into_response())
 }
 
@@ -169,7 +163,7 @@ pub async fn end_other_sessions(
     State(state): State<AppState>,
     SignedIn(current, account): SignedIn,
 ) -> AppResult<Response> {
-    let ended = session::end_others(&state, &account.id, Some(&current.id_hash)).await?;
+    let ended = session::end_others(&state.db.pool, &account.id, Some(&current.id_hash)).await?;
     let entry = Entry::new(AuditEvent::SessionsEnded, "success", Actor::Account(account.id.clone()), Some(&account.id))
         .detail(format!("{ended} other session(s)"));
     audit::record(&state.db.pool, entry, state.clock.now()).await?;

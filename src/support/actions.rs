@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::store;
 use crate::accounts::{self as lifecycle, Account, AccountError, EmailAddress, PersonName, changes, store as accounts};
-use crate::auth::session::{self, Session};
+use crate::auth::session::Session;
 use crate::domain::phone;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
@@ -173,25 +173,12 @@ pub async fn reset_two_factor(
 
 pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
     let (_, agent, account) = granted(&state, &headers, &id).await?;
-    store::set_locked(&state.db, &account.id, true).await?;
-    crate::contacts::index::refresh_now(&state.db, &account.id).await?;
-    let ended = session::end_others(&state, &account.id, None).await?;
-    log(
-        &state,
-        &agent,
-        &account.id,
-        AuditEvent::AccountLocked,
-        "success",
-        Some(format!("{ended} Sitzung(en) beendet")),
-    )
-    .await?;
+    changes::set_locked(&state, &account, true, by(&agent)).await?;
     Ok(saved(&id))
 }
 
 pub async fn unlock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
     let (_, agent, account) = granted(&state, &headers, &id).await?;
-    store::set_locked(&state.db, &account.id, false).await?;
-    crate::contacts::index::refresh_now(&state.db, &account.id).await?;
-    log(&state, &agent, &account.id, AuditEvent::AccountUnlocked, "success", None).await?;
+    changes::set_locked(&state, &account, false, by(&agent)).await?;
     Ok(saved(&id))
 }

@@ -115,12 +115,3 @@ pub async fn has_grant(db: &Db, session_hash: &str, account_id: &str) -> Result<
             .await?;
     Ok(found.is_some())
 }
-
-pub async fn set_locked(db: &Db, account_id: &str, locked: bool) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET locked = $1 WHERE id = $2")
-        .bind(i64::from(locked))
-        .bind(account_id)
-        .execute(&db.pool)
-        .await
-        .map(|_| ())
-}

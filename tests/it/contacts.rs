@@ -32,7 +32,7 @@ async fn only_visible_active_users_are_ever_found(backend: Backend) {
     // Locked by support:
     app.member("gesperrt@praxis-beispiel.de", "Dr. Vera Gesperrt", "vgesperrt", true).await;
     let locked = id_of(&app, "gesperrt@praxis-beispiel.de").await;
-    sprechstunde::support::store::set_locked(&app.state().db, &locked, true).await.unwrap();
+    sprechstunde::accounts::store::set_locked(&app.state().db.pool, &locked, true).await.unwrap();
     sprechstunde::contacts::index::refresh_now(&app.state().db, &locked).await.unwrap();
     // Staff:
     crate::support::agent(&app).await;
