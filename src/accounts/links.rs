@@ -54,7 +54,11 @@ pub fn outcome(link: &Link, account: &Account, now: Timestamp) -> LinkOutcome {
 }
 
 /// A new link for the account; returns its id and the raw token (which exists only in the e-mail).
-pub async fn issue(tx: &mut Tx, account_id: &str, now: Timestamp) -> Result<(String, String), sqlx::Error> {
+pub async fn issue(
+    tx: &mut Tx,
+    account_id: &crate::domain::names::AccountId,
+    now: Timestamp,
+) -> Result<(String, String), sqlx::Error> {
     let id = token::new_id();
     let raw = token::generate();
     sqlx::query("INSERT INTO registration_links (id, account_id, token_hash, created_at) VALUES ($1, $2, $3, $4)")
@@ -67,7 +71,11 @@ pub async fn issue(tx: &mut Tx, account_id: &str, now: Timestamp) -> Result<(Str
     Ok((id, raw))
 }
 
-pub async fn revoke_open(tx: &mut Tx, account_id: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+pub async fn revoke_open(
+    tx: &mut Tx,
+    account_id: &crate::domain::names::AccountId,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE registration_links SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL AND used_at IS NULL",
     )

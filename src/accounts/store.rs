@@ -2,7 +2,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Account, AccountStatus, EmailAddress};
+use super::{Account, AccountId, AccountStatus, EmailAddress, PersonName};
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
 use crate::domain::wizard::{self, Plan, Step};
@@ -137,7 +137,7 @@ pub async fn register(
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn record_login(db: &Db, account_id: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+pub async fn record_login(db: &Db, account_id: &AccountId, now: Timestamp) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2")
         .bind(now)
         .bind(account_id)
@@ -148,7 +148,7 @@ pub async fn record_login(db: &Db, account_id: &str, now: Timestamp) -> Result<(
 
 pub async fn set_visible<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
     visible: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET visible = $1 WHERE id = $2")
@@ -162,7 +162,7 @@ pub async fn set_visible<'e>(
 /// A new PIN also lifts a lock on support's PIN checks.
 pub async fn set_pin_hash<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
     hash: &str,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
@@ -175,7 +175,7 @@ pub async fn set_pin_hash<'e>(
         .map(|_| ())
 }
 
-pub async fn pin_hash(db: &Db, account_id: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn pin_hash(db: &Db, account_id: &AccountId) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT pin_hash FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_optional(&db.pool)
@@ -186,7 +186,7 @@ pub async fn pin_hash(db: &Db, account_id: &str) -> Result<Option<String>, sqlx:
 /// A new verified number; two-factor authentication stays as it was.
 pub async fn set_phone<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
     phone: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET phone = $1 WHERE id = $2")
@@ -199,7 +199,7 @@ pub async fn set_phone<'e>(
 
 pub async fn disable_two_factor<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET two_factor_enabled = 0 WHERE id = $1")
         .bind(account_id)
@@ -210,7 +210,7 @@ pub async fn disable_two_factor<'e>(
 
 pub async fn set_password_hash<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
     hash: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
@@ -221,7 +221,7 @@ pub async fn set_password_hash<'e>(
         .map(|_| ())
 }
 
-pub async fn password_hash(db: &Db, account_id: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn password_hash(db: &Db, account_id: &AccountId) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_optional(&db.pool)
@@ -229,7 +229,11 @@ pub async fn password_hash(db: &Db, account_id: &str) -> Result<Option<String>, 
         .map(Option::flatten)
 }
 
-pub async fn set_language(db: &Db, account_id: &str, language: crate::web::i18n::Lang) -> Result<(), sqlx::Error> {
+pub async fn set_language(
+    db: &Db,
+    account_id: &AccountId,
+    language: crate::web::i18n::Lang,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET language = $1 WHERE id = $2")
         .bind(language.code())
         .bind(account_id)
@@ -241,7 +245,7 @@ pub async fn set_language(db: &Db, account_id: &str, language: crate::web::i18n:
 /// Two-factor authentication is on, with this verified number.
 pub async fn enable_two_factor<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
     phone: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET phone = $1, two_factor_enabled = 1 WHERE id = $2")
@@ -393,7 +397,7 @@ pub async fn fill_name_lower(db: &Db) -> Result<u64, sqlx::Error> {
 }
 
 /// Inside the transaction that also rewrites the account's contact-search rows, which carry the name.
-pub async fn set_name(tx: &mut Tx, account_id: &str, name: &str) -> Result<(), sqlx::Error> {
+pub async fn set_name(tx: &mut Tx, account_id: &AccountId, name: &PersonName) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET name = $1, name_lower = $2 WHERE id = $3")
         .bind(name)
         .bind(name.to_lowercase())
@@ -405,7 +409,7 @@ pub async fn set_name(tx: &mut Tx, account_id: &str, name: &str) -> Result<(), s
 
 pub async fn set_email<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
     email: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET email = $1, email_normalized = $1 WHERE id = $2")
@@ -419,7 +423,7 @@ pub async fn set_email<'e>(
 /// Turns 2FA off and forgets the number (the usual reason: the phone is lost).
 pub async fn reset_two_factor<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET two_factor_enabled = 0, phone = NULL WHERE id = $1")
         .bind(account_id)
@@ -430,7 +434,7 @@ pub async fn reset_two_factor<'e>(
 
 pub async fn set_locked<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
     locked: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET locked = $1 WHERE id = $2")

@@ -66,7 +66,7 @@ pub fn id_hash(raw: &str) -> String {
 pub async fn create<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     kind: SessionKind,
-    account_id: &str,
+    account_id: &crate::domain::names::AccountId,
     link_id: Option<&str>,
     now: Timestamp,
 ) -> Result<String, sqlx::Error> {
@@ -155,7 +155,7 @@ pub async fn mark_reauthenticated<'e>(
 /// An account's signed-in sessions, newest first: (id hash, started, last seen).
 pub async fn list_for_account(
     state: &AppState,
-    account_id: &str,
+    account_id: &crate::domain::names::AccountId,
 ) -> Result<Vec<(String, Timestamp, Timestamp)>, sqlx::Error> {
     let now = state.clock.now();
     let rows = sqlx::query(
@@ -174,7 +174,7 @@ pub async fn list_for_account(
 /// Ends the account's sessions except `keep`; how many ended.
 pub async fn end_others<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &crate::domain::names::AccountId,
     keep: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")

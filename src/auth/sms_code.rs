@@ -78,7 +78,7 @@ pub struct Request<'a> {
 
 async fn last_sent<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
+    account_id: &crate::domain::names::AccountId,
     purpose: Purpose,
 ) -> Result<Option<Timestamp>, sqlx::Error> {
     sqlx::query_scalar("SELECT MAX(sent_at) FROM sms_codes WHERE account_id = $1 AND purpose = $2")
@@ -89,7 +89,11 @@ async fn last_sent<'e>(
 }
 
 /// Seconds until a new code may be requested (0 = now).
-pub async fn seconds_until_resend(state: &AppState, account_id: &str, purpose: Purpose) -> Result<i64, sqlx::Error> {
+pub async fn seconds_until_resend(
+    state: &AppState,
+    account_id: &crate::domain::names::AccountId,
+    purpose: Purpose,
+) -> Result<i64, sqlx::Error> {
     Ok(wait_before_resend(last_sent(&state.db.pool, account_id, purpose).await?, state.clock.now()))
 }
 

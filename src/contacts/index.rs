@@ -6,7 +6,10 @@ use sqlx::Row;
 
 use super::normalize;
 
-pub async fn refresh(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result<(), sqlx::Error> {
+pub async fn refresh(
+    conn: &mut sqlx::AnyConnection,
+    account_id: &crate::domain::names::AccountId,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM contact_search WHERE account_id = $1").bind(account_id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM contact_search_pairs WHERE account_id = $1").bind(account_id).execute(&mut *conn).await?;
     let Some(row) = sqlx::query(
@@ -47,7 +50,7 @@ pub async fn refresh(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result
 }
 
 /// For callers that are not inside a transaction.
-pub async fn refresh_now(db: &crate::db::Db, account_id: &str) -> Result<(), sqlx::Error> {
+pub async fn refresh_now(db: &crate::db::Db, account_id: &crate::domain::names::AccountId) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     refresh(&mut tx, account_id).await?;
     tx.commit().await

@@ -51,4 +51,20 @@ mod tests {
         assert!(PersonName::parse("Anna\u{202E}rellüM").is_none(), "no direction override");
         assert!(PersonName::parse("Anna\0").is_none());
     }
+
+    #[test]
+    fn checked_values_only_come_from_parse_and_secrets_stay_out_of_debug() {
+        use crate::domain::phone::MobileNumber;
+        use crate::domain::service_pin::ServicePin;
+        use crate::domain::username::Username;
+        assert_eq!(Username::parse(" emuster ").unwrap(), "emuster");
+        assert!(Username::parse("1abc").is_err());
+        assert_eq!(MobileNumber::parse("0171 1234567").unwrap(), "+491711234567");
+        assert!(MobileNumber::parse("030 1234567").is_err(), "landline");
+        assert!(!format!("{:?}", MobileNumber::parse("0171 1234567").unwrap()).contains("1234567"));
+        let pin = ServicePin::parse("583 021").unwrap();
+        assert_eq!(pin.expose(), "583021");
+        assert_eq!(format!("{pin:?}"), "ServicePin(***)");
+        assert!(ServicePin::parse("123456").is_err());
+    }
 }

@@ -67,7 +67,10 @@ pub async fn enqueue_sms(
 }
 
 /// Cancels the account's undelivered registration e-mails (a newer link replaces them).
-pub async fn cancel_pending_for_account(tx: &mut Tx, account_id: &str) -> Result<(), sqlx::Error> {
+pub async fn cancel_pending_for_account(
+    tx: &mut Tx,
+    account_id: &crate::domain::names::AccountId,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE outbox SET status = 'cancelled', body_text = '', body_html = '', action_url = NULL \
          WHERE account_id = $1 AND status = 'pending' AND channel = 'email' AND link_id IS NOT NULL",

@@ -17,7 +17,12 @@ async fn required_two_factor_cannot_be_turned_off(backend: Backend) {
     let refused = app.get(&agent, "/profil/zwei-faktor/deaktivieren").await;
     assert_eq!(refused.headers()["location"], "/profil", "staff keep 2FA");
     // After support resets it, the next login leads straight to setting it up again.
-    sprechstunde::accounts::store::reset_two_factor(&app.state().db.pool, &agent_id).await.unwrap();
+    sprechstunde::accounts::store::reset_two_factor(
+        &app.state().db.pool,
+        &sprechstunde::accounts::AccountId::from_stored(agent_id.clone()),
+    )
+    .await
+    .unwrap();
     let browser = app.browser();
     let login = app.post(&browser, "/anmelden", &[("username", "sam"), ("password", PASSWORD)]).await;
     assert_eq!(login.headers()["location"], "/profil/zwei-faktor/aktivieren");
