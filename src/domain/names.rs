@@ -6,12 +6,6 @@ crate::domain::text::text_newtype! {
     PersonName
 }
 
-impl std::fmt::Debug for PersonName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PersonName({})", self.as_str())
-    }
-}
-
 impl PersonName {
     pub const MAX_CHARS: usize = 200;
 
@@ -25,12 +19,6 @@ impl PersonName {
 crate::domain::text::text_newtype! {
     /// An account's id (random, from `security::token::new_id`).
     AccountId
-}
-
-impl std::fmt::Debug for AccountId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AccountId({})", self.as_str())
-    }
 }
 
 impl AccountId {

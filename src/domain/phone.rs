@@ -29,7 +29,7 @@ pub fn parse_mobile(input: &str) -> Result<String, PhoneProblem> {
 
 crate::domain::text::text_newtype! {
     /// A mobile number in E.164 (`+491711234567`), checked by [`parse_mobile`].
-    MobileNumber
+    MobileNumber, own Debug
 }
 
 impl std::fmt::Debug for MobileNumber {

@@ -3,9 +3,19 @@
 //! private; values come from `parse` (input) or `from_stored` (the database, which only ever holds values
 //! that passed `parse` when they were written, possibly under older rules).
 
-/// A newtype around `String` that reads as `&str`.
+/// A newtype around `String` that reads as `&str`; `Debug` shows the value unless the type brings its own
+/// (`Name, own Debug`: contact data is masked there).
 macro_rules! text_newtype {
     ($(#[$meta:meta])* $name:ident) => {
+        $crate::domain::text::text_newtype!($(#[$meta])* $name, own Debug);
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+    };
+    ($(#[$meta:meta])* $name:ident, own Debug) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Hash)]
         pub struct $name(String);

@@ -67,12 +67,6 @@ crate::domain::text::text_newtype! {
     Username
 }
 
-impl std::fmt::Debug for Username {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Username({})", self.as_str())
-    }
-}
-
 impl Username {
     /// The trimmed input if it meets every rule; otherwise the rules it breaks.
     pub fn parse(input: &str) -> Result<Username, Vec<UsernameRule>> {
