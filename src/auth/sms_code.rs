@@ -167,14 +167,7 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     .execute(&mut *tx)
     .await?;
     outbox::enqueue_sms(&mut tx, Some(request.account_id), request.phone, &text, now).await?;
-    let entry = Entry::new(
-        AuditEvent::SmsCodeSent,
-        "success",
-        Actor::Account(request.account_id.clone()),
-        Some(request.account_id),
-    )
-    .from_addr(request.client_addr)
-    .detail(format!("{} {}", request.purpose.as_str(), crate::domain::phone::mask(request.phone)));
+    let entry = audit_entry(&request, "success", crate::domain::phone::mask(request.phone));
     audit::record(&mut *tx, entry, now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
@@ -183,16 +176,15 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     Ok(Ok(()))
 }
 
+/// What the audit log keeps of a code request: purpose and outcome, the masked number or the reason.
+fn audit_entry<'a>(request: &Request<'a>, outcome: &'static str, detail: impl std::fmt::Display) -> Entry<'a> {
+    Entry::new(AuditEvent::SmsCodeSent, outcome, Actor::Account(request.account_id.clone()), Some(request.account_id))
+        .from_addr(request.client_addr)
+        .detail(format!("{} {detail}", request.purpose.as_str()))
+}
+
 async fn refusal(state: &AppState, request: &Request<'_>, why: &str, now: Timestamp) -> Result<(), sqlx::Error> {
-    let entry = Entry::new(
-        AuditEvent::SmsCodeSent,
-        "refused",
-        Actor::Account(request.account_id.clone()),
-        Some(request.account_id),
-    )
-    .from_addr(request.client_addr)
-    .detail(format!("{} {why}", request.purpose.as_str()));
-    audit::record(&state.db.pool, entry, now).await
+    audit::record(&state.db.pool, audit_entry(request, "refused", why), now).await
 }
 
 /// The open code of a session: the number it went to.
