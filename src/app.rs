@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::profile::router())
         .merge(crate::support::router())
         .merge(crate::contacts::router())
+        .merge(crate::consult::router())
         .layer(RequestBodyLimitLayer::new(FORM_BODY_LIMIT));
     let api = crate::api::router().layer(RequestBodyLimitLayer::new(API_BODY_LIMIT));
     pages.merge(api)
@@ -155,7 +156,12 @@ impl App {
             header_timeout,
             signal.clone(),
         )));
+        if state.db.backend == crate::db::Backend::Postgres {
+            let url = state.config.database_url.clone();
+            tasks.push(tokio::spawn(state.live.clone().listen(url, signal.clone())));
+        }
         if options.run_worker {
+            tasks.push(tokio::spawn(crate::consult::purge::run(state.clone(), signal.clone())));
             tasks.push(tokio::spawn(crate::notify::worker::run(state.clone(), signal)));
         }
         Ok(App { addr, state, shutdown, tasks })

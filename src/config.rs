@@ -143,7 +143,22 @@ pub struct Config {
     pub password_policy: PasswordPolicy,
     pub log_format: LogFormat,
     pub http: HttpSettings,
+    pub appointments: AppointmentSettings,
 }
+
+/// When invitations work, and how long participants' data is kept.
+#[derive(Clone, Debug)]
+pub struct AppointmentSettings {
+    /// Seconds before the start from which links and codes work.
+    pub open_before: i64,
+    /// Seconds after the planned end until which they work.
+    pub open_after: i64,
+    /// Days after an appointment after which its participants' data and metadata are deleted (1–90).
+    pub retention_days: i64,
+}
+
+/// The KBV's Anlage 31b allows at most three months.
+pub const MAX_RETENTION_DAYS: i64 = 90;
 
 impl Config {
     /// Defaults < file < environment.
@@ -209,6 +224,16 @@ struct RawConfig {
     password: RawPassword,
     #[serde(default)]
     http: RawHttp,
+    #[serde(default)]
+    appointments: RawAppointments,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAppointments {
+    open_before: Option<String>,
+    open_after: Option<String>,
+    retention_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -333,6 +358,9 @@ impl RawConfig {
         set(&mut self.http.forwarded_header, env, "SPRECHSTUNDE_HTTP_FORWARDED_HEADER")?;
         set(&mut self.http.tls_cert_file, env, "SPRECHSTUNDE_HTTP_TLS_CERT_FILE")?;
         set(&mut self.http.tls_key_file, env, "SPRECHSTUNDE_HTTP_TLS_KEY_FILE")?;
+        set(&mut self.appointments.open_before, env, "SPRECHSTUNDE_APPOINTMENTS_OPEN_BEFORE")?;
+        set(&mut self.appointments.open_after, env, "SPRECHSTUNDE_APPOINTMENTS_OPEN_AFTER")?;
+        set(&mut self.appointments.retention_days, env, "SPRECHSTUNDE_APPOINTMENTS_RETENTION_DAYS")?;
         if let Some(list) = env("SPRECHSTUNDE_HTTP_TRUSTED_PROXIES") {
             let entries = list.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
             self.http.trusted_proxies = Some(entries);
@@ -424,8 +452,10 @@ impl RawConfig {
             });
         }
         let http = resolve_http(self.http)?;
+        let appointments = resolve_appointments(self.appointments)?;
         Ok(Config {
             http,
+            appointments,
             listen,
             public_url,
             data_dir,
@@ -443,6 +473,27 @@ impl RawConfig {
             log_format,
         })
     }
+}
+
+fn resolve_appointments(raw: RawAppointments) -> Result<AppointmentSettings, ConfigError> {
+    let seconds = |text: Option<String>, key: &'static str, default: i64| match text {
+        Some(text) => parse_duration(&text).map_err(|message| ConfigError::Invalid { key, message }),
+        None => Ok(default),
+    };
+    let retention_days = raw.retention_days.unwrap_or(30);
+    if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
+        return Err(ConfigError::Invalid {
+            key: "appointments.retention_days",
+            message: format!(
+                "muss zwischen 1 und {MAX_RETENTION_DAYS} Tagen liegen (KBV Anlage 31b: höchstens 3 Monate)"
+            ),
+        });
+    }
+    Ok(AppointmentSettings {
+        open_before: seconds(raw.open_before, "appointments.open_before", 30 * 60)?,
+        open_after: seconds(raw.open_after, "appointments.open_after", 2 * 3600)?,
+        retention_days,
+    })
 }
 
 fn resolve_http(raw: RawHttp) -> Result<HttpSettings, ConfigError> {
@@ -618,6 +669,22 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retention_is_at_most_three_months() {
+        let with = |days| {
+            RawConfig {
+                appointments: RawAppointments { retention_days: Some(days), ..Default::default() },
+                ..Default::default()
+            }
+            .resolve()
+        };
+        assert_eq!(with(90).unwrap().appointments.retention_days, 90);
+        assert!(with(91).is_err());
+        assert!(with(0).is_err());
+        let defaults = RawConfig::default().resolve().unwrap().appointments;
+        assert_eq!((defaults.open_before, defaults.open_after, defaults.retention_days), (1800, 7200, 30));
+    }
 
     #[test]
     fn durations() {

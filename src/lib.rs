@@ -15,6 +15,8 @@
 //! - [`profile`]: `/profil` — password, SMS 2FA, mobile number, visibility, Service-PIN, language, sessions.
 //! - [`support`]: the support console — find accounts, check a caller's Service-PIN, change data after it.
 //! - [`contacts`]: contact search (visible colleagues only), the contact list, contacting by SMS.
+//! - [`consult`]: appointments ("Termine"), guests' way in by invitation link or access code, check-in,
+//!   the waiting room and admission, live over one WebSocket per page; data minimisation.
 //! - [`api`]: the admin API `/api/v1` — tokens with scopes, idempotent account creation, OpenAPI.
 //!
 //! **The account record** — [`accounts`]: the record and its lifecycle (invited → registering → active),
@@ -31,6 +33,7 @@
 //! - [`notify`]: the transactional outbox, mail and SMS transports, message templates, delivery worker.
 //! - [`security`]: random tokens, password hashing, the client's address, CSRF check, headers, rate limits,
 //!   the audit log.
+//! - [`live`]: "topic X changed" between instances (PostgreSQL `LISTEN/NOTIFY`, on SQLite in-process).
 //! - [`server`]: the HTTP server — plain or TLS connections, header and idle timeouts, graceful shutdown.
 //! - [`web`]: page layout, texts in German and English, text checks at the edge, static assets, forms.
 pub mod accounts;
@@ -40,11 +43,13 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod consult;
 pub mod contacts;
 pub mod db;
 pub mod dev;
 pub mod domain;
 pub mod error;
+pub mod live;
 pub mod notify;
 pub mod onboarding;
 pub mod profile;

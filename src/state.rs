@@ -12,6 +12,12 @@ use crate::db::Db;
 use crate::notify::mail::Mailer;
 use crate::security::rate_limit::RateLimiter;
 
+/// Access-code entries: a practice behind one router may have several guests typing at once; a guesser
+/// gets 20 tries per quarter hour per address, and 5 per code prefix from anywhere.
+pub const CODE_ENTRIES_PER_ADDRESS: u32 = 20;
+pub const CODE_ENTRIES_PER_PREFIX: u32 = 5;
+pub const CODE_ENTRY_WINDOW: i64 = 15 * 60;
+
 pub struct Inner {
     pub config: Config,
     pub db: Db,
@@ -27,6 +33,11 @@ pub struct Inner {
     pub login_gate: crate::security::gate::Gate,
     /// … and per client address, a few at a time.
     pub address_gate: crate::security::gate::Gate,
+    /// Access-code entries per client address, and per code prefix.
+    pub code_entries_by_address: RateLimiter,
+    pub code_entries_by_prefix: RateLimiter,
+    /// Waiting-room and host pages learn of changes here (see `live`).
+    pub live: Arc<crate::live::Live>,
 }
 
 #[derive(Clone)]
@@ -60,6 +71,9 @@ impl AppState {
             login_gate: crate::security::gate::Gate::new(1),
             // A few at once: enough for a practice behind one router, too few for a burst to outrun the count.
             address_gate: crate::security::gate::Gate::new(4),
+            code_entries_by_address: RateLimiter::new(CODE_ENTRIES_PER_ADDRESS, CODE_ENTRY_WINDOW),
+            code_entries_by_prefix: RateLimiter::new(CODE_ENTRIES_PER_PREFIX, CODE_ENTRY_WINDOW),
+            live: Arc::new(crate::live::Live::default()),
         })))
     }
 }

@@ -49,6 +49,7 @@ async fn commit(state: &AppState, mut pending: Pending, account: &Account, notic
         let email = outbox::OutgoingEmail {
             account_id: Some(account.id.to_string()),
             link_id: None,
+            participant_id: None,
             to,
             mail: mail.clone(),
             action_url: None,

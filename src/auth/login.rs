@@ -152,14 +152,14 @@ pub async fn submit(
         }
         tracing::info!(account = %account.id, "Passwort richtig, SMS-Code angefordert");
         let mut response = Redirect::to("/anmelden/code").into_response();
-        response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+        response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
         return Ok(response);
     }
     let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, now).await?;
     store::record_login(&state.db, &account.id, now).await?;
     tracing::info!(account = %account.id, "Anmeldung erfolgreich");
     let mut response = Redirect::to(account.home_path()).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
     Ok(response)
 }
 
@@ -177,7 +177,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppRes
     }
     let mut response = Redirect::to("/anmelden?abgemeldet").into_response();
     let headers = response.headers_mut();
-    headers.insert(header::SET_COOKIE, cookies::clear(&state.config));
+    headers.insert(header::SET_COOKIE, cookies::clear(&state.config, cookies::Jar::Account));
     headers.insert("clear-site-data", HeaderValue::from_static("\"cookies\""));
     Ok(response)
 }
@@ -302,7 +302,7 @@ pub async fn verify_code(
         store::record_login(&state.db, &account.id, now).await?;
         tracing::info!(account = %account.id, "Anmeldung mit SMS-Code erfolgreich");
         let mut response = Redirect::to(account.home_path()).into_response();
-        response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+        response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
         return Ok(response);
     }
     tracing::info!(account = %account.id, "SMS-Code bei der Anmeldung nicht angenommen");

@@ -95,7 +95,7 @@ pub async fn create<'e>(
 
 /// The live session named by the request's cookie, if any; expired ones are deleted on sight.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, sqlx::Error> {
-    let Some(raw) = cookies::read(headers, cookies::cookie_name(&state.config)) else {
+    let Some(raw) = cookies::read(headers, cookies::cookie_name(&state.config, cookies::Jar::Account)) else {
         return Ok(None);
     };
     if !token::looks_valid(&raw) {

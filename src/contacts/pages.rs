@@ -9,27 +9,12 @@ use super::store::{self, Contact, Found};
 use crate::accounts::Account;
 use crate::error::{AppError, AppResult};
 use crate::notify::outbox;
+use crate::profile::ProductUser;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
 use crate::web::form::{self, StrictForm};
 use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
-
-/// A signed-in, unlocked account with nothing left to set up (contacts are product pages), as a handler
-/// argument; anyone else is sent to sign in, to their wizard step or to the required 2FA setup.
-pub struct ProductUser(pub Account);
-
-impl axum::extract::FromRequestParts<AppState> for ProductUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
-        let (_, account) = crate::profile::signed_in(state, &parts.headers).await?;
-        if account.home_path() != "/" {
-            return Err(AppError::elsewhere(Redirect::to(account.home_path())));
-        }
-        Ok(ProductUser(account))
-    }
-}
 
 /// SMS to contacts per sender: (window in seconds, most messages).
 const SMS_CAPS: [(i64, i64); 2] = [(3600, 5), (86_400, 20)];

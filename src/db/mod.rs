@@ -111,6 +111,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/0011_checks.sqlite.sql"),
         include_str!("../../migrations/0011_checks.postgres.sql"),
     ),
+    (
+        12,
+        "appointments",
+        include_str!("../../migrations/0012_appointments.sqlite.sql"),
+        include_str!("../../migrations/0012_appointments.postgres.sql"),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.
@@ -301,6 +307,7 @@ mod tests {
     use super::*;
     use crate::accounts::{AccountStatus, Role};
     use crate::auth::session::SessionKind;
+    use crate::domain::participant::ParticipantState;
     use crate::notify::outbox::Channel;
     use crate::security::audit::AuditEvent;
 
@@ -314,7 +321,10 @@ mod tests {
 
     #[test]
     fn the_constraints_allow_exactly_the_enums_values() {
-        let (_, _, sqlite, postgres) = MIGRATIONS.iter().find(|m| m.1 == "checks").unwrap();
+        // The latest migration that (re)defines a rule is the one in force.
+        let latest = |marker: &str, backend: fn(&(i64, &str, &'static str, &'static str)) -> &'static str| {
+            MIGRATIONS.iter().rev().map(backend).find(|sql| sql.contains(marker)).unwrap()
+        };
         fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
             all.iter().map(|v| name(*v)).collect()
         }
@@ -327,8 +337,15 @@ mod tests {
             ("audit_log_event_check", "NEW.event", names(AuditEvent::ALL, AuditEvent::as_str)),
         ];
         for (constraint, trigger, values) in cases {
+            let postgres = latest(&format!("ADD CONSTRAINT {constraint}"), |m| m.3);
+            let sqlite = latest(trigger, |m| m.2);
             assert_eq!(listed(postgres, constraint), values, "PostgreSQL {constraint}");
             assert_eq!(listed(sqlite, trigger), values, "SQLite {trigger}");
+        }
+        let states = names(ParticipantState::ALL, ParticipantState::as_str);
+        for (_, _, sqlite, postgres) in MIGRATIONS.iter().filter(|m| m.1 == "appointments") {
+            assert_eq!(listed(sqlite, "state TEXT NOT NULL CHECK"), states);
+            assert_eq!(listed(postgres, "state TEXT NOT NULL CHECK"), states);
         }
     }
 

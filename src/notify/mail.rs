@@ -1,7 +1,8 @@
 //! Mail transports: SMTP (lettre, STARTTLS or implicit TLS) for production, `.eml` files for development.
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -37,14 +38,35 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, from: &str, to: &str, subject: &str, text: &str, html: &str) -> Result<(), String> {
+    /// Sends text and HTML alternatives, and a calendar file (`termin.ics`) if there is one.
+    pub async fn send(
+        &self,
+        from: &str,
+        to: &str,
+        subject: &str,
+        text: &str,
+        html: &str,
+        calendar: Option<&str>,
+    ) -> Result<(), String> {
         let from: Mailbox = from.parse().map_err(|e| format!("Absender: {e}"))?;
         let to: Mailbox = to.parse().map_err(|e| format!("Empfänger: {e}"))?;
+        let alternatives = MultiPart::alternative_plain_html(text.to_owned(), html.to_owned());
+        let body = match calendar {
+            None => alternatives,
+            Some(ics) => {
+                let method = if ics.contains("METHOD:CANCEL") { "CANCEL" } else { "PUBLISH" };
+                let content_type = ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                    .map_err(|e| format!("Kalenderdatei: {e}"))?;
+                MultiPart::mixed()
+                    .multipart(alternatives)
+                    .singlepart(Attachment::new("termin.ics".to_owned()).body(ics.to_owned(), content_type))
+            }
+        };
         let message = Message::builder()
             .from(from)
             .to(to)
             .subject(subject)
-            .multipart(MultiPart::alternative_plain_html(text.to_owned(), html.to_owned()))
+            .multipart(body)
             .map_err(|e| format!("Nachricht: {e}"))?;
         match self {
             Mailer::File(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),

@@ -16,6 +16,8 @@ const CLAIM_SECONDS: i64 = 120;
 pub struct OutgoingEmail {
     pub account_id: Option<String>,
     pub link_id: Option<String>,
+    /// An invitation's participant: the message is deleted with the participant's data.
+    pub participant_id: Option<String>,
     pub to: String,
     pub mail: RenderedMail,
     /// The link the message is about; logged only while the development file transport is in use.
@@ -26,8 +28,8 @@ pub async fn enqueue_email(tx: &mut Tx, email: OutgoingEmail, now: Timestamp) ->
     let id = crate::security::token::new_id();
     sqlx::query(
         "INSERT INTO outbox (id, channel, account_id, link_id, recipient, subject, body_text, body_html, action_url, \
-         status, attempts, next_attempt_at, created_at) \
-         VALUES ($1, 'email', $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
+         status, attempts, next_attempt_at, created_at, participant_id, attachment) \
+         VALUES ($1, 'email', $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $10, $11)",
     )
     .bind(&id)
     .bind(email.account_id)
@@ -38,6 +40,8 @@ pub async fn enqueue_email(tx: &mut Tx, email: OutgoingEmail, now: Timestamp) ->
     .bind(email.mail.html)
     .bind(email.action_url)
     .bind(now)
+    .bind(email.participant_id)
+    .bind(email.mail.calendar)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -51,16 +55,29 @@ pub async fn enqueue_sms(
     text: &str,
     now: Timestamp,
 ) -> Result<String, sqlx::Error> {
+    enqueue_sms_for(tx, account_id, None, to, text, now).await
+}
+
+/// An SMS to a participant (`account_id` is the host's): deleted with the participant's data.
+pub async fn enqueue_sms_for(
+    tx: &mut Tx,
+    account_id: Option<&str>,
+    participant_id: Option<&str>,
+    to: &str,
+    text: &str,
+    now: Timestamp,
+) -> Result<String, sqlx::Error> {
     let id = crate::security::token::new_id();
     sqlx::query(
         "INSERT INTO outbox (id, channel, account_id, recipient, subject, body_text, body_html, status, attempts, \
-         next_attempt_at, created_at) VALUES ($1, 'sms', $2, $3, '', $4, '', 'pending', 0, $5, $5)",
+         next_attempt_at, created_at, participant_id) VALUES ($1, 'sms', $2, $3, '', $4, '', 'pending', 0, $5, $5, $6)",
     )
     .bind(&id)
     .bind(account_id)
     .bind(to)
     .bind(text)
     .bind(now)
+    .bind(participant_id)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -101,6 +118,7 @@ pub struct Claimed {
     pub body_text: String,
     pub body_html: String,
     pub action_url: Option<String>,
+    pub attachment: Option<String>,
     pub attempts: i64,
 }
 
@@ -114,7 +132,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
                      ORDER BY next_attempt_at, created_at LIMIT 1) \
          AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) \
          RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts, channel, account_id, \
-         claimed_until",
+         claimed_until, attachment",
     )
     .bind(now + CLAIM_SECONDS)
     .bind(now)
@@ -133,6 +151,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
             channel: crate::db::decode_enum(&row, "channel", Channel::parse)?,
             account_id: row.try_get(9)?,
             claimed_until: row.try_get(10)?,
+            attachment: row.try_get(11)?,
         })
     })
     .transpose()
@@ -143,7 +162,7 @@ pub async fn mark_sent(db: &Db, message: &Claimed, now: Timestamp, link_ttl: i64
     let mut tx = db.begin().await?;
     let updated = sqlx::query(
         "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_until = NULL, last_error = NULL, \
-         body_text = '', body_html = '', action_url = NULL WHERE id = $2 AND claimed_until = $3",
+         body_text = '', body_html = '', action_url = NULL, attachment = NULL WHERE id = $2 AND claimed_until = $3",
     )
     .bind(now)
     .bind(&message.id)
@@ -182,7 +201,8 @@ pub async fn mark_failed_attempt(db: &Db, message: &Claimed, error: &str, now: T
     let give_up = message.attempts >= MAX_ATTEMPTS;
     let query = if give_up {
         "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = $1, next_attempt_at = $2, \
-         body_text = '', body_html = '', action_url = NULL WHERE id = $3 AND claimed_until = $4 AND status = 'pending'"
+         body_text = '', body_html = '', action_url = NULL, attachment = NULL \
+         WHERE id = $3 AND claimed_until = $4 AND status = 'pending'"
     } else {
         "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = $2 WHERE id = $3 AND claimed_until = $4"
     };

@@ -13,6 +13,8 @@ pub struct RenderedMail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// An iCalendar file sent along (`text/calendar`), for invitations.
+    pub calendar: Option<String>,
 }
 
 struct Registration<'a> {
@@ -55,6 +57,7 @@ pub fn registration(config: &Config, account: &Account, url: &str) -> Result<Ren
         subject: subject.to_owned(),
         text: RegistrationText { m: &m }.render()?,
         html: RegistrationHtml { m: &m }.render()?,
+        calendar: None,
     })
 }
 
@@ -153,5 +156,6 @@ pub fn change_notice(
         subject: subject.to_owned(),
         text: NoticeText { m: &m }.render()?,
         html: NoticeHtml { m: &m }.render()?,
+        calendar: None,
     })
 }

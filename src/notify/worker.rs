@@ -27,6 +27,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
                         &message.subject,
                         &message.body_text,
                         &message.body_html,
+                        message.attachment.as_deref(),
                     )
                     .await,
                 mask(&message.recipient),

@@ -48,7 +48,7 @@ pub async fn open_link(
     }
     let raw = session::create(&state.db.pool, SessionKind::Registration, &account.id, Some(&link.id), now).await?;
     let mut response = Redirect::to("/registrierung").into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
     Ok(response)
 }
 
@@ -261,7 +261,7 @@ pub async fn submit(
     let next = account.plan.next(true);
     tracing::info!(account = %account.id, next = next.key(), "Registrierung: Benutzername und Passwort festgelegt");
     let mut response = Redirect::to(next.path()).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, &raw));
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
     Ok(response)
 }
 

@@ -51,6 +51,23 @@ crate::auth::session::guard_extractor! {
     SignedIn = signed_in
 }
 
+/// A signed-in, unlocked account with nothing left to set up (contacts and appointments are product
+/// pages), as a handler argument; anyone else is sent to sign in, to their wizard step or to the required
+/// 2FA setup.
+pub struct ProductUser(pub Account);
+
+impl axum::extract::FromRequestParts<AppState> for ProductUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> AppResult<Self> {
+        let (_, account) = signed_in(state, &parts.headers).await?;
+        if account.home_path() != "/" {
+            return Err(AppError::elsewhere(Redirect::to(account.home_path())));
+        }
+        Ok(ProductUser(account))
+    }
+}
+
 /// A signed-in, unlocked account; anyone else is sent to sign in or to their wizard step.
 pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Account)> {
     let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::Login) else {

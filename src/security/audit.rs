@@ -20,6 +20,8 @@ pub enum Actor {
     Support(crate::domain::names::AccountId),
     /// A system using the admin API (the token's id).
     ApiToken(String),
+    /// A guest of an appointment (the participant's id; names are never in the audit log).
+    Guest(String),
     /// Someone not (yet) identified.
     Anonymous,
 }
@@ -32,20 +34,36 @@ impl Actor {
             Actor::Account(id) => format!("account:{id}"),
             Actor::Support(id) => format!("support:{id}"),
             Actor::ApiToken(id) => format!("api-token:{id}"),
+            Actor::Guest(id) => format!("participant:{id}"),
             Actor::Anonymous => "anonymous".into(),
         }
     }
 }
 
 crate::db::stored_enum! {
-    /// Every kind of event the audit log records (the database accepts only these: migration 11).
+    /// Every kind of event the audit log records (the database accepts only these: migrations 11 and 12).
     pub enum AuditEvent {
         AccountCreated = "account.created",
         AccountLocked = "account.locked",
         AccountResend = "account.resend",
         AccountUnlocked = "account.unlocked",
+        AppointmentCancelled = "appointment.cancelled",
+        AppointmentChanged = "appointment.changed",
+        AppointmentCreated = "appointment.created",
+        /// Participants' data deleted after the retention period (`detail`: how many).
+        AppointmentPurged = "appointment.purged",
         ContactSms = "contact.sms",
         EmailChanged = "email.changed",
+        GuestAdmitted = "guest.admitted",
+        GuestCheckin = "guest.checkin",
+        /// An access code was entered (outcome: success, unknown, too_early, over, limited).
+        GuestCode = "guest.code",
+        GuestDeclined = "guest.declined",
+        GuestLeft = "guest.left",
+        /// An invitation link was opened.
+        GuestLink = "guest.link",
+        GuestSentBack = "guest.sent_back",
+        InvitationSent = "invitation.sent",
         LinkOpened = "link.opened",
         LinkRevoked = "link.revoked",
         LinkSent = "link.sent",
@@ -55,6 +73,10 @@ crate::db::stored_enum! {
         MessageDelivered = "message.delivered",
         MessageFailed = "message.failed",
         NameChanged = "name.changed",
+        ParticipantAdded = "participant.added",
+        ParticipantRemoved = "participant.removed",
+        /// "Neu erstellen": a participant's link and code replaced.
+        ParticipantRenewed = "participant.renewed",
         PasswordChanged = "password.changed",
         PhoneChanged = "phone.changed",
         PinCheck = "pin.check",
@@ -70,6 +92,7 @@ crate::db::stored_enum! {
         TwoFactorEnabled = "two_factor.enabled",
         TwoFactorReset = "two_factor.reset",
         VisibilityChanged = "visibility.changed",
+        WaitingRoomNotice = "waiting_room.notice",
     }
 }
 

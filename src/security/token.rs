@@ -42,6 +42,9 @@ pub enum Purpose {
     RegistrationLink,
     Session,
     ApiToken,
+    InvitationLink,
+    AccessCode,
+    GuestSession,
 }
 
 impl Purpose {
@@ -50,6 +53,9 @@ impl Purpose {
             Purpose::RegistrationLink => "registration-link",
             Purpose::Session => "session",
             Purpose::ApiToken => "api-token",
+            Purpose::InvitationLink => "invitation-link",
+            Purpose::AccessCode => "access-code",
+            Purpose::GuestSession => "guest-session",
         }
     }
 }

@@ -10,6 +10,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("step1.js", "text/javascript; charset=utf-8", include_str!("../../static/step1.js")),
     ("code.js", "text/javascript; charset=utf-8", include_str!("../../static/code.js")),
     ("pin.js", "text/javascript; charset=utf-8", include_str!("../../static/pin.js")),
+    ("live.js", "text/javascript; charset=utf-8", include_str!("../../static/live.js")),
     ("common-passwords.txt", "text/plain; charset=utf-8", crate::domain::password_policy::COMMON_PASSWORDS),
 ];
 

@@ -1,11 +1,23 @@
-//! The one session cookie: read from `Cookie`, written with the flags the checklist asks for.
+//! The session cookies — one for accounts, one for guests, so that a host and a guest in one browser
+//! never replace each other's session — read from `Cookie`, written with the flags the checklist asks for.
 use axum::http::{HeaderMap, HeaderValue, header};
 
 use crate::config::Config;
 
-pub fn cookie_name(config: &Config) -> &'static str {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jar {
+    Account,
+    Guest,
+}
+
+pub fn cookie_name(config: &Config, jar: Jar) -> &'static str {
     // `__Host-` binds the cookie to this host and path `/`, and requires `Secure`.
-    if config.is_https() { "__Host-sid" } else { "sid" }
+    match (jar, config.is_https()) {
+        (Jar::Account, true) => "__Host-sid",
+        (Jar::Account, false) => "sid",
+        (Jar::Guest, true) => "__Host-gid",
+        (Jar::Guest, false) => "gid",
+    }
 }
 
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -19,15 +31,15 @@ pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-pub fn set(config: &Config, value: &str) -> HeaderValue {
+pub fn set(config: &Config, jar: Jar, value: &str) -> HeaderValue {
     let secure = if config.is_https() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{}={value}; Path=/; HttpOnly; SameSite=Lax{secure}", cookie_name(config)))
+    HeaderValue::from_str(&format!("{}={value}; Path=/; HttpOnly; SameSite=Lax{secure}", cookie_name(config, jar)))
         .expect("token is a valid header value")
 }
 
-pub fn clear(config: &Config) -> HeaderValue {
+pub fn clear(config: &Config, jar: Jar) -> HeaderValue {
     let secure = if config.is_https() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(config)))
+    HeaderValue::from_str(&format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(config, jar)))
         .expect("static header value")
 }
 
@@ -46,11 +58,12 @@ mod tests {
     #[test]
     fn flags_follow_the_public_url() {
         let mut config = Config::defaults_in(std::path::Path::new("/tmp"));
-        let plain = set(&config, "t").to_str().unwrap().to_owned();
+        let plain = set(&config, Jar::Account, "t").to_str().unwrap().to_owned();
         assert_eq!(plain, "sid=t; Path=/; HttpOnly; SameSite=Lax");
         config.public_url = "https://praxis.example".into();
-        let secure = set(&config, "t").to_str().unwrap().to_owned();
+        let secure = set(&config, Jar::Account, "t").to_str().unwrap().to_owned();
         assert_eq!(secure, "__Host-sid=t; Path=/; HttpOnly; SameSite=Lax; Secure");
         assert!(!secure.contains("Domain"));
+        assert!(set(&config, Jar::Guest, "t").to_str().unwrap().starts_with("__Host-gid=t;"));
     }
 }

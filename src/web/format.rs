@@ -36,6 +36,34 @@ pub fn iso_utc(ts: Timestamp) -> String {
     instant(ts).to_string()
 }
 
+/// `20261203T090000Z`: the UTC form calendar files use.
+pub fn ics_utc(ts: Timestamp) -> String {
+    instant(ts).strftime("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// "03.12.2026" / "3 Dec 2026" and "10:00" in Berlin time, as the date and time fields show them
+/// (`2026-12-03`, `10:00`) for editing.
+pub fn berlin_fields(ts: Timestamp) -> (String, String) {
+    let local = instant(ts).to_zoned_datetime(BERLIN.clone());
+    (local.strftime("%Y-%m-%d").to_string(), local.strftime("%H:%M").to_string())
+}
+
+/// Midnight in Berlin at the start of the day `ts` falls on.
+pub fn berlin_day_start(ts: Timestamp) -> Timestamp {
+    let local = instant(ts).to_zoned_datetime(BERLIN.clone());
+    local.start_of_day().map_or(ts, |start| start.timestamp().as_second())
+}
+
+/// Whether two instants fall on the same day in Berlin.
+pub fn same_berlin_day(a: Timestamp, b: Timestamp) -> bool {
+    instant(a).to_zoned_datetime(BERLIN.clone()).date() == instant(b).to_zoned_datetime(BERLIN.clone()).date()
+}
+
+/// "10:00" in Berlin time.
+pub fn time_of_day(ts: Timestamp) -> String {
+    instant(ts).to_zoned_datetime(BERLIN.clone()).strftime("%H:%M").to_string()
+}
+
 /// The inverse of [`iso_utc`] (an offset other than `Z` is allowed), also accepting a plain date
 /// (`2026-11-01`, midnight UTC) or unix seconds. Strict: `2026-02-31` or hour 99 are refused, not rolled over.
 pub fn parse_utc(text: &str) -> Option<Timestamp> {
@@ -149,6 +177,17 @@ mod tests {
         assert_eq!(date_time(1_792_890_000, Lang::De), "25.10.2026, 02:00 Uhr");
         assert_eq!(date_time(1_796_289_600, Lang::De), "03.12.2026, 10:20 Uhr");
         assert_eq!(date_time(1_796_289_600, Lang::En), "3 Dec 2026, 10:20 (Berlin time)");
+    }
+
+    #[test]
+    fn calendar_and_field_forms() {
+        let summer = berlin_to_utc("2026-07-01", "10:00").unwrap();
+        assert_eq!(ics_utc(summer), "20260701T080000Z");
+        assert_eq!(berlin_fields(summer), ("2026-07-01".to_owned(), "10:00".to_owned()));
+        assert_eq!(time_of_day(summer), "10:00");
+        assert!(same_berlin_day(summer, summer + 13 * 3600), "23:00 the same day");
+        assert!(!same_berlin_day(summer, summer + 14 * 3600), "midnight in Berlin, 22:00 UTC");
+        assert_eq!(berlin_day_start(summer), berlin_to_utc("2026-07-01", "00:00").unwrap());
     }
 
     #[test]

@@ -51,15 +51,19 @@ pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
     values.iter().fold(text.to_owned(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
 }
 
+/// A set of texts in both languages: `texts! { Texts, DE, EN; key: "Deutsch", "English"; … }` defines the
+/// struct and its two instances (a feature with many texts keeps its own set next to its pages).
 macro_rules! texts {
-    ($($key:ident: $de:expr, $en:expr;)*) => {
-        pub struct Texts { $(pub $key: &'static str,)* }
-        pub static DE: Texts = Texts { $($key: $de,)* };
-        pub static EN: Texts = Texts { $($key: $en,)* };
+    ($texts:ident, $de_name:ident, $en_name:ident; $($key:ident: $de:expr, $en:expr;)*) => {
+        pub struct $texts { $(pub $key: &'static str,)* }
+        pub static $de_name: $texts = $texts { $($key: $de,)* };
+        pub static $en_name: $texts = $texts { $($key: $en,)* };
     };
 }
+pub(crate) use texts;
 
 texts! {
+    Texts, DE, EN;
     app_name: "Sprechstunde", "Sprechstunde";
     support_hint: "Fragen? Unser Support hilft Ihnen gerne:", "Questions? Our support team is happy to help:";
     to_login: "Zur Anmeldung", "Go to sign-in";
@@ -269,6 +273,7 @@ texts! {
     reauth_title: "Passwort bestätigen", "Confirm your password";
     reauth_intro: "Bitte bestätigen Sie Ihr Passwort, bevor Sie Zugangs- oder Kontaktdaten ändern.", "Please confirm your password before changing sign-in or contact details.";
     contacts_link: "Kontakte", "Contacts";
+    appointments_link: "Termine", "Appointments";
     contacts_title: "Kontakte", "Contacts";
     contacts_empty: "Noch keine Kontakte. Über die Kontaktsuche finden Sie registrierte Kolleginnen und Kollegen.", "No contacts yet. Use the contact search to find registered colleagues.";
     search_title: "Kontaktsuche", "Contact search";

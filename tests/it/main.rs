@@ -4,6 +4,7 @@ mod harness;
 mod recorder;
 
 mod api;
+mod appointments;
 mod audit;
 mod browser;
 mod contacts;

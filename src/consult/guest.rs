@@ -1,0 +1,118 @@
+//! Guests: no account, no password. A guest session is its own kind — its own table, cookie and token
+//! purpose, bound to one participant of one appointment — so no account guard can ever take it for a
+//! login, and the [`Guest`] extractor is the only way a handler gets a guest.
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::consult::store::{self, Appointment, AppointmentStatus, Participant};
+use crate::consult::texts;
+use crate::domain::appointment::WindowPosition;
+use crate::domain::participant::ParticipantState;
+use crate::error::{AppError, AppResult};
+use crate::security::token::{self, Purpose};
+use crate::state::AppState;
+use crate::web::cookies::{self, Jar};
+use crate::web::format;
+use crate::web::i18n::{Lang, fill};
+use crate::web::page::{self, Action};
+
+/// A guest with a live session, as a handler argument.
+pub struct Guest {
+    pub session_hash: String,
+    pub participant: Participant,
+    pub appointment: Appointment,
+    pub lang: Lang,
+}
+
+/// The guest's session from the request's guest cookie, if it is live.
+pub async fn current(state: &AppState, headers: &HeaderMap) -> AppResult<Option<(String, Participant, Appointment)>> {
+    let Some(raw) = cookies::read(headers, cookies::cookie_name(&state.config, Jar::Guest)) else {
+        return Ok(None);
+    };
+    if !token::looks_valid(&raw) {
+        return Ok(None);
+    }
+    let hash = token::hash(Purpose::GuestSession, &raw);
+    Ok(store::guest_session(&state.db, &hash, state.clock.now()).await?.map(|(p, a)| (hash, p, a)))
+}
+
+impl axum::extract::FromRequestParts<AppState> for Guest {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let lang = Lang::from_headers(&parts.headers);
+        let Some((session_hash, participant, appointment)) = current(state, &parts.headers).await? else {
+            let c = texts::of(lang);
+            let action = Action { href: "/teilnehmen".into(), label: c.to_code_entry };
+            let page = page::message(
+                state,
+                lang,
+                StatusCode::UNAUTHORIZED,
+                c.no_session_title,
+                c.no_session_text.to_owned(),
+                c.invalid_next,
+                Some(action),
+            )?;
+            return Err(AppError::elsewhere(page));
+        };
+        if let Some(refused) = refusal(state, &participant, &appointment, lang)? {
+            return Err(AppError::elsewhere(refused));
+        }
+        Ok(Guest { session_hash, participant, appointment, lang })
+    }
+}
+
+/// The page for a guest who may not (or not yet, or no longer) enter; `None` when they may.
+pub fn refusal(
+    state: &AppState,
+    participant: &Participant,
+    appointment: &Appointment,
+    lang: Lang,
+) -> AppResult<Option<Response>> {
+    let c = texts::of(lang);
+    let when = format::date_time(appointment.starts_at, lang);
+    let window = appointment.window(&state.config.appointments);
+    let values = [
+        ("when", when.as_str()),
+        ("host", appointment.host_name.as_str()),
+        ("opens", &format::date_time(window.opens, lang)),
+        ("closes", &format::date_time(window.closes, lang)),
+    ];
+    let (title, text, next) = if appointment.status == AppointmentStatus::Cancelled {
+        (c.cancelled_title, c.cancelled_text, c.cancelled_next)
+    } else if participant.state == ParticipantState::Revoked {
+        (c.invalid_title, c.invalid_text, c.invalid_next)
+    } else if participant.state == ParticipantState::Declined {
+        (c.declined_title, c.declined_text, c.declined_next)
+    } else {
+        match window.position(state.clock.now()) {
+            WindowPosition::Open => return Ok(None),
+            WindowPosition::TooEarly => (c.early_title, c.early_text, c.early_next),
+            WindowPosition::Over => (c.over_title, c.over_text, c.over_next),
+        }
+    };
+    page::message(state, lang, StatusCode::FORBIDDEN, title, fill(text, &values), next, None).map(Some)
+}
+
+/// A new guest session for the participant, valid until their window closes; returns the cookie.
+pub async fn start_session(
+    state: &AppState,
+    participant: &Participant,
+    appointment: &Appointment,
+) -> AppResult<HeaderValue> {
+    let raw = token::generate();
+    let now = state.clock.now();
+    let expires = appointment.window(&state.config.appointments).closes;
+    store::create_guest_session(&state.db, &token::hash(Purpose::GuestSession, &raw), &participant.id, now, expires)
+        .await?;
+    Ok(cookies::set(&state.config, Jar::Guest, &raw))
+}
+
+/// Where a guest goes after coming in: to check in, or straight back to the waiting room.
+pub fn next_page(participant_state: ParticipantState) -> Response {
+    match participant_state {
+        ParticipantState::Waiting | ParticipantState::Admitted => Redirect::to("/warteraum").into_response(),
+        _ => Redirect::to("/teilnehmen/eintreten").into_response(),
+    }
+}

@@ -1,0 +1,305 @@
+//! The guest's way in, without any account: the invitation link, `/teilnehmen` for those with only a
+//! code, the check-in (name and consent), the waiting room, and the terms and privacy notice.
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::consult::guest::{self, Guest};
+use crate::consult::invitations::{self, ConsultError};
+use crate::consult::store::{self, AccessColumn, Appointment, Participant};
+use crate::consult::texts::{self, Texts};
+use crate::consult::views::{self, GuestStatus};
+use crate::domain::access_code::AccessCode;
+use crate::domain::appointment::NAME_MAX;
+use crate::domain::participant::{Action, ParticipantState};
+use crate::error::AppResult;
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::security::client_addr::ClientIp;
+use crate::security::token::{self, Purpose};
+use crate::state::AppState;
+use crate::web::form::StrictForm;
+use crate::web::format;
+use crate::web::i18n::{Lang, fill};
+use crate::web::page::{self, Layout};
+
+/// Lets the guest in after a link or code was found: refused (with the reason), or a new session and on
+/// to the check-in.
+async fn enter(
+    state: &AppState,
+    participant: Participant,
+    appointment: Appointment,
+    lang: Lang,
+) -> AppResult<Response> {
+    if let Some(refused) = guest::refusal(state, &participant, &appointment, lang)? {
+        return Ok(refused);
+    }
+    let next =
+        match invitations::step(state, Actor::Guest(participant.id.clone()), None, &participant, Action::Open).await {
+            Ok(next) => next,
+            // The host changed the state at this very moment; the current one decides.
+            Err(ConsultError::Changed) => participant.state,
+            Err(error) => return Err(error.into()),
+        };
+    let cookie = guest::start_session(state, &participant, &appointment).await?;
+    let mut response = guest::next_page(next);
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// `GET /t/{token}`: the invitation link opens the check-in directly (the token leaves the address bar).
+pub async fn open_link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(addr): ClientIp,
+    Path(raw): Path<String>,
+) -> AppResult<Response> {
+    let lang = Lang::from_headers(&headers);
+    let found = if token::looks_valid(&raw) {
+        store::find_by_access(&state.db, AccessColumn::Link, &token::hash(Purpose::InvitationLink, &raw)).await?
+    } else {
+        None
+    };
+    let now = state.clock.now();
+    let Some((participant, appointment)) = found else {
+        audit::record(
+            &state.db.pool,
+            Entry::new(AuditEvent::GuestLink, "unknown", Actor::Anonymous, None).from_addr(addr),
+            now,
+        )
+        .await?;
+        let c = texts::of(lang);
+        let action = page::Action { href: "/teilnehmen".into(), label: c.to_code_entry };
+        return page::message(
+            &state,
+            lang,
+            StatusCode::NOT_FOUND,
+            c.invalid_title,
+            c.invalid_text.into(),
+            c.invalid_next,
+            Some(action),
+        );
+    };
+    let entry = Entry::new(AuditEvent::GuestLink, "opened", Actor::Guest(participant.id.clone()), None)
+        .from_addr(addr)
+        .detail(format!("participant:{}", participant.id));
+    audit::record(&state.db.pool, entry, now).await?;
+    enter(&state, participant, appointment, lang).await
+}
+
+#[derive(Template)]
+#[template(path = "consult/join.html")]
+struct JoinPage {
+    layout: Layout,
+    c: &'static Texts,
+    code: String,
+    error: Option<String>,
+}
+
+fn join_page(
+    state: &AppState,
+    lang: Lang,
+    code: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let c = texts::of(lang);
+    page::render(status, &JoinPage { layout: Layout::new(state, lang, c.join_title), c, code, error })
+}
+
+/// `GET /teilnehmen`
+pub async fn join_form(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    join_page(&state, Lang::from_headers(&headers), String::new(), None, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinForm {
+    code: String,
+}
+
+/// `POST /teilnehmen`: one neutral message for every wrong code; limited per address and per prefix.
+pub async fn join(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(addr): ClientIp,
+    StrictForm(form): StrictForm<JoinForm>,
+) -> AppResult<Response> {
+    let lang = Lang::from_headers(&headers);
+    let c = texts::of(lang);
+    let now = state.clock.now();
+    let typed = form.code.trim().to_owned();
+    let audit_entry = |outcome, participant: Option<&str>| {
+        let entry = Entry::new(AuditEvent::GuestCode, outcome, Actor::Anonymous, None).from_addr(addr);
+        match participant {
+            Some(id) => entry.detail(format!("participant:{id}")),
+            None => entry,
+        }
+    };
+    let code = AccessCode::parse(&typed);
+    let limited = state
+        .code_entries_by_address
+        .hit(&addr.to_string(), now)
+        .and_then(|()| code.as_ref().map_or(Ok(()), |code| state.code_entries_by_prefix.hit(code.prefix(), now)));
+    if let Err(retry_after) = limited {
+        audit::record(&state.db.pool, audit_entry("limited", None), now).await?;
+        let minutes = (retry_after + 59) / 60;
+        let error = fill(c.join_limited, &[("minutes", &minutes.max(1).to_string())]);
+        let mut response = join_page(&state, lang, typed, Some(error), StatusCode::TOO_MANY_REQUESTS)?;
+        response.headers_mut().insert(header::RETRY_AFTER, retry_after.max(1).into());
+        return Ok(response);
+    }
+    let found = match &code {
+        Some(code) => {
+            store::find_by_access(&state.db, AccessColumn::Code, &token::hash(Purpose::AccessCode, code.expose()))
+                .await?
+        }
+        None => None,
+    };
+    let Some((participant, appointment)) = found else {
+        audit::record(&state.db.pool, audit_entry("unknown", None), now).await?;
+        return join_page(&state, lang, typed, Some(c.join_wrong.to_owned()), StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    audit::record(&state.db.pool, audit_entry("success", Some(&participant.id)), now).await?;
+    enter(&state, participant, appointment, lang).await
+}
+
+#[derive(Template)]
+#[template(path = "consult/checkin.html")]
+struct CheckInPage {
+    layout: Layout,
+    c: &'static Texts,
+    when: String,
+    name: String,
+    consent_label_before: String,
+    consent_label_between: String,
+    consent_label_after: String,
+    errors: Vec<&'static str>,
+}
+
+fn check_in_page(
+    state: &AppState,
+    guest: &Guest,
+    name: String,
+    errors: Vec<&'static str>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let c = texts::of(guest.lang);
+    let when = fill(
+        c.checkin_when,
+        &[
+            ("when", &format::date_time(guest.appointment.starts_at, guest.lang)),
+            ("host", &guest.appointment.host_name),
+        ],
+    );
+    // The consent sentence with two links in it, in either language's word order.
+    let (before, rest) = c.checkin_consent.split_once("{terms}").unwrap_or((c.checkin_consent, ""));
+    let (between, after) = rest.split_once("{privacy}").unwrap_or((rest, ""));
+    page::render(
+        status,
+        &CheckInPage {
+            layout: Layout::new(state, guest.lang, c.checkin_title),
+            c,
+            when,
+            name,
+            consent_label_before: before.to_owned(),
+            consent_label_between: between.to_owned(),
+            consent_label_after: after.to_owned(),
+            errors,
+        },
+    )
+}
+
+/// `GET /teilnehmen/eintreten`: name (prefilled from the invitation) and consent.
+pub async fn check_in_form(State(state): State<AppState>, guest: Guest) -> AppResult<Response> {
+    let name = guest.participant.name.clone();
+    check_in_page(&state, &guest, name, Vec::new(), StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInForm {
+    name: String,
+    #[serde(default)]
+    consent: Option<String>,
+}
+
+/// `POST /teilnehmen/eintreten`: "Sprechstunde betreten".
+pub async fn check_in(
+    State(state): State<AppState>,
+    guest: Guest,
+    StrictForm(form): StrictForm<CheckInForm>,
+) -> AppResult<Response> {
+    let c = texts::of(guest.lang);
+    let name = form.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut errors = Vec::new();
+    if name.is_empty() || name.chars().count() > NAME_MAX {
+        errors.push(c.err_name);
+    }
+    if form.consent.is_none() {
+        errors.push(c.err_consent);
+    }
+    if !errors.is_empty() {
+        return check_in_page(&state, &guest, form.name, errors, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    match invitations::check_in(&state, &guest.participant, &name).await {
+        Ok(_) | Err(ConsultError::Changed) => Ok(Redirect::to("/warteraum").into_response()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "consult/waiting.html")]
+struct WaitingPage {
+    layout: Layout,
+    status: GuestStatus,
+    reload: bool,
+}
+
+/// `GET /warteraum`: the guest's state; without JavaScript the page reloads itself while waiting.
+pub async fn waiting_room(State(state): State<AppState>, guest: Guest) -> AppResult<Response> {
+    if matches!(guest.participant.state, ParticipantState::Invited | ParticipantState::LinkOpened) {
+        return Ok(Redirect::to("/teilnehmen/eintreten").into_response());
+    }
+    let c = texts::of(guest.lang);
+    let status = views::guest_status(Some(&guest.participant), &guest.appointment, guest.lang);
+    let reload = matches!(guest.participant.state, ParticipantState::Waiting | ParticipantState::Admitted);
+    page::render(
+        StatusCode::OK,
+        &WaitingPage { layout: Layout::new(&state, guest.lang, c.waiting_title), status, reload },
+    )
+}
+
+/// `POST /warteraum/verlassen`
+pub async fn leave(State(state): State<AppState>, guest: Guest) -> AppResult<Response> {
+    let actor = Actor::Guest(guest.participant.id.clone());
+    match invitations::step(&state, actor, None, &guest.participant, Action::Leave).await {
+        Ok(_) | Err(ConsultError::Changed) => Ok(Redirect::to("/warteraum").into_response()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "consult/terms.html")]
+struct TermsPage {
+    layout: Layout,
+    en: bool,
+    privacy: bool,
+}
+
+/// `GET /nutzungsbedingungen` and `GET /datenschutz`: readable without any account.
+pub async fn terms(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    legal(&state, &headers, false)
+}
+
+pub async fn privacy(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    legal(&state, &headers, true)
+}
+
+fn legal(state: &AppState, headers: &HeaderMap, privacy: bool) -> AppResult<Response> {
+    let lang = Lang::from_headers(headers);
+    let c = texts::of(lang);
+    let title = if privacy { c.privacy_title } else { c.terms_title };
+    page::render(StatusCode::OK, &TermsPage { layout: Layout::new(state, lang, title), en: lang == Lang::En, privacy })
+}

@@ -1,0 +1,441 @@
+//! Appointments, participants and guest sessions in the database. Every state change of a participant
+//! is one conditional UPDATE from the state it was decided on (see `domain::participant`).
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::clock::Timestamp;
+use crate::db::{Db, Tx, decode_enum};
+use crate::domain::appointment::Window;
+use crate::domain::names::AccountId;
+use crate::domain::participant::ParticipantState;
+
+crate::db::stored_enum! {
+    pub enum AppointmentStatus {
+        Planned = "planned",
+        Cancelled = "cancelled",
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Appointment {
+    pub id: String,
+    pub host_id: AccountId,
+    pub starts_at: Timestamp,
+    pub duration_minutes: i64,
+    pub title: String,
+    pub title_for_guests: bool,
+    pub notice: String,
+    pub status: AppointmentStatus,
+    /// The host's display name (from the account).
+    pub host_name: String,
+}
+
+impl Appointment {
+    pub fn ends_at(&self) -> Timestamp {
+        self.starts_at + self.duration_minutes * 60
+    }
+
+    pub fn window(&self, settings: &crate::config::AppointmentSettings) -> Window {
+        Window::of(self.starts_at, self.duration_minutes, settings.open_before, settings.open_after)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Participant {
+    pub id: String,
+    pub appointment_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub state: ParticipantState,
+    pub state_since: Timestamp,
+}
+
+const APPOINTMENT_COLUMNS: &str = "a.id, a.host_id, a.starts_at, a.duration_minutes, a.title, a.title_for_guests, \
+     a.notice, a.status, h.name AS host_name";
+const PARTICIPANT_COLUMNS: &str = "p.id, p.appointment_id, p.name, p.email, p.phone, p.state, p.state_since";
+
+fn appointment(row: &AnyRow) -> Result<Appointment, sqlx::Error> {
+    Ok(Appointment {
+        id: row.try_get("id")?,
+        host_id: row.try_get("host_id")?,
+        starts_at: row.try_get("starts_at")?,
+        duration_minutes: row.try_get("duration_minutes")?,
+        title: row.try_get("title")?,
+        title_for_guests: row.try_get::<i64, _>("title_for_guests")? == 1,
+        notice: row.try_get("notice")?,
+        status: decode_enum(row, "status", AppointmentStatus::parse)?,
+        host_name: row.try_get("host_name")?,
+    })
+}
+
+fn participant(row: &AnyRow) -> Result<Participant, sqlx::Error> {
+    Ok(Participant {
+        id: row.try_get("id")?,
+        appointment_id: row.try_get("appointment_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        state: decode_enum(row, "state", ParticipantState::parse)?,
+        state_since: row.try_get("state_since")?,
+    })
+}
+
+pub struct Planned<'a> {
+    pub starts_at: Timestamp,
+    pub duration_minutes: i64,
+    pub title: &'a str,
+    pub title_for_guests: bool,
+}
+
+pub async fn insert_appointment(
+    tx: &mut Tx,
+    host: &AccountId,
+    plan: &Planned<'_>,
+    now: Timestamp,
+) -> Result<String, sqlx::Error> {
+    let id = crate::security::token::new_id();
+    sqlx::query(
+        "INSERT INTO appointments (id, host_id, starts_at, duration_minutes, title, title_for_guests, notice, status, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, '', 'planned', $7, $7)",
+    )
+    .bind(&id)
+    .bind(host)
+    .bind(plan.starts_at)
+    .bind(plan.duration_minutes)
+    .bind(plan.title)
+    .bind(i64::from(plan.title_for_guests))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Changes time, duration and title of a planned appointment of this host; `false` if there is none.
+pub async fn update_appointment(
+    tx: &mut Tx,
+    host: &AccountId,
+    id: &str,
+    plan: &Planned<'_>,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE appointments SET starts_at = $1, duration_minutes = $2, title = $3, title_for_guests = $4, \
+         updated_at = $5 WHERE id = $6 AND host_id = $7 AND status = 'planned'",
+    )
+    .bind(plan.starts_at)
+    .bind(plan.duration_minutes)
+    .bind(plan.title)
+    .bind(i64::from(plan.title_for_guests))
+    .bind(now)
+    .bind(id)
+    .bind(host)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The appointment, if it belongs to this host (a host sees only their own).
+pub async fn find_for_host(db: &Db, host: &AccountId, id: &str) -> Result<Option<Appointment>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments a JOIN accounts h ON h.id = a.host_id \
+         WHERE a.id = $1 AND a.host_id = $2"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(host)
+        .fetch_optional(&db.pool)
+        .await?
+        .as_ref()
+        .map(appointment)
+        .transpose()
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<Appointment>, sqlx::Error> {
+    let sql =
+        format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments a JOIN accounts h ON h.id = a.host_id WHERE a.id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?.as_ref().map(appointment).transpose()
+}
+
+/// The host's planned appointments that end at or after `from`, soonest first.
+pub async fn upcoming(db: &Db, host: &AccountId, from: Timestamp) -> Result<Vec<Appointment>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments a JOIN accounts h ON h.id = a.host_id \
+         WHERE a.host_id = $1 AND a.status = 'planned' AND a.starts_at + a.duration_minutes * 60 >= $2 \
+         ORDER BY a.starts_at, a.id LIMIT 200"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(host)
+        .bind(from)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(appointment)
+        .collect()
+}
+
+pub async fn set_notice(tx: &mut Tx, id: &str, notice: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE appointments SET notice = $1, updated_at = $2 WHERE id = $3")
+        .bind(notice)
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+/// Cancels a planned appointment; `false` if it was cancelled already.
+pub async fn cancel(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE appointments SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status = 'planned'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn participants(db: &Db, appointment_id: &str) -> Result<Vec<Participant>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {PARTICIPANT_COLUMNS} FROM participants p WHERE p.appointment_id = $1 AND p.state <> 'revoked' \
+         ORDER BY p.created_at, p.id"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(appointment_id)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(participant)
+        .collect()
+}
+
+/// Participants who still hold an invitation (for a cancellation), inside the transaction.
+pub async fn active_participants(tx: &mut Tx, appointment_id: &str) -> Result<Vec<Participant>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {PARTICIPANT_COLUMNS} FROM participants p WHERE p.appointment_id = $1 \
+         AND p.state NOT IN ('revoked', 'declined') ORDER BY p.created_at, p.id"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(appointment_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(participant)
+        .collect()
+}
+
+pub async fn participant_of(db: &Db, appointment_id: &str, id: &str) -> Result<Option<Participant>, sqlx::Error> {
+    let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM participants p WHERE p.id = $1 AND p.appointment_id = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(appointment_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .as_ref()
+        .map(participant)
+        .transpose()
+}
+
+pub struct NewParticipant<'a> {
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+}
+
+/// Only hashes of link and code are stored.
+pub struct AccessHashes {
+    pub link: String,
+    pub code: String,
+}
+
+pub async fn insert_participant(
+    tx: &mut Tx,
+    appointment_id: &str,
+    new: &NewParticipant<'_>,
+    hashes: &AccessHashes,
+    now: Timestamp,
+) -> Result<String, sqlx::Error> {
+    let id = crate::security::token::new_id();
+    sqlx::query(
+        "INSERT INTO participants (id, appointment_id, name, email, phone, link_hash, code_hash, state, state_since, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'invited', $8, $8)",
+    )
+    .bind(&id)
+    .bind(appointment_id)
+    .bind(new.name)
+    .bind(new.email)
+    .bind(new.phone)
+    .bind(&hashes.link)
+    .bind(&hashes.code)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// New link and code for a participant who still holds an invitation; the old ones stop working, and
+/// so do the guest's open sessions.
+pub async fn replace_access(tx: &mut Tx, id: &str, hashes: &AccessHashes) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE participants SET link_hash = $1, code_hash = $2 WHERE id = $3 AND state NOT IN ('revoked', 'declined')",
+    )
+    .bind(&hashes.link)
+    .bind(&hashes.code)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    end_guest_sessions(tx, id).await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The participant's link and code stop working for good. Removed: they are forgotten (an unknown link).
+/// Cancelled: they stay known, so the guest is told the appointment was cancelled.
+pub async fn revoke(tx: &mut Tx, id: &str, now: Timestamp, forget_access: bool) -> Result<(), sqlx::Error> {
+    let sql = if forget_access {
+        "UPDATE participants SET link_hash = NULL, code_hash = NULL, state = 'revoked', state_since = $1 WHERE id = $2"
+    } else {
+        "UPDATE participants SET state = 'revoked', state_since = $1 WHERE id = $2"
+    };
+    sqlx::query(sql).bind(now).bind(id).execute(&mut **tx).await?;
+    end_guest_sessions(tx, id).await
+}
+
+async fn end_guest_sessions(tx: &mut Tx, participant_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM guest_sessions WHERE participant_id = $1")
+        .bind(participant_id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+/// `from → to` if the participant is still in `from`; `false` if someone else changed it first.
+pub async fn transition<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    from: ParticipantState,
+    to: ParticipantState,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    if from == to {
+        return Ok(true);
+    }
+    let result = sqlx::query("UPDATE participants SET state = $1, state_since = $2 WHERE id = $3 AND state = $4")
+        .bind(to.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(executor)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Check-in: the name as the guest gave it, and when they agreed to the terms.
+pub async fn check_in(tx: &mut Tx, id: &str, name: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE participants SET name = $1, consent_at = $2 WHERE id = $3")
+        .bind(name)
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+/// The participant (with their appointment) whose link or code has this hash.
+pub async fn find_by_access(
+    db: &Db,
+    column: AccessColumn,
+    hash: &str,
+) -> Result<Option<(Participant, Appointment)>, sqlx::Error> {
+    let column = match column {
+        AccessColumn::Link => "link_hash",
+        AccessColumn::Code => "code_hash",
+    };
+    let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM participants p WHERE p.{column} = $1");
+    let Some(found) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(&db.pool).await? else {
+        return Ok(None);
+    };
+    let found = participant(&found)?;
+    Ok(find(db, &found.appointment_id).await?.map(|appointment| (found, appointment)))
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum AccessColumn {
+    Link,
+    Code,
+}
+
+pub async fn create_guest_session(
+    db: &Db,
+    id_hash: &str,
+    participant_id: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO guest_sessions (id_hash, participant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(id_hash)
+        .bind(participant_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+/// The participant and appointment of a live guest session.
+pub async fn guest_session(
+    db: &Db,
+    id_hash: &str,
+    now: Timestamp,
+) -> Result<Option<(Participant, Appointment)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {PARTICIPANT_COLUMNS} FROM guest_sessions s JOIN participants p ON p.id = s.participant_id \
+         WHERE s.id_hash = $1 AND s.expires_at > $2"
+    );
+    let Some(found) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id_hash).bind(now).fetch_optional(&db.pool).await?
+    else {
+        return Ok(None);
+    };
+    let found = participant(&found)?;
+    Ok(find(db, &found.appointment_id).await?.map(|appointment| (found, appointment)))
+}
+
+/// Data minimisation: everything about appointments that ended before `ended_before` — participants'
+/// names, addresses and numbers, their sessions and messages, and the appointment itself. Returns how
+/// many appointments were deleted; audit entries (which name participants by id only) stay.
+pub async fn purge_ended(db: &Db, ended_before: Timestamp) -> Result<(u64, u64), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let old = "SELECT id FROM appointments WHERE starts_at + duration_minutes * 60 < $1";
+    let in_old = format!("SELECT id FROM participants WHERE appointment_id IN ({old})");
+    for sql in [
+        format!("DELETE FROM guest_sessions WHERE participant_id IN ({in_old})"),
+        format!("DELETE FROM outbox WHERE participant_id IN ({in_old})"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ended_before).execute(&mut *tx).await?;
+    }
+    let participants =
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM participants WHERE appointment_id IN ({old})")))
+            .bind(ended_before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    let appointments = sqlx::query("DELETE FROM appointments WHERE starts_at + duration_minutes * 60 < $1")
+        .bind(ended_before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok((appointments, participants))
+}
+
+/// Invitation SMS a host queued since `since` (for the caps).
+pub async fn invitation_sms_since(tx: &mut Tx, host: &AccountId, since: Timestamp) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE account_id = $1 AND channel = 'sms' AND participant_id IS NOT NULL \
+         AND created_at >= $2",
+    )
+    .bind(host)
+    .bind(since)
+    .fetch_one(&mut **tx)
+    .await
+}

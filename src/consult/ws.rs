@@ -1,0 +1,201 @@
+//! `/ws`: one WebSocket per page. The host's appointment page gets its participant list, the guest's
+//! waiting room its status, each time something changes (on any instance, see `live`). The server only
+//! pushes what it re-read from the database; the client sends nothing but `{"type":"ping"}` for now
+//! (the video signalling of the next step will travel here too).
+//!
+//! Rules: `Origin` must be the public URL's origin (no other site may open it with the visitor's
+//! cookies); the session cookie decides who is speaking; messages are typed JSON of at most 4 KiB;
+//! at most 20 messages per 10 s per connection; a ping every 20 s, and a connection silent for 60 s
+//! is closed. The page's script reconnects with growing pauses and is sent the current state at once.
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::consult::store::{self, Appointment};
+use crate::consult::{guest, views};
+use crate::domain::names::AccountId;
+use crate::error::{AppError, AppResult};
+use crate::live::EVERYTHING;
+use crate::state::AppState;
+use crate::web::i18n::Lang;
+
+pub const MAX_MESSAGE: usize = 4 * 1024;
+const RATE_WINDOW: Duration = Duration::from_secs(10);
+const RATE_MAX: u32 = 20;
+const PING_EVERY: Duration = Duration::from_secs(20);
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+
+/// What the server sends.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The host's participant list; `waiting` lists who waits now (new ones are announced by sound).
+    Participants {
+        html: String,
+        waiting: Vec<String>,
+    },
+    /// The guest's status panel.
+    Status {
+        html: String,
+        state: String,
+    },
+    Pong,
+}
+
+/// What a client may send.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    Ping,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsQuery {
+    termin: Option<String>,
+}
+
+enum Viewer {
+    Host { host: AccountId, lang: Lang },
+    Guest { session_hash: String, lang: Lang },
+}
+
+/// `GET /ws` (guest) or `GET /ws?termin=…` (host of that appointment).
+pub async fn connect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<WsQuery>,
+    upgrade: WebSocketUpgrade,
+) -> AppResult<Response> {
+    let origin = headers.get("origin").and_then(|v| v.to_str().ok());
+    if origin != Some(state.config.public_origin()) {
+        tracing::warn!("WebSocket fremder Herkunft abgelehnt");
+        return Err(AppError::CrossOrigin);
+    }
+    let (viewer, appointment) = match query.termin {
+        Some(id) => {
+            let (_, account) = crate::profile::signed_in(&state, &headers).await.map_err(|_| AppError::Forbidden)?;
+            let appointment = store::find_for_host(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
+            (Viewer::Host { host: account.id, lang: account.language }, appointment)
+        }
+        None => {
+            let (session_hash, _, appointment) = guest::current(&state, &headers).await?.ok_or(AppError::Forbidden)?;
+            (Viewer::Guest { session_hash, lang: Lang::from_headers(&headers) }, appointment)
+        }
+    };
+    Ok(upgrade
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| serve(state, socket, viewer, appointment)))
+}
+
+/// The current view for this viewer; `None` once there is nothing more to show (the guest's session ended).
+async fn snapshot(state: &AppState, viewer: &Viewer, appointment: &Appointment) -> AppResult<(ServerMessage, bool)> {
+    match viewer {
+        Viewer::Host { host, lang } => {
+            let appointment =
+                store::find_for_host(&state.db, host, &appointment.id).await?.ok_or(AppError::NotFound)?;
+            let list = views::participant_list(state, &appointment, *lang).await?;
+            let waiting = list.waiting().into_iter().map(str::to_owned).collect();
+            Ok((ServerMessage::Participants { html: askama::Template::render(&list)?, waiting }, false))
+        }
+        Viewer::Guest { session_hash, lang } => {
+            let found = store::guest_session(&state.db, session_hash, state.clock.now()).await?;
+            let (participant, appointment) = match &found {
+                Some((participant, appointment)) => (Some(participant), appointment),
+                None => (None, appointment),
+            };
+            let status = views::guest_status(participant, appointment, *lang);
+            let finished = participant.is_none_or(|p| p.state.is_final());
+            let state_name = status.state.to_owned();
+            Ok((ServerMessage::Status { html: askama::Template::render(&status)?, state: state_name }, finished))
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, message: &ServerMessage) -> bool {
+    let Ok(text) = serde_json::to_string(message) else { return false };
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
+    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+}
+
+async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointment: Appointment) {
+    let mut updates = state.live.subscribe();
+    let mut last_sent = String::new();
+    let mut heartbeat = tokio::time::interval(PING_EVERY);
+    heartbeat.tick().await;
+    let mut last_heard = Instant::now();
+    let (mut window_start, mut in_window) = (Instant::now(), 0u32);
+    let mut refresh = true;
+    loop {
+        if refresh {
+            refresh = false;
+            match snapshot(&state, &viewer, &appointment).await {
+                Ok((message, finished)) => {
+                    let text = serde_json::to_string(&message).unwrap_or_default();
+                    if text != last_sent {
+                        if !send(&mut socket, &message).await {
+                            return;
+                        }
+                        last_sent = text;
+                    }
+                    if finished {
+                        return close(socket, 1000, "ended").await;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "Live-Ansicht konnte nicht gelesen werden");
+                    return close(socket, 1011, "unavailable").await;
+                }
+            }
+        }
+        tokio::select! {
+            update = updates.recv() => match update {
+                Ok(topic) => refresh = &*topic == appointment.id || &*topic == EVERYTHING,
+                Err(RecvError::Lagged(_)) => refresh = true,
+                Err(RecvError::Closed) => return,
+            },
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { return };
+                last_heard = Instant::now();
+                if window_start.elapsed() >= RATE_WINDOW {
+                    (window_start, in_window) = (Instant::now(), 0);
+                }
+                in_window += 1;
+                if in_window > RATE_MAX {
+                    tracing::info!("WebSocket wegen zu vieler Nachrichten geschlossen");
+                    return close(socket, 1008, "too many messages").await;
+                }
+                match message {
+                    Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
+                        Ok(ClientMessage::Ping) => {
+                            if !send(&mut socket, &ServerMessage::Pong).await {
+                                return;
+                            }
+                        }
+                        Err(_) => return close(socket, 1003, "unknown message").await,
+                    },
+                    Message::Binary(_) => return close(socket, 1003, "text only").await,
+                    Message::Close(_) => return,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            },
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() >= SILENCE_LIMIT {
+                    return close(socket, 1001, "silent").await;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Live updates between the instances of one service: "something about topic X changed, read it again".
+//! A change is written to the database first, then announced. On PostgreSQL the announcement is a
+//! `NOTIFY` that every instance `LISTEN`s for, so a guest served by one instance and a host served by
+//! another see each other at once; on SQLite (one process) it goes straight to the local subscribers.
+//! Announcements carry only a topic id (an appointment's id), never personal data.
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+
+use crate::db::{Backend, Db};
+
+/// The PostgreSQL channel all instances listen on.
+const CHANNEL: &str = "sprechstunde_live";
+/// Sent to everyone when announcements may have been missed (a lost listener connection): read again.
+pub const EVERYTHING: &str = "*";
+
+pub struct Live {
+    local: broadcast::Sender<Arc<str>>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live { local: broadcast::channel(1024).0 }
+    }
+}
+
+impl Live {
+    /// Topics announced from now on. A subscriber that falls behind gets `Lagged`; it should read again.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+        self.local.subscribe()
+    }
+
+    /// Tells every instance's subscribers that `topic` changed. Call after the change is committed.
+    pub async fn announce(&self, db: &Db, topic: &str) {
+        match db.backend {
+            Backend::Sqlite => self.publish_locally(topic),
+            Backend::Postgres => {
+                let sent = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(topic).execute(&db.pool).await;
+                if let Err(error) = sent {
+                    // The change is stored; this instance's pages at least learn of it, the others on reconnect.
+                    tracing::warn!(%error, "Änderung konnte anderen Instanzen nicht gemeldet werden");
+                    self.publish_locally(topic);
+                }
+            }
+        }
+    }
+
+    fn publish_locally(&self, topic: &str) {
+        // No subscribers is not an error.
+        let _ = self.local.send(Arc::from(topic));
+    }
+
+    /// PostgreSQL only: forwards every instance's announcements to this instance's subscribers until
+    /// `shutdown`. After a lost connection everyone is told to read again (announcements may be lost).
+    pub async fn listen(self: Arc<Self>, database_url: String, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect(&database_url).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(%error, "Live-Verbindung zur Datenbank fehlgeschlagen, neuer Versuch");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                        _ = shutdown.changed() => return,
+                    }
+                }
+            };
+            if let Err(error) = listener.listen(CHANNEL).await {
+                tracing::warn!(%error, "LISTEN fehlgeschlagen, neuer Versuch");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+            self.publish_locally(EVERYTHING);
+            loop {
+                tokio::select! {
+                    received = listener.try_recv() => match received {
+                        Ok(Some(notification)) => self.publish_locally(notification.payload()),
+                        // The connection was lost; `try_recv` reconnects on the next call.
+                        Ok(None) => self.publish_locally(EVERYTHING),
+                        Err(error) => {
+                            tracing::warn!(%error, "Live-Verbindung unterbrochen");
+                            break;
+                        }
+                    },
+                    _ = shutdown.changed() => return,
+                }
+            }
+        }
+    }
+}

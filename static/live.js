@@ -1,0 +1,116 @@
+// Live updates for the appointment page (host) and the waiting room (guest): one WebSocket per page,
+// a ping every 25 s, reconnect with growing pauses (1 s, 2 s, 4 s … at most 30 s). The server sends
+// the current state on every connect, so nothing is missed while offline. Without JavaScript the
+// pages still work: the host uses the forms, the guest's page reloads itself.
+(function () {
+  "use strict";
+  var live = document.getElementById("live");
+  if (!live || !window.WebSocket) return;
+  var status = document.getElementById("live-status");
+  var pause = 1000;
+  var socket = null;
+  var pinger = null;
+  var waiting = null; // ids waiting at the last update (host page)
+  var audio = null;
+  var alerts = false;
+
+  function beep() {
+    if (!audio) return;
+    [0, 0.3].forEach(function (at) {
+      var tone = audio.createOscillator();
+      var gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.2, audio.currentTime + at);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + at + 0.25);
+      tone.connect(gain).connect(audio.destination);
+      tone.start(audio.currentTime + at);
+      tone.stop(audio.currentTime + at + 0.25);
+    });
+  }
+
+  function announce(ids) {
+    var list = document.getElementById("participants");
+    ids.forEach(function (id) {
+      var row = list && list.querySelector('[data-participant="' + id + '"]');
+      var name = row ? row.getAttribute("data-name") : "";
+      if (alerts) beep();
+      if (alerts && window.Notification && Notification.permission === "granted") {
+        new Notification((live.getAttribute("data-notify-title") || "").replace("{name}", name));
+      }
+    });
+  }
+
+  function replace(id, html) {
+    var old = document.getElementById(id);
+    if (!old) return;
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    var fresh = holder.firstElementChild;
+    if (fresh) old.replaceWith(fresh);
+  }
+
+  function onMessage(event) {
+    var message;
+    try { message = JSON.parse(event.data); } catch (e) { return; }
+    if (message.type === "participants") {
+      replace("participants", message.html);
+      if (waiting !== null) {
+        announce(message.waiting.filter(function (id) { return waiting.indexOf(id) < 0; }));
+      }
+      waiting = message.waiting;
+    } else if (message.type === "status") {
+      replace("guest-status", message.html);
+    }
+  }
+
+  function connect() {
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + live.getAttribute("data-ws");
+    socket = new WebSocket(url);
+    socket.onopen = function () {
+      pause = 1000;
+      if (status) status.textContent = "";
+      pinger = setInterval(function () { socket.send('{"type":"ping"}'); }, 25000);
+    };
+    socket.onmessage = onMessage;
+    socket.onclose = function (event) {
+      clearInterval(pinger);
+      // "ended": the guest's invitation is over; nothing to reconnect to.
+      if (event.reason === "ended") return;
+      if (status) status.textContent = live.getAttribute("data-offline") || "";
+      var wait = pause + Math.random() * 500;
+      pause = Math.min(pause * 2, 30000);
+      setTimeout(connect, wait);
+    };
+  }
+
+  var enable = document.getElementById("enable-alerts");
+  if (enable) {
+    enable.hidden = false;
+    enable.addEventListener("click", function () {
+      alerts = true;
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (Context && !audio) audio = new Context();
+      if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+      enable.hidden = true;
+      if (status) status.textContent = enable.getAttribute("data-on") || "";
+    });
+  }
+
+  document.querySelectorAll("button.copy").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      if (!field) return;
+      var done = function () { button.textContent = button.getAttribute("data-done"); };
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(field.value).then(done);
+      } else if (field.select) {
+        field.select();
+        document.execCommand("copy");
+        done();
+      }
+    });
+  });
+
+  connect();
+})();

@@ -1,0 +1,675 @@
+//! Appointments and guest access (issue 9): window edges, revoking by cancel, "Neu erstellen" and
+//! "Entfernen", code normalisation, rate limits, guest object scope, states across reconnects, the
+//! invitation e-mail with its calendar file, the WebSocket rules, two instances on one PostgreSQL
+//! database, and the deletion of participants' data.
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::cookie::CookieStore;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::both_databases;
+use crate::harness::{Backend, PASSWORD, START, TestApp};
+
+/// START is 10:00 in Berlin; appointments in these tests start at 10:20 for 30 minutes (soon enough that
+/// the host's session, idle for at most 30 minutes, is still there when the guests come).
+pub const DATE: &str = "2026-11-02";
+pub const TIME: &str = "10:20";
+pub const STARTS_AT: i64 = START + 20 * 60;
+
+pub type Jar = Arc<reqwest::cookie::Jar>;
+
+/// A browser whose cookies the test can read (for the WebSocket handshake).
+pub fn jar_browser() -> (reqwest::Client, Jar) {
+    let jar = Jar::default();
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    (client, jar)
+}
+
+/// A registered host, signed in in a browser whose cookies the test can read.
+pub async fn host(app: &TestApp, email: &str, username: &str) -> (reqwest::Client, Jar) {
+    app.member(email, "Dr. Hanna Wolf", username, false).await;
+    let (browser, jar) = jar_browser();
+    let signed_in = app.post(&browser, "/anmelden", &[("username", username), ("password", PASSWORD)]).await;
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/");
+    (browser, jar)
+}
+
+pub async fn create_appointment(app: &TestApp, host: &reqwest::Client, date: &str, time: &str) -> String {
+    let response =
+        app.post(host, "/termine", &[("date", date), ("time", time), ("duration", "30"), ("title", "Befund")]).await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    location.trim_start_matches("/termine/").trim_end_matches("?angelegt").to_owned()
+}
+
+/// Link and code as shown once on the host's page.
+pub struct Invitation {
+    pub link: String,
+    pub code: String,
+}
+
+pub fn invitation_in(html: &str) -> Invitation {
+    let after = |marker: &str, end: char| {
+        let start = html.find(marker).unwrap_or_else(|| panic!("{marker} in page")) + marker.len();
+        html[start..start + html[start..].find(end).unwrap()].to_owned()
+    };
+    Invitation {
+        link: after("id=\"fresh-link\" type=\"text\" readonly value=\"", '"'),
+        code: after("id=\"fresh-code-shown\">", '<'),
+    }
+}
+
+pub async fn add_participant(app: &TestApp, host: &reqwest::Client, id: &str, fields: &[(&str, &str)]) -> Invitation {
+    let response = app.post(host, &format!("/termine/{id}/teilnehmer"), fields).await;
+    assert_eq!(response.status(), 200);
+    invitation_in(&response.text().await.unwrap())
+}
+
+pub async fn participant_id(app: &TestApp, name: &str) -> String {
+    sqlx::query_scalar("SELECT id FROM participants WHERE name = $1")
+        .bind(name)
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap()
+}
+
+pub async fn state_of(app: &TestApp, participant: &str) -> String {
+    sqlx::query_scalar("SELECT state FROM participants WHERE id = $1")
+        .bind(participant)
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap()
+}
+
+/// Opens the link, checks in with consent; returns the guest's browser (in the waiting room).
+pub async fn guest_by_link(app: &TestApp, link: &str) -> (reqwest::Client, Jar) {
+    let (guest, jar) = jar_browser();
+    let opened = app.get(&guest, link).await;
+    assert_eq!(opened.status(), 303, "{}", opened.text().await.unwrap());
+    assert_eq!(opened.headers()["location"], "/teilnehmen/eintreten");
+    check_in(app, &guest).await;
+    (guest, jar)
+}
+
+pub async fn check_in(app: &TestApp, guest: &reqwest::Client) {
+    let entered = app.post(guest, "/teilnehmen/eintreten", &[("name", "Anna Beispiel"), ("consent", "ja")]).await;
+    assert_eq!(entered.status(), 303);
+    assert_eq!(entered.headers()["location"], "/warteraum");
+}
+
+async fn guest_state_shown(app: &TestApp, guest: &reqwest::Client) -> String {
+    let page = app.get(guest, "/warteraum").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let start = html.find("id=\"guest-status\" data-state=\"").expect("status panel") + 30;
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/ws…` with the browser's cookies and the given `Origin`.
+pub async fn websocket(app: &TestApp, path: &str, jar: &Jar, origin: &str) -> Result<Socket, String> {
+    let url = format!("ws://{}{path}", app.base.trim_start_matches("http://"));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("origin", origin.parse().unwrap());
+    if let Some(cookies) = jar.cookies(&app.base.parse().unwrap()) {
+        request.headers_mut().insert("cookie", cookies);
+    }
+    tokio_tungstenite::connect_async(request).await.map(|(socket, _)| socket).map_err(|e| e.to_string())
+}
+
+/// The next JSON message (pings skipped), or panic after `seconds`.
+pub async fn next_json(socket: &mut Socket, seconds: u64) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next()).await.expect("a message in time");
+        match message.expect("socket open").expect("a frame") {
+            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// Reads messages until one satisfies `pred` (within `seconds`).
+pub async fn until(socket: &mut Socket, seconds: u64, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now()).as_secs().max(1);
+        let message = next_json(socket, left).await;
+        if pred(&message) {
+            return message;
+        }
+    }
+}
+
+fn waiting_ids(message: &serde_json::Value) -> Vec<String> {
+    message["waiting"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+async fn join_with(app: &TestApp, browser: &reqwest::Client, code: &str) -> reqwest::Response {
+    app.post(browser, "/teilnehmen", &[("code", code)]).await
+}
+
+async fn invitations_work_only_within_their_window(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    // 10:40, so that 31 minutes before is still to come.
+    let id = create_appointment(&app, &host, DATE, "10:40").await;
+    let starts_at = START + 40 * 60;
+    let first = add_participant(&app, &host, &id, &[("name", "Anna Beispiel")]).await;
+    let second = add_participant(&app, &host, &id, &[("name", "Bernd Beispiel")]).await;
+    assert_eq!(first.code.len(), 12, "grouped: {}", first.code);
+    assert_ne!(first.code, second.code);
+
+    app.clock.advance(starts_at - 31 * 60 - app.clock.now());
+    let early = app.get(&app.browser(), &first.link).await;
+    assert_eq!(early.status(), 403);
+    let text = early.text().await.unwrap();
+    assert!(text.contains("Ihr Termin hat noch nicht begonnen"), "{text}");
+    assert!(text.contains("02.11.2026, 10:40 Uhr") && text.contains("10:10 Uhr"), "says when: {text}");
+    let by_code = join_with(&app, &app.browser(), &first.code).await;
+    assert_eq!(by_code.status(), 403, "the code is right, the time is not");
+
+    app.clock.advance(2 * 60);
+    let guest = app.browser();
+    let opened = app.get(&guest, &first.link).await;
+    assert_eq!(opened.status(), 303, "29 minutes before: open");
+    // Case, dashes and spaces do not matter.
+    let typed = second.code.replace('-', " ").to_lowercase();
+    let joined = join_with(&app, &app.browser(), &format!("  {typed} ")).await;
+    assert_eq!(joined.status(), 303);
+    assert_eq!(joined.headers()["location"], "/teilnehmen/eintreten");
+
+    // Until two hours after the planned end (11:10): at 13:10 it closes, and the guest's session with it.
+    app.clock.advance(starts_at + 30 * 60 + 2 * 3600 - 1 - app.clock.now());
+    assert_eq!(app.get(&guest, "/teilnehmen/eintreten").await.status(), 200);
+    app.clock.advance(1);
+    let over = app.get(&app.browser(), &first.link).await;
+    assert_eq!(over.status(), 403);
+    assert!(over.text().await.unwrap().contains("Dieser Termin ist vorbei"));
+    assert_eq!(app.get(&guest, "/teilnehmen/eintreten").await.status(), 401, "the guest session ended with it");
+}
+
+async fn cancel_renew_and_remove_revoke_invitations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let anna = add_participant(&app, &host, &id, &[("name", "Anna Beispiel")]).await;
+    let bernd = add_participant(&app, &host, &id, &[("name", "Bernd Beispiel")]).await;
+    let (anna_id, bernd_id) =
+        (participant_id(&app, "Anna Beispiel").await, participant_id(&app, "Bernd Beispiel").await);
+    app.clock.advance(STARTS_AT - 10 * 60 - app.clock.now());
+    let (anna_guest, _) = guest_by_link(&app, &anna.link).await;
+
+    // "Neu erstellen": the old link and code stop working (and the session they opened), the new ones work.
+    let renewed = app.post(&host, &format!("/termine/{id}/teilnehmer/{anna_id}/neu"), &[]).await;
+    assert_eq!(renewed.status(), 200, "{:?}", renewed.headers().get("location"));
+    let new = invitation_in(&renewed.text().await.unwrap());
+    assert_eq!(app.get(&app.browser(), &anna.link).await.status(), 404);
+    assert_eq!(join_with(&app, &app.browser(), &anna.code).await.status(), 422);
+    assert_eq!(app.get(&anna_guest, "/warteraum").await.status(), 401);
+    assert_eq!(app.get(&app.browser(), &new.link).await.status(), 303);
+    assert_eq!(join_with(&app, &app.browser(), &new.code).await.status(), 303);
+
+    // "Entfernen": gone for good.
+    let removed = app.post(&host, &format!("/termine/{id}/teilnehmer/{bernd_id}/entfernen"), &[]).await;
+    assert_eq!(removed.status(), 303);
+    assert_eq!(app.get(&app.browser(), &bernd.link).await.status(), 404);
+    assert_eq!(join_with(&app, &app.browser(), &bernd.code).await.status(), 422);
+    let page = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
+    assert!(!page.contains("Bernd Beispiel"));
+
+    // "Absagen" needs the confirmation, then every invitation stops working.
+    let unconfirmed = app.post(&host, &format!("/termine/{id}/absagen"), &[]).await;
+    assert_eq!(unconfirmed.status(), 422);
+    assert_eq!(app.get(&app.browser(), &new.link).await.status(), 303, "not cancelled yet");
+    let cancelled = app.post(&host, &format!("/termine/{id}/absagen"), &[("confirm", "ja")]).await;
+    assert_eq!(cancelled.status(), 303);
+    let refused = app.get(&app.browser(), &new.link).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("Dieser Termin wurde abgesagt"));
+    assert_eq!(join_with(&app, &app.browser(), &new.code).await.status(), 403);
+    assert_eq!(state_of(&app, &anna_id).await, "revoked");
+    let list = app.get(&host, "/termine").await.text().await.unwrap();
+    assert!(!list.contains(&id), "a cancelled appointment leaves the list");
+}
+
+fn unfold(ics: &str) -> Vec<(String, String)> {
+    // The mail reader hands over the part with plain line ends.
+    ics.replace("\r\n", "\n")
+        .replace("\n ", "")
+        .split('\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (key, value) = l.split_once(':').unwrap_or_else(|| panic!("a property line: {l}"));
+            (key.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+fn property<'a>(lines: &'a [(String, String)], key: &str) -> &'a str {
+    &lines.iter().find(|(k, _)| k == key).unwrap_or_else(|| panic!("{key}")).1
+}
+
+async fn invitations_by_mail_carry_a_calendar_file(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let fields = [
+        ("name", "Anna Beispiel"),
+        ("email", "anna@beispiel.de"),
+        ("phone", "0171 7654321"),
+        ("send_email", "ja"),
+        ("send_sms", "ja"),
+    ];
+    let shown = add_participant(&app, &host, &id, &fields).await;
+    app.deliver().await;
+    let mail = app.mails().into_iter().rfind(|m| m.raw.contains("To: anna@beispiel.de")).expect("invitation mail");
+    assert!(mail.subject().contains("Einladung zur Videosprechstunde am 02.11.2026, 10:20 Uhr"), "{}", mail.subject());
+    let text = mail.text();
+    assert!(text.contains(&shown.link) && text.contains(&shown.code), "link and code in the mail");
+    assert!(text.contains("Dr. Hanna Wolf"));
+    assert!(mail.raw.contains("Content-Type: text/calendar; charset=utf-8; method=PUBLISH"));
+    let ics = unfold(&mail.part("text/calendar"));
+    assert_eq!(property(&ics, "BEGIN"), "VCALENDAR");
+    assert_eq!(property(&ics, "METHOD"), "PUBLISH");
+    assert_eq!(property(&ics, "DTSTART"), "20261102T092000Z", "10:20 in Berlin is 09:20 UTC in November");
+    assert_eq!(property(&ics, "DTEND"), "20261102T095000Z");
+    assert_eq!(property(&ics, "URL"), shown.link);
+    assert!(property(&ics, "DESCRIPTION").contains(&shown.code));
+    let uid = property(&ics, "UID").to_owned();
+    let sms = app.sms();
+    let (to, sms_text) = sms.last().expect("an SMS");
+    assert_eq!(to, "+491717654321");
+    assert!(sms_text.contains(&shown.link) && sms_text.contains(&shown.code));
+    let erased: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE attachment IS NOT NULL OR body_text <> ''")
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap();
+    assert_eq!(erased, 0, "bodies and calendar files are erased once sent");
+
+    let cancelled = app.post(&host, &format!("/termine/{id}/absagen"), &[("confirm", "ja")]).await;
+    assert_eq!(cancelled.status(), 303);
+    app.deliver().await;
+    let notice = app.mails().into_iter().rfind(|m| m.raw.contains("To: anna@beispiel.de")).unwrap();
+    assert!(notice.subject().starts_with("Abgesagt:"), "{}", notice.subject());
+    let ics = unfold(&notice.part("text/calendar"));
+    assert_eq!(property(&ics, "METHOD"), "CANCEL");
+    assert_eq!(property(&ics, "STATUS"), "CANCELLED");
+    assert_eq!(property(&ics, "UID"), uid, "replaces the invitation in the guest's calendar");
+    assert!(app.sms().last().unwrap().1.contains("abgesagt"));
+}
+
+async fn code_entry_is_neutral_limited_and_audited(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let real = add_participant(&app, &host, &id, &[("name", "Anna Beispiel")]).await;
+    app.clock.advance(STARTS_AT - app.clock.now());
+    let browser = app.browser();
+    // Unknown, malformed and look-alike codes get the same message, and what was typed stays in the field.
+    let mut messages = Vec::new();
+    for typed in ["K7QM-2XPD-9F", "nonsense", "K7QM-2XPD-9O"] {
+        let wrong = join_with(&app, &browser, typed).await;
+        assert_eq!(wrong.status(), 422);
+        let html = wrong.text().await.unwrap();
+        assert!(html.contains(&format!("value=\"{typed}\"")), "kept: {typed}");
+        let start = html.find("id=\"form-errors\"").unwrap();
+        messages.push(html[start..start + html[start..].find("</div>").unwrap()].to_owned());
+    }
+    assert!(messages.windows(2).all(|w| w[0] == w[1]), "one neutral message: {messages:?}");
+
+    // Per prefix: five tries, then the prefix is closed (whoever tries it) while others still work.
+    let prefix = &real.code[..4];
+    for i in 0..5 {
+        let guess = format!("{prefix}-2222-2{}", ["2", "3", "4", "5", "6"][i]);
+        assert_eq!(join_with(&app, &app.browser(), &guess).await.status(), 422);
+    }
+    let limited = join_with(&app, &app.browser(), &real.code).await;
+    assert_eq!(limited.status(), 429, "even the right code waits once its prefix is being guessed");
+    assert!(limited.headers().contains_key("retry-after"));
+    assert!(limited.text().await.unwrap().contains("Zu viele Versuche"));
+
+    // Per address: 20 entries per quarter hour (3 + 5 + 1 so far).
+    for i in 0..11 {
+        let status = join_with(&app, &app.browser(), &format!("ZZ{i:02}-2222-22")).await.status();
+        assert_eq!(status, 422, "entry {i}");
+    }
+    assert_eq!(join_with(&app, &app.browser(), "ZZZZ-2222-22").await.status(), 429, "the 21st from this address");
+    app.clock.advance(15 * 60);
+    let later = join_with(&app, &app.browser(), &real.code).await;
+    assert_eq!(later.status(), 303, "after the window, the right code works");
+
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM audit_log WHERE event = 'guest.code' ORDER BY at, outcome")
+            .fetch_all(&app.state().db.pool)
+            .await
+            .unwrap();
+    assert!(outcomes.iter().filter(|o| *o == "unknown").count() >= 19);
+    assert!(outcomes.iter().any(|o| o == "limited"));
+    assert!(outcomes.iter().any(|o| o == "success"));
+    let details: Vec<Option<String>> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE event LIKE 'guest.%'")
+        .fetch_all(&app.state().db.pool)
+        .await
+        .unwrap();
+    for detail in details.into_iter().flatten() {
+        assert!(!detail.contains(&real.code) && !detail.contains("Anna"), "no codes or names: {detail}");
+    }
+}
+
+async fn a_guest_reaches_only_their_own_waiting_room(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, host_jar) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let anna = add_participant(&app, &host, &id, &[("name", "Anna Beispiel")]).await;
+    let anna_id = participant_id(&app, "Anna Beispiel").await;
+    app.clock.advance(STARTS_AT - app.clock.now());
+    let (guest, guest_jar) = guest_by_link(&app, &anna.link).await;
+
+    for path in ["/", "/profil", "/kontakte", "/termine", "/termine/neu", &format!("/termine/{id}")] {
+        let response = app.get(&guest, path).await;
+        assert_eq!(response.status(), 303, "{path}");
+        assert_eq!(response.headers()["location"], "/anmelden", "{path}");
+    }
+    let admit = app.post(&guest, &format!("/termine/{id}/teilnehmer/{anna_id}/einlassen"), &[]).await;
+    assert_eq!(admit.headers()["location"], "/anmelden");
+    assert_eq!(state_of(&app, &anna_id).await, "waiting", "a guest cannot admit themselves");
+    assert_eq!(app.get(&guest, "/api/v1/accounts").await.status(), 401);
+
+    // The guest's token in the account cookie is no session either (other table, other purpose).
+    let gid = guest_jar.cookies(&app.base.parse().unwrap()).unwrap().to_str().unwrap().to_owned();
+    let token = gid.split("gid=").nth(1).unwrap().split(';').next().unwrap().to_owned();
+    let forged = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = forged.get(app.url("/profil")).header("cookie", format!("sid={token}")).send().await.unwrap();
+    assert_eq!(response.headers()["location"], "/anmelden");
+
+    // A guest's WebSocket cannot ask for the host's view, and another host sees nothing of this appointment.
+    assert!(websocket(&app, &format!("/ws?termin={id}"), &guest_jar, &app.base).await.is_err());
+    let (other, other_jar) = crate::appointments::host(&app, "zweite@praxis-beispiel.de", "zweite").await;
+    assert_eq!(app.get(&other, &format!("/termine/{id}")).await.status(), 404);
+    let foreign = app.post(&other, &format!("/termine/{id}/teilnehmer/{anna_id}/einlassen"), &[]).await;
+    assert_eq!(foreign.status(), 404);
+    assert!(websocket(&app, &format!("/ws?termin={id}"), &other_jar, &app.base).await.is_err());
+    assert!(websocket(&app, &format!("/ws?termin={id}"), &host_jar, &app.base).await.is_ok());
+    let list = app.get(&other, "/termine").await.text().await.unwrap();
+    assert!(!list.contains(&id));
+}
+
+async fn states_survive_reloads_and_reconnects(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let anna = add_participant(&app, &host, &id, &[("name", "Anna")]).await;
+    app.clock.advance(STARTS_AT - 5 * 60 - app.clock.now());
+    let page = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
+    assert!(page.contains("data-state=\"invited\""), "{page}");
+
+    let guest = app.browser();
+    assert_eq!(app.get(&guest, &anna.link).await.status(), 303);
+    let pid = participant_id(&app, "Anna").await;
+    assert_eq!(state_of(&app, &pid).await, "link_opened");
+    // Without consent nothing happens, and the name typed stays.
+    let no_consent = app.post(&guest, "/teilnehmen/eintreten", &[("name", "Anna Beispiel")]).await;
+    assert_eq!(no_consent.status(), 422);
+    assert!(no_consent.text().await.unwrap().contains("value=\"Anna Beispiel\""));
+    check_in(&app, &guest).await;
+    assert_eq!(state_of(&app, &pid).await, "waiting");
+    assert_eq!(guest_state_shown(&app, &guest).await, "waiting");
+    let page = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Anna Beispiel") && page.contains("wartet seit 10:15 Uhr"), "the name as the guest gave it");
+
+    let admitted = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
+    assert_eq!(admitted.status(), 303);
+    assert_eq!(guest_state_shown(&app, &guest).await, "admitted");
+    // Opening the link again, or typing the code in another browser: still admitted, no knocking again.
+    let again = app.get(&guest, &anna.link).await;
+    assert_eq!(again.headers()["location"], "/warteraum");
+    let elsewhere = app.browser();
+    let joined = join_with(&app, &elsewhere, &anna.code).await;
+    assert_eq!(joined.headers()["location"], "/warteraum");
+    assert_eq!(guest_state_shown(&app, &elsewhere).await, "admitted");
+    // A second click on "Einlassen" (another tab) changes nothing and says so.
+    let twice = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
+    assert_eq!(twice.headers()["location"].to_str().unwrap(), format!("/termine/{id}?geaendert"));
+
+    let sent_back = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/zurueck"), &[]).await;
+    assert_eq!(sent_back.status(), 303);
+    assert_eq!(guest_state_shown(&app, &guest).await, "waiting");
+    let left = app.post(&guest, "/warteraum/verlassen", &[]).await;
+    assert_eq!(left.status(), 303);
+    assert_eq!(guest_state_shown(&app, &guest).await, "left");
+    check_in(&app, &guest).await;
+    assert_eq!(state_of(&app, &pid).await, "waiting", "back in the waiting room");
+    let declined = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/ablehnen"), &[]).await;
+    assert_eq!(declined.status(), 303);
+    let refused = app.get(&guest, "/warteraum").await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("abgelehnt"));
+    assert_eq!(app.get(&app.browser(), &anna.link).await.status(), 403, "declined is final");
+}
+
+async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, host_jar) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let anna = add_participant(&app, &host, &id, &[("name", "Anna Beispiel")]).await;
+    app.clock.advance(STARTS_AT - app.clock.now());
+
+    assert!(websocket(&app, &format!("/ws?termin={id}"), &host_jar, "http://evil.example").await.is_err(), "Origin");
+    assert!(websocket(&app, "/ws", &jar_browser().1, &app.base).await.is_err(), "no session, no socket");
+    let mut host_socket =
+        websocket(&app, &format!("/ws?termin={id}"), &host_jar, &app.base).await.expect("host socket");
+    let first = next_json(&mut host_socket, 5).await;
+    assert_eq!(first["type"], "participants");
+    assert!(waiting_ids(&first).is_empty());
+
+    let (guest, guest_jar) = guest_by_link(&app, &anna.link).await;
+    let pid = participant_id(&app, "Anna Beispiel").await;
+    let arrived = until(&mut host_socket, 2, |m| waiting_ids(m).contains(&pid)).await;
+    assert!(arrived["html"].as_str().unwrap().contains("Einlassen"));
+
+    let mut guest_socket = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
+    assert_eq!(next_json(&mut guest_socket, 5).await["state"], "waiting");
+    let notice = app.post(&host, &format!("/termine/{id}/nachricht"), &[("preset", "1"), ("text", "")]).await;
+    assert_eq!(notice.status(), 303);
+    let told = until(&mut guest_socket, 2, |m| m["html"].as_str().unwrap_or_default().contains("10 Minuten")).await;
+    assert_eq!(told["state"], "waiting");
+    let too_long = "x".repeat(201);
+    let refused = app.post(&host, &format!("/termine/{id}/nachricht"), &[("text", too_long.as_str())]).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains(&too_long), "the text typed stays");
+
+    app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
+    assert_eq!(until(&mut guest_socket, 2, |m| m["type"] == "status").await["state"], "admitted");
+
+    // Pings are answered; unknown messages, binary frames and floods close the connection.
+    guest_socket.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
+    assert_eq!(until(&mut guest_socket, 2, |m| m["type"] == "pong").await["type"], "pong");
+    guest_socket.send(Message::Text(r#"{"type":"admit_me"}"#.into())).await.unwrap();
+    assert_closed_with(&mut guest_socket, 1003).await;
+    let mut big = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
+    next_json(&mut big, 5).await;
+    let _ = big.send(Message::Text("x".repeat(5000).into())).await;
+    assert_closed(&mut big).await;
+    let mut flood = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
+    next_json(&mut flood, 5).await;
+    for _ in 0..25 {
+        if flood.send(Message::Text(r#"{"type":"ping"}"#.into())).await.is_err() {
+            break;
+        }
+    }
+    assert_closed_with(&mut flood, 1008).await;
+
+    // Declined: the guest is told, then the socket ends (nothing left to wait for).
+    app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/zurueck"), &[]).await;
+    let mut last = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
+    assert_eq!(next_json(&mut last, 5).await["state"], "waiting");
+    app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/ablehnen"), &[]).await;
+    assert_eq!(until(&mut last, 2, |m| m["type"] == "status").await["state"], "declined");
+    assert_closed_with(&mut last, 1000).await;
+    drop(guest);
+}
+
+async fn assert_closed(socket: &mut Socket) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await.expect("closed in time") {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+async fn assert_closed_with(socket: &mut Socket, code: u16) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await.expect("closed in time") {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), code, "{}", frame.reason);
+                return;
+            }
+            None | Some(Err(_)) | Some(Ok(Message::Close(None))) => panic!("closed without code {code}"),
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+async fn participants_data_is_deleted_after_the_retention_period(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let later = create_appointment(&app, &host, "2026-11-20", TIME).await;
+    let fields = [("name", "Anna Beispiel"), ("email", "anna@beispiel.de"), ("send_email", "ja")];
+    let anna = add_participant(&app, &host, &id, &fields).await;
+    add_participant(&app, &host, &later, &[("name", "Bernd Beispiel")]).await;
+    app.clock.advance(STARTS_AT - app.clock.now());
+    guest_by_link(&app, &anna.link).await;
+    let pid = participant_id(&app, "Anna Beispiel").await;
+
+    // 30 days after the end (10:50): not yet; a moment later: gone.
+    app.clock.advance(30 * 60 + 30 * 86_400 - 1);
+    assert_eq!(sprechstunde::consult::purge::run_once(app.state()).await.unwrap(), (0, 0));
+    app.clock.advance(2);
+    assert_eq!(sprechstunde::consult::purge::run_once(app.state()).await.unwrap(), (1, 1));
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM participants WHERE id = $1", &pid).await, 0);
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM appointments WHERE id = $1", &id).await, 0);
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM outbox WHERE participant_id = $1", &pid).await, 0);
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM guest_sessions WHERE participant_id = $1", &pid).await, 0);
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM appointments WHERE id = $1", &later).await, 1, "later ones stay");
+    let audit: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT actor, detail FROM audit_log").fetch_all(&app.state().db.pool).await.unwrap();
+    assert!(audit.iter().any(|(_, d)| d.as_deref() == Some(&format!("participant:{pid}"))), "audit keeps the id");
+    for (actor, detail) in &audit {
+        let text = format!("{actor} {}", detail.as_deref().unwrap_or_default());
+        assert!(!text.contains("Anna") && !text.contains("anna@"), "no names or addresses: {text}");
+    }
+    let stale = app.get(&app.browser(), &anna.link).await;
+    assert_eq!(stale.status(), 404);
+}
+
+async fn bad_input_keeps_what_was_typed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    // Summer time begins at 02:00 on 28 March 2027: 02:30 does not exist in Berlin that day.
+    let gap = app
+        .post(
+            &host,
+            "/termine",
+            &[("date", "2027-03-28"), ("time", "02:30"), ("duration", "30"), ("title", "Kontrolle")],
+        )
+        .await;
+    assert_eq!(gap.status(), 422);
+    let html = gap.text().await.unwrap();
+    assert!(html.contains("Sommerzeit") && html.contains("value=\"Kontrolle\""), "{html}");
+    let past = app.post(&host, "/termine", &[("date", "2026-11-01"), ("time", "12:00"), ("duration", "30")]).await;
+    assert_eq!(past.status(), 422);
+    assert!(past.text().await.unwrap().contains("Vergangenheit"));
+    let odd = app.post(&host, "/termine", &[("date", "31.02.2027"), ("time", "25:00"), ("duration", "7")]).await;
+    let html = odd.text().await.unwrap();
+    assert!(html.contains("gültiges Datum") && html.contains("Dauern"), "{html}");
+    // Summer time: 12:00 in July is 10:00 UTC.
+    let id = create_appointment(&app, &host, "2027-07-01", "12:00").await;
+    let stored = app.scalar_i64("SELECT starts_at FROM appointments WHERE id = $1", &id).await;
+    assert_eq!(stored, sprechstunde::web::format::parse_utc("2027-07-01T10:00:00Z").unwrap());
+    let missing = app
+        .post(
+            &host,
+            &format!("/termine/{id}/teilnehmer"),
+            &[("name", ""), ("email", "kein-at"), ("phone", "030 1234567")],
+        )
+        .await;
+    assert_eq!(missing.status(), 422);
+    let html = missing.text().await.unwrap();
+    assert!(
+        html.contains("Bitte geben Sie den Namen ein")
+            && html.contains("value=\"kein-at\"")
+            && html.contains("value=\"030 1234567\"")
+    );
+    let edited = app
+        .post(
+            &host,
+            &format!("/termine/{id}"),
+            &[("date", "2027-07-01"), ("time", "13:15"), ("duration", "45"), ("title", "")],
+        )
+        .await;
+    assert_eq!(edited.status(), 303);
+    let page = app.get(&host, &format!("/termine/{id}?gespeichert")).await.text().await.unwrap();
+    assert!(page.contains("01.07.2027, 13:15 Uhr") && page.contains("45 Minuten"));
+}
+
+both_databases!(
+    invitations_work_only_within_their_window,
+    cancel_renew_and_remove_revoke_invitations,
+    invitations_by_mail_carry_a_calendar_file,
+    code_entry_is_neutral_limited_and_audited,
+    a_guest_reaches_only_their_own_waiting_room,
+    states_survive_reloads_and_reconnects,
+    the_websocket_pushes_changes_and_keeps_its_rules,
+    participants_data_is_deleted_after_the_retention_period,
+    bad_input_keeps_what_was_typed,
+);
+
+/// Host and guest on two instances of one PostgreSQL database: changes reach the other instance's
+/// WebSocket through LISTEN/NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_database_see_each_others_changes() {
+    let first = TestApp::spawn(Backend::Postgres).await;
+    let url = first.state().config.database_url.clone();
+    let second = TestApp::spawn_with(Backend::Sqlite, |config| config.database_url = url).await;
+    assert_eq!(second.state().db.backend, sprechstunde::db::Backend::Postgres);
+    second.clock.advance(first.clock.now() - second.clock.now());
+    let (host, host_jar) = host(&first, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&first, &host, DATE, TIME).await;
+    let anna = add_participant(&first, &host, &id, &[("name", "Anna Beispiel")]).await;
+    for app in [&first, &second] {
+        app.clock.advance(STARTS_AT - app.clock.now());
+    }
+    let mut host_socket = websocket(&first, &format!("/ws?termin={id}"), &host_jar, &first.base).await.unwrap();
+    next_json(&mut host_socket, 5).await;
+
+    // The guest is served by the second instance (the link names the first; the path is what counts).
+    let path = anna.link.trim_start_matches(&first.base).to_owned();
+    let (guest, guest_jar) = jar_browser();
+    assert_eq!(second.get(&guest, &path).await.status(), 303);
+    check_in(&second, &guest).await;
+    let pid = participant_id(&first, "Anna Beispiel").await;
+    until(&mut host_socket, 2, |m| waiting_ids(m).contains(&pid)).await;
+
+    let mut guest_socket = websocket(&second, "/ws", &guest_jar, &second.base).await.unwrap();
+    assert_eq!(next_json(&mut guest_socket, 5).await["state"], "waiting");
+    first.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
+    assert_eq!(until(&mut guest_socket, 2, |m| m["type"] == "status").await["state"], "admitted");
+    drop(second);
+}
