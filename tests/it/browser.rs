@@ -436,3 +436,119 @@ pub fn pdf_text(path: &std::path::Path) -> String {
     assert!(output.status.success(), "pdftotext: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// Waits (at most `within`) until the element matching `css` exists; returns how long it took.
+async fn appears_within(browser: &Client, css: &str, within: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        if browser.find(Locator::Css(css)).await.is_ok() {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < within,
+            "{css} did not appear within {within:?}: {}",
+            browser.source().await.unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Issue 9 end to end: a host creates an appointment with two participants in Chromium; guest 1 opens
+/// the e-mailed link in another browser, guest 2 types the code at /teilnehmen in a third; the host sees
+/// both waiting within two seconds without reloading, admits one and declines the other, and each
+/// guest's page changes at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_admits_one_guest_and_declines_another_in_chromium() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.member("hanna.wolf@praxis-beispiel.de", "Dr. Hanna Wolf", "hwolf", false).await;
+    let driver = start_chromedriver().await;
+    let dirs: Vec<_> = (0..6).map(|_| tempfile::tempdir().unwrap()).collect();
+    let host = open_browser(&driver, dirs[0].path(), dirs[1].path()).await;
+    let anna = open_browser(&driver, dirs[2].path(), dirs[3].path()).await;
+    let bernd = open_browser(&driver, dirs[4].path(), dirs[5].path()).await;
+
+    sign_in(&host, &app, "hwolf").await;
+    wait_for_path(&host, "/").await;
+    click(&host, "appointments-link").await;
+    wait_for_path(&host, "/termine").await;
+    click(&host, "new-appointment").await;
+    wait_for_path(&host, "/termine/neu").await;
+    // The form proposes today at the next half hour (10:30; the clock says 10:00): invitations open now.
+    assert_eq!(find(&host, Locator::Id("time")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("10:30"));
+    find(&host, Locator::Id("title")).await.unwrap().send_keys("Befundbesprechung").await.unwrap();
+    click(&host, "create").await;
+    wait_for_text(&host, "#notice", "Der Termin ist angelegt. Fügen Sie jetzt die Teilnehmenden hinzu.").await;
+    let appointment_path = host.current_url().await.unwrap().path().to_owned();
+
+    find(&host, Locator::Id("p-name")).await.unwrap().send_keys("Anna Beispiel").await.unwrap();
+    find(&host, Locator::Id("p-email")).await.unwrap().send_keys("anna@beispiel.de").await.unwrap();
+    click(&host, "add").await;
+    wait_for_text(&host, "#fresh h2", "Zugangsdaten für Anna Beispiel").await;
+    find(&host, Locator::Id("p-name")).await.unwrap().send_keys("Bernd Beispiel").await.unwrap();
+    click(&host, "p-send-email").await;
+    click(&host, "add").await;
+    wait_for_text(&host, "#fresh h2", "Zugangsdaten für Bernd Beispiel").await;
+    let code = text_of(&host, "#fresh-code-shown").await;
+    assert_eq!(code.len(), 12, "{code}");
+    app.deliver().await;
+    let mail = app.mails().into_iter().rfind(|m| m.raw.contains("To: anna@beispiel.de")).expect("invitation");
+    let link = mail.link().expect("link in the invitation");
+    // The host's page, live: both invited, nobody waiting.
+    host.goto(&app.url(&appointment_path)).await.unwrap();
+    assert_eq!(host.find_all(Locator::Css("#participants li[data-state='invited']")).await.unwrap().len(), 2);
+
+    anna.goto(&link).await.unwrap();
+    wait_for_path(&anna, "/teilnehmen/eintreten").await;
+    assert_eq!(
+        find(&anna, Locator::Id("name")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("Anna Beispiel")
+    );
+    click(&anna, "enter").await;
+    wait_for_text(&anna, "#form-errors li", "Bitte bestätigen Sie die Nutzungsbedingungen und den Datenschutzhinweis.")
+        .await;
+    click(&anna, "consent").await;
+    click(&anna, "enter").await;
+    wait_for_path(&anna, "/warteraum").await;
+    assert_eq!(
+        text_of(&anna, "#guest-status .waiting-text").await,
+        "Bitte warten Sie – Sie werden gleich eingelassen."
+    );
+    let seen = appears_within(&host, "#participants li[data-state='waiting']", Duration::from_secs(2)).await;
+    println!("host saw guest 1 waiting after {seen:?}");
+
+    bernd.goto(&app.url("/teilnehmen")).await.unwrap();
+    find(&bernd, Locator::Id("code")).await.unwrap().send_keys(&code.replace('-', "").to_lowercase()).await.unwrap();
+    click(&bernd, "join").await;
+    wait_for_path(&bernd, "/teilnehmen/eintreten").await;
+    click(&bernd, "consent").await;
+    click(&bernd, "enter").await;
+    wait_for_path(&bernd, "/warteraum").await;
+    let seen = appears_within(
+        &host,
+        "#participants li[data-state='waiting'] + li[data-state='waiting']",
+        Duration::from_secs(2),
+    )
+    .await;
+    println!("host saw guest 2 waiting after {seen:?}");
+    assert_eq!(host.current_url().await.unwrap().path(), appointment_path, "no reload");
+    assert!(text_of(&host, "#participants").await.contains("wartet seit 10:00 Uhr"));
+
+    let row = |name: &str| format!("#participants li[data-name='{name}']");
+    find(&host, Locator::Css(&format!("{} button.admit", row("Anna Beispiel")))).await.unwrap().click().await.unwrap();
+    let admitted = appears_within(&anna, "#guest-status[data-state='admitted']", Duration::from_secs(2)).await;
+    println!("guest 1 saw the admission after {admitted:?}");
+    assert_eq!(text_of(&anna, "#guest-status strong").await, "Sie wurden eingelassen.");
+    appears_within(&host, &format!("{}[data-state='admitted']", row("Anna Beispiel")), Duration::from_secs(5)).await;
+    find(&host, Locator::Css(&format!("{} button.decline", row("Bernd Beispiel"))))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    appears_within(&bernd, "#guest-status[data-state='declined']", Duration::from_secs(2)).await;
+    assert!(text_of(&bernd, "#guest-status").await.contains("abgelehnt"));
+    assert_eq!(text_of(&anna, "#guest-status strong").await, "Sie wurden eingelassen.", "guest 1 stays admitted");
+    for browser in [host, anna, bernd] {
+        browser.close().await.unwrap();
+    }
+}
