@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::consult::changes::{self, ConsultError};
 use crate::consult::guest::{self, Guest};
-use crate::consult::invitations::{self, ConsultError};
 use crate::consult::store::{self, AccessColumn, Appointment, Participant};
 use crate::consult::texts::{self, Texts};
 use crate::consult::views::{self, GuestStatus};
@@ -35,13 +35,13 @@ async fn enter(
     if let Some(refused) = guest::refusal(state, &participant, &appointment, lang)? {
         return Ok(refused);
     }
-    let next =
-        match invitations::step(state, Actor::Guest(participant.id.clone()), None, &participant, Action::Open).await {
-            Ok(next) => next,
-            // The host changed the state at this very moment; the current one decides.
-            Err(ConsultError::Changed) => participant.state,
-            Err(error) => return Err(error.into()),
-        };
+    let next = match changes::step(state, Actor::Guest(participant.id.clone()), None, &participant, Action::Open).await
+    {
+        Ok(next) => next,
+        // The host changed the state at this very moment; the current one decides.
+        Err(ConsultError::Changed) => participant.state,
+        Err(error) => return Err(error.into()),
+    };
     let cookie = guest::start_session(state, &participant, &appointment).await?;
     let mut response = guest::next_page(next);
     response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -243,7 +243,7 @@ pub async fn check_in(
     if !errors.is_empty() {
         return check_in_page(&state, &guest, form.name, errors, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    match invitations::check_in(&state, &guest.participant, &name).await {
+    match changes::check_in(&state, &guest.participant, &name).await {
         Ok(_) | Err(ConsultError::Changed) => Ok(Redirect::to("/warteraum").into_response()),
         Err(error) => Err(error.into()),
     }
@@ -274,7 +274,7 @@ pub async fn waiting_room(State(state): State<AppState>, guest: Guest) -> AppRes
 /// `POST /warteraum/verlassen`
 pub async fn leave(State(state): State<AppState>, guest: Guest) -> AppResult<Response> {
     let actor = Actor::Guest(guest.participant.id.clone());
-    match invitations::step(&state, actor, None, &guest.participant, Action::Leave).await {
+    match changes::step(&state, actor, None, &guest.participant, Action::Leave).await {
         Ok(_) | Err(ConsultError::Changed) => Ok(Redirect::to("/warteraum").into_response()),
         Err(error) => Err(error.into()),
     }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::accounts::{Account, EmailAddress};
-use crate::consult::invitations::{self, ConsultError, Delivery};
+use crate::consult::changes::{self, ConsultError, Delivery};
 use crate::consult::messages::Access;
 use crate::consult::store::{self, Appointment, AppointmentStatus, NewParticipant, Planned};
 use crate::consult::texts::{self, Texts};
@@ -16,7 +16,7 @@ use crate::domain::appointment::{DURATIONS, NAME_MAX, NOTICE_MAX, PRESET_NOTICES
 use crate::domain::participant::Action;
 use crate::error::{AppError, AppResult};
 use crate::profile::ProductUser;
-use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::security::audit::Actor;
 use crate::state::AppState;
 use crate::web::form::StrictForm;
 use crate::web::format::{self, LocalTimeError};
@@ -167,13 +167,7 @@ pub async fn create(
         Ok(plan) => plan,
         Err(errors) => return new_page(&state, &account, form, errors, StatusCode::UNPROCESSABLE_ENTITY),
     };
-    let mut tx = state.db.begin().await?;
-    let id = store::insert_appointment(&mut tx, &account.id, &plan, now).await?;
-    let entry =
-        Entry::new(AuditEvent::AppointmentCreated, "success", Actor::Account(account.id.clone()), Some(&account.id))
-            .detail(format!("appointment:{id}"));
-    audit::record(&mut *tx, entry, now).await?;
-    tx.commit().await?;
+    let id = changes::create(&state, &account, &plan).await?;
     Ok(Redirect::to(&format!("/termine/{id}?angelegt")).into_response())
 }
 
@@ -323,16 +317,9 @@ pub async fn update(
             return appointment_page(&state, &account, appointment, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let mut tx = state.db.begin().await?;
-    if !store::update_appointment(&mut tx, &account.id, &id, &plan, now).await? {
+    if !changes::update(&state, &account, &id, &plan).await? {
         return Ok(Redirect::to(&format!("/termine/{id}?geaendert")).into_response());
     }
-    let entry =
-        Entry::new(AuditEvent::AppointmentChanged, "success", Actor::Account(account.id.clone()), Some(&account.id))
-            .detail(format!("appointment:{id}"));
-    audit::record(&mut *tx, entry, now).await?;
-    tx.commit().await?;
-    state.live.announce(&state.db, &id).await;
     Ok(Redirect::to(&format!("/termine/{id}?gespeichert")).into_response())
 }
 
@@ -403,7 +390,7 @@ pub async fn add_participant(
     };
     let delivery = Delivery { email: form.send_email.is_some(), sms: form.send_sms.is_some() };
     let new = NewParticipant { name: &name, email: email.as_deref(), phone: phone.as_deref() };
-    match invitations::add(&state, &account, &appointment, &new, delivery).await {
+    match changes::add(&state, &account, &appointment, &new, delivery).await {
         Ok((_, access)) => {
             let fresh = Fresh {
                 heading: fill(c.fresh_heading, &[("name", &name)]),
@@ -449,12 +436,12 @@ pub async fn participant_action(
         "ablehnen" => Action::Decline,
         "zurueck" => Action::SendBack,
         "entfernen" => {
-            invitations::remove(&state, &account, &appointment, &participant).await?;
+            changes::remove(&state, &account, &appointment, &participant).await?;
             return Ok(back);
         }
         "neu" | "senden" => {
             let delivery = if action == "senden" { Delivery { email: true, sms: true } } else { Delivery::default() };
-            let access = match invitations::renew(&state, &account, &appointment, &participant, delivery).await {
+            let access = match changes::renew(&state, &account, &appointment, &participant, delivery).await {
                 Ok(access) => access,
                 Err(ConsultError::Changed) => {
                     return Ok(Redirect::to(&format!("/termine/{id}?geaendert")).into_response());
@@ -477,7 +464,7 @@ pub async fn participant_action(
         _ => return Err(AppError::NotFound),
     };
     let actor = Actor::Account(account.id.clone());
-    match invitations::step(&state, actor, Some(&account.id), &participant, transition).await {
+    match changes::step(&state, actor, Some(&account.id), &participant, transition).await {
         Ok(_) => Ok(back),
         Err(ConsultError::Changed) => Ok(Redirect::to(&format!("/termine/{id}?geaendert")).into_response()),
         Err(error) => Err(error.into()),
@@ -520,15 +507,7 @@ pub async fn set_notice(
         };
         return appointment_page(&state, &account, appointment, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    store::set_notice(&mut tx, &id, &notice, now).await?;
-    let entry =
-        Entry::new(AuditEvent::WaitingRoomNotice, "success", Actor::Account(account.id.clone()), Some(&account.id))
-            .detail(format!("appointment:{id}"));
-    audit::record(&mut *tx, entry, now).await?;
-    tx.commit().await?;
-    state.live.announce(&state.db, &id).await;
+    changes::set_notice(&state, &account, &id, &notice).await?;
     Ok(Redirect::to(&format!("/termine/{id}?nachricht")).into_response())
 }
 
@@ -551,7 +530,7 @@ pub async fn cancel(
         let extras = Extras { cancel_error: Some(texts::of(account.language).err_cancel_confirm), ..Extras::default() };
         return appointment_page(&state, &account, appointment, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    match invitations::cancel(&state, &account, &appointment).await {
+    match changes::cancel(&state, &account, &appointment).await {
         Ok(()) | Err(ConsultError::Changed) => Ok(Redirect::to(&format!("/termine/{id}?abgesagt")).into_response()),
         Err(error) => Err(error.into()),
     }

@@ -65,8 +65,25 @@ fn guest_title(appointment: &Appointment) -> Option<&str> {
     (appointment.title_for_guests && !appointment.title.is_empty()).then_some(appointment.title.as_str())
 }
 
-fn summary(appointment: &Appointment) -> String {
-    format!("Videosprechstunde bei {}", appointment.host_name)
+/// The calendar file: an invitation with the link, or (without one) the cancellation of the same event.
+fn calendar(
+    config: &Config,
+    appointment: &Appointment,
+    participant_id: &str,
+    description: &str,
+    url: Option<&str>,
+    now: i64,
+) -> String {
+    ics::write(&ics::Event {
+        uid: &calendar_uid(config, participant_id),
+        starts_at: appointment.starts_at,
+        ends_at: appointment.ends_at(),
+        summary: &format!("Videosprechstunde bei {}", appointment.host_name),
+        description,
+        url,
+        cancelled: url.is_none(),
+        now,
+    })
 }
 
 pub fn invitation_mail(
@@ -94,16 +111,7 @@ pub fn invitation_mail(
         "Zur Videosprechstunde: {}\nOder {} öffnen und den Zugangscode {} eingeben.",
         access.url, m.entry_url, m.code
     );
-    let calendar = ics::write(&ics::Event {
-        uid: &calendar_uid(config, participant_id),
-        starts_at: appointment.starts_at,
-        ends_at: appointment.ends_at(),
-        summary: &summary(appointment),
-        description: &description,
-        url: Some(&access.url),
-        cancelled: false,
-        now,
-    });
+    let calendar = calendar(config, appointment, participant_id, &description, Some(&access.url), now);
     Ok(RenderedMail {
         subject: format!("Einladung zur Videosprechstunde am {}", m.when_de),
         text: InvitationText { m: &m }.render()?,
@@ -135,16 +143,7 @@ pub fn cancellation_mail(
         when_de: format::date_time(appointment.starts_at, Lang::De),
         when_en: format::date_time(appointment.starts_at, Lang::En),
     };
-    let calendar = ics::write(&ics::Event {
-        uid: &calendar_uid(config, participant_id),
-        starts_at: appointment.starts_at,
-        ends_at: appointment.ends_at(),
-        summary: &summary(appointment),
-        description: "Abgesagt.",
-        url: None,
-        cancelled: true,
-        now,
-    });
+    let calendar = calendar(config, appointment, participant_id, "Abgesagt.", None, now);
     Ok(RenderedMail {
         subject: format!("Abgesagt: Videosprechstunde am {}", m.when_de),
         text: CancellationText { m: &m }.render()?,

@@ -3,10 +3,10 @@
 //! plans appointments at `/termine`, the guest comes in by link or at `/teilnehmen`, checks in and waits
 //! until admitted; both pages are live over one WebSocket (`/ws`). Participants' data is deleted a
 //! configurable number of days after the appointment (`purge`).
+pub mod changes;
 pub mod guest;
 mod guest_pages;
 mod host_pages;
-pub mod invitations;
 pub mod messages;
 pub mod purge;
 pub mod store;

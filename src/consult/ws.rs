@@ -159,7 +159,7 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
         }
         tokio::select! {
             update = updates.recv() => match update {
-                Ok(topic) => refresh = &*topic == appointment.id || &*topic == EVERYTHING,
+                Ok(topic) => refresh = *topic == appointment.id || &*topic == EVERYTHING,
                 Err(RecvError::Lagged(_)) => refresh = true,
                 Err(RecvError::Closed) => return,
             },

@@ -63,7 +63,8 @@ pub struct Db {
 }
 
 /// Schema versions in order: (version, description, SQL for SQLite, SQL for PostgreSQL). Most are one
-/// portable file; where the two differ (constraints added later) each backend has its own.
+/// portable file; where the two differ (constraints added later) each backend has its own, after the
+/// portable part if there is one.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.sql"), include_str!("../../migrations/0001_init.sql")),
     (2, "wizard", include_str!("../../migrations/0002_wizard.sql"), include_str!("../../migrations/0002_wizard.sql")),
@@ -114,8 +115,14 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (
         12,
         "appointments",
-        include_str!("../../migrations/0012_appointments.sqlite.sql"),
-        include_str!("../../migrations/0012_appointments.postgres.sql"),
+        concat!(
+            include_str!("../../migrations/0012_appointments.sql"),
+            include_str!("../../migrations/0012_appointments.sqlite.sql")
+        ),
+        concat!(
+            include_str!("../../migrations/0012_appointments.sql"),
+            include_str!("../../migrations/0012_appointments.postgres.sql")
+        ),
     ),
 ];
 

@@ -1,10 +1,10 @@
-//! The host's changes to an appointment and its participants, each one transaction covering the change,
-//! the messages to guests (outbox) and the audit entry; afterwards every page showing the appointment
-//! is told (`live`). Audit entries name participants by id only.
+//! Every change to an appointment and its participants — by the host or the guest — is one transaction
+//! covering the change, the messages to guests (outbox) and the audit entry; afterwards every page
+//! showing the appointment is told (`live`). Audit entries name participants by id only.
 use crate::accounts::Account;
 use crate::clock::Timestamp;
 use crate::consult::messages::{self, Access};
-use crate::consult::store::{self, AccessHashes, Appointment, NewParticipant, Participant};
+use crate::consult::store::{self, AccessHashes, Appointment, NewParticipant, Participant, Planned};
 use crate::db::Tx;
 use crate::domain::access_code::AccessCode;
 use crate::domain::participant::{Action, ParticipantState};
@@ -83,11 +83,9 @@ struct Recipient<'a> {
 async fn queue(
     tx: &mut Tx,
     state: &AppState,
-    host: &Account,
-    appointment: &Appointment,
+    (host, appointment): (&Account, &Appointment),
     to: &Recipient<'_>,
-    access: &Access,
-    delivery: Delivery,
+    (access, delivery): (&Access, Delivery),
     now: Timestamp,
 ) -> Result<(), ConsultError> {
     if let (true, Some(email)) = (delivery.email, to.email) {
@@ -125,6 +123,37 @@ async fn finish(state: &AppState, tx: Tx, appointment_id: &str) -> Result<(), Co
     Ok(())
 }
 
+/// "Termin anlegen": returns the new appointment's id.
+pub async fn create(state: &AppState, host: &Account, plan: &Planned<'_>) -> Result<String, ConsultError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let id = store::insert_appointment(&mut tx, &host.id, plan, now).await?;
+    audit::record(&mut *tx, entry(AuditEvent::AppointmentCreated, host, format!("appointment:{id}")), now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Date, time, duration and title of a planned appointment; `false` if it is not (or no longer) planned.
+pub async fn update(state: &AppState, host: &Account, id: &str, plan: &Planned<'_>) -> Result<bool, ConsultError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !store::update_appointment(&mut tx, &host.id, id, plan, now).await? {
+        return Ok(false);
+    }
+    audit::record(&mut *tx, entry(AuditEvent::AppointmentChanged, host, format!("appointment:{id}")), now).await?;
+    finish(state, tx, id).await?;
+    Ok(true)
+}
+
+/// The status message shown in the waiting room (empty: none).
+pub async fn set_notice(state: &AppState, host: &Account, id: &str, notice: &str) -> Result<(), ConsultError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::set_notice(&mut tx, id, notice, now).await?;
+    audit::record(&mut *tx, entry(AuditEvent::WaitingRoomNotice, host, format!("appointment:{id}")), now).await?;
+    finish(state, tx, id).await
+}
+
 /// "Teilnehmer hinzufügen": the participant with a fresh link and code, sent as asked.
 pub async fn add(
     state: &AppState,
@@ -138,7 +167,7 @@ pub async fn add(
     let mut tx = begin(state, host, delivery).await?;
     let id = store::insert_participant(&mut tx, &appointment.id, new, &hashes, now).await?;
     let to = Recipient { id: &id, name: new.name, email: new.email, phone: new.phone };
-    queue(&mut tx, state, host, appointment, &to, &access, delivery, now).await?;
+    queue(&mut tx, state, (host, appointment), &to, (&access, delivery), now).await?;
     audit::record(&mut *tx, entry(AuditEvent::ParticipantAdded, host, format!("participant:{id}")), now).await?;
     finish(state, tx, &appointment.id).await?;
     Ok((id, access))
@@ -164,7 +193,7 @@ pub async fn renew(
         email: participant.email.as_deref(),
         phone: participant.phone.as_deref(),
     };
-    queue(&mut tx, state, host, appointment, &to, &access, delivery, now).await?;
+    queue(&mut tx, state, (host, appointment), &to, (&access, delivery), now).await?;
     let what = format!("participant:{}", participant.id);
     audit::record(&mut *tx, entry(AuditEvent::ParticipantRenewed, host, what), now).await?;
     finish(state, tx, &appointment.id).await?;
