@@ -184,7 +184,7 @@ pub async fn renew(
     let now = state.clock.now();
     let (access, hashes) = fresh_access(state);
     let mut tx = begin(state, host, delivery).await?;
-    if !store::replace_access(&mut tx, &participant.id, &hashes).await? {
+    if !store::replace_access(&mut tx, &participant.id, &hashes, now).await? {
         return Err(ConsultError::Changed);
     }
     let to = Recipient {

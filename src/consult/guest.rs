@@ -56,20 +56,21 @@ impl axum::extract::FromRequestParts<AppState> for Guest {
             )?;
             return Err(AppError::elsewhere(page));
         };
-        if let Some(refused) = refusal(state, &participant, &appointment, lang)? {
+        if let Some((_, refused)) = refusal(state, &participant, &appointment, lang)? {
             return Err(AppError::elsewhere(refused));
         }
         Ok(Guest { session_hash, participant, appointment, lang })
     }
 }
 
-/// The page for a guest who may not (or not yet, or no longer) enter; `None` when they may.
+/// Why a guest may not (or not yet, or no longer) enter, as named in the audit log, and the page that
+/// explains it; `None` when they may.
 pub fn refusal(
     state: &AppState,
     participant: &Participant,
     appointment: &Appointment,
     lang: Lang,
-) -> AppResult<Option<Response>> {
+) -> AppResult<Option<(&'static str, Response)>> {
     let c = texts::of(lang);
     let when = format::date_time(appointment.starts_at, lang);
     let window = appointment.window(&state.config.appointments);
@@ -79,20 +80,21 @@ pub fn refusal(
         ("opens", &format::date_time(window.opens, lang)),
         ("closes", &format::date_time(window.closes, lang)),
     ];
-    let (title, text, next) = if appointment.status == AppointmentStatus::Cancelled {
-        (c.cancelled_title, c.cancelled_text, c.cancelled_next)
+    let (outcome, title, text, next) = if appointment.status == AppointmentStatus::Cancelled {
+        ("cancelled", c.cancelled_title, c.cancelled_text, c.cancelled_next)
     } else if participant.state == ParticipantState::Revoked {
-        (c.invalid_title, c.invalid_text, c.invalid_next)
+        ("revoked", c.invalid_title, c.invalid_text, c.invalid_next)
     } else if participant.state == ParticipantState::Declined {
-        (c.declined_title, c.declined_text, c.declined_next)
+        ("declined", c.declined_title, c.declined_text, c.declined_next)
     } else {
         match window.position(state.clock.now()) {
             WindowPosition::Open => return Ok(None),
-            WindowPosition::TooEarly => (c.early_title, c.early_text, c.early_next),
-            WindowPosition::Over => (c.over_title, c.over_text, c.over_next),
+            WindowPosition::TooEarly => ("too_early", c.early_title, c.early_text, c.early_next),
+            WindowPosition::Over => ("over", c.over_title, c.over_text, c.over_next),
         }
     };
-    page::message(state, lang, StatusCode::FORBIDDEN, title, fill(text, &values), next, None).map(Some)
+    let page = page::message(state, lang, StatusCode::FORBIDDEN, title, fill(text, &values), next, None)?;
+    Ok(Some((outcome, page)))
 }
 
 /// A new guest session for the participant, valid until their window closes; returns the cookie.

@@ -25,15 +25,23 @@ use crate::web::i18n::{Lang, fill};
 use crate::web::page::{self, Layout};
 
 /// Lets the guest in after a link or code was found: refused (with the reason), or a new session and on
-/// to the check-in.
+/// to the check-in. Audited with the real outcome (`event`: link or code).
 async fn enter(
     state: &AppState,
+    event: AuditEvent,
+    addr: std::net::IpAddr,
     participant: Participant,
     appointment: Appointment,
     lang: Lang,
 ) -> AppResult<Response> {
-    if let Some(refused) = guest::refusal(state, &participant, &appointment, lang)? {
-        return Ok(refused);
+    let refused = guest::refusal(state, &participant, &appointment, lang)?;
+    let outcome = refused.as_ref().map_or("success", |(outcome, _)| *outcome);
+    let entry = Entry::new(event, outcome, Actor::Guest(participant.id.clone()), None)
+        .from_addr(addr)
+        .detail(format!("participant:{}", participant.id));
+    audit::record(&state.db.pool, entry, state.clock.now()).await?;
+    if let Some((_, page)) = refused {
+        return Ok(page);
     }
     let next = match changes::step(state, Actor::Guest(participant.id.clone()), None, &participant, Action::Open).await
     {
@@ -61,14 +69,9 @@ pub async fn open_link(
     } else {
         None
     };
-    let now = state.clock.now();
     let Some((participant, appointment)) = found else {
-        audit::record(
-            &state.db.pool,
-            Entry::new(AuditEvent::GuestLink, "unknown", Actor::Anonymous, None).from_addr(addr),
-            now,
-        )
-        .await?;
+        let entry = Entry::new(AuditEvent::GuestLink, "unknown", Actor::Anonymous, None).from_addr(addr);
+        audit::record(&state.db.pool, entry, state.clock.now()).await?;
         let c = texts::of(lang);
         let action = page::Action { href: "/teilnehmen".into(), label: c.to_code_entry };
         return page::message(
@@ -81,11 +84,7 @@ pub async fn open_link(
             Some(action),
         );
     };
-    let entry = Entry::new(AuditEvent::GuestLink, "opened", Actor::Guest(participant.id.clone()), None)
-        .from_addr(addr)
-        .detail(format!("participant:{}", participant.id));
-    audit::record(&state.db.pool, entry, now).await?;
-    enter(&state, participant, appointment, lang).await
+    enter(&state, AuditEvent::GuestLink, addr, participant, appointment, lang).await
 }
 
 #[derive(Template)]
@@ -130,20 +129,14 @@ pub async fn join(
     let c = texts::of(lang);
     let now = state.clock.now();
     let typed = form.code.trim().to_owned();
-    let audit_entry = |outcome, participant: Option<&str>| {
-        let entry = Entry::new(AuditEvent::GuestCode, outcome, Actor::Anonymous, None).from_addr(addr);
-        match participant {
-            Some(id) => entry.detail(format!("participant:{id}")),
-            None => entry,
-        }
-    };
+    let audit_entry = |outcome| Entry::new(AuditEvent::GuestCode, outcome, Actor::Anonymous, None).from_addr(addr);
     let code = AccessCode::parse(&typed);
     let limited = state
         .code_entries_by_address
         .hit(&addr.to_string(), now)
         .and_then(|()| code.as_ref().map_or(Ok(()), |code| state.code_entries_by_prefix.hit(code.prefix(), now)));
     if let Err(retry_after) = limited {
-        audit::record(&state.db.pool, audit_entry("limited", None), now).await?;
+        audit::record(&state.db.pool, audit_entry("limited"), now).await?;
         let minutes = (retry_after + 59) / 60;
         let error = fill(c.join_limited, &[("minutes", &minutes.max(1).to_string())]);
         let mut response = join_page(&state, lang, typed, Some(error), StatusCode::TOO_MANY_REQUESTS)?;
@@ -158,11 +151,10 @@ pub async fn join(
         None => None,
     };
     let Some((participant, appointment)) = found else {
-        audit::record(&state.db.pool, audit_entry("unknown", None), now).await?;
+        audit::record(&state.db.pool, audit_entry("unknown"), now).await?;
         return join_page(&state, lang, typed, Some(c.join_wrong.to_owned()), StatusCode::UNPROCESSABLE_ENTITY);
     };
-    audit::record(&state.db.pool, audit_entry("success", Some(&participant.id)), now).await?;
-    enter(&state, participant, appointment, lang).await
+    enter(&state, AuditEvent::GuestCode, addr, participant, appointment, lang).await
 }
 
 #[derive(Template)]

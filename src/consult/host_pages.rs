@@ -353,11 +353,6 @@ fn check_participant(
             }
         },
     };
-    if (form.send_email.is_some() && form.email.trim().is_empty())
-        || (form.send_sms.is_some() && form.phone.trim().is_empty())
-    {
-        errors.push(c.err_send_without_address.to_owned());
-    }
     if errors.is_empty() { Ok((name, email, phone)) } else { Err(errors) }
 }
 

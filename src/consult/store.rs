@@ -275,18 +275,34 @@ pub async fn insert_participant(
 }
 
 /// New link and code for a participant who still holds an invitation; the old ones stop working, and
-/// so do the guest's open sessions.
-pub async fn replace_access(tx: &mut Tx, id: &str, hashes: &AccessHashes) -> Result<bool, sqlx::Error> {
+/// so do the guest's open sessions and undelivered messages. Whoever comes in with the new ones checks in
+/// and is admitted afresh.
+pub async fn replace_access(tx: &mut Tx, id: &str, hashes: &AccessHashes, now: Timestamp) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
-        "UPDATE participants SET link_hash = $1, code_hash = $2 WHERE id = $3 AND state NOT IN ('revoked', 'declined')",
+        "UPDATE participants SET link_hash = $1, code_hash = $2, state = 'invited', state_since = $3, consent_at = NULL \
+         WHERE id = $4 AND state NOT IN ('revoked', 'declined')",
     )
     .bind(&hashes.link)
     .bind(&hashes.code)
+    .bind(now)
     .bind(id)
     .execute(&mut **tx)
     .await?;
     end_guest_sessions(tx, id).await?;
+    cancel_pending_messages(tx, id).await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Invitations not yet delivered carry a link that no longer works: they are not sent.
+async fn cancel_pending_messages(tx: &mut Tx, participant_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'cancelled', body_text = '', body_html = '', action_url = NULL, attachment = NULL \
+         WHERE participant_id = $1 AND status = 'pending'",
+    )
+    .bind(participant_id)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
 }
 
 /// The participant's link and code stop working for good. Removed: they are forgotten (an unknown link).
@@ -298,6 +314,9 @@ pub async fn revoke(tx: &mut Tx, id: &str, now: Timestamp, forget_access: bool) 
         "UPDATE participants SET state = 'revoked', state_since = $1 WHERE id = $2"
     };
     sqlx::query(sql).bind(now).bind(id).execute(&mut **tx).await?;
+    if forget_access {
+        cancel_pending_messages(tx, id).await?;
+    }
     end_guest_sessions(tx, id).await
 }
 
@@ -378,9 +397,21 @@ pub async fn create_guest_session(
         .bind(now)
         .bind(expires_at)
         .execute(&db.pool)
-        .await
-        .map(|_| ())
+        .await?;
+    // Each opening of the link starts a session (a phone and a laptop, a mail scanner): the newest few stay.
+    sqlx::query(
+        "DELETE FROM guest_sessions WHERE participant_id = $1 AND id_hash NOT IN \
+         (SELECT id_hash FROM guest_sessions WHERE participant_id = $1 ORDER BY created_at DESC, id_hash LIMIT $2)",
+    )
+    .bind(participant_id)
+    .bind(GUEST_SESSIONS_KEPT)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
 }
+
+/// Sessions kept per participant.
+pub const GUEST_SESSIONS_KEPT: i64 = 5;
 
 /// The participant and appointment of a live guest session.
 pub async fn guest_session(
@@ -408,6 +439,11 @@ pub async fn purge_ended(db: &Db, ended_before: Timestamp) -> Result<(u64, u64),
     let old = "SELECT id FROM appointments WHERE starts_at + duration_minutes * 60 < $1";
     let in_old = format!("SELECT id FROM participants WHERE appointment_id IN ({old})");
     for sql in [
+        // The addresses guests came from are personal data too; the audit entries stay, without them.
+        format!(
+            "UPDATE audit_log SET client_addr = NULL WHERE detail IN (SELECT 'participant:' || id FROM participants \
+                 WHERE appointment_id IN ({old}))"
+        ),
         format!("DELETE FROM guest_sessions WHERE participant_id IN ({in_old})"),
         format!("DELETE FROM outbox WHERE participant_id IN ({in_old})"),
     ] {

@@ -36,8 +36,8 @@ crate::web::i18n::texts! {
     label_name: "Name", "Name";
     label_email_optional: "E-Mail-Adresse (optional)", "E-mail address (optional)";
     label_phone_optional: "Mobilfunknummer (optional)", "Mobile number (optional)";
-    send_by_email: "Einladung per E-Mail senden", "Send the invitation by e-mail";
-    send_by_sms: "Einladung per SMS senden", "Send the invitation by SMS";
+    send_by_email: "Einladung per E-Mail senden (wenn eine Adresse angegeben ist)", "Send the invitation by e-mail (if an address is given)";
+    send_by_sms: "Einladung per SMS senden (wenn eine Nummer angegeben ist)", "Send the invitation by SMS (if a number is given)";
     add_button: "Hinzufügen", "Add";
     fresh_heading: "Zugangsdaten für {name}", "Access details for {name}";
     fresh_hint: "Nur jetzt sichtbar: Kopieren Sie Link oder Code, oder lesen Sie den Code am Telefon vor. Gespeichert wird nur eine Prüfsumme; „Neu erstellen“ erzeugt bei Bedarf neue Zugangsdaten.", "Visible only now: copy the link or code, or read the code out on the phone. Only a checksum is stored; “Create new” makes new access details if needed.";
@@ -89,7 +89,6 @@ crate::web::i18n::texts! {
     err_name: "Bitte geben Sie den Namen ein (höchstens {max} Zeichen).", "Please enter the name (at most {max} characters).";
     err_email: "Diese E-Mail-Adresse ist nicht gültig.", "This e-mail address is not valid.";
     err_phone: "Bitte geben Sie eine Mobilfunknummer ein, z. B. 0171 2345678 oder +49 171 2345678.", "Please enter a mobile number, e.g. 0171 2345678 or +49 171 2345678.";
-    err_send_without_address: "Für den Versand fehlt die E-Mail-Adresse bzw. Mobilfunknummer.", "The e-mail address or mobile number for sending is missing.";
     err_notice_long: "Die Nachricht darf höchstens {max} Zeichen lang sein.", "The message may be at most {max} characters long.";
     err_cancel_confirm: "Bitte bestätigen Sie, dass Sie den Termin absagen möchten.", "Please confirm that you want to cancel the appointment.";
     form_errors: "Bitte korrigieren Sie:", "Please correct:";

@@ -4,7 +4,8 @@
 //! (the video signalling of the next step will travel here too).
 //!
 //! Rules: `Origin` must be the public URL's origin (no other site may open it with the visitor's
-//! cookies); the session cookie decides who is speaking; messages are typed JSON of at most 4 KiB;
+//! cookies); the session cookie decides who is speaking, and is checked again with every update and
+//! heartbeat (a host who signs out, or whose session runs out, gets nothing more); messages are typed JSON of at most 4 KiB;
 //! at most 20 messages per 10 s per connection; a ping every 20 s, and a connection silent for 60 s
 //! is closed. The page's script reconnects with growing pauses and is sent the current state at once.
 use std::time::{Duration, Instant};
@@ -16,9 +17,9 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::accounts::Account;
 use crate::consult::store::{self, Appointment};
 use crate::consult::{guest, views};
-use crate::domain::names::AccountId;
 use crate::error::{AppError, AppResult};
 use crate::live::EVERYTHING;
 use crate::state::AppState;
@@ -61,8 +62,21 @@ pub struct WsQuery {
 }
 
 enum Viewer {
-    Host { host: AccountId, lang: Lang },
-    Guest { session_hash: String, lang: Lang },
+    /// The host's cookies, to check on every update that the session still holds.
+    Host {
+        cookies: HeaderMap,
+        lang: Lang,
+    },
+    Guest {
+        session_hash: String,
+        lang: Lang,
+    },
+}
+
+/// The signed-in, unlocked host with nothing left to set up (as `ProductUser` demands of the pages).
+async fn signed_in_host(state: &AppState, headers: &HeaderMap) -> Option<Account> {
+    let (_, account) = crate::profile::signed_in(state, headers).await.ok()?;
+    (account.home_path() == "/").then_some(account)
 }
 
 /// `GET /ws` (guest) or `GET /ws?termin=…` (host of that appointment).
@@ -79,9 +93,13 @@ pub async fn connect(
     }
     let (viewer, appointment) = match query.termin {
         Some(id) => {
-            let (_, account) = crate::profile::signed_in(&state, &headers).await.map_err(|_| AppError::Forbidden)?;
+            let account = signed_in_host(&state, &headers).await.ok_or(AppError::Forbidden)?;
             let appointment = store::find_for_host(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
-            (Viewer::Host { host: account.id, lang: account.language }, appointment)
+            let mut cookies = HeaderMap::new();
+            cookies.extend(
+                headers.get_all(axum::http::header::COOKIE).iter().map(|v| (axum::http::header::COOKIE, v.clone())),
+            );
+            (Viewer::Host { cookies, lang: account.language }, appointment)
         }
         None => {
             let (session_hash, _, appointment) = guest::current(&state, &headers).await?.ok_or(AppError::Forbidden)?;
@@ -94,15 +112,22 @@ pub async fn connect(
         .on_upgrade(move |socket| serve(state, socket, viewer, appointment)))
 }
 
-/// The current view for this viewer; `None` once there is nothing more to show (the guest's session ended).
-async fn snapshot(state: &AppState, viewer: &Viewer, appointment: &Appointment) -> AppResult<(ServerMessage, bool)> {
+/// The current view for this viewer, and whether the connection ends after it (the host signed out, the
+/// guest's invitation ended). `None`: nothing more to show.
+async fn snapshot(
+    state: &AppState,
+    viewer: &Viewer,
+    appointment: &Appointment,
+) -> AppResult<(Option<ServerMessage>, bool)> {
     match viewer {
-        Viewer::Host { host, lang } => {
-            let appointment =
-                store::find_for_host(&state.db, host, &appointment.id).await?.ok_or(AppError::NotFound)?;
+        Viewer::Host { cookies, lang } => {
+            let Some(host) = signed_in_host(state, cookies).await else { return Ok((None, true)) };
+            let Some(appointment) = store::find_for_host(&state.db, &host.id, &appointment.id).await? else {
+                return Ok((None, true));
+            };
             let list = views::participant_list(state, &appointment, *lang).await?;
             let waiting = list.waiting().into_iter().map(str::to_owned).collect();
-            Ok((ServerMessage::Participants { html: askama::Template::render(&list)?, waiting }, false))
+            Ok((Some(ServerMessage::Participants { html: askama::Template::render(&list)?, waiting }), false))
         }
         Viewer::Guest { session_hash, lang } => {
             let found = store::guest_session(&state.db, session_hash, state.clock.now()).await?;
@@ -113,7 +138,7 @@ async fn snapshot(state: &AppState, viewer: &Viewer, appointment: &Appointment) 
             let status = views::guest_status(participant, appointment, *lang);
             let finished = participant.is_none_or(|p| p.state.is_final());
             let state_name = status.state.to_owned();
-            Ok((ServerMessage::Status { html: askama::Template::render(&status)?, state: state_name }, finished))
+            Ok((Some(ServerMessage::Status { html: askama::Template::render(&status)?, state: state_name }), finished))
         }
     }
 }
@@ -141,7 +166,7 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
             match snapshot(&state, &viewer, &appointment).await {
                 Ok((message, finished)) => {
                     let text = serde_json::to_string(&message).unwrap_or_default();
-                    if text != last_sent {
+                    if let Some(message) = message.filter(|_| text != last_sent) {
                         if !send(&mut socket, &message).await {
                             return;
                         }
@@ -192,6 +217,8 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                 if last_heard.elapsed() >= SILENCE_LIMIT {
                     return close(socket, 1001, "silent").await;
                 }
+                // Sessions end by time too (idle, absolute, the appointment's window): look again.
+                refresh = true;
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
                     return;
                 }

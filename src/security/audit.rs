@@ -56,11 +56,12 @@ crate::db::stored_enum! {
         EmailChanged = "email.changed",
         GuestAdmitted = "guest.admitted",
         GuestCheckin = "guest.checkin",
-        /// An access code was entered (outcome: success, unknown, too_early, over, limited).
+        /// An access code was entered (outcome: success, unknown, limited, too_early, over, cancelled, declined,
+        /// revoked).
         GuestCode = "guest.code",
         GuestDeclined = "guest.declined",
         GuestLeft = "guest.left",
-        /// An invitation link was opened.
+        /// An invitation link was opened (outcomes as for codes).
         GuestLink = "guest.link",
         GuestSentBack = "guest.sent_back",
         InvitationSent = "invitation.sent",

@@ -181,6 +181,12 @@ async fn invitations_work_only_within_their_window(backend: Backend) {
     assert!(text.contains("02.11.2026, 10:40 Uhr") && text.contains("10:10 Uhr"), "says when: {text}");
     let by_code = join_with(&app, &app.browser(), &first.code).await;
     assert_eq!(by_code.status(), 403, "the code is right, the time is not");
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM audit_log WHERE event IN ('guest.link', 'guest.code')")
+            .fetch_all(&app.state().db.pool)
+            .await
+            .unwrap();
+    assert_eq!(outcomes, ["too_early", "too_early"], "audited as what happened");
 
     app.clock.advance(2 * 60);
     let guest = app.browser();
@@ -214,12 +220,14 @@ async fn cancel_renew_and_remove_revoke_invitations(backend: Backend) {
     let (anna_guest, _) = guest_by_link(&app, &anna.link).await;
 
     // "Neu erstellen": the old link and code stop working (and the session they opened), the new ones work.
+    assert_eq!(state_of(&app, &anna_id).await, "waiting");
     let renewed = app.post(&host, &format!("/termine/{id}/teilnehmer/{anna_id}/neu"), &[]).await;
     assert_eq!(renewed.status(), 200, "{:?}", renewed.headers().get("location"));
     let new = invitation_in(&renewed.text().await.unwrap());
     assert_eq!(app.get(&app.browser(), &anna.link).await.status(), 404);
     assert_eq!(join_with(&app, &app.browser(), &anna.code).await.status(), 422);
     assert_eq!(app.get(&anna_guest, "/warteraum").await.status(), 401);
+    assert_eq!(state_of(&app, &anna_id).await, "invited", "whoever has the new link checks in afresh");
     assert_eq!(app.get(&app.browser(), &new.link).await.status(), 303);
     assert_eq!(join_with(&app, &app.browser(), &new.code).await.status(), 303);
 
@@ -405,6 +413,14 @@ async fn a_guest_reaches_only_their_own_waiting_room(backend: Backend) {
     assert!(websocket(&app, &format!("/ws?termin={id}"), &host_jar, &app.base).await.is_ok());
     let list = app.get(&other, "/termine").await.text().await.unwrap();
     assert!(!list.contains(&id));
+
+    // Each opening of the link starts a session (phone, laptop, a mail scanner); only the newest five stay.
+    for _ in 0..7 {
+        app.clock.advance(1);
+        assert_eq!(app.get(&app.browser(), &anna.link).await.status(), 303);
+    }
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM guest_sessions WHERE participant_id = $1", &anna_id).await, 5);
+    assert_eq!(app.get(&guest, "/warteraum").await.status(), 401, "the oldest one ended");
 }
 
 async fn states_survive_reloads_and_reconnects(backend: Backend) {
@@ -505,10 +521,9 @@ async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
     assert_closed(&mut big).await;
     let mut flood = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
     next_json(&mut flood, 5).await;
-    for _ in 0..25 {
-        if flood.send(Message::Text(r#"{"type":"ping"}"#.into())).await.is_err() {
-            break;
-        }
+    // Exactly one more than allowed (more would race the server's close with a reset).
+    for _ in 0..21 {
+        flood.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
     }
     assert_closed_with(&mut flood, 1008).await;
 
@@ -520,6 +535,13 @@ async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
     assert_eq!(until(&mut last, 2, |m| m["type"] == "status").await["state"], "declined");
     assert_closed_with(&mut last, 1000).await;
     drop(guest);
+
+    // Signed out: the host's socket ends at the next change instead of showing more.
+    let mut watching = websocket(&app, &format!("/ws?termin={id}"), &host_jar, &app.base).await.unwrap();
+    next_json(&mut watching, 5).await;
+    assert_eq!(app.post(&host, "/abmelden", &[]).await.status(), 303);
+    app.state().live.announce(&app.state().db, &id).await;
+    assert_closed_with(&mut watching, 1000).await;
 }
 
 async fn assert_closed(socket: &mut Socket) {
@@ -577,6 +599,13 @@ async fn participants_data_is_deleted_after_the_retention_period(backend: Backen
     }
     let stale = app.get(&app.browser(), &anna.link).await;
     assert_eq!(stale.status(), 404);
+    let addresses = app
+        .scalar_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE detail = $1 AND client_addr IS NOT NULL",
+            &format!("participant:{pid}"),
+        )
+        .await;
+    assert_eq!(addresses, 0, "the addresses guests came from are gone with the rest");
 }
 
 async fn bad_input_keeps_what_was_typed(backend: Backend) {
