@@ -85,6 +85,8 @@ pub struct GuestStatus {
     pub when: String,
     pub notice: String,
     pub admitted_next: String,
+    /// Only if the host chose to show it to participants.
+    pub title: Option<String>,
 }
 
 pub fn guest_status(participant: Option<&Participant>, appointment: &Appointment, lang: Lang) -> GuestStatus {
@@ -97,5 +99,6 @@ pub fn guest_status(participant: Option<&Participant>, appointment: &Appointment
         when: format::date_time(appointment.starts_at, lang),
         notice: appointment.notice.clone(),
         admitted_next: fill(c.admitted_next, &[("host", &appointment.host_name)]),
+        title: (appointment.title_for_guests && !appointment.title.is_empty()).then(|| appointment.title.clone()),
     }
 }

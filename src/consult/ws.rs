@@ -10,8 +10,9 @@
 //! is closed. The page's script reconnects with growing pauses and is sent the current state at once.
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -83,9 +84,12 @@ async fn signed_in_host(state: &AppState, headers: &HeaderMap) -> Option<Account
 pub async fn connect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<WsQuery>,
-    upgrade: WebSocketUpgrade,
+    RawQuery(query): RawQuery,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> AppResult<Response> {
+    // A plain request, or a query that is not ours, gets the error page like everything else.
+    let upgrade = upgrade.map_err(|rejection| AppError::BadRequest(rejection.to_string()))?;
+    let query: WsQuery = crate::web::form::parse(query.unwrap_or_default().as_bytes())?;
     let origin = headers.get("origin").and_then(|v| v.to_str().ok());
     if origin != Some(state.config.public_origin()) {
         tracing::warn!("WebSocket fremder Herkunft abgelehnt");

@@ -445,6 +445,13 @@ async fn states_survive_reloads_and_reconnects(backend: Backend) {
     assert_eq!(guest_state_shown(&app, &guest).await, "waiting");
     let page = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
     assert!(page.contains("Anna Beispiel") && page.contains("wartet seit 10:15 Uhr"), "the name as the guest gave it");
+    // The title stays the host's unless they choose to show it.
+    let waiting = app.get(&guest, "/warteraum").await.text().await.unwrap();
+    assert!(!waiting.contains("Befund"));
+    let shown = [("date", DATE), ("time", TIME), ("duration", "30"), ("title", "Befund"), ("title_for_guests", "ja")];
+    assert_eq!(app.post(&host, &format!("/termine/{id}"), &shown).await.status(), 303);
+    let waiting = app.get(&guest, "/warteraum").await.text().await.unwrap();
+    assert!(waiting.contains("id=\"guest-title\">Befund<"), "{waiting}");
 
     let admitted = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
     assert_eq!(admitted.status(), 303);
@@ -485,6 +492,9 @@ async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
 
     assert!(websocket(&app, &format!("/ws?termin={id}"), &host_jar, "http://evil.example").await.is_err(), "Origin");
     assert!(websocket(&app, "/ws", &jar_browser().1, &app.base).await.is_err(), "no session, no socket");
+    let plain = app.get(&host, &format!("/ws?termin={id}")).await;
+    assert_eq!(plain.status(), 400, "not an upgrade");
+    assert!(plain.text().await.unwrap().contains("Ungültige Anfrage"), "the error page, not a bare answer");
     let mut host_socket =
         websocket(&app, &format!("/ws?termin={id}"), &host_jar, &app.base).await.expect("host socket");
     let first = next_json(&mut host_socket, 5).await;

@@ -495,6 +495,19 @@ async fn a_host_admits_one_guest_and_declines_another_in_chromium() {
     // The host's page, live: both invited, nobody waiting.
     host.goto(&app.url(&appointment_path)).await.unwrap();
     assert_eq!(host.find_all(Locator::Css("#participants li[data-state='invited']")).await.unwrap().len(), 2);
+    // Sound and notification on arrival, once the host switched them on (browsers allow both only after a
+    // click). Headless Chromium shows no notifications: the test counts the calls instead.
+    host.execute(
+        "window.notes = []; window.tones = 0; \
+         window.Notification = function (title) { window.notes.push(title); }; \
+         window.Notification.permission = 'granted'; \
+         const original = AudioContext.prototype.createOscillator; \
+         AudioContext.prototype.createOscillator = function () { window.tones += 1; return original.call(this); };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&host, "enable-alerts").await;
 
     anna.goto(&link).await.unwrap();
     wait_for_path(&anna, "/teilnehmen/eintreten").await;
@@ -531,6 +544,10 @@ async fn a_host_admits_one_guest_and_declines_another_in_chromium() {
     println!("host saw guest 2 waiting after {seen:?}");
     assert_eq!(host.current_url().await.unwrap().path(), appointment_path, "no reload");
     assert!(text_of(&host, "#participants").await.contains("wartet seit 10:00 Uhr"));
+    let notes = host.execute("return window.notes", vec![]).await.unwrap();
+    assert_eq!(notes, serde_json::json!(["Anna Beispiel wartet", "Bernd Beispiel wartet"]), "one per arrival");
+    let tones = host.execute("return window.tones", vec![]).await.unwrap().as_u64().unwrap();
+    assert_eq!(tones, 4, "two short tones per arrival");
 
     let row = |name: &str| format!("#participants li[data-name='{name}']");
     find(&host, Locator::Css(&format!("{} button.admit", row("Anna Beispiel")))).await.unwrap().click().await.unwrap();
