@@ -17,15 +17,48 @@ pub const EVERYTHING: &str = "*";
 
 pub struct Live {
     local: broadcast::Sender<Arc<str>>,
+    open: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
 }
 
 impl Default for Live {
     fn default() -> Self {
-        Live { local: broadcast::channel(1024).0 }
+        Live { local: broadcast::channel(1024).0, open: Arc::default() }
+    }
+}
+
+/// Open connections per viewer (session): a few tabs are normal, hundreds are not.
+pub const CONNECTIONS_PER_VIEWER: usize = 8;
+
+/// One open live connection of a viewer; counted until dropped.
+pub struct Slot {
+    key: String,
+    open: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
     }
 }
 
 impl Live {
+    /// A connection slot for `viewer` (this instance), or `None` when it has too many open already.
+    pub fn slot(&self, viewer: &str) -> Option<Slot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(viewer.to_owned()).or_insert(0);
+        if *count >= CONNECTIONS_PER_VIEWER {
+            return None;
+        }
+        *count += 1;
+        Some(Slot { key: viewer.to_owned(), open: self.open.clone() })
+    }
+
     /// Topics announced from now on. A subscriber that falls behind gets `Lagged`; it should read again.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.local.subscribe()
@@ -86,5 +119,20 @@ impl Live {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_limited_per_viewer_and_given_back() {
+        let live = Live::default();
+        let slots: Vec<Slot> = (0..CONNECTIONS_PER_VIEWER).map(|_| live.slot("a").unwrap()).collect();
+        assert!(live.slot("a").is_none());
+        assert!(live.slot("b").is_some(), "others are not affected");
+        drop(slots);
+        assert!(live.slot("a").is_some());
     }
 }

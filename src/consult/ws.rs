@@ -6,7 +6,7 @@
 //! Rules: `Origin` must be the public URL's origin (no other site may open it with the visitor's
 //! cookies); the session cookie decides who is speaking, and is checked again with every update and
 //! heartbeat (a host who signs out, or whose session runs out, gets nothing more); messages are typed JSON of at most 4 KiB;
-//! at most 20 messages per 10 s per connection; a ping every 20 s, and a connection silent for 60 s
+//! at most 20 messages per 10 s per connection, at most 8 connections per session; a ping every 20 s, and a connection silent for 60 s
 //! is closed. The page's script reconnects with growing pauses and is sent the current state at once.
 use std::time::{Duration, Instant};
 
@@ -66,6 +66,7 @@ enum Viewer {
     /// The host's cookies, to check on every update that the session still holds.
     Host {
         cookies: HeaderMap,
+        session_hash: String,
         lang: Lang,
     },
     Guest {
@@ -75,9 +76,9 @@ enum Viewer {
 }
 
 /// The signed-in, unlocked host with nothing left to set up (as `ProductUser` demands of the pages).
-async fn signed_in_host(state: &AppState, headers: &HeaderMap) -> Option<Account> {
-    let (_, account) = crate::profile::signed_in(state, headers).await.ok()?;
-    (account.home_path() == "/").then_some(account)
+async fn signed_in_host(state: &AppState, headers: &HeaderMap) -> Option<(String, Account)> {
+    let (session, account) = crate::profile::signed_in(state, headers).await.ok()?;
+    (account.home_path() == "/").then_some((session.id_hash, account))
 }
 
 /// `GET /ws` (guest) or `GET /ws?termin=…` (host of that appointment).
@@ -97,23 +98,27 @@ pub async fn connect(
     }
     let (viewer, appointment) = match query.termin {
         Some(id) => {
-            let account = signed_in_host(&state, &headers).await.ok_or(AppError::Forbidden)?;
+            let (session_hash, account) = signed_in_host(&state, &headers).await.ok_or(AppError::Forbidden)?;
             let appointment = store::find_for_host(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
             let mut cookies = HeaderMap::new();
             cookies.extend(
                 headers.get_all(axum::http::header::COOKIE).iter().map(|v| (axum::http::header::COOKIE, v.clone())),
             );
-            (Viewer::Host { cookies, lang: account.language }, appointment)
+            (Viewer::Host { cookies, session_hash, lang: account.language }, appointment)
         }
         None => {
             let (session_hash, _, appointment) = guest::current(&state, &headers).await?.ok_or(AppError::Forbidden)?;
             (Viewer::Guest { session_hash, lang: Lang::from_headers(&headers) }, appointment)
         }
     };
-    Ok(upgrade
-        .max_message_size(MAX_MESSAGE)
-        .max_frame_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| serve(state, socket, viewer, appointment)))
+    let key = match &viewer {
+        Viewer::Host { session_hash, .. } | Viewer::Guest { session_hash, .. } => session_hash.clone(),
+    };
+    let slot = state.live.slot(&key).ok_or(AppError::TooManyRequests { retry_after: 10 })?;
+    Ok(upgrade.max_message_size(MAX_MESSAGE).max_frame_size(MAX_MESSAGE).on_upgrade(move |socket| async move {
+        serve(state, socket, viewer, appointment).await;
+        drop(slot);
+    }))
 }
 
 /// The current view for this viewer, and whether the connection ends after it (the host signed out, the
@@ -124,8 +129,8 @@ async fn snapshot(
     appointment: &Appointment,
 ) -> AppResult<(Option<ServerMessage>, bool)> {
     match viewer {
-        Viewer::Host { cookies, lang } => {
-            let Some(host) = signed_in_host(state, cookies).await else { return Ok((None, true)) };
+        Viewer::Host { cookies, lang, .. } => {
+            let Some((_, host)) = signed_in_host(state, cookies).await else { return Ok((None, true)) };
             let Some(appointment) = store::find_for_host(&state.db, &host.id, &appointment.id).await? else {
                 return Ok((None, true));
             };

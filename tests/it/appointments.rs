@@ -403,6 +403,16 @@ async fn a_guest_reaches_only_their_own_waiting_room(backend: Backend) {
     let response = forged.get(app.url("/profil")).header("cookie", format!("sid={token}")).send().await.unwrap();
     assert_eq!(response.headers()["location"], "/anmelden");
 
+    // Tokens are typed per purpose: an invitation token is no registration link, and the other way round.
+    let invitation_token = anna.link.rsplit('/').next().unwrap();
+    let as_registration = app.get(&app.browser(), &format!("/registrierung/{invitation_token}")).await;
+    assert_eq!(as_registration.status(), 404);
+    assert!(as_registration.text().await.unwrap().contains("Link ungültig"));
+    let registration_link = app.invite("neu@praxis-beispiel.de").await;
+    let registration_token = registration_link.rsplit('/').next().unwrap();
+    assert_eq!(app.get(&app.browser(), &format!("/t/{registration_token}")).await.status(), 404);
+    assert_eq!(app.get(&app.browser(), &format!("/t/{token}")).await.status(), 404, "nor is a session id");
+
     // A guest's WebSocket cannot ask for the host's view, and another host sees nothing of this appointment.
     assert!(websocket(&app, &format!("/ws?termin={id}"), &guest_jar, &app.base).await.is_err());
     let (other, other_jar) = crate::appointments::host(&app, "zweite@praxis-beispiel.de", "zweite").await;
@@ -536,6 +546,19 @@ async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
         flood.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
     }
     assert_closed_with(&mut flood, 1008).await;
+
+    // At most eight connections per session at once.
+    let mut tabs = Vec::new();
+    for _ in 0..8 {
+        tabs.push(websocket(&app, "/ws", &guest_jar, &app.base).await.expect("a tab"));
+    }
+    let refused = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap_err();
+    assert!(refused.contains("429"), "{refused}");
+    for mut tab in tabs {
+        tab.close(None).await.unwrap();
+        assert_closed(&mut tab).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
 
     // Declined: the guest is told, then the socket ends (nothing left to wait for).
     app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/zurueck"), &[]).await;
