@@ -21,14 +21,19 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::accounts::Account;
 use crate::consult::store::{self, Appointment};
 use crate::consult::{guest, views};
+use crate::domain::participant::ParticipantState;
 use crate::error::{AppError, AppResult};
-use crate::live::EVERYTHING;
+use crate::live::{EVERYTHING, Event};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 
-pub const MAX_MESSAGE: usize = 4 * 1024;
+/// An SDP offer with audio and video is 4–6 KiB; a relay must fit PostgreSQL's 8000-byte `NOTIFY`.
+pub const MAX_MESSAGE: usize = 7 * 1024;
 const RATE_WINDOW: Duration = Duration::from_secs(10);
-const RATE_MAX: u32 = 20;
+/// A connection's start sends an offer and a burst of ICE candidates.
+pub const RATE_MAX: u32 = 60;
+/// How the host is addressed in signalling (guests by their participant id).
+pub const HOST: &str = "host";
 const PING_EVERY: Duration = Duration::from_secs(20);
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 
@@ -47,6 +52,10 @@ pub enum ServerMessage {
         state: String,
     },
     Pong,
+    /// A signalling message could not be delivered (`reason`: `not_admitted`).
+    Refused {
+        reason: &'static str,
+    },
 }
 
 /// What a client may send.
@@ -54,6 +63,12 @@ pub enum ServerMessage {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
     Ping,
+    /// Signalling (SDP, ICE) for `to`: `"host"` or a participant id of the same appointment. Relayed as
+    /// is, never stored, and only between the host and admitted guests.
+    Signal {
+        to: String,
+        payload: serde_json::Value,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +86,7 @@ enum Viewer {
     },
     Guest {
         session_hash: String,
+        participant_id: String,
         lang: Lang,
     },
 }
@@ -107,8 +123,10 @@ pub async fn connect(
             (Viewer::Host { cookies, session_hash, lang: account.language }, appointment)
         }
         None => {
-            let (session_hash, _, appointment) = guest::current(&state, &headers).await?.ok_or(AppError::Forbidden)?;
-            (Viewer::Guest { session_hash, lang: Lang::from_headers(&headers) }, appointment)
+            let (session_hash, participant, appointment) =
+                guest::current(&state, &headers).await?.ok_or(AppError::Forbidden)?;
+            let lang = Lang::from_headers(&headers);
+            (Viewer::Guest { session_hash, participant_id: participant.id, lang }, appointment)
         }
     };
     let key = match &viewer {
@@ -138,7 +156,7 @@ async fn snapshot(
             let waiting = list.waiting().into_iter().map(str::to_owned).collect();
             Ok((Some(ServerMessage::Participants { html: askama::Template::render(&list)?, waiting }), false))
         }
-        Viewer::Guest { session_hash, lang } => {
+        Viewer::Guest { session_hash, lang, .. } => {
             let found = store::guest_session(&state.db, session_hash, state.clock.now()).await?;
             let (participant, appointment) = match &found {
                 Some((participant, appointment)) => (Some(participant), appointment),
@@ -161,7 +179,23 @@ async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
 }
 
+/// Whether a guest may take part in signalling now (admitted); the host always may.
+async fn may_signal(state: &AppState, viewer: &Viewer) -> Result<bool, sqlx::Error> {
+    match viewer {
+        Viewer::Host { .. } => Ok(true),
+        Viewer::Guest { session_hash, .. } => Ok(store::guest_session(&state.db, session_hash, state.clock.now())
+            .await?
+            .is_some_and(|(participant, _)| participant.state == ParticipantState::Admitted)),
+    }
+}
+
 async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointment: Appointment) {
+    let me: String = match &viewer {
+        Viewer::Host { .. } => HOST.to_owned(),
+        Viewer::Guest { participant_id, .. } => participant_id.clone(),
+    };
+    // Known from the last snapshot: relays reach a guest only while admitted.
+    let mut admitted = matches!(viewer, Viewer::Host { .. });
     let mut updates = state.live.subscribe();
     let mut last_sent = String::new();
     let mut heartbeat = tokio::time::interval(PING_EVERY);
@@ -174,6 +208,9 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
             refresh = false;
             match snapshot(&state, &viewer, &appointment).await {
                 Ok((message, finished)) => {
+                    if let Some(ServerMessage::Status { state, .. }) = &message {
+                        admitted = state == ParticipantState::Admitted.as_str();
+                    }
                     let text = serde_json::to_string(&message).unwrap_or_default();
                     if let Some(message) = message.filter(|_| text != last_sent) {
                         if !send(&mut socket, &message).await {
@@ -193,7 +230,18 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
         }
         tokio::select! {
             update = updates.recv() => match update {
-                Ok(topic) => refresh = *topic == appointment.id || &*topic == EVERYTHING,
+                Ok(Event::Changed(topic)) => refresh = *topic == appointment.id || &*topic == EVERYTHING,
+                Ok(Event::Relay { topic, to, from, payload }) => {
+                    if *topic == appointment.id && *to == me && admitted {
+                        let text = format!(
+                            r#"{{"type":"signal","from":{},"payload":{payload}}}"#,
+                            serde_json::to_string(&*from).unwrap_or_default()
+                        );
+                        if socket.send(Message::Text(text.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
                 Err(RecvError::Lagged(_)) => refresh = true,
                 Err(RecvError::Closed) => return,
             },
@@ -215,6 +263,22 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                                 return;
                             }
                         }
+                        Ok(ClientMessage::Signal { to, payload }) => match may_signal(&state, &viewer).await {
+                            // Guests talk to the host only; the host to any guest (the recipient's socket
+                            // checks that it is admitted).
+                            Ok(true) if to != me && (me == HOST || to == HOST) => {
+                                state.live.relay(&state.db, &appointment.id, &to, &me, &payload.to_string()).await;
+                            }
+                            Ok(_) => {
+                                if !send(&mut socket, &ServerMessage::Refused { reason: "not_admitted" }).await {
+                                    return;
+                                }
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "Berechtigung für Signalisierung nicht lesbar");
+                                return close(socket, 1011, "unavailable").await;
+                            }
+                        },
                         Err(_) => return close(socket, 1003, "unknown message").await,
                     },
                     Message::Binary(_) => return close(socket, 1003, "text only").await,

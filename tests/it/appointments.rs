@@ -518,6 +518,12 @@ async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
 
     let mut guest_socket = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
     assert_eq!(next_json(&mut guest_socket, 5).await["state"], "waiting");
+    // Signalling only after admission.
+    guest_socket
+        .send(Message::Text(r#"{"type":"signal","to":"host","payload":{"sdp":"early"}}"#.into()))
+        .await
+        .unwrap();
+    assert_eq!(until(&mut guest_socket, 2, |m| m["type"] == "refused").await["reason"], "not_admitted");
     let notice = app.post(&host, &format!("/termine/{id}/nachricht"), &[("preset", "1"), ("text", "")]).await;
     assert_eq!(notice.status(), 303);
     let told = until(&mut guest_socket, 2, |m| m["html"].as_str().unwrap_or_default().contains("10 Minuten")).await;
@@ -529,6 +535,11 @@ async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
 
     app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
     assert_eq!(until(&mut guest_socket, 2, |m| m["type"] == "status").await["state"], "admitted");
+    exchange_signals(&mut host_socket, &mut guest_socket, &pid).await;
+    // Guests talk to the host only.
+    let sideways = r#"{"type":"signal","to":"someone-else","payload":{"sdp":"x"}}"#;
+    guest_socket.send(Message::Text(sideways.into())).await.unwrap();
+    assert_eq!(until(&mut guest_socket, 2, |m| m["type"] == "refused").await["type"], "refused");
 
     // Pings are answered; unknown messages, binary frames and floods close the connection.
     guest_socket.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
@@ -537,12 +548,12 @@ async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
     assert_closed_with(&mut guest_socket, 1003).await;
     let mut big = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
     next_json(&mut big, 5).await;
-    let _ = big.send(Message::Text("x".repeat(5000).into())).await;
+    let _ = big.send(Message::Text("x".repeat(8000).into())).await;
     assert_closed(&mut big).await;
     let mut flood = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
     next_json(&mut flood, 5).await;
     // Exactly one more than allowed (more would race the server's close with a reset).
-    for _ in 0..21 {
+    for _ in 0..=sprechstunde::consult::ws::RATE_MAX {
         flood.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
     }
     assert_closed_with(&mut flood, 1008).await;
@@ -564,8 +575,14 @@ async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
     app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/zurueck"), &[]).await;
     let mut last = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
     assert_eq!(next_json(&mut last, 5).await["state"], "waiting");
+    // Sent back to the waiting room: no more signalling either way.
+    last.send(Message::Text(r#"{"type":"signal","to":"host","payload":{"sdp":"again"}}"#.into())).await.unwrap();
+    assert_eq!(until(&mut last, 2, |m| m["type"] == "refused").await["reason"], "not_admitted");
+    let to_guest = format!(r#"{{"type":"signal","to":"{pid}","payload":{{"sdp":"for you"}}}}"#);
+    host_socket.send(Message::Text(to_guest.into())).await.unwrap();
     app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/ablehnen"), &[]).await;
-    assert_eq!(until(&mut last, 2, |m| m["type"] == "status").await["state"], "declined");
+    let after = until(&mut last, 2, |m| m["type"] == "status" || m["type"] == "signal").await;
+    assert_eq!(after["state"], "declined", "nothing relayed to a guest who is not admitted: {after}");
     assert_closed_with(&mut last, 1000).await;
     drop(guest);
 
@@ -575,6 +592,20 @@ async fn the_websocket_pushes_changes_and_keeps_its_rules(backend: Backend) {
     assert_eq!(app.post(&host, "/abmelden", &[]).await.status(), 303);
     app.state().live.announce(&app.state().db, &id).await;
     assert_closed_with(&mut watching, 1000).await;
+}
+
+/// The admitted guest and the host reach each other, and only each other.
+async fn exchange_signals(host: &mut Socket, guest: &mut Socket, participant: &str) {
+    let offer = r#"{"type":"signal","to":"host","payload":{"description":{"type":"offer","sdp":"v=0 ..."}}}"#;
+    guest.send(Message::Text(offer.into())).await.unwrap();
+    let relayed = until(host, 2, |m| m["type"] == "signal").await;
+    assert_eq!(relayed["from"], participant);
+    assert_eq!(relayed["payload"]["description"]["type"], "offer");
+    let answer = format!(r#"{{"type":"signal","to":"{participant}","payload":{{"candidate":"candidate:1 1 udp"}}}}"#);
+    host.send(Message::Text(answer.into())).await.unwrap();
+    let relayed = until(guest, 2, |m| m["type"] == "signal").await;
+    assert_eq!(relayed["from"], "host");
+    assert_eq!(relayed["payload"]["candidate"], "candidate:1 1 udp");
 }
 
 async fn assert_closed(socket: &mut Socket) {
@@ -733,5 +764,13 @@ async fn two_instances_on_one_postgres_database_see_each_others_changes() {
     assert_eq!(next_json(&mut guest_socket, 5).await["state"], "waiting");
     first.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
     assert_eq!(until(&mut guest_socket, 2, |m| m["type"] == "status").await["state"], "admitted");
+    // Signalling crosses instances too (through NOTIFY), with an SDP-sized payload.
+    exchange_signals(&mut host_socket, &mut guest_socket, &pid).await;
+    let sdp = "a=candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host\\r\\n".repeat(90);
+    assert!(sdp.len() > 5000);
+    let offer = format!(r#"{{"type":"signal","to":"host","payload":{{"sdp":"{sdp}"}}}}"#);
+    guest_socket.send(Message::Text(offer.into())).await.unwrap();
+    let relayed = until(&mut host_socket, 2, |m| m["type"] == "signal").await;
+    assert_eq!(relayed["payload"]["sdp"].as_str().unwrap().len(), sdp.len() - 90 * 2, "escapes decoded once");
     drop(second);
 }
