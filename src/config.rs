@@ -25,6 +25,10 @@ pub enum ConfigError {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -144,6 +148,20 @@ pub struct Config {
     pub log_format: LogFormat,
     pub http: HttpSettings,
     pub appointments: AppointmentSettings,
+    pub ice: IceSettings,
+}
+
+/// How browsers find a way to each other (STUN) or through a relay (TURN, coturn's `use-auth-secret`).
+#[derive(Clone, Debug, Default)]
+pub struct IceSettings {
+    /// `stun:host:port` URLs.
+    pub stun_urls: Vec<String>,
+    /// `turn:host:3478?transport=udp`, `turns:host:443?transport=tcp`, …
+    pub turn_urls: Vec<String>,
+    /// coturn's `static-auth-secret`; required with TURN URLs.
+    pub turn_secret: Option<Secret>,
+    /// Only relayed candidates (`iceTransportPolicy: 'relay'`): neither side learns the other's address.
+    pub relay_only: bool,
 }
 
 /// When invitations work, and how long participants' data is kept.
@@ -226,6 +244,17 @@ struct RawConfig {
     http: RawHttp,
     #[serde(default)]
     appointments: RawAppointments,
+    #[serde(default)]
+    ice: RawIce,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIce {
+    stun_urls: Option<Vec<String>>,
+    turn_urls: Option<Vec<String>>,
+    turn_secret: Option<Secret>,
+    relay_only: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -361,6 +390,17 @@ impl RawConfig {
         set(&mut self.appointments.open_before, env, "SPRECHSTUNDE_APPOINTMENTS_OPEN_BEFORE")?;
         set(&mut self.appointments.open_after, env, "SPRECHSTUNDE_APPOINTMENTS_OPEN_AFTER")?;
         set(&mut self.appointments.retention_days, env, "SPRECHSTUNDE_APPOINTMENTS_RETENTION_DAYS")?;
+        let list = |text: String| text.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
+        if let Some(urls) = env("SPRECHSTUNDE_ICE_STUN_URLS") {
+            self.ice.stun_urls = Some(list(urls));
+        }
+        if let Some(urls) = env("SPRECHSTUNDE_ICE_TURN_URLS") {
+            self.ice.turn_urls = Some(list(urls));
+        }
+        if let Some(secret) = env("SPRECHSTUNDE_ICE_TURN_SECRET") {
+            self.ice.turn_secret = Some(Secret(secret));
+        }
+        set(&mut self.ice.relay_only, env, "SPRECHSTUNDE_ICE_RELAY_ONLY")?;
         if let Some(list) = env("SPRECHSTUNDE_HTTP_TRUSTED_PROXIES") {
             let entries = list.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
             self.http.trusted_proxies = Some(entries);
@@ -453,7 +493,9 @@ impl RawConfig {
         }
         let http = resolve_http(self.http)?;
         let appointments = resolve_appointments(self.appointments)?;
+        let ice = resolve_ice(self.ice)?;
         Ok(Config {
+            ice,
             http,
             appointments,
             listen,
@@ -473,6 +515,29 @@ impl RawConfig {
             log_format,
         })
     }
+}
+
+fn resolve_ice(raw: RawIce) -> Result<IceSettings, ConfigError> {
+    let ice = IceSettings {
+        stun_urls: raw.stun_urls.unwrap_or_default(),
+        turn_urls: raw.turn_urls.unwrap_or_default(),
+        turn_secret: raw.turn_secret.filter(|s| !s.expose().is_empty()),
+        relay_only: raw.relay_only.unwrap_or(false),
+    };
+    let invalid = |key, message: &str| Err(ConfigError::Invalid { key, message: message.to_owned() });
+    if ice.stun_urls.iter().any(|u| !u.starts_with("stun:") && !u.starts_with("stuns:")) {
+        return invalid("ice.stun_urls", "jede Adresse beginnt mit stun: (oder stuns:)");
+    }
+    if ice.turn_urls.iter().any(|u| !u.starts_with("turn:") && !u.starts_with("turns:")) {
+        return invalid("ice.turn_urls", "jede Adresse beginnt mit turn: oder turns:");
+    }
+    if !ice.turn_urls.is_empty() && ice.turn_secret.is_none() {
+        return invalid("ice.turn_secret", "TURN-Adressen brauchen das gemeinsame Geheimnis (static-auth-secret)");
+    }
+    if ice.relay_only && ice.turn_urls.is_empty() {
+        return invalid("ice.relay_only", "nur über TURN geht es nur mit TURN-Adressen");
+    }
+    Ok(ice)
 }
 
 fn resolve_appointments(raw: RawAppointments) -> Result<AppointmentSettings, ConfigError> {
@@ -669,6 +734,23 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turn_needs_its_secret_and_relay_only_needs_turn() {
+        let with = |ice: RawIce| RawConfig { ice, ..Default::default() }.resolve();
+        let urls = |u: &str| Some(vec![u.to_owned()]);
+        assert!(with(RawIce { turn_urls: urls("turn:turn.example:3478"), ..Default::default() }).is_err());
+        assert!(with(RawIce { relay_only: Some(true), ..Default::default() }).is_err());
+        assert!(with(RawIce { stun_urls: urls("https://stun.example"), ..Default::default() }).is_err());
+        let ok = with(RawIce {
+            turn_urls: urls("turns:turn.example:443?transport=tcp"),
+            turn_secret: Some(Secret("s".into())),
+            relay_only: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(ok.ice.relay_only && format!("{:?}", ok.ice).contains("Secret(***)"));
+    }
 
     #[test]
     fn retention_is_at_most_three_months() {

@@ -24,6 +24,7 @@ use crate::consult::{guest, views};
 use crate::domain::participant::ParticipantState;
 use crate::error::{AppError, AppResult};
 use crate::live::{EVERYTHING, Event};
+use crate::security::turn;
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 
@@ -52,10 +53,46 @@ pub enum ServerMessage {
         state: String,
     },
     Pong,
+    /// How to reach the other side: STUN and TURN servers (TURN with credentials valid until the
+    /// appointment's window closes, at most 12 h), sent to the host at once and to a guest on admission.
+    Ice {
+        ice_servers: Vec<IceServer>,
+        relay_only: bool,
+    },
     /// A signalling message could not be delivered (`reason`: `not_admitted`).
     Refused {
         reason: &'static str,
     },
+}
+
+/// One entry of `RTCConfiguration.iceServers`.
+#[derive(Debug, Serialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+fn ice(state: &AppState, appointment: &Appointment) -> ServerMessage {
+    let settings = &state.config.ice;
+    let mut servers = Vec::new();
+    if !settings.stun_urls.is_empty() {
+        servers.push(IceServer { urls: settings.stun_urls.clone(), username: None, credential: None });
+    }
+    if let (false, Some(secret)) = (settings.turn_urls.is_empty(), &settings.turn_secret) {
+        let now = state.clock.now();
+        let expires = appointment.window(&state.config.appointments).closes.min(now + turn::MAX_LIFETIME);
+        let random = crate::security::token::new_id();
+        let credentials = turn::credentials(secret.expose(), expires, &random[..12]);
+        servers.push(IceServer {
+            urls: settings.turn_urls.clone(),
+            username: Some(credentials.username),
+            credential: Some(credentials.credential),
+        });
+    }
+    ServerMessage::Ice { ice_servers: servers, relay_only: settings.relay_only }
 }
 
 /// What a client may send.
@@ -196,6 +233,8 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
     };
     // Known from the last snapshot: relays reach a guest only while admitted.
     let mut admitted = matches!(viewer, Viewer::Host { .. });
+    // TURN credentials go out once per admission (the host: once per connection).
+    let mut ice_sent = false;
     let mut updates = state.live.subscribe();
     let mut last_sent = String::new();
     let mut heartbeat = tokio::time::interval(PING_EVERY);
@@ -221,6 +260,13 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                     if finished {
                         return close(socket, 1000, "ended").await;
                     }
+                    if admitted && !ice_sent {
+                        if !send(&mut socket, &ice(&state, &appointment)).await {
+                            return;
+                        }
+                        ice_sent = true;
+                    }
+                    ice_sent &= admitted;
                 }
                 Err(error) => {
                     tracing::warn!(%error, "Live-Ansicht konnte nicht gelesen werden");

@@ -7,3 +7,4 @@ pub mod hashing;
 pub mod headers;
 pub mod rate_limit;
 pub mod token;
+pub mod turn;

@@ -722,7 +722,50 @@ async fn bad_input_keeps_what_was_typed(backend: Backend) {
     assert!(page.contains("01.07.2027, 13:15 Uhr") && page.contains("45 Minuten"));
 }
 
+async fn turn_credentials_reach_the_host_and_only_admitted_guests(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.ice.stun_urls = vec!["stun:turn.praxis-beispiel.de:3478".into()];
+        config.ice.turn_urls = vec!["turns:turn.praxis-beispiel.de:443?transport=tcp".into()];
+        config.ice.turn_secret = Some(sprechstunde::config::Secret::new("geheim"));
+    })
+    .await;
+    let (host, host_jar) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let anna = add_participant(&app, &host, &id, &[("name", "Anna Beispiel")]).await;
+    app.clock.advance(STARTS_AT - app.clock.now());
+    let mut host_socket = websocket(&app, &format!("/ws?termin={id}"), &host_jar, &app.base).await.unwrap();
+    let ice = until(&mut host_socket, 5, |m| m["type"] == "ice").await;
+    assert_eq!(ice["relay_only"], false);
+    assert_eq!(ice["ice_servers"][0]["urls"][0], "stun:turn.praxis-beispiel.de:3478");
+    let turn = &ice["ice_servers"][1];
+    let username = turn["username"].as_str().unwrap();
+    let expiry: i64 = username.split(':').next().unwrap().parse().unwrap();
+    assert_eq!(expiry, STARTS_AT + 30 * 60 + 2 * 3600, "valid until the appointment's window closes");
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(b"geheim").unwrap();
+    mac.update(username.as_bytes());
+    let expected = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, mac.finalize().into_bytes());
+    assert_eq!(turn["credential"], expected.as_str(), "coturn's REST format");
+
+    let (_, guest_jar) = guest_by_link(&app, &anna.link).await;
+    let pid = participant_id(&app, "Anna Beispiel").await;
+    let mut guest_socket = websocket(&app, "/ws", &guest_jar, &app.base).await.unwrap();
+    assert_eq!(next_json(&mut guest_socket, 5).await["state"], "waiting");
+    let ping = r#"{"type":"ping"}"#;
+    guest_socket.send(Message::Text(ping.into())).await.unwrap();
+    assert_eq!(next_json(&mut guest_socket, 5).await["type"], "pong", "no credentials while waiting");
+    app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
+    let ice = until(&mut guest_socket, 2, |m| m["type"] == "ice").await;
+    assert!(ice["ice_servers"][1]["credential"].is_string());
+    assert!(!logs_contain(ice["ice_servers"][1]["credential"].as_str().unwrap()));
+}
+
+fn logs_contain(secret: &str) -> bool {
+    crate::harness::logs().contains(secret)
+}
+
 both_databases!(
+    turn_credentials_reach_the_host_and_only_admitted_guests,
     invitations_work_only_within_their_window,
     cancel_renew_and_remove_revoke_invitations,
     invitations_by_mail_carry_a_calendar_file,
