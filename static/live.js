@@ -49,9 +49,15 @@
     if (fresh) old.replaceWith(fresh);
   }
 
+  // The video room (room.js) listens to every message and sends its own through `window.liveSend`.
+  window.liveSend = function (message) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  };
+
   function onMessage(event) {
     var message;
     try { message = JSON.parse(event.data); } catch (e) { return; }
+    document.dispatchEvent(new CustomEvent("live-message", { detail: message }));
     if (message.type === "participants") {
       replace("participants", message.html);
       if (waiting !== null) {

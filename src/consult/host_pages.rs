@@ -530,3 +530,36 @@ pub async fn cancel(
         Err(error) => Err(error.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "consult/host_room.html")]
+struct RoomPage {
+    layout: Layout,
+    c: &'static Texts,
+    appointment_id: String,
+    when: String,
+    participants: ParticipantList,
+}
+
+/// `GET /termine/{id}/raum`: the host's side of the video room, with the live participant list (the host
+/// can admit from here too). The host can always get back in while the appointment is planned.
+pub async fn room(
+    State(state): State<AppState>,
+    ProductUser(account): ProductUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let appointment = planned(&state, &account, &id).await?;
+    let lang = account.language;
+    let c = texts::of(lang);
+    let participants = views::participant_list(&state, &appointment, lang).await?;
+    page::render(
+        StatusCode::OK,
+        &RoomPage {
+            layout: Layout::new(&state, lang, c.room_title),
+            c,
+            when: format::date_time(appointment.starts_at, lang),
+            appointment_id: appointment.id,
+            participants,
+        },
+    )
+}

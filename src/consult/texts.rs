@@ -140,6 +140,9 @@ crate::web::i18n::texts! {
     to_code_entry: "Zugangscode eingeben", "Enter access code";
     declined_title: "Teilnahme nicht möglich", "Participation not possible";
 
+    room_title: "Videosprechstunde", "Video consultation";
+    room_open: "Sprechzimmer öffnen", "Open the consultation room";
+    room_leave: "Sprechzimmer verlassen", "Leave the consultation room";
     terms_title: "Nutzungsbedingungen", "Terms of use";
     privacy_title: "Datenschutzhinweis", "Privacy notice";
 }

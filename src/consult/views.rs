@@ -32,7 +32,16 @@ pub struct ParticipantList {
 impl ParticipantList {
     /// Ids of those waiting now (the page compares them to sound a new arrival).
     pub fn waiting(&self) -> Vec<&str> {
-        self.lines.iter().filter(|l| l.state == ParticipantState::Waiting.as_str()).map(|l| l.id.as_str()).collect()
+        self.in_state(ParticipantState::Waiting)
+    }
+
+    /// Ids of those in the room now.
+    pub fn admitted(&self) -> Vec<&str> {
+        self.in_state(ParticipantState::Admitted)
+    }
+
+    fn in_state(&self, state: ParticipantState) -> Vec<&str> {
+        self.lines.iter().filter(|l| l.state == state.as_str()).map(|l| l.id.as_str()).collect()
     }
 }
 

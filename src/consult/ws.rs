@@ -46,6 +46,8 @@ pub enum ServerMessage {
     Participants {
         html: String,
         waiting: Vec<String>,
+        /// Who is in the room now (the host's page connects to each).
+        admitted: Vec<String>,
     },
     /// The guest's status panel.
     Status {
@@ -191,7 +193,9 @@ async fn snapshot(
             };
             let list = views::participant_list(state, &appointment, *lang).await?;
             let waiting = list.waiting().into_iter().map(str::to_owned).collect();
-            Ok((Some(ServerMessage::Participants { html: askama::Template::render(&list)?, waiting }), false))
+            let admitted = list.admitted().into_iter().map(str::to_owned).collect();
+            let html = askama::Template::render(&list)?;
+            Ok((Some(ServerMessage::Participants { html, waiting, admitted }), false))
         }
         Viewer::Guest { session_hash, lang, .. } => {
             let found = store::guest_session(&state.db, session_hash, state.clock.now()).await?;

@@ -48,6 +48,10 @@ async fn open_browser(driver: &ChromeDriver, profile: &std::path::Path, download
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=412,915",
+                // Video tests: a synthetic camera and microphone, no permission prompt, ICE over loopback.
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
+                "--autoplay-policy=no-user-gesture-required",
                 format!("--user-data-dir={}", profile.display()),
             ],
             "prefs": {
@@ -565,6 +569,69 @@ async fn a_host_admits_one_guest_and_declines_another_in_chromium() {
     assert!(text_of(&bernd, "#guest-status").await.contains("abgelehnt"));
     assert_eq!(text_of(&anna, "#guest-status strong").await, "Sie wurden eingelassen.", "guest 1 stays admitted");
     for browser in [host, anna, bernd] {
+        browser.close().await.unwrap();
+    }
+}
+
+/// Video frames decoded so far from the first peer connection of the page (0 before there is one).
+async fn frames_decoded(browser: &Client) -> u64 {
+    let script = "const done = arguments[arguments.length - 1]; \
+        const peer = Object.values(window.roomPeers || {})[0]; \
+        if (!peer) { done(0); return; } \
+        peer.pc.getStats().then((report) => { let n = 0; \
+          report.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') n = s.framesDecoded || 0; }); \
+          done(n); });";
+    browser.execute_async(script, vec![]).await.unwrap().as_u64().unwrap_or(0)
+}
+
+/// Issue 10, first media test: the host in the room and an admitted guest see each other (synthetic
+/// camera), browser to browser over loopback; the frames keep coming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_and_admitted_guest_see_each_other_in_chromium() {
+    use crate::appointments::{DATE, STARTS_AT, TIME, add_participant, create_appointment, participant_id};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (host_http, _) = crate::appointments::host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host_http, DATE, TIME).await;
+    let anna = add_participant(&app, &host_http, &id, &[("name", "Anna Beispiel")]).await;
+    app.clock.advance(STARTS_AT - app.clock.now());
+    let driver = start_chromedriver().await;
+    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let host = open_browser(&driver, dirs[0].path(), dirs[1].path()).await;
+    let guest = open_browser(&driver, dirs[2].path(), dirs[3].path()).await;
+
+    guest.goto(&anna.link).await.unwrap();
+    click(&guest, "consent").await;
+    click(&guest, "enter").await;
+    wait_for_path(&guest, "/warteraum").await;
+    sign_in(&host, &app, "hwolf").await;
+    wait_for_path(&host, "/").await;
+    host.goto(&app.url(&format!("/termine/{id}/raum"))).await.unwrap();
+    appears_within(&host, "#participants li[data-state='waiting']", Duration::from_secs(5)).await;
+
+    let pid = participant_id(&app, "Anna Beispiel").await;
+    let admitted_at = Instant::now();
+    let admitted = app.post(&host_http, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
+    assert_eq!(admitted.status(), 303);
+    let mut first_frames = [None, None];
+    while first_frames.iter().any(Option::is_none) {
+        assert!(admitted_at.elapsed() < Duration::from_secs(10), "no video within 10 s: {first_frames:?}");
+        for (i, browser) in [&host, &guest].into_iter().enumerate() {
+            if first_frames[i].is_none() && frames_decoded(browser).await > 0 {
+                first_frames[i] = Some(admitted_at.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("from Einlassen to the first decoded frame: host {:?}, guest {:?}", first_frames[0], first_frames[1]);
+    let (host_before, guest_before) = (frames_decoded(&host).await, frames_decoded(&guest).await);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(frames_decoded(&host).await > host_before, "the host keeps receiving video");
+    assert!(frames_decoded(&guest).await > guest_before, "the guest keeps receiving video");
+    assert!(
+        find(&guest, Locator::Id("room")).await.unwrap().attr("hidden").await.unwrap().is_none(),
+        "the room is shown"
+    );
+    for browser in [host, guest] {
         browser.close().await.unwrap();
     }
 }
