@@ -143,6 +143,7 @@ crate::web::i18n::texts! {
     room_title: "Videosprechstunde", "Video consultation";
     room_open: "Sprechzimmer öffnen", "Open the consultation room";
     room_leave: "Sprechzimmer verlassen", "Leave the consultation room";
+    leave_room_guest: "Sprechstunde verlassen", "Leave the consultation";
     terms_title: "Nutzungsbedingungen", "Terms of use";
     privacy_title: "Datenschutzhinweis", "Privacy notice";
 }
