@@ -57,10 +57,44 @@
     pc.oniceconnectionstatechange = function () {
       if (pc.iceConnectionState === "failed") pc.restartIce();
     };
+    pc.onconnectionstatechange = function () {
+      if (pc.connectionState === "connected") showCode(id, pc);
+    };
     media().then(function (stream) {
       stream.getTracks().forEach(function (track) { pc.addTrack(track, stream); });
     });
     return p;
+  }
+
+  // The "Sicherheitscode": both sides hash the two DTLS certificate fingerprints from the SDP (sorted, so
+  // the order does not matter) and show six digits. They match only if the media is encrypted end to end
+  // between these two browsers: anyone re-encrypting in between would bring a certificate of their own.
+  function fingerprints(sdp) {
+    var found = {};
+    (sdp || "").split(/\r?\n/).forEach(function (line) {
+      var match = /^a=fingerprint:sha-256 (.+)$/i.exec(line.trim());
+      if (match) found[match[1].toUpperCase()] = true;
+    });
+    return Object.keys(found);
+  }
+
+  function showCode(id, pc) {
+    if (!window.crypto || !crypto.subtle || !pc.localDescription || !pc.remoteDescription) return;
+    var both = fingerprints(pc.localDescription.sdp).concat(fingerprints(pc.remoteDescription.sdp)).sort();
+    crypto.subtle.digest("SHA-256", new TextEncoder().encode(both.join("\n"))).then(function (hash) {
+      var number = new DataView(hash).getUint32(0) % 1000000;
+      var digits = ("00000" + number).slice(-6);
+      var codes = document.getElementById("security-codes");
+      var line = document.getElementById("code-" + id);
+      if (!line) {
+        line = document.createElement("li");
+        line.id = "code-" + id;
+        line.setAttribute("data-peer", id);
+        codes.appendChild(line);
+      }
+      line.textContent = room.getAttribute("data-code-label") + " " + digits.slice(0, 3) + " " + digits.slice(3);
+      codes.hidden = false;
+    });
   }
 
   function onSignal(from, payload) {
@@ -87,8 +121,10 @@
     if (!p) return;
     p.pc.close();
     delete peers[id];
-    var video = document.getElementById("remote-" + id);
-    if (video) video.remove();
+    ["remote-", "code-"].forEach(function (prefix) {
+      var element = document.getElementById(prefix + id);
+      if (element) element.remove();
+    });
   }
 
   document.addEventListener("live-message", function (event) {
