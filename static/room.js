@@ -127,6 +127,21 @@
     });
   }
 
+  // "Mikrofon aus/an", "Kamera aus/an": the tracks stay in the connection, only muted (no renegotiation).
+  [["toggle-mic", "getAudioTracks"], ["toggle-cam", "getVideoTracks"]].forEach(function (control) {
+    var button = document.getElementById(control[0]);
+    if (!button) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      media().then(function (stream) {
+        var off = button.getAttribute("aria-pressed") !== "true";
+        stream[control[1]]().forEach(function (track) { track.enabled = !off; });
+        button.setAttribute("aria-pressed", off ? "true" : "false");
+        button.textContent = button.getAttribute(off ? "data-on" : "data-off");
+      });
+    });
+  });
+
   document.addEventListener("live-message", function (event) {
     var message = event.detail;
     if (message.type === "ice") {

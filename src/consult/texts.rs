@@ -143,6 +143,10 @@ crate::web::i18n::texts! {
     room_title: "Videosprechstunde", "Video consultation";
     room_open: "Sprechzimmer öffnen", "Open the consultation room";
     room_leave: "Sprechzimmer verlassen", "Leave the consultation room";
+    mic_off: "Mikrofon aus", "Mute microphone";
+    mic_on: "Mikrofon an", "Unmute microphone";
+    cam_off: "Kamera aus", "Turn camera off";
+    cam_on: "Kamera an", "Turn camera on";
     security_code: "Sicherheitscode:", "Security code:";
     security_code_hint: "Vergleichen Sie den Sicherheitscode am Anfang laut miteinander. Stimmt er auf beiden Seiten überein, ist die Verbindung direkt zwischen Ihnen verschlüsselt und niemand schaltet sich dazwischen.", "Compare the security code aloud at the start. If it is the same on both sides, the connection is encrypted directly between you and nobody is listening in between.";
     leave_room_guest: "Sprechstunde verlassen", "Leave the consultation";
