@@ -72,14 +72,7 @@ pub fn refusal(
     lang: Lang,
 ) -> AppResult<Option<(&'static str, Response)>> {
     let c = texts::of(lang);
-    let when = format::date_time(appointment.starts_at, lang);
     let window = appointment.window(&state.config.appointments);
-    let values = [
-        ("when", when.as_str()),
-        ("host", appointment.host_name.as_str()),
-        ("opens", &format::date_time(window.opens, lang)),
-        ("closes", &format::date_time(window.closes, lang)),
-    ];
     let (outcome, title, text, next) = if appointment.status == AppointmentStatus::Cancelled {
         ("cancelled", c.cancelled_title, c.cancelled_text, c.cancelled_next)
     } else if participant.state == ParticipantState::Revoked {
@@ -93,6 +86,14 @@ pub fn refusal(
             WindowPosition::Over => ("over", c.over_title, c.over_text, c.over_next),
         }
     };
+    // Dates are formatted only for a refusal: this runs on every guest request.
+    let values = [
+        ("when", format::date_time(appointment.starts_at, lang)),
+        ("host", appointment.host_name.clone()),
+        ("opens", format::date_time(window.opens, lang)),
+        ("closes", format::date_time(window.closes, lang)),
+    ];
+    let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let page = page::message(state, lang, StatusCode::FORBIDDEN, title, fill(text, &values), next, None)?;
     Ok(Some((outcome, page)))
 }

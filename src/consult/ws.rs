@@ -220,16 +220,6 @@ async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
 }
 
-/// Whether a guest may take part in signalling now (admitted); the host always may.
-async fn may_signal(state: &AppState, viewer: &Viewer) -> Result<bool, sqlx::Error> {
-    match viewer {
-        Viewer::Host { .. } => Ok(true),
-        Viewer::Guest { session_hash, .. } => Ok(store::guest_session(&state.db, session_hash, state.clock.now())
-            .await?
-            .is_some_and(|(participant, _)| participant.state == ParticipantState::Admitted)),
-    }
-}
-
 async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointment: Appointment) {
     let me: String = match &viewer {
         Viewer::Host { .. } => HOST.to_owned(),
@@ -313,22 +303,16 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                                 return;
                             }
                         }
-                        Ok(ClientMessage::Signal { to, payload }) => match may_signal(&state, &viewer).await {
-                            // Guests talk to the host only; the host to any guest (the recipient's socket
-                            // checks that it is admitted).
-                            Ok(true) if to != me && (me == HOST || to == HOST) => {
+                        // Guests talk to the host only, and only while admitted (known from the last
+                        // snapshot, which every change refreshes); the host to any guest (the recipient's
+                        // socket checks that it is admitted).
+                        Ok(ClientMessage::Signal { to, payload }) => {
+                            if admitted && to != me && (me == HOST || to == HOST) {
                                 state.live.relay(&state.db, &appointment.id, &to, &me, &payload.to_string()).await;
+                            } else if !send(&mut socket, &ServerMessage::Refused { reason: "not_admitted" }).await {
+                                return;
                             }
-                            Ok(_) => {
-                                if !send(&mut socket, &ServerMessage::Refused { reason: "not_admitted" }).await {
-                                    return;
-                                }
-                            }
-                            Err(error) => {
-                                tracing::warn!(%error, "Berechtigung für Signalisierung nicht lesbar");
-                                return close(socket, 1011, "unavailable").await;
-                            }
-                        },
+                        }
                         Err(_) => return close(socket, 1003, "unknown message").await,
                     },
                     Message::Binary(_) => return close(socket, 1003, "text only").await,
