@@ -1,30 +1,99 @@
-// The video room: one RTCPeerConnection per other participant (the host: one per admitted guest; a guest:
-// one to the host), signalled over the page's WebSocket (live.js) with "perfect negotiation" as in the
-// W3C WebRTC specification: guests are polite (they yield when both sides offer at once), the host is not.
-// Media goes browser to browser (or through the TURN server); the service only relays the signalling.
+// The video room: a full mesh of RTCPeerConnections between everyone in the room (the host and up to three
+// admitted guests), signalled over the page's WebSocket (live.js) with "perfect negotiation" as in the W3C
+// WebRTC specification: the host is never polite, and of two guests the one with the greater id is. Media
+// goes browser to browser (or through the TURN server); the service only relays the signalling.
+// Every page load has its own session id, sent with each signal: a reloaded page's first message makes the
+// other side drop its old connection at once, so a reload rejoins within seconds without a new admission.
 (function () {
   "use strict";
   var room = document.getElementById("room");
   if (!room || !window.RTCPeerConnection) return;
-  var role = room.getAttribute("data-role");
-  var config = null;
-  var local = null;
+  function text(name) { return room.getAttribute("data-" + name) || ""; }
+  var role = text("role");
+  var me = text("me");
+  var session = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(8)), function (b) {
+    return ("0" + b.toString(16)).slice(-2);
+  }).join("");
+  var config = null; // STUN/TURN servers, sent by the server once we may connect
+  var members = []; // who is in the room, by the last update: [{id, name}]
+  var inRoom = role === "host";
+  var local = null; // a promise of the camera and microphone stream
+  var screenTrack = null; // the shared screen, sent instead of the camera (host)
   var peers = {};
   window.roomPeers = peers; // for the browser tests (getStats)
   var remotes = document.getElementById("remote-videos");
+  var preview = document.getElementById("local-video");
+  var stateLine = document.getElementById("room-state");
+
+  function nameOf(id) {
+    for (var i = 0; i < members.length; i++) if (members[i].id === id) return members[i].name;
+    return "";
+  }
 
   function media() {
     if (!local) {
-      local = navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then(function (stream) {
-        document.getElementById("local-video").srcObject = stream;
-        return stream;
-      });
+      var video = { width: { ideal: 640 }, height: { ideal: 480 } };
+      local = navigator.mediaDevices.getUserMedia({ audio: true, video: video })
+        .catch(function () { return navigator.mediaDevices.getUserMedia({ audio: true }); })
+        .then(function (stream) {
+          preview.srcObject = stream;
+          document.getElementById("room-error").hidden = true;
+          offerCameraSwitch();
+          return stream;
+        }, function (error) {
+          document.getElementById("room-error").hidden = false;
+          local = null;
+          throw error;
+        });
     }
     return local;
   }
 
+  // Back in the waiting room (or the consultation ended): the camera light goes off.
+  function stopMedia() {
+    if (!local) return;
+    local.then(function (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); }, function () {});
+    if (screenTrack) screenTrack.stop();
+    local = null;
+    screenTrack = null;
+    preview.srcObject = null;
+  }
+
   function send(to, payload) {
+    payload.session = session;
     window.liveSend({ type: "signal", to: to, payload: payload });
+  }
+
+  function describeStates() {
+    var lines = [];
+    Object.keys(peers).forEach(function (id) {
+      var state = peers[id].pc.connectionState;
+      if (state === "connected") return;
+      var template = state === "disconnected" || state === "failed" ? text("reconnecting") : text("connecting");
+      lines.push(template.replace("{name}", nameOf(id)));
+    });
+    stateLine.textContent = lines.join(" ");
+  }
+
+  function tile(id) {
+    var figure = document.getElementById("remote-" + id);
+    if (!figure) {
+      figure = document.createElement("figure");
+      figure.id = "remote-" + id;
+      var video = document.createElement("video");
+      video.autoplay = true;
+      video.playsInline = true;
+      var caption = document.createElement("figcaption");
+      figure.appendChild(video);
+      figure.appendChild(caption);
+      remotes.appendChild(figure);
+    }
+    figure.querySelector("figcaption").textContent = nameOf(id);
+    return figure;
+  }
+
+  function restart(p) {
+    if (p.pc.signalingState !== "closed" && p.pc.restartIce) p.pc.restartIce();
   }
 
   function peer(id) {
@@ -33,8 +102,13 @@
       iceServers: config.ice_servers,
       iceTransportPolicy: config.relay_only ? "relay" : "all"
     });
-    var p = { pc: pc, makingOffer: false, ignoreOffer: false, polite: role === "guest" };
+    var p = {
+      pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null,
+      polite: role === "guest" && (id === "host" || me > id),
+      step: 0, poor: 0, good: 0, last: null
+    };
     peers[id] = p;
+    tile(id);
     pc.onicecandidate = function (event) { if (event.candidate) send(id, { candidate: event.candidate }); };
     pc.onnegotiationneeded = function () {
       p.makingOffer = true;
@@ -44,25 +118,29 @@
         .then(function () { p.makingOffer = false; });
     };
     pc.ontrack = function (event) {
-      var video = document.getElementById("remote-" + id);
-      if (!video) {
-        video = document.createElement("video");
-        video.id = "remote-" + id;
-        video.autoplay = true;
-        video.playsInline = true;
-        remotes.appendChild(video);
-      }
-      video.srcObject = event.streams[0];
+      var video = tile(id).querySelector("video");
+      if (video.srcObject !== event.streams[0]) video.srcObject = event.streams[0];
     };
+    // A failed connection restarts ICE at once; a "disconnected" one after 3 s (it often recovers alone).
     pc.oniceconnectionstatechange = function () {
-      if (pc.iceConnectionState === "failed") pc.restartIce();
+      clearTimeout(p.timer);
+      if (pc.iceConnectionState === "failed") restart(p);
+      if (pc.iceConnectionState === "disconnected") {
+        p.timer = setTimeout(function () { if (pc.iceConnectionState === "disconnected") restart(p); }, 3000);
+      }
     };
     pc.onconnectionstatechange = function () {
       if (pc.connectionState === "connected") showCode(id, pc);
+      tile(id).setAttribute("data-state", pc.connectionState);
+      describeStates();
     };
     media().then(function (stream) {
-      stream.getTracks().forEach(function (track) { pc.addTrack(track, stream); });
-    });
+      if (pc.signalingState === "closed") return;
+      stream.getTracks().forEach(function (track) {
+        pc.addTrack(track.kind === "video" && screenTrack ? screenTrack : track, stream);
+      });
+    }, function () {});
+    describeStates();
     return p;
   }
 
@@ -82,6 +160,7 @@
     if (!window.crypto || !crypto.subtle || !pc.localDescription || !pc.remoteDescription) return;
     var both = fingerprints(pc.localDescription.sdp).concat(fingerprints(pc.remoteDescription.sdp)).sort();
     crypto.subtle.digest("SHA-256", new TextEncoder().encode(both.join("\n"))).then(function (hash) {
+      if (peers[id] === undefined || peers[id].pc !== pc) return;
       var number = new DataView(hash).getUint32(0) % 1000000;
       var digits = ("00000" + number).slice(-6);
       var codes = document.getElementById("security-codes");
@@ -92,13 +171,34 @@
         line.setAttribute("data-peer", id);
         codes.appendChild(line);
       }
-      line.textContent = room.getAttribute("data-code-label") + " " + digits.slice(0, 3) + " " + digits.slice(3);
+      line.setAttribute("data-code", digits);
+      line.textContent = text("code-label") + " " + digits.slice(0, 3) + " " + digits.slice(3) + " (" + nameOf(id) + ")";
       codes.hidden = false;
     });
   }
 
+  function close(id) {
+    var p = peers[id];
+    if (!p) return;
+    clearTimeout(p.timer);
+    p.pc.close();
+    delete peers[id];
+    ["remote-", "code-"].forEach(function (prefix) {
+      var element = document.getElementById(prefix + id);
+      if (element) element.remove();
+    });
+    describeStates();
+  }
+
   function onSignal(from, payload) {
-    var p = peer(from);
+    var p = peers[from];
+    // The other side reloaded its page: its old connection is gone, and so goes ours.
+    if (p && p.remoteSession && payload.session && payload.session !== p.remoteSession) {
+      close(from);
+      p = null;
+    }
+    p = p || peer(from);
+    if (payload.session) p.remoteSession = payload.session;
     var pc = p.pc;
     if (payload.description) {
       var description = payload.description;
@@ -116,16 +216,119 @@
     }
   }
 
-  function close(id) {
-    var p = peers[id];
-    if (!p) return;
-    p.pc.close();
-    delete peers[id];
-    ["remote-", "code-"].forEach(function (prefix) {
-      var element = document.getElementById(prefix + id);
-      if (element) element.remove();
+  // Connects to everyone in the room and lets go of those who left it.
+  function sync() {
+    var ids = members.map(function (m) { return m.id; });
+    Object.keys(peers).forEach(function (id) { if (!inRoom || ids.indexOf(id) < 0) close(id); });
+    if (!inRoom || !config) return;
+    ids.forEach(function (id) { if (id !== me) peer(id); });
+  }
+
+  // Connection quality from getStats every 2 s: round-trip time of the selected candidate pair and the
+  // share of packets lost since the last reading. On a poor link the video sent on that connection steps
+  // down (lower resolution, then sound only) and comes back step by step once the link is good again.
+  function level(rttMs, loss) {
+    if (rttMs < 300 && loss < 0.03) return "good";
+    if (rttMs < 800 && loss < 0.1) return "fair";
+    return "poor";
+  }
+
+  function applyStep(p) {
+    var sender = p.pc.getSenders().filter(function (s) { return s.track && s.track.kind === "video"; })[0];
+    if (!sender) return Promise.resolve();
+    var parameters = sender.getParameters();
+    if (!parameters.encodings || !parameters.encodings.length) parameters.encodings = [{}];
+    var encoding = parameters.encodings[0];
+    encoding.active = p.step < 2;
+    if (p.step === 1) {
+      encoding.scaleResolutionDownBy = 4;
+      encoding.maxBitrate = 150000;
+    } else {
+      encoding.scaleResolutionDownBy = 1;
+      delete encoding.maxBitrate;
+    }
+    return sender.setParameters(parameters).catch(function (error) { console.error(error); });
+  }
+
+  // One reading for connection `p`: two poor ones in a row lower the video, three more (or heavy loss) send
+  // sound only; three good ones in a row go one step back up.
+  function assess(p, reading, loss) {
+    if (reading === "poor") {
+      p.poor += 1;
+      p.good = 0;
+      var next = p.step;
+      if (p.step === 0 && p.poor >= 2) next = 1;
+      if (p.step === 1 && (p.poor >= 5 || loss >= 0.2)) next = 2;
+      if (next !== p.step) {
+        p.step = next;
+        return applyStep(p);
+      }
+    } else {
+      p.poor = 0;
+      p.good = reading === "good" ? p.good + 1 : 0;
+      if (p.step > 0 && p.good >= 3) {
+        p.step -= 1;
+        p.good = 0;
+        return applyStep(p);
+      }
+    }
+    return Promise.resolve();
+  }
+
+  var quality = document.getElementById("quality");
+  function showQuality(worst) {
+    if (!worst) {
+      quality.hidden = true;
+      return;
+    }
+    var steps = Object.keys(peers).map(function (id) { return peers[id].step; });
+    var step = Math.max.apply(null, steps.concat([0]));
+    var line = text("quality") + ": " + text(worst.reading) + " (" + Math.round(worst.rtt) + " ms, " +
+      Math.round(worst.loss * 100) + " %)";
+    if (step === 1) line += " – " + text("reduced");
+    if (step === 2) line += " – " + text("audio-only");
+    quality.textContent = line;
+    quality.setAttribute("data-level", worst.reading);
+    quality.setAttribute("data-step", String(step));
+    quality.hidden = false;
+  }
+
+  function measure(p) {
+    return p.pc.getStats().then(function (report) {
+      var rtt = null, lost = 0, received = 0, pairId = null;
+      report.forEach(function (s) {
+        if (s.type === "transport" && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+      });
+      report.forEach(function (s) {
+        if (s.type === "candidate-pair" && (s.id === pairId || (!pairId && s.nominated && s.state === "succeeded"))) {
+          if (typeof s.currentRoundTripTime === "number") rtt = s.currentRoundTripTime * 1000;
+        }
+        if (s.type === "inbound-rtp") {
+          lost += s.packetsLost || 0;
+          received += s.packetsReceived || 0;
+        }
+      });
+      if (rtt === null) return null;
+      var last = p.last || { lost: lost, received: received };
+      p.last = { lost: lost, received: received };
+      var newLost = Math.max(0, lost - last.lost), newReceived = Math.max(0, received - last.received);
+      var loss = newLost + newReceived > 0 ? newLost / (newLost + newReceived) : 0;
+      var reading = level(rtt, loss);
+      return assess(p, reading, loss).then(function () { return { reading: reading, rtt: rtt, loss: loss }; });
     });
   }
+
+  var order = { good: 0, fair: 1, poor: 2 };
+  setInterval(function () {
+    var connected = Object.keys(peers).map(function (id) { return peers[id]; })
+      .filter(function (p) { return p.pc.connectionState === "connected"; });
+    Promise.all(connected.map(measure)).then(function (readings) {
+      var worst = null;
+      readings.forEach(function (r) { if (r && (!worst || order[r.reading] > order[worst.reading])) worst = r; });
+      showQuality(worst);
+    }, function () {});
+  }, 2000);
+  window.roomQuality = { level: level, assess: assess };
 
   // "Mikrofon aus/an", "Kamera aus/an": the tracks stay in the connection, only muted (no renegotiation).
   [["toggle-mic", "getAudioTracks"], ["toggle-cam", "getVideoTracks"]].forEach(function (control) {
@@ -142,22 +345,122 @@
     });
   });
 
+  // The video track every connection sends: the camera's, or the shared screen's.
+  function sendVideo(track) {
+    Object.keys(peers).forEach(function (id) {
+      peers[id].pc.getSenders().forEach(function (sender) {
+        if (sender.track && sender.track.kind === "video") sender.replaceTrack(track);
+      });
+    });
+  }
+
+  // "Kamera wechseln" (phones: front and back): the next camera replaces the track in every connection.
+  var switcher = document.getElementById("switch-camera");
+  function offerCameraSwitch() {
+    if (!navigator.mediaDevices.enumerateDevices) return;
+    navigator.mediaDevices.enumerateDevices().then(function (devices) {
+      var cameras = devices.filter(function (d) { return d.kind === "videoinput"; });
+      switcher.hidden = cameras.length < 2;
+    });
+  }
+  switcher.addEventListener("click", function () {
+    Promise.all([media(), navigator.mediaDevices.enumerateDevices()]).then(function (found) {
+      var stream = found[0];
+      var cameras = found[1].filter(function (d) { return d.kind === "videoinput"; });
+      var old = stream.getVideoTracks()[0];
+      var current = old ? old.getSettings().deviceId : "";
+      var index = cameras.map(function (d) { return d.deviceId; }).indexOf(current);
+      var next = cameras[(index + 1) % cameras.length];
+      return navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: next.deviceId } } }).then(function (fresh) {
+        var track = fresh.getVideoTracks()[0];
+        if (old) {
+          track.enabled = old.enabled;
+          stream.removeTrack(old);
+          old.stop();
+        }
+        stream.addTrack(track);
+        if (!screenTrack) sendVideo(track);
+        preview.srcObject = stream;
+      });
+    }).catch(function (error) { console.error(error); });
+  });
+
+  // "Bildschirm teilen" (host): the screen replaces the camera in every connection until sharing ends.
+  var share = document.getElementById("share-screen");
+  function stopSharing() {
+    if (!screenTrack) return;
+    screenTrack.stop();
+    screenTrack = null;
+    media().then(function (stream) {
+      sendVideo(stream.getVideoTracks()[0] || null);
+      preview.srcObject = stream;
+    });
+    share.setAttribute("aria-pressed", "false");
+    share.textContent = share.getAttribute("data-off");
+  }
+  if (share && navigator.mediaDevices.getDisplayMedia) {
+    share.hidden = false;
+    share.addEventListener("click", function () {
+      if (screenTrack) return stopSharing();
+      navigator.mediaDevices.getDisplayMedia({ video: true }).then(function (display) {
+        screenTrack = display.getVideoTracks()[0];
+        screenTrack.onended = stopSharing;
+        sendVideo(screenTrack);
+        preview.srcObject = display;
+        share.setAttribute("aria-pressed", "true");
+        share.textContent = share.getAttribute("data-on");
+      }).catch(function (error) { console.error(error); });
+    });
+  }
+
+  // Einlassen, Ablehnen and "Zurück ins Wartezimmer" from the room's participant list must not reload the
+  // page (that would drop every connection): they are sent in the background, and the change comes back
+  // over the WebSocket like any other.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (role !== "host" || !form.closest("#participants") || !/\/(einlassen|ablehnen|zurueck)$/.test(form.action)) return;
+    event.preventDefault();
+    fetch(form.action, { method: "POST", credentials: "same-origin", redirect: "manual" });
+  });
+
+  var endForm = document.getElementById("end-form");
+  if (endForm) {
+    endForm.addEventListener("submit", function (event) {
+      if (!window.confirm(endForm.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  }
+
+  // A network that comes back: restart ICE everywhere instead of waiting for the connections to fail.
+  window.addEventListener("online", function () {
+    Object.keys(peers).forEach(function (id) { restart(peers[id]); });
+  });
+
+  function replaceRoster(html) {
+    var old = document.getElementById("roster");
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    if (old && holder.firstElementChild) old.replaceWith(holder.firstElementChild);
+  }
+
   document.addEventListener("live-message", function (event) {
     var message = event.detail;
     if (message.type === "ice") {
       config = message;
-      if (role === "guest") peer("host");
-    } else if (message.type === "signal" && config) {
+      sync();
+    } else if (message.type === "signal" && config && inRoom) {
       onSignal(message.from, message.payload);
-    } else if (message.type === "participants" && role === "host") {
-      Object.keys(peers).forEach(function (id) { if (message.admitted.indexOf(id) < 0) close(id); });
-    } else if (message.type === "status" && role === "guest") {
-      room.hidden = message.state !== "admitted";
-      if (message.state !== "admitted") {
-        close("host");
-      } else {
-        media();
+    } else if (message.type === "participants" || message.type === "status") {
+      members = message.room.members;
+      if (message.room.html) replaceRoster(message.room.html);
+      if (message.type === "status") {
+        inRoom = message.state === "admitted";
+        room.hidden = !inRoom;
+        var heading = document.querySelector("h1");
+        if (heading) heading.textContent = text(inRoom ? "room-title" : "waiting-title");
+        if (inRoom) media(); else stopMedia();
       }
+      Object.keys(peers).forEach(function (id) { tile(id); });
+      sync();
     }
   });
 })();

@@ -252,6 +252,19 @@ pub async fn cancel(state: &AppState, host: &Account, appointment: &Appointment)
     finish(state, tx, &appointment.id).await
 }
 
+/// "Sprechstunde beenden": the consultation ends for everyone at once — every guest's page leaves the room,
+/// and links and codes stop working.
+pub async fn end_consultation(state: &AppState, host: &Account, appointment: &Appointment) -> Result<(), ConsultError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !store::finish(&mut tx, &appointment.id, now).await? {
+        return Err(ConsultError::Changed);
+    }
+    let what = format!("appointment:{}", appointment.id);
+    audit::record(&mut *tx, entry(AuditEvent::AppointmentEnded, host, what), now).await?;
+    finish(state, tx, &appointment.id).await
+}
+
 /// A participant's next state after `action`, stored only if nobody changed it in between.
 pub async fn step(
     state: &AppState,

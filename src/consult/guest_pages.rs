@@ -247,6 +247,7 @@ struct WaitingPage {
     layout: Layout,
     status: GuestStatus,
     reload: bool,
+    roster: views::Roster,
 }
 
 /// `GET /warteraum`: the guest's state; without JavaScript the page reloads itself while waiting.
@@ -256,11 +257,15 @@ pub async fn waiting_room(State(state): State<AppState>, guest: Guest) -> AppRes
     }
     let c = texts::of(guest.lang);
     let status = views::guest_status(Some(&guest.participant), &guest.appointment, guest.lang);
+    let (me, lang) = (guest.participant.id.as_str(), guest.lang);
+    let (roster, title) = if guest.participant.state == ParticipantState::Admitted {
+        let participants = store::participants(&state.db, &guest.appointment.id).await?;
+        (views::Roster::of(&guest.appointment, &participants, me, lang), c.room_title)
+    } else {
+        (views::Roster::empty(me, lang), c.waiting_title)
+    };
     let reload = matches!(guest.participant.state, ParticipantState::Waiting | ParticipantState::Admitted);
-    page::render(
-        StatusCode::OK,
-        &WaitingPage { layout: Layout::new(&state, guest.lang, c.waiting_title), status, reload },
-    )
+    page::render(StatusCode::OK, &WaitingPage { layout: Layout::new(&state, lang, title), status, reload, roster })
 }
 
 /// `POST /warteraum/verlassen`

@@ -200,7 +200,8 @@ struct AppointmentPage {
     c: &'static Texts,
     appointment: Appointment,
     when: String,
-    cancelled: bool,
+    /// Why nothing can change any more: cancelled, or ended by the host.
+    closed: Option<&'static str>,
     form: AppointmentForm,
     form_errors: Vec<String>,
     durations: &'static [i64],
@@ -257,7 +258,7 @@ async fn appointment_page(
             layout: Layout::new(state, lang, title),
             c,
             when: format::date_time(appointment.starts_at, lang),
-            cancelled: appointment.status == AppointmentStatus::Cancelled,
+            closed: closed_label(&appointment, c),
             notice_text: extras.notice_text.unwrap_or_default(),
             appointment,
             form,
@@ -275,6 +276,16 @@ async fn appointment_page(
             cancel_error: extras.cancel_error,
         },
     )
+}
+
+fn closed_label(appointment: &Appointment, c: &'static Texts) -> Option<&'static str> {
+    if appointment.status == AppointmentStatus::Cancelled {
+        Some(c.cancelled_label)
+    } else if appointment.finished_at.is_some() {
+        Some(c.finished_label)
+    } else {
+        None
+    }
 }
 
 async fn own(state: &AppState, account: &Account, id: &str) -> AppResult<Appointment> {
@@ -295,6 +306,7 @@ pub async fn show(
         Some("gespeichert") => Some(format!("{} {}", c.saved, c.changed_hint)),
         Some("nachricht") => Some(c.notice_saved.to_owned()),
         Some("abgesagt") => Some(c.cancelled_notice.to_owned()),
+        Some("beendet") => Some(c.finished_notice.to_owned()),
         Some("geaendert") => Some(c.changed_meanwhile.to_owned()),
         _ => None,
     };
@@ -407,10 +419,10 @@ pub async fn add_participant(
     }
 }
 
-/// The host's appointment, if still planned (a cancelled one takes no more changes).
+/// The host's appointment, if still open (a cancelled or ended one takes no more changes).
 async fn planned(state: &AppState, account: &Account, id: &str) -> AppResult<Appointment> {
     let appointment = own(state, account, id).await?;
-    if appointment.status == AppointmentStatus::Cancelled {
+    if !appointment.is_open() {
         return Err(AppError::elsewhere(Redirect::to(&format!("/termine/{id}"))));
     }
     Ok(appointment)
@@ -531,6 +543,19 @@ pub async fn cancel(
     }
 }
 
+/// `POST /termine/{id}/beenden`: "Sprechstunde beenden" ends the consultation for everyone.
+pub async fn end(
+    State(state): State<AppState>,
+    ProductUser(account): ProductUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let appointment = planned(&state, &account, &id).await?;
+    match changes::end_consultation(&state, &account, &appointment).await {
+        Ok(()) | Err(ConsultError::Changed) => Ok(Redirect::to(&format!("/termine/{id}?beendet")).into_response()),
+        Err(error) => Err(error.into()),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "consult/host_room.html")]
 struct RoomPage {
@@ -539,6 +564,7 @@ struct RoomPage {
     appointment_id: String,
     when: String,
     participants: ParticipantList,
+    roster: views::Roster,
 }
 
 /// `GET /termine/{id}/raum`: the host's side of the video room, with the live participant list (the host
@@ -551,15 +577,17 @@ pub async fn room(
     let appointment = planned(&state, &account, &id).await?;
     let lang = account.language;
     let c = texts::of(lang);
-    let participants = views::participant_list(&state, &appointment, lang).await?;
+    let participants = store::participants(&state.db, &appointment.id).await?;
+    let roster = views::Roster::of(&appointment, &participants, crate::consult::ws::HOST, lang);
     page::render(
         StatusCode::OK,
         &RoomPage {
             layout: Layout::new(&state, lang, c.room_title),
             c,
             when: format::date_time(appointment.starts_at, lang),
+            participants: views::participant_lines(&appointment, participants, lang),
             appointment_id: appointment.id,
-            participants,
+            roster,
         },
     )
 }

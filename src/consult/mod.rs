@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/termine/{id}/nachricht", post(host_pages::set_notice))
         .route("/termine/{id}/absagen", post(host_pages::cancel))
         .route("/termine/{id}/raum", get(host_pages::room))
+        .route("/termine/{id}/beenden", post(host_pages::end))
         .route("/t/{token}", get(guest_pages::open_link))
         .route("/teilnehmen", get(guest_pages::join_form).post(guest_pages::join))
         .route("/teilnehmen/eintreten", get(guest_pages::check_in_form).post(guest_pages::check_in))

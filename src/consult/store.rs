@@ -28,11 +28,18 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     /// The host's display name (from the account).
     pub host_name: String,
+    /// When the host ended the consultation for everyone ("Sprechstunde beenden").
+    pub finished_at: Option<Timestamp>,
 }
 
 impl Appointment {
     pub fn ends_at(&self) -> Timestamp {
         self.starts_at + self.duration_minutes * 60
+    }
+
+    /// Planned and not ended: the room and the invitations are open (within the window).
+    pub fn is_open(&self) -> bool {
+        self.status == AppointmentStatus::Planned && self.finished_at.is_none()
     }
 
     pub fn window(&self, settings: &crate::config::AppointmentSettings) -> Window {
@@ -52,7 +59,7 @@ pub struct Participant {
 }
 
 const APPOINTMENT_COLUMNS: &str = "a.id, a.host_id, a.starts_at, a.duration_minutes, a.title, a.title_for_guests, \
-     a.notice, a.status, h.name AS host_name";
+     a.notice, a.status, a.finished_at, h.name AS host_name";
 const PARTICIPANT_COLUMNS: &str = "p.id, p.appointment_id, p.name, p.email, p.phone, p.state, p.state_since";
 
 fn appointment(row: &AnyRow) -> Result<Appointment, sqlx::Error> {
@@ -66,6 +73,7 @@ fn appointment(row: &AnyRow) -> Result<Appointment, sqlx::Error> {
         notice: row.try_get("notice")?,
         status: decode_enum(row, "status", AppointmentStatus::parse)?,
         host_name: row.try_get("host_name")?,
+        finished_at: row.try_get("finished_at")?,
     })
 }
 
@@ -194,6 +202,31 @@ pub async fn cancel(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, sqlx:
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// "Sprechstunde beenden": the appointment ends for everyone; whoever waits or is in the room has left.
+/// `false` if it was not open.
+pub async fn finish(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE appointments SET finished_at = $1, updated_at = $1 WHERE id = $2 AND status = 'planned' \
+         AND finished_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    if result.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE participants SET state = 'left', state_since = $1 WHERE appointment_id = $2 \
+         AND state IN ('waiting', 'admitted')",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
 }
 
 pub async fn participants(db: &Db, appointment_id: &str) -> Result<Vec<Participant>, sqlx::Error> {

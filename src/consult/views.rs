@@ -35,13 +35,42 @@ impl ParticipantList {
         self.in_state(ParticipantState::Waiting)
     }
 
-    /// Ids of those in the room now.
-    pub fn admitted(&self) -> Vec<&str> {
-        self.in_state(ParticipantState::Admitted)
-    }
-
     fn in_state(&self, state: ParticipantState) -> Vec<&str> {
         self.lines.iter().filter(|l| l.state == state.as_str()).map(|l| l.id.as_str()).collect()
+    }
+}
+
+/// Someone in the video room: the host (id `host`, as addressed in signalling) or an admitted guest.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+}
+
+/// Who is in the room, by name, as both sides' pages list it; `members` tells the page whom to connect to.
+#[derive(Template)]
+#[template(path = "consult/roster.html")]
+pub struct Roster {
+    pub c: &'static Texts,
+    pub members: Vec<Member>,
+    /// The viewer's own id (marked "Sie").
+    pub me: String,
+}
+
+impl Roster {
+    /// The host and every admitted participant.
+    pub fn of(appointment: &Appointment, participants: &[Participant], me: &str, lang: Lang) -> Roster {
+        let host = Member { id: crate::consult::ws::HOST.to_owned(), name: appointment.host_name.clone() };
+        let guests = participants
+            .iter()
+            .filter(|p| p.state == ParticipantState::Admitted)
+            .map(|p| Member { id: p.id.clone(), name: p.name.clone() });
+        Roster { c: texts::of(lang), members: std::iter::once(host).chain(guests).collect(), me: me.to_owned() }
+    }
+
+    /// Nobody's room: a guest who is not (or no longer) admitted sees no one.
+    pub fn empty(me: &str, lang: Lang) -> Roster {
+        Roster { c: texts::of(lang), members: Vec::new(), me: me.to_owned() }
     }
 }
 
@@ -62,9 +91,14 @@ pub async fn participant_list(
     appointment: &Appointment,
     lang: Lang,
 ) -> Result<ParticipantList, sqlx::Error> {
+    let participants = store::participants(&state.db, &appointment.id).await?;
+    Ok(participant_lines(appointment, participants, lang))
+}
+
+/// The host's list from participants already read.
+pub fn participant_lines(appointment: &Appointment, participants: Vec<Participant>, lang: Lang) -> ParticipantList {
     let c = texts::of(lang);
-    let lines = store::participants(&state.db, &appointment.id)
-        .await?
+    let lines = participants
         .into_iter()
         .map(|p| Line {
             label: state_label(c, &p),
@@ -77,12 +111,7 @@ pub async fn participant_list(
             name: p.name,
         })
         .collect();
-    Ok(ParticipantList {
-        c,
-        appointment_id: appointment.id.clone(),
-        lines,
-        planned: appointment.status == store::AppointmentStatus::Planned,
-    })
+    ParticipantList { c, appointment_id: appointment.id.clone(), lines, planned: appointment.is_open() }
 }
 
 #[derive(Template)]
@@ -103,7 +132,11 @@ pub fn guest_status(participant: Option<&Participant>, appointment: &Appointment
     GuestStatus {
         c,
         // No participant: the invitation was revoked or replaced while the page was open.
-        state: participant.map_or("ended", |p| p.state.as_str()),
+        state: match participant {
+            _ if appointment.finished_at.is_some() => "finished",
+            Some(p) => p.state.as_str(),
+            None => "ended",
+        },
         host: appointment.host_name.clone(),
         when: format::date_time(appointment.starts_at, lang),
         notice: appointment.notice.clone(),

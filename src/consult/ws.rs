@@ -1,13 +1,14 @@
 //! `/ws`: one WebSocket per page. The host's appointment page gets its participant list, the guest's
-//! waiting room its status, each time something changes (on any instance, see `live`). The server only
-//! pushes what it re-read from the database; the client sends nothing but `{"type":"ping"}` for now
-//! (the video signalling of the next step will travel here too).
+//! waiting room its status, and both who is in the video room, each time something changes (on any
+//! instance, see `live`). The server only pushes what it re-read from the database. Clients send pings
+//! and the video signalling (SDP, ICE), which is relayed between the members of one room only.
 //!
 //! Rules: `Origin` must be the public URL's origin (no other site may open it with the visitor's
 //! cookies); the session cookie decides who is speaking, and is checked again with every update and
-//! heartbeat (a host who signs out, or whose session runs out, gets nothing more); messages are typed JSON of at most 4 KiB;
-//! at most 20 messages per 10 s per connection, at most 8 connections per session; a ping every 20 s, and a connection silent for 60 s
-//! is closed. The page's script reconnects with growing pauses and is sent the current state at once.
+//! heartbeat (a host who signs out, or whose session runs out, gets nothing more); messages are typed
+//! JSON of at most 7 KiB; at most [`RATE_MAX`] messages per 10 s per connection, at most 8 connections
+//! per session; a ping every 20 s, and a connection silent for 60 s is closed. The page's script
+//! reconnects with growing pauses and is sent the current state at once.
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -31,8 +32,8 @@ use crate::web::i18n::Lang;
 /// An SDP offer with audio and video is 4–6 KiB; a relay must fit PostgreSQL's 8000-byte `NOTIFY`.
 pub const MAX_MESSAGE: usize = 7 * 1024;
 const RATE_WINDOW: Duration = Duration::from_secs(10);
-/// A connection's start sends an offer and a burst of ICE candidates.
-pub const RATE_MAX: u32 = 60;
+/// A connection's start sends an offer and a burst of ICE candidates to each of up to three others.
+pub const RATE_MAX: u32 = 120;
 /// How the host is addressed in signalling (guests by their participant id).
 pub const HOST: &str = "host";
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -46,13 +47,13 @@ pub enum ServerMessage {
     Participants {
         html: String,
         waiting: Vec<String>,
-        /// Who is in the room now (the host's page connects to each).
-        admitted: Vec<String>,
+        room: RoomView,
     },
     /// The guest's status panel.
     Status {
         html: String,
         state: String,
+        room: RoomView,
     },
     Pong,
     /// How to reach the other side: STUN and TURN servers (TURN with credentials valid until the
@@ -65,6 +66,19 @@ pub enum ServerMessage {
     Refused {
         reason: &'static str,
     },
+}
+
+/// Who is in the video room: the list by name, and whom the page connects to (everyone but itself).
+#[derive(Debug, Serialize)]
+pub struct RoomView {
+    html: String,
+    members: Vec<views::Member>,
+}
+
+impl RoomView {
+    fn of(roster: views::Roster) -> Result<RoomView, askama::Error> {
+        Ok(RoomView { html: askama::Template::render(&roster)?, members: roster.members })
+    }
 }
 
 /// One entry of `RTCConfiguration.iceServers`.
@@ -103,7 +117,7 @@ fn ice(state: &AppState, appointment: &Appointment) -> ServerMessage {
 pub enum ClientMessage {
     Ping,
     /// Signalling (SDP, ICE) for `to`: `"host"` or a participant id of the same appointment. Relayed as
-    /// is, never stored, and only between the host and admitted guests.
+    /// is, never stored, and only between members of the room: the host and admitted guests.
     Signal {
         to: String,
         payload: serde_json::Value,
@@ -191,11 +205,12 @@ async fn snapshot(
             let Some(appointment) = store::find_for_host(&state.db, &host.id, &appointment.id).await? else {
                 return Ok((None, true));
             };
-            let list = views::participant_list(state, &appointment, *lang).await?;
+            let participants = store::participants(&state.db, &appointment.id).await?;
+            let room = RoomView::of(views::Roster::of(&appointment, &participants, HOST, *lang))?;
+            let list = views::participant_lines(&appointment, participants, *lang);
             let waiting = list.waiting().into_iter().map(str::to_owned).collect();
-            let admitted = list.admitted().into_iter().map(str::to_owned).collect();
             let html = askama::Template::render(&list)?;
-            Ok((Some(ServerMessage::Participants { html, waiting, admitted }), false))
+            Ok((Some(ServerMessage::Participants { html, waiting, room }), !appointment.is_open()))
         }
         Viewer::Guest { session_hash, lang, .. } => {
             let found = store::guest_session(&state.db, session_hash, state.clock.now()).await?;
@@ -204,9 +219,15 @@ async fn snapshot(
                 None => (None, appointment),
             };
             let status = views::guest_status(participant, appointment, *lang);
-            let finished = participant.is_none_or(|p| p.state.is_final());
-            let state_name = status.state.to_owned();
-            Ok((Some(ServerMessage::Status { html: askama::Template::render(&status)?, state: state_name }), finished))
+            let finished = participant.is_none_or(|p| p.state.is_final()) || !appointment.is_open();
+            let me = participant.map_or("", |p| p.id.as_str());
+            let roster = if status.state == ParticipantState::Admitted.as_str() {
+                views::Roster::of(appointment, &store::participants(&state.db, &appointment.id).await?, me, *lang)
+            } else {
+                views::Roster::empty(me, *lang)
+            };
+            let (html, state_name) = (askama::Template::render(&status)?, status.state.to_owned());
+            Ok((Some(ServerMessage::Status { html, state: state_name, room: RoomView::of(roster)? }), finished))
         }
     }
 }
@@ -225,8 +246,10 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
         Viewer::Host { .. } => HOST.to_owned(),
         Viewer::Guest { participant_id, .. } => participant_id.clone(),
     };
-    // Known from the last snapshot: relays reach a guest only while admitted.
+    // Known from the last snapshot: relays reach a guest only while admitted, and go out only to members
+    // of the room (no query per ICE candidate).
     let mut admitted = matches!(viewer, Viewer::Host { .. });
+    let mut room: Vec<String> = Vec::new();
     // TURN credentials go out once per admission (the host: once per connection).
     let mut ice_sent = false;
     let mut updates = state.live.subscribe();
@@ -243,6 +266,12 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                 Ok((message, finished)) => {
                     if let Some(ServerMessage::Status { state, .. }) = &message {
                         admitted = state == ParticipantState::Admitted.as_str();
+                    }
+                    if let Some(
+                        ServerMessage::Participants { room: view, .. } | ServerMessage::Status { room: view, .. },
+                    ) = &message
+                    {
+                        room = view.members.iter().map(|m| m.id.clone()).collect();
                     }
                     let text = serde_json::to_string(&message).unwrap_or_default();
                     if let Some(message) = message.filter(|_| text != last_sent) {
@@ -303,11 +332,10 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                                 return;
                             }
                         }
-                        // Guests talk to the host only, and only while admitted (known from the last
-                        // snapshot, which every change refreshes); the host to any guest (the recipient's
-                        // socket checks that it is admitted).
+                        // Only between members of the room, as the last snapshot (which every change
+                        // refreshes) knows it; the recipient's socket checks its own admission too.
                         Ok(ClientMessage::Signal { to, payload }) => {
-                            if admitted && to != me && (me == HOST || to == HOST) {
+                            if admitted && to != me && room.contains(&to) {
                                 state.live.relay(&state.db, &appointment.id, &to, &me, &payload.to_string()).await;
                             } else if !send(&mut socket, &ServerMessage::Refused { reason: "not_admitted" }).await {
                                 return;

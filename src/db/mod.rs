@@ -124,6 +124,15 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
             include_str!("../../migrations/0012_appointments.postgres.sql")
         ),
     ),
+    (
+        13,
+        "room",
+        concat!(include_str!("../../migrations/0013_room.sql"), include_str!("../../migrations/0013_room.sqlite.sql")),
+        concat!(
+            include_str!("../../migrations/0013_room.sql"),
+            include_str!("../../migrations/0013_room.postgres.sql")
+        ),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.

@@ -41,7 +41,7 @@ impl Actor {
 }
 
 crate::db::stored_enum! {
-    /// Every kind of event the audit log records (the database accepts only these: migrations 11 and 12).
+    /// Every kind of event the audit log records (the database accepts only these: migrations 11, 12 and 13).
     pub enum AuditEvent {
         AccountCreated = "account.created",
         AccountLocked = "account.locked",
@@ -50,6 +50,8 @@ crate::db::stored_enum! {
         AppointmentCancelled = "appointment.cancelled",
         AppointmentChanged = "appointment.changed",
         AppointmentCreated = "appointment.created",
+        /// "Sprechstunde beenden": the host ended the consultation for everyone.
+        AppointmentEnded = "appointment.ended",
         /// Participants' data deleted after the retention period (`detail`: how many).
         AppointmentPurged = "appointment.purged",
         ContactSms = "contact.sms",

@@ -1,0 +1,256 @@
+//! Issue 10 in real headless Chromium: the video room. Host and guests in separate browser sessions
+//! (synthetic camera and microphone, ICE over loopback); what the tests assert is read from the browsers'
+//! own `getStats()`: decoded video frames, the selected candidate pair.
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+
+use crate::appointments::{DATE, Invitation, STARTS_AT, TIME, add_participant, create_appointment, participant_id};
+use crate::browser::{
+    ChromeDriver, appears_within, click, eventually, find, open_browser, sign_in, start_chromedriver, text_of,
+    wait_for_path,
+};
+use crate::harness::{Backend, TestApp};
+
+/// Video frames decoded so far from the page's connection to `peer` (0 while there is none).
+async fn frames_from(browser: &Client, peer: &str) -> u64 {
+    let script = "const [id, done] = arguments; \
+        const peer = (window.roomPeers || {})[id]; \
+        if (!peer) { done(0); return; } \
+        peer.pc.getStats().then((report) => { let n = 0; \
+          report.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') n = s.framesDecoded || 0; }); \
+          done(n); });";
+    browser.execute_async(script, vec![peer.into()]).await.unwrap().as_u64().unwrap_or(0)
+}
+
+/// Waits until frames from `peer` are decoded (at most 10 s after `since`) and still rising; returns how
+/// long after `since` the first one was seen.
+async fn video_flows(browser: &Client, peer: &str, since: Instant) -> Duration {
+    while frames_from(browser, peer).await == 0 {
+        assert!(since.elapsed() < Duration::from_secs(10), "no video from {peer} within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first = since.elapsed();
+    let before = frames_from(browser, peer).await;
+    eventually(|| async { frames_from(browser, peer).await > before }, "frames keep coming").await;
+    first
+}
+
+/// Polls every page for its first frame from its peer; returns when each saw one, after `since`.
+async fn first_frames(pages: &[(&Client, &str)], since: Instant) -> Vec<Duration> {
+    let mut seen = vec![None; pages.len()];
+    while seen.iter().any(Option::is_none) {
+        assert!(since.elapsed() < Duration::from_secs(10), "no video within 10 s: {seen:?}");
+        for (i, (browser, peer)) in pages.iter().enumerate() {
+            if seen[i].is_none() && frames_from(browser, peer).await > 0 {
+                seen[i] = Some(since.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    seen.into_iter().flatten().collect()
+}
+
+/// The Sicherheitscode the page shows for its connection to `peer`.
+async fn security_code(browser: &Client, peer: &str) -> String {
+    let css = format!("#security-codes li[data-peer='{peer}']");
+    appears_within(browser, &css, Duration::from_secs(10)).await;
+    find(browser, Locator::Css(&css)).await.unwrap().attr("data-code").await.unwrap().unwrap()
+}
+
+/// Marks the page's present connection to `peer`, to see it replaced after the other side reloads.
+async fn mark_connection_old(browser: &Client, peer: &str) {
+    browser.execute("window.roomPeers[arguments[0]].pc.old = true; return 0", vec![peer.into()]).await.unwrap();
+}
+
+async fn replaced(browser: &Client, peer: &str) {
+    let js = "const p = window.roomPeers[arguments[0]]; return !!p && !p.pc.old;";
+    eventually(|| async { browser.execute(js, vec![peer.into()]).await.unwrap() == true }, "a new connection").await;
+}
+
+async fn script(browser: &Client, js: &str) -> serde_json::Value {
+    browser.execute(js, vec![]).await.unwrap()
+}
+
+async fn browsers(driver: &ChromeDriver, n: usize) -> (Vec<Client>, Vec<tempfile::TempDir>) {
+    let dirs: Vec<_> = (0..2 * n).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut clients = Vec::new();
+    for i in 0..n {
+        clients.push(open_browser(driver, dirs[2 * i].path(), dirs[2 * i + 1].path()).await);
+    }
+    (clients, dirs)
+}
+
+/// A host with an appointment starting now and one participant per name.
+async fn appointment_with(app: &TestApp, names: &[&str]) -> (reqwest::Client, String, Vec<Invitation>) {
+    let (host_http, _) = crate::appointments::host(app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(app, &host_http, DATE, TIME).await;
+    let mut invitations = Vec::new();
+    for name in names {
+        invitations.push(add_participant(app, &host_http, &id, &[("name", name)]).await);
+    }
+    app.clock.advance(STARTS_AT - app.clock.now());
+    (host_http, id, invitations)
+}
+
+/// The guest opens the link, agrees and waits.
+async fn guest_waits(guest: &Client, link: &str) {
+    guest.goto(link).await.unwrap();
+    click(guest, "consent").await;
+    click(guest, "enter").await;
+    wait_for_path(guest, "/warteraum").await;
+}
+
+async fn host_in_room(host: &Client, app: &TestApp, id: &str) {
+    sign_in(host, app, "hwolf").await;
+    wait_for_path(host, "/").await;
+    host.goto(&app.url(&format!("/termine/{id}/raum"))).await.unwrap();
+    appears_within(host, "#roster li[data-member='host']", Duration::from_secs(5)).await;
+}
+
+async fn admit(app: &TestApp, host_http: &reqwest::Client, id: &str, pid: &str) {
+    let admitted = app.post(host_http, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
+    assert_eq!(admitted.status(), 303);
+}
+
+/// A doctor and a patient in Chromium: video both ways, the same Sicherheitscode on both screens, both
+/// names listed, mute, the quality shown, ICE restarted when the network comes back, a reload that rejoins
+/// without a new admission, "Zurück ins Wartezimmer" that stops the guest's media, and "Sprechstunde
+/// beenden".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consultation_in_chromium() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (host_http, id, invitations) = appointment_with(&app, &["Anna Beispiel"]).await;
+    let driver = start_chromedriver().await;
+    let (clients, _dirs) = browsers(&driver, 2).await;
+    let (host, guest) = (&clients[0], &clients[1]);
+    guest_waits(guest, &invitations[0].link).await;
+    assert_eq!(text_of(guest, "h1").await, "Wartezimmer");
+    host_in_room(host, &app, &id).await;
+    let pid = participant_id(&app, "Anna Beispiel").await;
+    appears_within(host, "#participants li[data-state='waiting']", Duration::from_secs(5)).await;
+
+    let admitted_at = Instant::now();
+    admit(&app, &host_http, &id, &pid).await;
+    let first = first_frames(&[(host, &pid), (guest, "host")], admitted_at).await;
+    println!("from Einlassen to the first decoded frame: host {:?}, guest {:?}", first[0], first[1]);
+    video_flows(host, &pid, admitted_at).await;
+    video_flows(guest, "host", admitted_at).await;
+    assert_eq!(text_of(guest, "h1").await, "Videosprechstunde", "the guest's heading follows the admission");
+
+    // Both pages list everyone by name and show the same six digits.
+    for browser in [host, guest] {
+        let roster = text_of(browser, "#roster").await;
+        assert!(roster.contains("Dr. Hanna Wolf") && roster.contains("Anna Beispiel"), "{roster}");
+    }
+    assert!(text_of(guest, "#roster li[data-member='{pid}']".replace("{pid}", &pid).as_str()).await.contains("(Sie)"));
+    let (host_code, guest_code) = (security_code(host, &pid).await, security_code(guest, "host").await);
+    assert_eq!(host_code.len(), 6);
+    assert_eq!(host_code, guest_code, "both screens show the same Sicherheitscode");
+    assert!(text_of(host, "#security-codes").await.contains(&format!("{} {}", &host_code[..3], &host_code[3..])));
+
+    // "Mikrofon aus": the guest's microphone track is muted, the button says how to turn it on again.
+    click(guest, "toggle-mic").await;
+    assert_eq!(text_of(guest, "#toggle-mic").await, "Mikrofon an");
+    let muted =
+        script(guest, "return document.getElementById('local-video').srcObject.getAudioTracks()[0].enabled").await;
+    assert_eq!(muted, serde_json::json!(false));
+    click(guest, "toggle-cam").await;
+    assert_eq!(text_of(guest, "#toggle-cam").await, "Kamera an");
+    click(guest, "toggle-cam").await;
+
+    // The connection's quality is shown (loopback: good).
+    appears_within(host, "#quality[data-level='good']", Duration::from_secs(6)).await;
+    assert!(text_of(host, "#quality").await.starts_with("Verbindung: gut ("));
+    // Poor readings step the video sent down, then to sound only; good ones bring it back step by step.
+    let steps = script(
+        host,
+        &format!(
+            "const p = window.roomPeers['{pid}']; const q = window.roomQuality; const seen = []; \
+             const enc = () => p.pc.getSenders().find((s) => s.track && s.track.kind === 'video').getParameters().encodings[0]; \
+             const feed = async (reading, n) => {{ for (let i = 0; i < n; i++) await q.assess(p, reading, 0.05); \
+               const e = enc(); seen.push([e.active, e.scaleResolutionDownBy || 1]); }}; \
+             return feed('poor', 2).then(() => feed('poor', 3)).then(() => feed('good', 3)).then(() => feed('good', 3)) \
+               .then(() => [seen, q.level(50, 0), q.level(500, 0.05), q.level(100, 0.3)]);"
+        ),
+    )
+    .await;
+    assert_eq!(
+        steps,
+        serde_json::json!([[[true, 4], [false, 1], [true, 4], [true, 1]], "good", "fair", "poor"]),
+        "normal → lower resolution → sound only → lower resolution → normal"
+    );
+
+    // The network comes back ("online"): ICE restarts (new credentials in the SDP), and video keeps flowing.
+    let ufrag = "const d = window.roomPeers[arguments[0]].pc.localDescription.sdp; \
+        return /a=ice-ufrag:(\\S+)/.exec(d)[1];";
+    let before = host.execute(ufrag, vec![pid.clone().into()]).await.unwrap();
+    script(host, "window.dispatchEvent(new Event('online')); return 0").await;
+    eventually(
+        || async { host.execute(ufrag, vec![pid.clone().into()]).await.unwrap() != before },
+        "an ICE restart on 'online'",
+    )
+    .await;
+    let frames = frames_from(guest, "host").await;
+    eventually(|| async { frames_from(guest, "host").await > frames + 20 }, "video after the ICE restart").await;
+
+    // The guest reloads: media again within 10 s, without a new admission.
+    mark_connection_old(host, &pid).await;
+    let reloaded_at = Instant::now();
+    guest.refresh().await.unwrap();
+    replaced(host, &pid).await;
+    let first = first_frames(&[(host, &pid), (guest, "host")], reloaded_at).await;
+    println!("guest reload to the first decoded frame: host {:?}, guest {:?}", first[0], first[1]);
+    assert_eq!(crate::appointments::state_of(&app, &pid).await, "admitted");
+    video_flows(host, &pid, reloaded_at).await;
+    assert_eq!(
+        security_code(host, &pid).await,
+        security_code(guest, "host").await,
+        "a new code for the new connection"
+    );
+    // The host reloads too, and is back in within seconds.
+    mark_connection_old(guest, "host").await;
+    let reloaded_at = Instant::now();
+    host.refresh().await.unwrap();
+    replaced(guest, "host").await;
+    let first = first_frames(&[(host, &pid), (guest, "host")], reloaded_at).await;
+    println!("host reload to the first decoded frame: host {:?}, guest {:?}", first[0], first[1]);
+
+    // "Zurück ins Wartezimmer": the guest's connection closes at once and the camera goes off.
+    find(host, Locator::Css(&format!("#participants li[data-participant='{pid}'] button.send-back")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    appears_within(guest, "#guest-status[data-state='waiting']", Duration::from_secs(2)).await;
+    eventually(|| async { script(guest, "return Object.keys(window.roomPeers).length").await == 0 }, "guest closed")
+        .await;
+    eventually(|| async { script(host, "return Object.keys(window.roomPeers).length").await == 0 }, "host closed")
+        .await;
+    assert_eq!(script(guest, "return document.getElementById('local-video').srcObject").await, serde_json::Value::Null);
+    assert!(find(guest, Locator::Id("room")).await.unwrap().attr("hidden").await.unwrap().is_some());
+    assert_eq!(text_of(guest, "h1").await, "Wartezimmer");
+
+    // Let in again, then "Sprechstunde beenden" (after the confirmation): over for everyone.
+    let admitted_at = Instant::now();
+    admit(&app, &host_http, &id, &pid).await;
+    video_flows(guest, "host", admitted_at).await;
+    click(host, "end-consultation").await;
+    host.dismiss_alert().await.unwrap();
+    assert_eq!(host.current_url().await.unwrap().path(), format!("/termine/{id}/raum"), "dismissed: nothing ends");
+    click(host, "end-consultation").await;
+    host.accept_alert().await.unwrap();
+    wait_for_path(host, &format!("/termine/{id}")).await;
+    assert!(text_of(host, "#notice").await.starts_with("Sie haben die Sprechstunde für alle beendet."));
+    appears_within(guest, "#guest-status[data-state='finished']", Duration::from_secs(2)).await;
+    assert!(text_of(guest, "#guest-status").await.contains("Die Sprechstunde ist beendet"));
+    eventually(|| async { script(guest, "return Object.keys(window.roomPeers).length").await == 0 }, "ended").await;
+    let (again, _) = crate::appointments::jar_browser();
+    let refused = app.get(&again, &invitations[0].link).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("Die Sprechstunde ist beendet"));
+    for browser in clients {
+        browser.close().await.unwrap();
+    }
+}
