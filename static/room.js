@@ -420,7 +420,13 @@
     var form = event.target;
     if (role !== "host" || !form.closest("#participants") || !/\/(einlassen|ablehnen|zurueck)$/.test(form.action)) return;
     event.preventDefault();
-    fetch(form.action, { method: "POST", credentials: "same-origin", redirect: "manual" });
+    // A refusal (the room is full, someone else was quicker) comes back as the notice of the page.
+    fetch(form.action, { method: "POST", credentials: "same-origin" }).then(function (response) {
+      return response.text();
+    }).then(function (html) {
+      var notice = new DOMParser().parseFromString(html, "text/html").getElementById("notice");
+      stateLine.textContent = notice ? notice.textContent : "";
+    }).catch(function () {});
   });
 
   var endForm = document.getElementById("end-form");

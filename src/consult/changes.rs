@@ -28,7 +28,14 @@ pub enum ConsultError {
     /// Someone else changed the participant first (another host tab, the guest).
     #[error("Zustand hat sich geändert")]
     Changed,
+    /// The room holds [`ROOM_MAX`] people already; nobody more is let in.
+    #[error("Raum voll")]
+    RoomFull,
 }
+
+/// People in one video room, the host included: a full mesh of peer connections, each browser sending its
+/// video to every other, is as much as a home uplink or a phone manages (larger rooms: docs/video-room.md).
+pub const ROOM_MAX: usize = 4;
 
 impl From<ConsultError> for crate::error::AppError {
     fn from(error: ConsultError) -> Self {
@@ -278,7 +285,15 @@ pub async fn step(
         return Ok(next);
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    // Admissions to one room are taken one at a time, so two at once cannot both take the last place.
+    let mut tx = if action == Action::Admit {
+        state.db.begin_serialized(&[&format!("room:{}", participant.appointment_id)], now).await?
+    } else {
+        state.db.begin().await?
+    };
+    if action == Action::Admit && store::admitted_count(&mut tx, &participant.appointment_id).await? + 1 >= ROOM_MAX {
+        return Err(ConsultError::RoomFull);
+    }
     if !store::transition(&mut *tx, &participant.id, participant.state, next, now).await? {
         return Err(ConsultError::Changed);
     }

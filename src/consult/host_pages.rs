@@ -307,6 +307,7 @@ pub async fn show(
         Some("nachricht") => Some(c.notice_saved.to_owned()),
         Some("abgesagt") => Some(c.cancelled_notice.to_owned()),
         Some("beendet") => Some(c.finished_notice.to_owned()),
+        Some("voll") => Some(fill(c.room_full, &[("max", &changes::ROOM_MAX.to_string())])),
         Some("geaendert") => Some(c.changed_meanwhile.to_owned()),
         _ => None,
     };
@@ -474,6 +475,7 @@ pub async fn participant_action(
     match changes::step(&state, actor, Some(&account.id), &participant, transition).await {
         Ok(_) => Ok(back),
         Err(ConsultError::Changed) => Ok(Redirect::to(&format!("/termine/{id}?geaendert")).into_response()),
+        Err(ConsultError::RoomFull) => Ok(Redirect::to(&format!("/termine/{id}?voll")).into_response()),
         Err(error) => Err(error.into()),
     }
 }

@@ -229,6 +229,16 @@ pub async fn finish(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, sqlx:
     Ok(true)
 }
 
+/// How many guests are in the room now.
+pub async fn admitted_count(tx: &mut Tx, appointment_id: &str) -> Result<usize, sqlx::Error> {
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM participants WHERE appointment_id = $1 AND state = 'admitted'")
+            .bind(appointment_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
 pub async fn participants(db: &Db, appointment_id: &str) -> Result<Vec<Participant>, sqlx::Error> {
     let sql = format!(
         "SELECT {PARTICIPANT_COLUMNS} FROM participants p WHERE p.appointment_id = $1 AND p.state <> 'revoked' \

@@ -159,6 +159,7 @@ crate::web::i18n::texts! {
     end_confirm: "Die Sprechstunde jetzt für alle beenden? Danach gelten die Links und Zugangscodes dieses Termins nicht mehr.", "End the consultation for everyone now? Afterwards the links and access codes of this appointment no longer work.";
     end_hint: "Beendet die Sprechstunde für alle Teilnehmenden; ihre Links und Codes gelten danach nicht mehr.", "Ends the consultation for all participants; their links and codes stop working.";
     in_room: "Im Raum", "In the room";
+    room_full: "Der Raum ist voll: Eine Videosprechstunde hat höchstens {max} Personen, Sie eingeschlossen. Schicken Sie zuerst jemanden ins Wartezimmer zurück.", "The room is full: a video consultation holds at most {max} people, you included. First send someone back to the waiting room.";
     you: "(Sie)", "(you)";
     room_empty_host: "Noch ist niemand bei Ihnen im Raum. Lassen Sie Wartende unten ein.", "Nobody has joined you yet. Let waiting participants in below.";
     room_connecting: "Verbindung zu {name} wird aufgebaut …", "Connecting to {name} …";

@@ -760,11 +760,98 @@ async fn turn_credentials_reach_the_host_and_only_admitted_guests(backend: Backe
     assert!(!logs_contain(ice["ice_servers"][1]["credential"].as_str().unwrap()));
 }
 
+/// At most four people in a room (the host and three guests), even when two admissions race for the last
+/// place; "Sprechstunde beenden" then ends it for everyone: sockets close, links stop working.
+async fn a_room_holds_four_and_ends_for_everyone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, host_jar) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let names = ["Anna", "Bernd", "Clara", "Dora", "Emil"];
+    let (mut links, mut ids) = (Vec::new(), Vec::new());
+    for name in names {
+        links.push(add_participant(&app, &host, &id, &[("name", name)]).await.link);
+        ids.push(participant_id(&app, name).await);
+    }
+    app.clock.advance(STARTS_AT - app.clock.now());
+    let mut guests = Vec::new();
+    for (link, name) in links.iter().zip(names) {
+        let (guest, jar) = jar_browser();
+        assert_eq!(app.get(&guest, link).await.status(), 303);
+        let entered = app.post(&guest, "/teilnehmen/eintreten", &[("name", name), ("consent", "ja")]).await;
+        assert_eq!(entered.status(), 303);
+        guests.push((guest, jar));
+    }
+    for pid in &ids[..2] {
+        let admitted = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
+        assert_eq!(admitted.headers()["location"], format!("/termine/{id}").as_str());
+    }
+    // Two admissions at once for the last place: exactly one gets it.
+    let paths: Vec<String> = ids[2..4].iter().map(|pid| format!("/termine/{id}/teilnehmer/{pid}/einlassen")).collect();
+    let answers = app.post_all_at_once(paths.iter().map(|p| (host.clone(), p.as_str(), Vec::new())).collect()).await;
+    let full: Vec<bool> =
+        answers.iter().map(|a| a.headers()["location"].to_str().unwrap().ends_with("?voll")).collect();
+    assert_eq!(full.iter().filter(|f| **f).count(), 1, "{full:?}");
+    let mut states = Vec::new();
+    for pid in &ids {
+        states.push(state_of(&app, pid).await);
+    }
+    assert_eq!(states.iter().filter(|s| *s == "admitted").count(), 3, "{states:?}");
+    let page = app.get(&host, &format!("/termine/{id}?voll")).await.text().await.unwrap();
+    assert!(page.contains("Der Raum ist voll: Eine Videosprechstunde hat höchstens 4 Personen"), "{page}");
+
+    let mut guest_socket = websocket(&app, "/ws", &guests[0].1, &app.base).await.unwrap();
+    let first = next_json(&mut guest_socket, 5).await;
+    let members: Vec<&str> =
+        first["room"]["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(members.len(), 4, "the host and three guests: {members:?}");
+    assert!(members.contains(&"Dr. Hanna Wolf") && members.contains(&"Anna") && !members.contains(&"Emil"));
+    // Guests in the room reach each other (the mesh), but not someone still waiting.
+    let to_bernd = format!(r#"{{"type":"signal","to":"{}","payload":{{"sdp":"x"}}}}"#, ids[1]);
+    guest_socket.send(Message::Text(to_bernd.into())).await.unwrap();
+    let mut bernd_socket = websocket(&app, "/ws", &guests[1].1, &app.base).await.unwrap();
+    next_json(&mut bernd_socket, 5).await;
+    guest_socket
+        .send(Message::Text(format!(r#"{{"type":"signal","to":"{}","payload":{{"n":2}}}}"#, ids[1]).into()))
+        .await
+        .unwrap();
+    assert_eq!(until(&mut bernd_socket, 2, |m| m["type"] == "signal").await["from"], ids[0].as_str());
+    let to_emil = format!(r#"{{"type":"signal","to":"{}","payload":{{"sdp":"x"}}}}"#, ids[4]);
+    guest_socket.send(Message::Text(to_emil.into())).await.unwrap();
+    assert_eq!(until(&mut guest_socket, 2, |m| m["type"] == "refused").await["reason"], "not_admitted");
+
+    let mut host_socket = websocket(&app, &format!("/ws?termin={id}"), &host_jar, &app.base).await.unwrap();
+    next_json(&mut host_socket, 5).await;
+    let ended = app.post(&host, &format!("/termine/{id}/beenden"), &[]).await;
+    assert_eq!(ended.headers()["location"], format!("/termine/{id}?beendet").as_str());
+    assert_eq!(until(&mut guest_socket, 2, |m| m["type"] == "status").await["state"], "finished");
+    assert_closed_with(&mut guest_socket, 1000).await;
+    assert_closed_with(&mut host_socket, 1000).await;
+    for pid in &ids[..2] {
+        assert_eq!(state_of(&app, pid).await, "left");
+    }
+    let refused = app.get(&guests[4].0, "/warteraum").await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("Die Sprechstunde ist beendet"));
+    let late = app.post(&host, &format!("/termine/{id}/teilnehmer/{}/einlassen", ids[4]), &[]).await;
+    assert_eq!(late.headers()["location"], format!("/termine/{id}").as_str(), "nothing changes any more");
+    assert_eq!(state_of(&app, &ids[4]).await, "left");
+    let page = app.get(&host, &format!("/termine/{id}?beendet")).await.text().await.unwrap();
+    assert!(page.contains("id=\"closed-label\">beendet<") && !page.contains("id=\"open-room\""), "{page}");
+    let history = app
+        .scalar_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE event = 'appointment.ended' AND detail = $1",
+            &format!("appointment:{id}"),
+        )
+        .await;
+    assert_eq!(history, 1);
+}
+
 fn logs_contain(secret: &str) -> bool {
     crate::harness::logs().contains(secret)
 }
 
 both_databases!(
+    a_room_holds_four_and_ends_for_everyone,
     turn_credentials_reach_the_host_and_only_admitted_guests,
     invitations_work_only_within_their_window,
     cancel_renew_and_remove_revoke_invitations,
