@@ -254,3 +254,144 @@ async fn a_consultation_in_chromium() {
         browser.close().await.unwrap();
     }
 }
+
+/// Debian's coturn on free loopback ports, with a shared secret (`use-auth-secret`); stopped when dropped.
+struct Coturn {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Coturn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_coturn(secret: &str) -> Coturn {
+    let port = free_port();
+    let relay_from = 40_000 + (port % 20) * 1000;
+    let child = std::process::Command::new("turnserver")
+        .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--use-auth-secret", "--realm=test"])
+        .args([
+            "--allow-loopback-peers",
+            "--no-cli",
+            "--no-tls",
+            "--no-dtls",
+            "--no-stdout-log",
+            "--log-file=/dev/null",
+        ])
+        .arg(format!("--listening-port={port}"))
+        .arg(format!("--static-auth-secret={secret}"))
+        .arg(format!("--min-port={relay_from}"))
+        .arg(format!("--max-port={}", relay_from + 999))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("coturn is required for the relay test (apt-get install coturn)");
+    let coturn = Coturn { child, port };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return coturn;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("turnserver did not start");
+}
+
+/// The candidate types of the selected pair of the page's connection to `peer` (local, remote).
+async fn selected_pair(browser: &Client, peer: &str) -> serde_json::Value {
+    let script = "const [id, done] = arguments; const p = (window.roomPeers || {})[id]; \
+        if (!p) { done(null); return; } \
+        p.pc.getStats().then((r) => { let pair = null; \
+          r.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = r.get(s.selectedCandidatePairId); }); \
+          if (!pair) { done(null); return; } \
+          done([r.get(pair.localCandidateId).candidateType, r.get(pair.remoteCandidateId).candidateType]); });";
+    browser.execute_async(script, vec![peer.into()]).await.unwrap()
+}
+
+/// With `relay_only`, media goes through the TURN server (coturn, started here) and never directly: the
+/// selected candidate pair is a relay on both pages, and video flows both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relayed_through_coturn_in_chromium() {
+    let coturn = start_coturn("nordlicht").await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+        config.ice.turn_urls = vec![format!("turn:127.0.0.1:{}?transport=udp", coturn.port)];
+        config.ice.turn_secret = Some(sprechstunde::config::Secret::new("nordlicht"));
+        config.ice.relay_only = true;
+    })
+    .await;
+    // coturn checks the credentials' expiry against the real clock: the appointment is now, for real.
+    let real_now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let starts = (real_now / 300 + 1) * 300;
+    let (date, time) = sprechstunde::web::format::berlin_fields(starts);
+    app.clock.advance(real_now - app.clock.now());
+    let (host_http, _) = crate::appointments::host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host_http, &date, &time).await;
+    let anna = add_participant(&app, &host_http, &id, &[("name", "Anna Beispiel")]).await;
+    app.clock.advance(starts - app.clock.now());
+    let driver = start_chromedriver().await;
+    let (clients, _dirs) = browsers(&driver, 2).await;
+    let (host, guest) = (&clients[0], &clients[1]);
+    guest_waits(guest, &anna.link).await;
+    host_in_room(host, &app, &id).await;
+    let pid = participant_id(&app, "Anna Beispiel").await;
+    let admitted_at = Instant::now();
+    admit(&app, &host_http, &id, &pid).await;
+    let first = first_frames(&[(host, &pid), (guest, "host")], admitted_at).await;
+    println!("relayed: from Einlassen to the first decoded frame: host {:?}, guest {:?}", first[0], first[1]);
+    assert_eq!(selected_pair(host, &pid).await, serde_json::json!(["relay", "relay"]));
+    assert_eq!(selected_pair(guest, "host").await, serde_json::json!(["relay", "relay"]));
+    video_flows(host, &pid, admitted_at).await;
+    assert_eq!(security_code(host, &pid).await, security_code(guest, "host").await, "TURN does not change the code");
+    for browser in clients {
+        browser.close().await.unwrap();
+    }
+    drop(coturn);
+}
+
+/// Three in one room as a full mesh, across two instances on one PostgreSQL database: the host and one
+/// guest on the first instance, the other guest on the second. Every page decodes video from both others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_in_one_room_across_two_instances_in_chromium() {
+    let first = TestApp::spawn(Backend::Postgres).await;
+    let url = first.state().config.database_url.clone();
+    let second = TestApp::spawn_with(Backend::Sqlite, |config| config.database_url = url).await;
+    second.clock.advance(first.clock.now() - second.clock.now());
+    let (host_http, id, invitations) = appointment_with(&first, &["Anna Beispiel", "Bernd Beispiel"]).await;
+    second.clock.advance(first.clock.now() - second.clock.now());
+    let driver = start_chromedriver().await;
+    let (clients, _dirs) = browsers(&driver, 3).await;
+    let (host, anna, bernd) = (&clients[0], &clients[1], &clients[2]);
+    guest_waits(anna, &invitations[0].link).await;
+    // Bernd's link names the first instance; he is served by the second.
+    guest_waits(bernd, &invitations[1].link.replace(&first.base, &second.base)).await;
+    host_in_room(host, &first, &id).await;
+    let (a, b) = (participant_id(&first, "Anna Beispiel").await, participant_id(&first, "Bernd Beispiel").await);
+    let admitted_at = Instant::now();
+    admit(&first, &host_http, &id, &a).await;
+    admit(&first, &host_http, &id, &b).await;
+    let seen =
+        first_frames(&[(host, &a), (host, &b), (anna, "host"), (anna, &b), (bernd, "host"), (bernd, &a)], admitted_at)
+            .await;
+    println!("three in a room, first frames after Einlassen: {seen:?}");
+    for (browser, peer) in [(host, &a), (anna, &b), (bernd, &a)] {
+        video_flows(browser, peer, admitted_at).await;
+    }
+    assert_eq!(security_code(anna, &b).await, security_code(bernd, &a).await, "guest to guest");
+    for browser in [host, anna, bernd] {
+        assert_eq!(
+            script(browser, "return document.querySelectorAll('#roster li').length").await,
+            serde_json::json!(3),
+            "everyone listed on every page"
+        );
+    }
+    for browser in clients {
+        browser.close().await.unwrap();
+    }
+    drop(second);
+}
