@@ -204,6 +204,22 @@ impl Config {
         self.public_url.starts_with("https://")
     }
 
+    /// Whether browsers will let the pages use camera and microphone: only in a secure context, which is
+    /// https or a page on this machine (localhost, 127.0.0.0/8, ::1).
+    pub fn is_secure_context(&self) -> bool {
+        let origin = self.public_origin();
+        let host = origin.split("://").nth(1).unwrap_or_default();
+        let host = host.strip_prefix('[').map_or_else(
+            || host.rsplit_once(':').map_or(host, |(h, _)| h),
+            |v6| v6.split(']').next().unwrap_or_default(),
+        );
+        self.is_https()
+            || host == "localhost"
+            || host.ends_with(".localhost")
+            || host.starts_with("127.")
+            || host == "::1"
+    }
+
     /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
     pub fn public_origin(&self) -> &str {
         let after_scheme = self.public_url.find("://").map_or(0, |i| i + 3);
@@ -877,5 +893,22 @@ mod tests {
         config.public_url = "https://praxis.example:8443/app".into();
         assert_eq!(config.public_origin(), "https://praxis.example:8443");
         assert!(config.is_https());
+    }
+
+    #[test]
+    fn camera_needs_https_except_on_this_machine() {
+        let mut config = Config::defaults_in(Path::new("/tmp/x"));
+        for (url, secure) in [
+            ("https://praxis.example", true),
+            ("http://praxis.example:8080", false),
+            ("http://192.168.1.20:8080", false),
+            ("http://127.0.0.1:8080", true),
+            ("http://localhost:8080/app", true),
+            ("http://[::1]:8080", true),
+            ("http://[2001:db8::1]:8080", false),
+        ] {
+            config.public_url = url.into();
+            assert_eq!(config.is_secure_context(), secure, "{url}");
+        }
     }
 }

@@ -168,6 +168,8 @@ struct CheckInPage {
     consent_label_between: String,
     consent_label_after: String,
     errors: Vec<&'static str>,
+    /// The device check warns without waiting for the script: the camera needs https.
+    insecure: bool,
 }
 
 fn check_in_page(
@@ -199,6 +201,7 @@ fn check_in_page(
             consent_label_between: between.to_owned(),
             consent_label_after: after.to_owned(),
             errors,
+            insecure: !state.config.is_secure_context(),
         },
     )
 }

@@ -202,6 +202,8 @@ struct AppointmentPage {
     when: String,
     /// Why nothing can change any more: cancelled, or ended by the host.
     closed: Option<&'static str>,
+    /// The device check warns without waiting for the script: the camera needs https.
+    insecure: bool,
     form: AppointmentForm,
     form_errors: Vec<String>,
     durations: &'static [i64],
@@ -259,6 +261,7 @@ async fn appointment_page(
             c,
             when: format::date_time(appointment.starts_at, lang),
             closed: closed_label(&appointment, c),
+            insecure: !state.config.is_secure_context(),
             notice_text: extras.notice_text.unwrap_or_default(),
             appointment,
             form,

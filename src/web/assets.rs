@@ -12,6 +12,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("pin.js", "text/javascript; charset=utf-8", include_str!("../../static/pin.js")),
     ("live.js", "text/javascript; charset=utf-8", include_str!("../../static/live.js")),
     ("room.js", "text/javascript; charset=utf-8", include_str!("../../static/room.js")),
+    ("devices.js", "text/javascript; charset=utf-8", include_str!("../../static/devices.js")),
     ("common-passwords.txt", "text/plain; charset=utf-8", crate::domain::password_policy::COMMON_PASSWORDS),
 ];
 

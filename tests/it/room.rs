@@ -395,3 +395,77 @@ async fn three_in_one_room_across_two_instances_in_chromium() {
     }
     drop(second);
 }
+
+/// The device check before "Sprechstunde betreten": preview, microphone level and speaker tone with a
+/// working camera; help for the visitor's browser when permission is refused, a warning inside an app, and
+/// a clear message on plain http under a name other than localhost (no secure context, no camera).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_device_check_before_entering_in_chromium() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, _, invitations) = appointment_with(&app, &["Anna Beispiel", "Bernd Beispiel", "Clara Beispiel"]).await;
+    let driver = start_chromedriver().await;
+    let dirs: Vec<_> = (0..6).map(|_| tempfile::tempdir().unwrap()).collect();
+
+    let working = open_browser(&driver, dirs[0].path(), dirs[1].path()).await;
+    working.goto(&invitations[0].link).await.unwrap();
+    wait_for_path(&working, "/teilnehmen/eintreten").await;
+    assert!(find(&working, Locator::Id("dc-insecure")).await.unwrap().attr("hidden").await.unwrap().is_some());
+    script(
+        &working,
+        "window.tones = 0; const o = AudioContext.prototype.createOscillator; \
+        AudioContext.prototype.createOscillator = function () { window.tones += 1; return o.call(this); }; return 0",
+    )
+    .await;
+    click(&working, "dc-start").await;
+    appears_within(&working, "#dc-ok:not([hidden])", Duration::from_secs(5)).await;
+    assert!(script(&working, "return document.getElementById('dc-preview').videoWidth").await.as_u64().unwrap() > 0);
+    // The synthetic microphone beeps: the meter moves.
+    eventually(
+        || async {
+            script(&working, "return document.getElementById('dc-level').value").await.as_f64().unwrap() > 0.01
+        },
+        "the microphone level",
+    )
+    .await;
+    click(&working, "dc-speaker").await;
+    assert_eq!(script(&working, "return window.tones").await, serde_json::json!(2), "two test tones");
+    assert!(text_of(&working, "#dc-speaker-hint").await.starts_with("Hören Sie zwei Töne?"));
+    click(&working, "consent").await;
+    click(&working, "enter").await;
+    wait_for_path(&working, "/warteraum").await;
+
+    // Permission refused, inside a messenger's browser: the help for this browser and the in-app warning.
+    let ua = "--user-agent=Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) \
+              Chrome/156.0 Mobile Safari/537.36 Instagram 300.0";
+    let refused = crate::browser::open_browser_with(
+        &driver,
+        dirs[2].path(),
+        dirs[3].path(),
+        &["--use-fake-device-for-media-stream", "--deny-permission-prompts", ua],
+    )
+    .await;
+    refused.goto(&invitations[1].link).await.unwrap();
+    wait_for_path(&refused, "/teilnehmen/eintreten").await;
+    assert!(text_of(&refused, "#dc-in-app").await.contains("in einer App geöffnet"));
+    click(&refused, "dc-start").await;
+    appears_within(&refused, "#dc-denied:not([hidden])", Duration::from_secs(5)).await;
+    let help = text_of(&refused, "#dc-denied").await;
+    assert!(help.contains("Chrome oder Edge:") && !help.contains("Firefox:"), "{help}");
+
+    // Plain http under a real name (mapped to this machine): browsers allow no camera there.
+    let mapped = "--host-resolver-rules=MAP praxis.test 127.0.0.1";
+    let insecure = crate::browser::open_browser_with(
+        &driver,
+        dirs[4].path(),
+        dirs[5].path(),
+        &["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", mapped],
+    )
+    .await;
+    insecure.goto(&invitations[2].link.replace("127.0.0.1", "praxis.test")).await.unwrap();
+    wait_for_path(&insecure, "/teilnehmen/eintreten").await;
+    assert!(text_of(&insecure, "#dc-insecure").await.contains("nicht sicher verbunden (https fehlt)"));
+    assert!(find(&insecure, Locator::Id("dc-start")).await.unwrap().attr("hidden").await.unwrap().is_some());
+    for browser in [working, refused, insecure] {
+        browser.close().await.unwrap();
+    }
+}

@@ -1,0 +1,99 @@
+// The device check before entering the room: camera preview, a microphone level meter and a speaker test
+// tone, with help in plain words when the browser refuses (per browser), finds no device, runs inside an
+// app that cannot do WebRTC, or the page is not a secure context (browsers allow the camera only on https).
+(function () {
+  "use strict";
+  var box = document.getElementById("device-check");
+  if (!box) return;
+  function show(id) { document.getElementById(id).hidden = false; }
+  var start = document.getElementById("dc-start");
+  var speaker = document.getElementById("dc-speaker");
+  var ua = navigator.userAgent;
+
+  // In-app browsers (the link opened from a messenger or social app) often lack camera access or WebRTC.
+  if (/FBAN|FBAV|Instagram|WhatsApp|Line\/|MicroMessenger|Snapchat|TikTok|musical_ly|Twitter|GSA\//.test(ua)) {
+    show("dc-in-app");
+  }
+  speaker.hidden = false;
+  if (!window.isSecureContext) {
+    show("dc-insecure");
+    return;
+  }
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.RTCPeerConnection) {
+    show("dc-unsupported");
+    return;
+  }
+  start.hidden = false;
+
+  function browser() {
+    if (/SamsungBrowser/.test(ua)) return "samsung";
+    if (/Firefox|FxiOS/.test(ua)) return "firefox";
+    if (/Edg\/|Chrome|Chromium|CriOS/.test(ua)) return "chrome";
+    if (/Safari/.test(ua)) return "safari";
+    return "other";
+  }
+
+  var audio = null;
+  function context() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!audio && Context) audio = new Context();
+    return audio;
+  }
+
+  // The level meter follows the microphone's loudness (RMS of the waveform), about 30 times a second.
+  function meter(stream) {
+    var ctx = context();
+    if (!ctx || !stream.getAudioTracks().length) return;
+    var analyser = ctx.createAnalyser();
+    analyser.fftSize = 512;
+    ctx.createMediaStreamSource(stream).connect(analyser);
+    var samples = new Float32Array(analyser.fftSize);
+    var level = document.getElementById("dc-level");
+    setInterval(function () {
+      analyser.getFloatTimeDomainData(samples);
+      var sum = 0;
+      for (var i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
+      level.value = Math.min(1, Math.sqrt(sum / samples.length) * 4);
+    }, 33);
+  }
+
+  start.addEventListener("click", function () {
+    ["dc-denied", "dc-missing", "dc-busy"].forEach(function (id) { document.getElementById(id).hidden = true; });
+    navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then(function (stream) {
+      show("dc-live");
+      var preview = document.getElementById("dc-preview");
+      preview.srcObject = stream;
+      meter(stream);
+      preview.onloadeddata = function () { show("dc-ok"); };
+      start.hidden = true;
+    }, function (error) {
+      var name = error && error.name;
+      if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
+        show("dc-denied");
+        box.querySelector('#dc-denied [data-browser="' + browser() + '"]').hidden = false;
+      } else if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") {
+        show("dc-busy");
+      } else {
+        show("dc-missing");
+      }
+    });
+  });
+
+  // Two short tones, like the waiting room's bell: can the visitor hear the other side?
+  speaker.addEventListener("click", function () {
+    var ctx = context();
+    if (!ctx) return;
+    if (ctx.resume) ctx.resume();
+    [0, 0.5].forEach(function (at, i) {
+      var tone = ctx.createOscillator();
+      var gain = ctx.createGain();
+      tone.frequency.value = i ? 660 : 880;
+      gain.gain.setValueAtTime(0.3, ctx.currentTime + at);
+      gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + at + 0.4);
+      tone.connect(gain).connect(ctx.destination);
+      tone.start(ctx.currentTime + at);
+      tone.stop(ctx.currentTime + at + 0.4);
+    });
+    show("dc-speaker-hint");
+  });
+})();
