@@ -347,11 +347,13 @@
 
   // The video track every connection sends: the camera's, or the shared screen's.
   function sendVideo(track) {
+    var replaced = [];
     Object.keys(peers).forEach(function (id) {
       peers[id].pc.getSenders().forEach(function (sender) {
-        if (sender.track && sender.track.kind === "video") sender.replaceTrack(track);
+        if (sender.track && sender.track.kind === "video") replaced.push(sender.replaceTrack(track));
       });
     });
+    return Promise.all(replaced);
   }
 
   // "Kamera wechseln" (phones: front and back): the next camera replaces the track in every connection.
@@ -371,16 +373,17 @@
       var current = old ? old.getSettings().deviceId : "";
       var index = cameras.map(function (d) { return d.deviceId; }).indexOf(current);
       var next = cameras[(index + 1) % cameras.length];
-      return navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: next.deviceId } } }).then(function (fresh) {
+      var constraints = { deviceId: { exact: next.deviceId }, width: { ideal: 640 }, height: { ideal: 480 } };
+      return navigator.mediaDevices.getUserMedia({ video: constraints }).then(function (fresh) {
         var track = fresh.getVideoTracks()[0];
         if (old) {
           track.enabled = old.enabled;
           stream.removeTrack(old);
-          old.stop();
         }
         stream.addTrack(track);
-        if (!screenTrack) sendVideo(track);
         preview.srcObject = stream;
+        // The old camera stops only once every connection sends the new one.
+        return (screenTrack ? Promise.resolve() : sendVideo(track)).then(function () { if (old) old.stop(); });
       });
     }).catch(function (error) { console.error(error); });
   });
