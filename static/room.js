@@ -191,6 +191,7 @@
   }
 
   function onSignal(from, payload) {
+    if (!payload || typeof payload !== "object" || !members.some(function (m) { return m.id === from; })) return;
     var p = peers[from];
     // The other side reloaded its page: its old connection is gone, and so goes ours.
     if (p && p.remoteSession && payload.session && payload.session !== p.remoteSession) {

@@ -301,7 +301,9 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
             update = updates.recv() => match update {
                 Ok(Event::Changed(topic)) => refresh = *topic == appointment.id || &*topic == EVERYTHING,
                 Ok(Event::Relay { topic, to, from, payload }) => {
-                    if *topic == appointment.id && *to == me && admitted {
+                    // Only from someone in the room as this socket knows it: a sender sent back a moment
+                    // ago, whose own socket has not refreshed yet, reaches no one.
+                    if *topic == appointment.id && *to == me && admitted && room.iter().any(|id| **id == *from) {
                         let text = format!(
                             r#"{{"type":"signal","from":{},"payload":{payload}}}"#,
                             serde_json::to_string(&*from).unwrap_or_default()

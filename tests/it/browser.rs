@@ -118,6 +118,7 @@ async fn eventually_met(browser: &Client, list: &str, rule: &str, expected: bool
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_registration_and_an_sms_login_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.create_account("erika.muster@praxis-beispiel.de", "Dr. Erika Muster").await;
     app.deliver().await;
@@ -264,6 +265,7 @@ pub async fn find(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profile_two_factor_and_a_support_pin_check_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
     crate::support::agent(&app).await;
@@ -336,6 +338,7 @@ async fn profile_two_factor_and_a_support_pin_check_in_chromium() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contacts_search_add_and_sms_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.member("anna@praxis-beispiel.de", "Dr. Anna Arzt", "aarzt", true).await;
     let ben = app.member("ben@praxis-beispiel.de", "Dr. Ben Bäcker", "bbaecker", true).await;
@@ -492,6 +495,7 @@ pub async fn appears_within(browser: &Client, css: &str, within: Duration) -> Du
 /// guest's page changes at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_admits_one_guest_and_declines_another_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.member("hanna.wolf@praxis-beispiel.de", "Dr. Hanna Wolf", "hwolf", false).await;
     let driver = start_chromedriver().await;

@@ -97,6 +97,13 @@ fn capture_logs() {
     });
 }
 
+/// Tests that drive several Chromiums, or measure timing, hold this while they run, so no two of them run
+/// at once: on two cores, browsers encoding video starve each other and skew any timing.
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static EXCLUSIVE: std::sync::LazyLock<tokio::sync::Mutex<()>> = std::sync::LazyLock::new(Default::default);
+    EXCLUSIVE.lock().await
+}
+
 pub fn logs() -> String {
     String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
 }

@@ -119,6 +119,7 @@ async fn admit(app: &TestApp, host_http: &reqwest::Client, id: &str, pid: &str) 
 /// beenden".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consultation_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (host_http, id, invitations) = appointment_with(&app, &["Anna Beispiel"]).await;
     let driver = start_chromedriver().await;
@@ -318,6 +319,7 @@ async fn selected_pair(browser: &Client, peer: &str) -> serde_json::Value {
 /// selected candidate pair is a relay on both pages, and video flows both ways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relayed_through_coturn_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
     let coturn = start_coturn("nordlicht").await;
     let app = TestApp::spawn_with(Backend::Sqlite, |config| {
         config.ice.turn_urls = vec![format!("turn:127.0.0.1:{}?transport=udp", coturn.port)];
@@ -358,6 +360,7 @@ async fn relayed_through_coturn_in_chromium() {
 /// guest on the first instance, the other guest on the second. Every page decodes video from both others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_in_one_room_across_two_instances_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
     let first = TestApp::spawn(Backend::Postgres).await;
     let url = first.state().config.database_url.clone();
     let second = TestApp::spawn_with(Backend::Sqlite, |config| config.database_url = url).await;
@@ -401,6 +404,7 @@ async fn three_in_one_room_across_two_instances_in_chromium() {
 /// a clear message on plain http under a name other than localhost (no secure context, no camera).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_device_check_before_entering_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (_, _, invitations) = appointment_with(&app, &["Anna Beispiel", "Bernd Beispiel", "Clara Beispiel"]).await;
     let driver = start_chromedriver().await;
@@ -474,6 +478,7 @@ async fn the_device_check_before_entering_in_chromium() {
 /// renegotiating, and "Bildschirm teilen" sends the screen instead of the camera until sharing ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_cameras_and_sharing_the_screen_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (host_http, id, invitations) = appointment_with(&app, &["Anna Beispiel"]).await;
     let driver = start_chromedriver().await;

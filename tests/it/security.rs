@@ -26,6 +26,7 @@ async fn https_deployments_get_hsts_and_host_only_secure_cookies(backend: Backen
 }
 
 async fn unknown_usernames_answer_as_slowly_as_known_ones(backend: Backend) {
+    let _alone = crate::harness::exclusive().await;
     let app = TestApp::spawn(backend).await;
     app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
     let mut known = Vec::new();
