@@ -868,6 +868,7 @@ both_databases!(
 /// WebSocket through LISTEN/NOTIFY.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_postgres_database_see_each_others_changes() {
+    let _shared = crate::harness::shared().await;
     let first = TestApp::spawn(Backend::Postgres).await;
     let url = first.state().config.database_url.clone();
     let second = TestApp::spawn_with(Backend::Sqlite, |config| config.database_url = url).await;

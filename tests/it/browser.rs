@@ -14,10 +14,31 @@ pub struct ChromeDriver {
 }
 
 impl Drop for ChromeDriver {
+    /// Ends chromedriver and every Chromium it started: a test that fails before closing its browsers must
+    /// not leave them running, encoding video for the tests after it. chromedriver starts each Chromium in a
+    /// process group of its own, so those groups go first.
     fn drop(&mut self) {
+        let groups: Vec<String> = children_of(self.child.id()).iter().map(|pid| format!("-{pid}")).collect();
+        if !groups.is_empty() {
+            let _ = Command::new("sh").args(["-c", "kill -KILL -- \"$@\" 2>/dev/null", "kill"]).args(&groups).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The processes whose parent is `parent` (from /proc).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| {
+            let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // After the command name in parentheses: state, then the parent's pid.
+            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
 }
 
 pub async fn start_chromedriver() -> ChromeDriver {

@@ -35,6 +35,7 @@ fn short_timeouts(config: &mut sprechstunde::config::Config) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_trickling_in_gets_the_timeout_page() {
+    let _shared = crate::harness::shared().await;
     let app = TestApp::spawn_with(Backend::Sqlite, short_timeouts).await;
     let mut stream = connect(&app).await;
     let head = format!(
@@ -61,6 +62,7 @@ async fn a_body_trickling_in_gets_the_timeout_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_headers_and_idle_connections_are_closed() {
+    let _shared = crate::harness::shared().await;
     let app = TestApp::spawn_with(Backend::Sqlite, short_timeouts).await;
     // One header byte every 300 ms: closed after the header timeout, not held forever.
     let mut slow = connect(&app).await;
@@ -92,6 +94,7 @@ async fn slow_headers_and_idle_connections_are_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_are_limited_per_route_class() {
+    let _shared = crate::harness::shared().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     let big_form = app
         .browser()
@@ -132,6 +135,7 @@ async fn bodies_are_limited_per_route_class() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_is_the_error_page_with_one_log_line_and_every_line_has_the_request_id() {
+    let _shared = crate::harness::shared().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     let marker = sprechstunde::security::token::new_id();
     let message = format!("absichtlicher Testfehler {marker}");
@@ -171,6 +175,7 @@ async fn a_panic_is_the_error_page_with_one_log_line_and_every_line_has_the_requ
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_id_sent_by_the_client_is_not_taken() {
+    let _shared = crate::harness::shared().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     let answer = app.browser().get(app.url("/anmelden")).header("x-request-id", "gefälscht").send().await.unwrap();
     let id = answer.headers()["x-request-id"].to_str().unwrap();
@@ -257,6 +262,7 @@ async fn from_an_untrusted_sender_forwarding_headers_are_ignored(backend: Backen
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_terminates_tls_itself() {
+    let _shared = crate::harness::shared().await;
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();

@@ -13,20 +13,25 @@ use sprechstunde::web::i18n::Lang;
 use sqlx::Connection;
 
 /// Runs one test body against both databases: `both_databases!(name);` for `async fn name(Backend)`.
+/// `both_databases!(alone: name);` runs it with nothing else at the same time (timing tests).
 #[macro_export]
 macro_rules! both_databases {
-    ($($name:ident),* $(,)?) => {$(
+    (alone: $($name:ident),* $(,)?) => { $crate::both_databases!(@with exclusive; $($name),*); };
+    (@with $lock:ident; $($name:ident),*) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
+                let _turn = $crate::harness::$lock().await;
                 super::$name($crate::harness::Backend::Sqlite).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
+                let _turn = $crate::harness::$lock().await;
                 super::$name($crate::harness::Backend::Postgres).await
             }
         }
     )*};
+    ($($name:ident),* $(,)?) => { $crate::both_databases!(@with shared; $($name),*); };
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,11 +102,18 @@ fn capture_logs() {
     });
 }
 
-/// Tests that drive several Chromiums, or measure timing, hold this while they run, so no two of them run
-/// at once: on two cores, browsers encoding video starve each other and skew any timing.
-pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
-    static EXCLUSIVE: std::sync::LazyLock<tokio::sync::Mutex<()>> = std::sync::LazyLock::new(Default::default);
-    EXCLUSIVE.lock().await
+static ALONE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Tests that drive Chromium, or measure timing, hold this while they run, so nothing else runs at the same
+/// time: on two cores, browsers encoding video and tests filling the hashing threads starve each other, and
+/// WebRTC connections or timings then fail for reasons that are not the product's.
+pub async fn exclusive() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    ALONE.write().await
+}
+
+/// Every other test (all of `both_databases!`) holds this: any number of them run together.
+pub async fn shared() -> tokio::sync::RwLockReadGuard<'static, ()> {
+    ALONE.read().await
 }
 
 pub fn logs() -> String {

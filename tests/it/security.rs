@@ -26,7 +26,6 @@ async fn https_deployments_get_hsts_and_host_only_secure_cookies(backend: Backen
 }
 
 async fn unknown_usernames_answer_as_slowly_as_known_ones(backend: Backend) {
-    let _alone = crate::harness::exclusive().await;
     let app = TestApp::spawn(backend).await;
     app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
     let mut known = Vec::new();
@@ -64,5 +63,5 @@ async fn unknown_usernames_answer_as_slowly_as_known_ones(backend: Backend) {
 both_databases!(
     a_new_installation_has_no_accounts,
     https_deployments_get_hsts_and_host_only_secure_cookies,
-    unknown_usernames_answer_as_slowly_as_known_ones,
 );
+both_databases!(alone: unknown_usernames_answer_as_slowly_as_known_ones);
