@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/{name}", get(crate::web::assets::serve))
         .merge(crate::onboarding::router())
         .merge(crate::auth::login::router())
+        .merge(crate::auth::recovery::router())
         .merge(crate::profile::router())
         .merge(crate::support::router())
         .merge(crate::contacts::router())

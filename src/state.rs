@@ -17,6 +17,9 @@ use crate::security::rate_limit::RateLimiter;
 pub const CODE_ENTRIES_PER_ADDRESS: u32 = 20;
 pub const CODE_ENTRIES_PER_PREFIX: u32 = 5;
 pub const CODE_ENTRY_WINDOW: i64 = 15 * 60;
+/// "Passwort vergessen?" and "Benutzername vergessen?" requests per client address and hour (a practice
+/// behind one router has room; a script probing addresses does not). Per account, fewer mails go out.
+pub const RECOVERY_REQUESTS_PER_ADDRESS: u32 = 10;
 
 pub struct Inner {
     pub config: Config,
@@ -29,6 +32,7 @@ pub struct Inner {
     pub outbox_wakeup: Notify,
     pub username_checks: RateLimiter,
     pub contact_searches: RateLimiter,
+    pub recovery_requests: RateLimiter,
     /// Password checks queue here per username (or account), one at a time, see `auth::throttle`.
     pub login_gate: crate::security::gate::Gate,
     /// … and per client address, a few at a time.
@@ -68,6 +72,7 @@ impl AppState {
             outbox_wakeup: Notify::new(),
             username_checks: RateLimiter::new(60, 300),
             contact_searches: RateLimiter::new(60, 60),
+            recovery_requests: RateLimiter::new(RECOVERY_REQUESTS_PER_ADDRESS, 3600),
             login_gate: crate::security::gate::Gate::new(1),
             // A few at once: enough for a practice behind one router, too few for a burst to outrun the count.
             address_gate: crate::security::gate::Gate::new(4),

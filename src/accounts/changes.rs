@@ -187,3 +187,121 @@ pub async fn set_visibility(state: &AppState, account: &Account, visible: bool) 
     pending.tx.commit().await?;
     Ok(())
 }
+
+/// Who asked for a password-reset e-mail.
+#[derive(Clone, Debug)]
+pub enum ResetRequester {
+    /// "Passwort vergessen?", from this client address.
+    Person { client_addr: String },
+    /// A support agent, after a correct Service-PIN check.
+    Support(crate::domain::names::AccountId),
+}
+
+/// Queues a password-reset e-mail (a new link; older ones stop working). `Ok(false)` when the account had
+/// its three reset e-mails this hour already: nothing is sent, and the audit log says so.
+pub async fn send_password_reset(
+    state: &AppState,
+    account: &Account,
+    requester: ResetRequester,
+) -> Result<bool, AccountError> {
+    let now = state.clock.now();
+    // Parallel requests for one account wait for each other, so the cap counts every link issued before.
+    let mut tx = state.db.begin_serialized(&[&format!("reset:{}", account.id)], now).await?;
+    let (actor, requested_by, client_addr) = match &requester {
+        ResetRequester::Person { client_addr } => (Actor::Anonymous, "self".to_owned(), Some(client_addr.as_str())),
+        ResetRequester::Support(agent) => (Actor::Support(agent.clone()), format!("support:{agent}"), None),
+    };
+    let entry = |outcome| {
+        let entry = Entry::new(AuditEvent::PasswordResetRequested, outcome, actor.clone(), Some(&account.id));
+        match client_addr {
+            Some(addr) => entry.from_addr(addr),
+            None => entry,
+        }
+    };
+    if super::resets::issued_within_hour(&mut tx, &account.id, now).await? >= super::resets::PER_ACCOUNT_AND_HOUR {
+        tx.rollback().await?;
+        audit::record(&state.db.pool, entry("capped"), now).await?;
+        return Ok(false);
+    }
+    let (_, token) = super::resets::issue(&mut tx, &account.id, &requested_by, now).await?;
+    let url = format!("{}/passwort-vergessen/{token}", state.config.public_url);
+    let mail = templates::password_reset(&state.config, account, &url, now + super::resets::LIFETIME)?;
+    let email = outbox::OutgoingEmail {
+        account_id: Some(account.id.to_string()),
+        link_id: None,
+        participant_id: None,
+        to: account.email.clone(),
+        mail,
+        action_url: Some(url),
+    };
+    outbox::enqueue_email(&mut tx, email, now).await?;
+    audit::record(&mut *tx, entry("success"), now).await?;
+    tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(true)
+}
+
+/// A new password (already hashed) through the reset link `reset_id`: uses the link up, ends every session
+/// of the account, forgets earlier wrong passwords for its username, and tells the person by e-mail.
+/// `Ok(false)` when the link was used (or replaced, or expired) meanwhile.
+pub async fn reset_password(
+    state: &AppState,
+    account: &Account,
+    reset_id: &str,
+    password_hash: &str,
+) -> Result<bool, AccountError> {
+    let mut pending = begin(state).await?;
+    if !super::resets::consume(&mut pending.tx, reset_id, pending.now).await? {
+        pending.tx.rollback().await?;
+        return Ok(false);
+    }
+    store::set_password_hash(&mut *pending.tx, &account.id, password_hash).await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(&account.id).execute(&mut *pending.tx).await?;
+    if let Some(username) = &account.username {
+        sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
+            .bind(format!("u:{}", username.to_lowercase()))
+            .execute(&mut *pending.tx)
+            .await?;
+    }
+    commit(state, pending, account, Notice::new(Change::PasswordReset, by_the_person(account))).await?;
+    Ok(true)
+}
+
+/// Username reminders per account and hour; more are not sent.
+pub const REMINDERS_PER_HOUR: i64 = 3;
+
+/// "Benutzername vergessen?": the username to the address on file. `Ok(false)` when the hour's reminders
+/// were sent already.
+pub async fn send_username_reminder(state: &AppState, account: &Account, client_addr: &str) -> Result<bool, AccountError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin_serialized(&[&format!("reminder:{}", account.id)], now).await?;
+    let sent: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE account_id = $1 AND event = $2 AND outcome = 'success' AND at > $3",
+    )
+    .bind(&account.id)
+    .bind(AuditEvent::UsernameReminder.as_str())
+    .bind(now - 3600)
+    .fetch_one(&mut *tx)
+    .await?;
+    let entry = |outcome| {
+        Entry::new(AuditEvent::UsernameReminder, outcome, Actor::Anonymous, Some(&account.id)).from_addr(client_addr)
+    };
+    if sent >= REMINDERS_PER_HOUR {
+        tx.rollback().await?;
+        audit::record(&state.db.pool, entry("capped"), now).await?;
+        return Ok(false);
+    }
+    let email = outbox::OutgoingEmail {
+        account_id: Some(account.id.to_string()),
+        link_id: None,
+        participant_id: None,
+        to: account.email.clone(),
+        mail: templates::username_reminder(&state.config, account)?,
+        action_url: None,
+    };
+    outbox::enqueue_email(&mut tx, email, now).await?;
+    audit::record(&mut *tx, entry("success"), now).await?;
+    tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(true)
+}

@@ -40,6 +40,7 @@ struct LoginPage {
     username: String,
     error: Option<String>,
     notice: Option<&'static str>,
+    rt: &'static super::recovery_texts::Texts,
 }
 
 fn render(
@@ -57,6 +58,7 @@ fn render(
             username: username.to_owned(),
             error,
             notice: None,
+            rt: super::recovery_texts::of(lang),
         },
     )
 }
@@ -74,6 +76,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, RawQuery(qu
             username: String::new(),
             error: None,
             notice: (query.as_deref() == Some("abgemeldet")).then_some(t.logged_out),
+            rt: super::recovery_texts::of(lang),
         },
     )
 }

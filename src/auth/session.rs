@@ -13,6 +13,8 @@ pub const IDLE_TIMEOUT: i64 = 30 * 60;
 pub const LOGIN_LIFETIME: i64 = 12 * 3600;
 pub const REGISTRATION_LIFETIME: i64 = 3600;
 pub const SECOND_FACTOR_LIFETIME: i64 = 10 * 60;
+/// Time to choose a new password after opening the reset link.
+pub const RESET_LIFETIME: i64 = 30 * 60;
 /// `last_seen_at` is written at most this often, to keep page views from becoming writes.
 const TOUCH_EVERY: i64 = 60;
 
@@ -22,6 +24,10 @@ crate::db::stored_enum! {
         /// Password was right; the SMS code of this login attempt is still to come.
         SecondFactor = "second_factor",
         Login = "login",
+        /// Opened a password-reset link; may set a new password (after the SMS code, with 2FA on).
+        PasswordReset = "password_reset",
+        /// Opened a password-reset link of an account with 2FA; the SMS code is still to come.
+        ResetSecondFactor = "reset_second_factor",
     }
 }
 
@@ -73,7 +79,8 @@ pub async fn create<'e>(
     let raw = token::generate();
     let lifetime = match kind {
         SessionKind::Registration => REGISTRATION_LIFETIME,
-        SessionKind::SecondFactor => SECOND_FACTOR_LIFETIME,
+        SessionKind::SecondFactor | SessionKind::ResetSecondFactor => SECOND_FACTOR_LIFETIME,
+        SessionKind::PasswordReset => RESET_LIFETIME,
         SessionKind::Login => LOGIN_LIFETIME,
     };
     sqlx::query(

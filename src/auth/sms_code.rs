@@ -27,6 +27,8 @@ pub enum Purpose {
     Login,
     /// Confirming a sensitive change (turning 2FA off).
     Confirm,
+    /// Setting a new password through "Passwort vergessen?".
+    Reset,
 }
 
 impl Purpose {
@@ -35,6 +37,7 @@ impl Purpose {
             Purpose::Setup => "setup",
             Purpose::Login => "login",
             Purpose::Confirm => "confirm",
+            Purpose::Reset => "reset",
         }
     }
 }

@@ -133,6 +133,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
             include_str!("../../migrations/0013_room.postgres.sql")
         ),
     ),
+    (
+        14,
+        "recovery",
+        concat!(
+            include_str!("../../migrations/0014_recovery.sql"),
+            include_str!("../../migrations/0014_recovery.sqlite.sql")
+        ),
+        concat!(
+            include_str!("../../migrations/0014_recovery.sql"),
+            include_str!("../../migrations/0014_recovery.postgres.sql")
+        ),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.

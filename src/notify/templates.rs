@@ -72,6 +72,8 @@ pub enum Change {
     Name,
     Email,
     TwoFactorReset,
+    /// A new password through "Passwort vergessen?".
+    PasswordReset,
 }
 
 impl Change {
@@ -93,6 +95,12 @@ impl Change {
             (Change::Email, Lang::En) => "Your e-mail address was changed by support.",
             (Change::TwoFactorReset, Lang::De) => "Die 2-Faktor-Authentifizierung wurde vom Support zurückgesetzt.",
             (Change::TwoFactorReset, Lang::En) => "Two-factor authentication was reset by support.",
+            (Change::PasswordReset, Lang::De) => {
+                "Ihr Passwort wurde über „Passwort vergessen?“ neu festgelegt. Alle Anmeldungen auf anderen Geräten wurden beendet."
+            }
+            (Change::PasswordReset, Lang::En) => {
+                "Your password was set anew through “Forgot your password?”. All sign-ins on other devices were ended."
+            }
         }
     }
 
@@ -107,6 +115,7 @@ impl Change {
             Change::Name => AuditEvent::NameChanged,
             Change::Email => AuditEvent::EmailChanged,
             Change::TwoFactorReset => AuditEvent::TwoFactorReset,
+            Change::PasswordReset => AuditEvent::PasswordReset,
         }
     }
 }
@@ -158,4 +167,125 @@ pub fn change_notice(
         html: NoticeHtml { m: &m }.render()?,
         calendar: None,
     })
+}
+
+/// A mail that helps someone back into their account: paragraphs before an optional button and after it.
+struct Recovery<'a> {
+    en: bool,
+    name: &'a str,
+    before: Vec<String>,
+    button: Option<(&'a str, &'static str)>,
+    after: Vec<String>,
+    support_name: &'a str,
+    support_email: &'a str,
+    support_phone: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/recovery.txt")]
+struct RecoveryText<'a> {
+    m: &'a Recovery<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/recovery.html")]
+struct RecoveryHtml<'a> {
+    m: &'a Recovery<'a>,
+}
+
+fn recovery(subject: &str, m: &Recovery<'_>) -> Result<RenderedMail, askama::Error> {
+    Ok(RenderedMail {
+        subject: subject.to_owned(),
+        text: RecoveryText { m }.render()?,
+        html: RecoveryHtml { m }.render()?,
+        calendar: None,
+    })
+}
+
+/// The link to set a new password, with the moment it stops working.
+pub fn password_reset(
+    config: &Config,
+    account: &Account,
+    url: &str,
+    expires_at: i64,
+) -> Result<RenderedMail, askama::Error> {
+    let until = format::date_time(expires_at, account.language);
+    let (subject, before, button, after) = match account.language {
+        Lang::De => (
+            "Neues Passwort für Ihren Sprechstunde-Account",
+            vec![
+                "Sie (oder jemand anderes) haben ein neues Passwort für Ihren Sprechstunde-Account angefordert.".to_owned(),
+                format!("Mit diesem Link legen Sie ein neues Passwort fest. Er ist 1 Stunde gültig (bis {until}) und funktioniert nur einmal."),
+            ],
+            "Neues Passwort festlegen",
+            vec![
+                "Ist die 2-Faktor-Authentifizierung eingeschaltet, schicken wir Ihnen dabei zusätzlich einen SMS-Code.".to_owned(),
+                "Wenn Sie kein neues Passwort angefordert haben, ignorieren Sie diese E-Mail einfach: Ihr bisheriges Passwort gilt weiter.".to_owned(),
+            ],
+        ),
+        Lang::En => (
+            "A new password for your Sprechstunde account",
+            vec![
+                "You (or someone else) asked for a new password for your Sprechstunde account.".to_owned(),
+                format!("Use this link to choose a new password. It is valid for 1 hour (until {until}) and works only once."),
+            ],
+            "Choose a new password",
+            vec![
+                "If two-factor authentication is on, we will also send you an SMS code.".to_owned(),
+                "If you did not ask for a new password, simply ignore this e-mail: your current password stays valid.".to_owned(),
+            ],
+        ),
+    };
+    let m = Recovery {
+        en: account.language == Lang::En,
+        name: &account.name,
+        before,
+        button: Some((url, button)),
+        after,
+        support_name: &config.support.name,
+        support_email: &config.support.email,
+        support_phone: &config.support.phone,
+    };
+    recovery(subject, &m)
+}
+
+/// "Benutzername vergessen?": the username, and where to go with it.
+pub fn username_reminder(config: &Config, account: &Account) -> Result<RenderedMail, askama::Error> {
+    let username = account.username.as_deref().unwrap_or_default();
+    let login = format!("{}/anmelden", config.public_url);
+    let (subject, before, after) = match account.language {
+        Lang::De => (
+            "Ihr Benutzername für die Sprechstunde",
+            vec![
+                "Sie (oder jemand anderes) haben Ihren Benutzernamen für die Sprechstunde angefordert.".to_owned(),
+                format!("Ihr Benutzername lautet: {username}"),
+            ],
+            vec![
+                format!("Sie melden sich an unter {login}. Passwort vergessen? Dort finden Sie auch „Passwort vergessen?“."),
+                "Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail einfach.".to_owned(),
+            ],
+        ),
+        Lang::En => (
+            "Your username for Sprechstunde",
+            vec![
+                "You (or someone else) asked for your Sprechstunde username.".to_owned(),
+                format!("Your username is: {username}"),
+            ],
+            vec![
+                format!("Sign in at {login}. Forgot your password too? Use “Forgot your password?” there."),
+                "If you did not ask for this, simply ignore this e-mail.".to_owned(),
+            ],
+        ),
+    };
+    let m = Recovery {
+        en: account.language == Lang::En,
+        name: &account.name,
+        before,
+        button: None,
+        after,
+        support_name: &config.support.name,
+        support_email: &config.support.email,
+        support_phone: &config.support.phone,
+    };
+    recovery(subject, &m)
 }

@@ -81,6 +81,10 @@ crate::db::stored_enum! {
         /// "Neu erstellen": a participant's link and code replaced.
         ParticipantRenewed = "participant.renewed",
         PasswordChanged = "password.changed",
+        /// A new password set through "Passwort vergessen?" (the link from the e-mail).
+        PasswordReset = "password.reset",
+        /// A reset e-mail asked for (by the person or by support), or refused by a cap.
+        PasswordResetRequested = "password.reset_requested",
         PhoneChanged = "phone.changed",
         PinCheck = "pin.check",
         PinRenewed = "pin.renewed",
@@ -94,6 +98,7 @@ crate::db::stored_enum! {
         TwoFactorDisabled = "two_factor.disabled",
         TwoFactorEnabled = "two_factor.enabled",
         TwoFactorReset = "two_factor.reset",
+        UsernameReminder = "username.reminder",
         VisibilityChanged = "visibility.changed",
         WaitingRoomNotice = "waiting_room.notice",
     }

@@ -45,6 +45,7 @@ pub enum Purpose {
     InvitationLink,
     AccessCode,
     GuestSession,
+    PasswordReset,
 }
 
 impl Purpose {
@@ -56,6 +57,7 @@ impl Purpose {
             Purpose::InvitationLink => "invitation-link",
             Purpose::AccessCode => "access-code",
             Purpose::GuestSession => "guest-session",
+            Purpose::PasswordReset => "password-reset",
         }
     }
 }

@@ -171,6 +171,23 @@ pub async fn reset_two_factor(
     Ok(saved(&id))
 }
 
+/// `POST …/passwort-link`: the same reset e-mail as "Passwort vergessen?", to the address on file (never
+/// shown to the agent or sent elsewhere), within the same cap per account and hour.
+pub async fn send_password_reset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let (session, agent, account) = granted(&state, &headers, &id).await?;
+    if account.username.is_none() {
+        return refuse(&state, &session, &id, "Der Account ist noch nicht registriert: Senden Sie stattdessen die Registrierungs-E-Mail erneut.".into()).await;
+    }
+    if !changes::send_password_reset(&state, &account, changes::ResetRequester::Support(agent.id.clone())).await? {
+        return refuse(&state, &session, &id, "In der letzten Stunde gingen schon drei E-Mails zum Zurücksetzen an diesen Account. Bitte später erneut versuchen.".into()).await;
+    }
+    Ok(Redirect::to(&format!("/support/konten/{id}?passwort-link")).into_response())
+}
+
 pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
     let (_, agent, account) = granted(&state, &headers, &id).await?;
     changes::set_locked(&state, &account, true, by(&agent)).await?;

@@ -233,6 +233,9 @@ pub async fn account(
     let notice = match query.as_deref() {
         Some("angelegt") => Some("Account angelegt; die Registrierungs-E-Mail wird versendet.".to_owned()),
         Some("gespeichert") => Some("Gespeichert.".to_owned()),
+        Some("passwort-link") => {
+            Some("Die E-Mail zum Zurücksetzen des Passworts wird an die hinterlegte Adresse gesendet (Link 1 Stunde gültig).".to_owned())
+        }
         _ => None,
     };
     render_account(&state, &session.id_hash, &id, notice, None, None, StatusCode::OK).await

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/support/konten/{id}/mobilnummer", post(actions::change_phone))
         .route("/support/konten/{id}/zwei-faktor-zuruecksetzen", post(actions::reset_two_factor))
         .route("/support/konten/{id}/sperren", post(actions::lock))
+        .route("/support/konten/{id}/passwort-link", post(actions::send_password_reset))
         .route("/support/konten/{id}/entsperren", post(actions::unlock))
 }
 

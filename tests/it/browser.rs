@@ -626,3 +626,44 @@ async fn a_host_admits_one_guest_and_declines_another_in_chromium() {
         browser.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_from_the_login_page_to_the_new_one_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    let driver = start_chromedriver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path(), downloads.path()).await;
+
+    browser.goto(&app.url("/anmelden")).await.unwrap();
+    click(&browser, "forgot-password").await;
+    wait_for_path(&browser, "/passwort-vergessen").await;
+    find(&browser, Locator::Id("identifier")).await.unwrap().send_keys("emuster").await.unwrap();
+    find(&browser, Locator::Css("form[action='/passwort-vergessen'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(&browser, "h1", "Bitte sehen Sie in Ihr E-Mail-Postfach").await;
+
+    // The link from the delivered e-mail.
+    app.deliver().await;
+    let mail = app.mails().into_iter().rfind(|m| m.subject().starts_with("Neues Passwort")).expect("reset mail");
+    browser.goto(&mail.link().unwrap()).await.unwrap();
+    wait_for_path(&browser, "/passwort-neu").await;
+    // The same live checks as at registration: unmet while empty, met once typed.
+    eventually_met(&browser, "password-rules", "min_length", false).await;
+    let new_password = "Nordseewellen im Herbst 9";
+    find(&browser, Locator::Id("password")).await.unwrap().send_keys(new_password).await.unwrap();
+    find(&browser, Locator::Id("password_repeat")).await.unwrap().send_keys(new_password).await.unwrap();
+    eventually_met(&browser, "password-rules", "min_length", true).await;
+    eventually_met(&browser, "password-rules", "matches", true).await;
+    click(&browser, "save-password").await;
+    wait_for_text(&browser, "h1", "Ihr neues Passwort gilt").await;
+
+    // Signing in with the new password leads to the start page.
+    browser.goto(&app.url("/anmelden")).await.unwrap();
+    find(&browser, Locator::Id("username")).await.unwrap().send_keys("emuster").await.unwrap();
+    find(&browser, Locator::Id("password")).await.unwrap().send_keys(new_password).await.unwrap();
+    find(&browser, Locator::Css("form[action='/anmelden'] button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/").await;
+    browser.close().await.unwrap();
+}

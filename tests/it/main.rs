@@ -16,6 +16,7 @@ mod mail;
 mod migrations;
 mod operations;
 mod profile;
+mod recovery;
 mod room;
 mod security;
 mod sms;

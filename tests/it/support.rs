@@ -31,7 +31,7 @@ pub async fn agent(app: &TestApp) -> (reqwest::Client, String) {
     (browser, account.id.to_string())
 }
 
-async fn id_of(app: &TestApp, email: &str) -> String {
+pub async fn id_of(app: &TestApp, email: &str) -> String {
     accounts::store::find(&app.state().db, email).await.unwrap().unwrap().id.to_string()
 }
 

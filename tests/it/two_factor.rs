@@ -206,7 +206,7 @@ async fn parallel_requests_cannot_pass_the_number_cap(backend: Backend) {
 }
 
 /// A registered account with SMS two-factor authentication on.
-async fn with_two_factor(app: &TestApp) {
+pub async fn with_two_factor(app: &TestApp) {
     let browser = at_two_factor_step(app, "erika.muster@praxis-beispiel.de", "emuster").await;
     send_to(app, &browser, "0171 1234567").await;
     let code = app.last_code_to(MOBILE).await;

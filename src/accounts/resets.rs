@@ -1,0 +1,146 @@
+//! Password-reset links: 32 random bytes (only their hash stored, with a purpose of their own), valid one
+//! hour, used once. Opening a link binds it to the browser's reset session, so the token leaves the address
+//! bar; a newer link replaces the older ones of the account.
+use sqlx::Row;
+
+use crate::clock::Timestamp;
+use crate::db::{Db, Tx};
+use crate::domain::names::AccountId;
+use crate::security::token::{self, Purpose};
+
+pub const LIFETIME: i64 = 3600;
+/// Reset e-mails per account and hour (whoever asks); more are not sent.
+pub const PER_ACCOUNT_AND_HOUR: i64 = 3;
+
+#[derive(Clone, Debug)]
+pub struct Reset {
+    pub id: String,
+    pub account_id: String,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl Reset {
+    pub fn usable(&self, now: Timestamp) -> bool {
+        self.used_at.is_none() && self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// A new link for the account (the older open ones stop working); returns its id and the raw token.
+pub async fn issue(
+    tx: &mut Tx,
+    account_id: &AccountId,
+    requested_by: &str,
+    now: Timestamp,
+) -> Result<(String, String), sqlx::Error> {
+    sqlx::query("UPDATE password_resets SET revoked_at = $1 WHERE account_id = $2 AND used_at IS NULL AND revoked_at IS NULL")
+        .bind(now)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    let id = token::new_id();
+    let raw = token::generate();
+    sqlx::query(
+        "INSERT INTO password_resets (id, account_id, token_hash, requested_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(token::hash(Purpose::PasswordReset, &raw))
+    .bind(requested_by)
+    .bind(now)
+    .bind(now + LIFETIME)
+    .execute(&mut **tx)
+    .await?;
+    Ok((id, raw))
+}
+
+/// Links issued for the account within the last hour.
+pub async fn issued_within_hour(tx: &mut Tx, account_id: &AccountId, now: Timestamp) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM password_resets WHERE account_id = $1 AND created_at > $2")
+        .bind(account_id)
+        .bind(now - 3600)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Reset, sqlx::Error> {
+    Ok(Reset {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        expires_at: row.try_get("expires_at")?,
+        used_at: row.try_get("used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+macro_rules! columns {
+    () => {
+        "id, account_id, expires_at, used_at, revoked_at"
+    };
+}
+
+pub async fn find_by_token(db: &Db, raw: &str) -> Result<Option<Reset>, sqlx::Error> {
+    if !token::looks_valid(raw) {
+        return Ok(None);
+    }
+    sqlx::query(concat!("SELECT ", columns!(), " FROM password_resets WHERE token_hash = $1"))
+        .bind(token::hash(Purpose::PasswordReset, raw))
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|row| from_row(&row))
+        .transpose()
+}
+
+/// The link opened in the reset session `session_hash`.
+pub async fn find_by_session(db: &Db, session_hash: &str) -> Result<Option<Reset>, sqlx::Error> {
+    sqlx::query(concat!("SELECT ", columns!(), " FROM password_resets WHERE session_hash = $1"))
+        .bind(session_hash)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|row| from_row(&row))
+        .transpose()
+}
+
+/// Binds the link to the session it was opened in (opening it again in another browser moves it there).
+pub async fn bind_session<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    reset_id: &str,
+    session_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE password_resets SET session_hash = $1 WHERE id = $2")
+        .bind(session_hash)
+        .bind(reset_id)
+        .execute(executor)
+        .await
+        .map(|_| ())
+}
+
+/// Uses the link up; exactly one of simultaneous calls gets `true`.
+pub async fn consume(tx: &mut Tx, reset_id: &str, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL \
+         AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(reset_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_is_usable_once_within_the_hour() {
+        let reset =
+            Reset { id: "r".into(), account_id: "a".into(), expires_at: 1000, used_at: None, revoked_at: None };
+        assert!(reset.usable(999));
+        assert!(!reset.usable(1000), "expired at its end");
+        assert!(!Reset { used_at: Some(5), ..reset.clone() }.usable(10));
+        assert!(!Reset { revoked_at: Some(5), ..reset }.usable(10));
+    }
+}

@@ -1,0 +1,446 @@
+//! Getting back in without a password or username: "Passwort vergessen?" (a one-hour reset link by e-mail;
+//! with SMS two-factor on, the SMS code as well before the new password is set) and "Benutzername
+//! vergessen?" (the username to the address on file). Both answer the same whatever was entered, so they
+//! do not tell who has an account.
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::code_page::{self, CodeForm};
+use super::recovery_texts::{self as texts, Texts};
+use super::session::{self, Session, SessionKind};
+use super::sms_code::{self, Checked, Purpose};
+use crate::accounts::changes::{self, ResetRequester};
+use crate::accounts::resets::{self, Reset};
+use crate::accounts::{Account, store};
+use crate::domain::password_policy::PasswordContext;
+use crate::domain::phone;
+use crate::error::{AppError, AppResult};
+use crate::onboarding::step1::{RuleView, password_rule_views, unmet_password_rules};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::security::client_addr::ClientIp;
+use crate::state::AppState;
+use crate::web::cookies;
+use crate::web::form::StrictForm;
+use crate::web::i18n::{Lang, fill};
+use crate::web::page::{self, Action, Layout};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/passwort-vergessen", get(show_forgot_password).post(request_reset))
+        .route("/passwort-vergessen/{token}", get(open_link))
+        .route("/passwort-neu", get(show_new_password).post(set_new_password))
+        .route("/passwort-neu/code", get(show_code).post(verify_code))
+        .route("/passwort-neu/code/neu", post(resend_code))
+        .route("/benutzername-vergessen", get(show_forgot_username).post(send_username))
+}
+
+/// Which of the two request forms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Forgotten {
+    Password,
+    Username,
+}
+
+#[derive(Template)]
+#[template(path = "auth/forgot.html")]
+struct ForgotPage {
+    layout: Layout,
+    rt: &'static Texts,
+    intro: &'static str,
+    action: &'static str,
+    label: &'static str,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    button: &'static str,
+    value: String,
+    error: Option<String>,
+}
+
+fn forgot_page(
+    state: &AppState,
+    lang: Lang,
+    which: Forgotten,
+    value: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let rt = texts::of(lang);
+    let page = match which {
+        Forgotten::Password => ForgotPage {
+            layout: Layout::new(state, lang, rt.forgot_password_title),
+            rt,
+            intro: rt.forgot_password_intro,
+            action: "/passwort-vergessen",
+            label: rt.label_identifier,
+            input_type: "text",
+            autocomplete: "username",
+            button: rt.send_link_button,
+            value,
+            error,
+        },
+        Forgotten::Username => ForgotPage {
+            layout: Layout::new(state, lang, rt.forgot_username_title),
+            rt,
+            intro: rt.forgot_username_intro,
+            action: "/benutzername-vergessen",
+            label: rt.label_email,
+            input_type: "email",
+            autocomplete: "email",
+            button: rt.send_username_button,
+            value,
+            error,
+        },
+    };
+    page::render(status, &page)
+}
+
+async fn show_forgot_password(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    forgot_page(&state, Lang::from_headers(&headers), Forgotten::Password, String::new(), None, StatusCode::OK)
+}
+
+async fn show_forgot_username(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    forgot_page(&state, Lang::from_headers(&headers), Forgotten::Username, String::new(), None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentifierForm {
+    identifier: String,
+}
+
+/// The checks both request forms share: something entered, and not too many requests from this address.
+/// `Err` is the form again with the message (what was typed stays in the field).
+fn admit_request(state: &AppState, lang: Lang, which: Forgotten, peer: &str, value: &str) -> Result<(), AppResult<Response>> {
+    let rt = texts::of(lang);
+    if value.is_empty() {
+        let message = match which {
+            Forgotten::Password => rt.identifier_missing,
+            Forgotten::Username => rt.email_missing,
+        };
+        return Err(forgot_page(state, lang, which, String::new(), Some(message.to_owned()), StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    if let Err(wait) = state.recovery_requests.hit(peer, state.clock.now()) {
+        let minutes = ((wait + 59) / 60).max(1).to_string();
+        let message = fill(rt.too_many_requests, &[("minutes", &minutes)]);
+        let page = forgot_page(state, lang, which, value.to_owned(), Some(message), StatusCode::TOO_MANY_REQUESTS);
+        return Err(page.map(|mut response| {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+            response
+        }));
+    }
+    Ok(())
+}
+
+/// Accounts someone can sign in to (a username and password exist) and that are not locked.
+fn can_sign_in(account: &Account) -> bool {
+    account.username.is_some() && !account.locked
+}
+
+/// `POST /passwort-vergessen`: the same answer whether or not an account matched.
+async fn request_reset(
+    State(state): State<AppState>,
+    ClientIp(peer): ClientIp,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<IdentifierForm>,
+) -> AppResult<Response> {
+    let lang = Lang::from_headers(&headers);
+    let identifier = form.identifier.trim();
+    if let Err(page) = admit_request(&state, lang, Forgotten::Password, &peer.to_string(), identifier) {
+        return page;
+    }
+    let account = if identifier.contains('@') {
+        store::find(&state.db, identifier).await?
+    } else {
+        store::find_for_login(&state.db, identifier).await?.map(|(account, _)| account)
+    };
+    match account {
+        Some(account) if can_sign_in(&account) => {
+            let sent =
+                changes::send_password_reset(&state, &account, ResetRequester::Person { client_addr: peer.to_string() })
+                    .await?;
+            tracing::info!(account = %account.id, sent, "Passwort vergessen: Link angefordert");
+        }
+        found => {
+            let outcome = if found.is_some() { "refused" } else { "unknown" };
+            let entry = Entry::new(AuditEvent::PasswordResetRequested, outcome, Actor::Anonymous, found.as_ref().map(|a| a.id.as_str()))
+                .from_addr(peer);
+            audit::record(&state.db.pool, entry, state.clock.now()).await?;
+        }
+    }
+    let rt = texts::of(lang);
+    let action = Action { href: "/anmelden".into(), label: rt.back_to_login };
+    page::message(&state, lang, StatusCode::OK, rt.reset_sent_title, rt.reset_sent_text.to_owned(), rt.reset_sent_next, Some(action))
+}
+
+/// `POST /benutzername-vergessen`: the same answer whether or not the address is known.
+async fn send_username(
+    State(state): State<AppState>,
+    ClientIp(peer): ClientIp,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<IdentifierForm>,
+) -> AppResult<Response> {
+    let lang = Lang::from_headers(&headers);
+    let email = form.identifier.trim();
+    if let Err(page) = admit_request(&state, lang, Forgotten::Username, &peer.to_string(), email) {
+        return page;
+    }
+    let account = if email.contains('@') { store::find(&state.db, email).await? } else { None };
+    match account {
+        Some(account) if can_sign_in(&account) => {
+            let sent = changes::send_username_reminder(&state, &account, &peer.to_string()).await?;
+            tracing::info!(account = %account.id, sent, "Benutzername vergessen: Erinnerung angefordert");
+        }
+        found => {
+            let outcome = if found.is_some() { "refused" } else { "unknown" };
+            let entry = Entry::new(AuditEvent::UsernameReminder, outcome, Actor::Anonymous, found.as_ref().map(|a| a.id.as_str()))
+                .from_addr(peer);
+            audit::record(&state.db.pool, entry, state.clock.now()).await?;
+        }
+    }
+    let rt = texts::of(lang);
+    let action = Action { href: "/anmelden".into(), label: rt.back_to_login };
+    page::message(&state, lang, StatusCode::OK, rt.reset_sent_title, rt.username_sent_text.to_owned(), rt.reset_sent_next, Some(action))
+}
+
+fn link_invalid(state: &AppState, lang: Lang) -> AppResult<Response> {
+    let rt = texts::of(lang);
+    let action = Action { href: "/passwort-vergessen".into(), label: rt.request_new_link };
+    page::message(state, lang, StatusCode::GONE, rt.link_invalid_title, rt.link_invalid_text.to_owned(), rt.link_invalid_next, Some(action))
+}
+
+/// `GET /passwort-vergessen/{token}`: never uses the link up. A usable one starts a reset session (with 2FA
+/// on, one that waits for the SMS code, which goes out now) and moves on to a token-free address.
+async fn open_link(
+    State(state): State<AppState>,
+    ClientIp(peer): ClientIp,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let lang = Lang::from_headers(&headers);
+    let Some(reset) = resets::find_by_token(&state.db, &token).await?.filter(|r| r.usable(now)) else {
+        return link_invalid(&state, lang);
+    };
+    let Some(account) = store::find_by_id(&state.db, &reset.account_id).await?.filter(can_sign_in) else {
+        return link_invalid(&state, lang);
+    };
+    let second_factor = account.two_factor_enabled && account.phone.is_some();
+    let kind = if second_factor { SessionKind::ResetSecondFactor } else { SessionKind::PasswordReset };
+    let raw = session::create(&state.db.pool, kind, &account.id, None, now).await?;
+    let session_hash = session::id_hash(&raw);
+    resets::bind_session(&state.db.pool, &reset.id, &session_hash).await?;
+    let next = if let (true, Some(number)) = (second_factor, account.phone.as_deref()) {
+        // Refusals (60 s rule, caps) are shown on the code page, which offers a new code when possible.
+        let _ = send_code(&state, &account, &session_hash, number, &peer.to_string()).await?;
+        "/passwort-neu/code"
+    } else {
+        "/passwort-neu"
+    };
+    tracing::info!(account = %account.id, "Link zum Zurücksetzen des Passworts geöffnet");
+    let mut response = Redirect::to(next).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
+    Ok(response)
+}
+
+async fn send_code(
+    state: &AppState,
+    account: &Account,
+    binding: &str,
+    number: &str,
+    client_addr: &str,
+) -> AppResult<Result<(), sms_code::Refused>> {
+    let request = sms_code::Request {
+        account_id: &account.id,
+        language: account.language,
+        purpose: Purpose::Reset,
+        binding,
+        phone: number,
+        client_addr,
+    };
+    Ok(sms_code::send(state, request).await?)
+}
+
+/// The reset session of this kind behind the request's cookie, with its still usable link and account.
+async fn open_reset(state: &AppState, headers: &HeaderMap, kind: SessionKind) -> AppResult<(Session, Reset, Account)> {
+    let lang = Lang::from_headers(headers);
+    let session = session::current(state, headers).await?.filter(|s| s.kind == kind);
+    let found = match &session {
+        Some(session) => resets::find_by_session(&state.db, &session.id_hash).await?,
+        None => None,
+    };
+    let (Some(session), Some(reset)) = (session, found) else {
+        let rt = texts::of(lang);
+        let action = Action { href: "/passwort-vergessen".into(), label: rt.request_new_link };
+        let text = rt.session_gone_text.to_owned();
+        let gone = page::message(state, lang, StatusCode::GONE, rt.session_gone_title, text, "", Some(action))?;
+        return Err(AppError::elsewhere(gone));
+    };
+    if !reset.usable(state.clock.now()) {
+        return Err(AppError::elsewhere(link_invalid(state, lang)?));
+    }
+    let account = store::find_by_id(&state.db, &reset.account_id).await?.filter(can_sign_in).ok_or(AppError::NotFound)?;
+    Ok((session, reset, account))
+}
+
+async fn code_form(
+    state: &AppState,
+    session: &Session,
+    account: &Account,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let rt = texts::of(account.language);
+    code_page::render(
+        CodeForm {
+            layout: Layout::new(state, account.language, rt.reset_code_title),
+            sent_to: sms_code::open_code_phone(state, &session.id_hash).await?.map(|p| phone::mask(&p)),
+            error,
+            action: "/passwort-neu/code".into(),
+            resend_action: "/passwort-neu/code/neu".into(),
+            back_action: None,
+            wait: sms_code::seconds_until_resend(state, &account.id, Purpose::Reset).await?,
+        },
+        status,
+    )
+}
+
+async fn show_code(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let (session, _, account) = open_reset(&state, &headers, SessionKind::ResetSecondFactor).await?;
+    code_form(&state, &session, &account, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeInput {
+    code: String,
+}
+
+/// The SMS code of this reset: then a fresh session that may set the password.
+async fn verify_code(
+    State(state): State<AppState>,
+    ClientIp(peer): ClientIp,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<CodeInput>,
+) -> AppResult<Response> {
+    let (session, reset, account) = open_reset(&state, &headers, SessionKind::ResetSecondFactor).await?;
+    let t = account.language.texts();
+    if !code_page::looks_like_code(&form.code) {
+        return code_form(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    }
+    let checked = sms_code::check(&state, &session.id_hash, Purpose::Reset, &form.code).await?;
+    let now = state.clock.now();
+    let valid = matches!(checked, Checked::Valid { .. });
+    let entry = Entry::new(
+        AuditEvent::LoginSecondFactor,
+        if valid { "success" } else { "failure" },
+        Actor::Account(account.id.clone()),
+        Some(&account.id),
+    )
+    .from_addr(peer)
+    .detail("password reset");
+    audit::record(&state.db.pool, entry, now).await?;
+    if !valid {
+        return code_form(&state, &session, &account, code_page::rejection(&checked, t), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    }
+    session::delete(&state, &session.id_hash).await?;
+    let raw = session::create(&state.db.pool, SessionKind::PasswordReset, &account.id, None, now).await?;
+    resets::bind_session(&state.db.pool, &reset.id, &session::id_hash(&raw)).await?;
+    let mut response = Redirect::to("/passwort-neu").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
+    Ok(response)
+}
+
+async fn resend_code(State(state): State<AppState>, ClientIp(peer): ClientIp, headers: HeaderMap) -> AppResult<Response> {
+    let (session, _, account) = open_reset(&state, &headers, SessionKind::ResetSecondFactor).await?;
+    let Some(number) = account.phone.clone() else { return Ok(Redirect::to("/passwort-neu").into_response()) };
+    match send_code(&state, &account, &session.id_hash, &number, &peer.to_string()).await? {
+        Ok(()) => Ok(Redirect::to("/passwort-neu/code").into_response()),
+        Err(refused) => {
+            let (message, _) = code_page::refusal(&refused, account.language.texts());
+            code_form(&state, &session, &account, Some(message), StatusCode::TOO_MANY_REQUESTS).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/new_password.html")]
+struct NewPasswordPage {
+    layout: Layout,
+    rt: &'static Texts,
+    intro: String,
+    username: String,
+    errors: Vec<String>,
+    password_rules: Vec<RuleView>,
+    context_words: String,
+}
+
+fn new_password_form(state: &AppState, account: &Account, errors: Vec<String>, status: StatusCode) -> AppResult<Response> {
+    let rt = texts::of(account.language);
+    let username = account.username.as_deref().unwrap_or_default().to_owned();
+    page::render(
+        status,
+        &NewPasswordPage {
+            layout: Layout::new(state, account.language, rt.new_password_title),
+            rt,
+            intro: fill(rt.new_password_intro, &[("name", &account.name), ("username", &username)]),
+            errors,
+            password_rules: password_rule_views(&state.config.password_policy, account.language.texts()),
+            context_words: PasswordContext::new(&account.name, &account.email).words_for_page(),
+            username,
+        },
+    )
+}
+
+async fn show_new_password(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let (_, _, account) = open_reset(&state, &headers, SessionKind::PasswordReset).await?;
+    new_password_form(&state, &account, Vec::new(), StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPasswordForm {
+    password: String,
+    password_repeat: String,
+}
+
+/// `POST /passwort-neu`: the same rules as at registration; then every session of the account ends and the
+/// person signs in with the new password.
+async fn set_new_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    StrictForm(form): StrictForm<NewPasswordForm>,
+) -> AppResult<Response> {
+    let (_, reset, account) = open_reset(&state, &headers, SessionKind::PasswordReset).await?;
+    let t = account.language.texts();
+    let username = account.username.as_deref().unwrap_or_default().to_owned();
+    let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
+    let errors = unmet_password_rules(&state.config.password_policy, &form.password, &form.password_repeat, &context, t);
+    if !errors.is_empty() {
+        return new_password_form(&state, &account, errors, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let hash = state.hasher.hash(form.password).await?;
+    if !changes::reset_password(&state, &account, &reset.id, &hash).await? {
+        return link_invalid(&state, account.language);
+    }
+    tracing::info!(account = %account.id, "Passwort über den Link aus der E-Mail neu festgelegt");
+    let rt = texts::of(account.language);
+    let action = Action { href: "/anmelden".into(), label: t.to_login };
+    let mut response = page::message(
+        &state,
+        account.language,
+        StatusCode::OK,
+        rt.reset_done_title,
+        rt.reset_done_text.to_owned(),
+        rt.reset_done_next,
+        Some(action),
+    )?;
+    response.headers_mut().insert(header::SET_COOKIE, cookies::clear(&state.config, cookies::Jar::Account));
+    Ok(response)
+}
