@@ -141,6 +141,9 @@ pub struct Config {
     pub sms: SmsTransport,
     /// How long an SMS gateway may take to answer before the attempt counts as failed (and is retried).
     pub sms_timeout: std::time::Duration,
+    /// SMS codes per client address and hour before a password was confirmed (registration, profile); a
+    /// day allows three times as many. Login codes count against the account instead.
+    pub sms_codes_per_address_per_hour: i64,
     pub editions: BTreeMap<String, Edition>,
     pub default_edition: String,
     pub support: SupportContact,
@@ -316,6 +319,7 @@ struct RawEdition {
 struct RawSms {
     transport: Option<String>,
     timeout: Option<String>,
+    codes_per_address_per_hour: Option<i64>,
     http_url: Option<String>,
     http_token: Option<Secret>,
     twilio_base_url: Option<String>,
@@ -371,6 +375,7 @@ impl RawConfig {
         set(&mut self.sms.transport, env, "SPRECHSTUNDE_SMS_TRANSPORT")?;
         set(&mut self.sms.http_url, env, "SPRECHSTUNDE_SMS_HTTP_URL")?;
         set(&mut self.sms.timeout, env, "SPRECHSTUNDE_SMS_TIMEOUT")?;
+        set(&mut self.sms.codes_per_address_per_hour, env, "SPRECHSTUNDE_SMS_CODES_PER_ADDRESS_PER_HOUR")?;
         set(&mut self.sms.twilio_base_url, env, "SPRECHSTUNDE_SMS_TWILIO_BASE_URL")?;
         set(&mut self.sms.twilio_account_sid, env, "SPRECHSTUNDE_SMS_TWILIO_ACCOUNT_SID")?;
         set(&mut self.sms.twilio_from, env, "SPRECHSTUNDE_SMS_TWILIO_FROM")?;
@@ -464,6 +469,13 @@ impl RawConfig {
             None => 15,
         };
         let sms_timeout = std::time::Duration::from_secs(sms_timeout as u64);
+        let sms_codes_per_address_per_hour = self.sms.codes_per_address_per_hour.unwrap_or(10);
+        if !(1..=10_000).contains(&sms_codes_per_address_per_hour) {
+            return Err(ConfigError::Invalid {
+                key: "sms.codes_per_address_per_hour",
+                message: format!("{sms_codes_per_address_per_hour}: erlaubt sind 1 bis 10000"),
+            });
+        }
         let sms = resolve_sms(self.sms, &data_dir)?;
         let editions = resolve_editions(self.editions)?;
         let default_edition = self.default_edition.unwrap_or_else(|| "standard".into());
@@ -524,6 +536,7 @@ impl RawConfig {
             mail,
             sms,
             sms_timeout,
+            sms_codes_per_address_per_hour,
             editions,
             default_edition,
             support,

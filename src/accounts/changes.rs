@@ -272,7 +272,11 @@ pub const REMINDERS_PER_HOUR: i64 = 3;
 
 /// "Benutzername vergessen?": the username to the address on file. `Ok(false)` when the hour's reminders
 /// were sent already.
-pub async fn send_username_reminder(state: &AppState, account: &Account, client_addr: &str) -> Result<bool, AccountError> {
+pub async fn send_username_reminder(
+    state: &AppState,
+    account: &Account,
+    client_addr: &str,
+) -> Result<bool, AccountError> {
     let now = state.clock.now();
     let mut tx = state.db.begin_serialized(&[&format!("reminder:{}", account.id)], now).await?;
     let sent: i64 = sqlx::query_scalar(

@@ -34,11 +34,13 @@ pub async fn issue(
     requested_by: &str,
     now: Timestamp,
 ) -> Result<(String, String), sqlx::Error> {
-    sqlx::query("UPDATE password_resets SET revoked_at = $1 WHERE account_id = $2 AND used_at IS NULL AND revoked_at IS NULL")
-        .bind(now)
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE password_resets SET revoked_at = $1 WHERE account_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
     let id = token::new_id();
     let raw = token::generate();
     sqlx::query(
@@ -136,8 +138,7 @@ mod tests {
 
     #[test]
     fn a_link_is_usable_once_within_the_hour() {
-        let reset =
-            Reset { id: "r".into(), account_id: "a".into(), expires_at: 1000, used_at: None, revoked_at: None };
+        let reset = Reset { id: "r".into(), account_id: "a".into(), expires_at: 1000, used_at: None, revoked_at: None };
         assert!(reset.usable(999));
         assert!(!reset.usable(1000), "expired at its end");
         assert!(!Reset { used_at: Some(5), ..reset.clone() }.usable(10));

@@ -4,8 +4,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use super::sms_code::{Checked, Refused};
+use crate::clock::Timestamp;
 use crate::error::AppResult;
-use crate::web::i18n::{Texts, fill};
+use crate::web::format;
+use crate::web::i18n::{Lang, Texts, fill};
 use crate::web::page::{self, Layout};
 
 #[derive(Template)]
@@ -17,6 +19,7 @@ struct CodePage {
     action: String,
     resend_action: String,
     back_action: Option<String>,
+    not_sent: Option<String>,
     wait: i64,
     wait_before: String,
     wait_after: String,
@@ -32,6 +35,8 @@ pub struct CodeForm {
     pub back_action: Option<String>,
     /// Seconds until "Neuen Code anfordern" works; the page counts down.
     pub wait: i64,
+    /// Said when no code of this session is open because a rule refused to send one.
+    pub not_sent: Option<String>,
 }
 
 pub fn render(form: CodeForm, status: StatusCode) -> AppResult<Response> {
@@ -48,6 +53,7 @@ pub fn render(form: CodeForm, status: StatusCode) -> AppResult<Response> {
             action: form.action,
             resend_action: form.resend_action,
             back_action: form.back_action,
+            not_sent: form.not_sent,
             wait,
             wait_before: wait_before.to_owned(),
             wait_after: wait_after.to_owned(),
@@ -57,6 +63,21 @@ pub fn render(form: CodeForm, status: StatusCode) -> AppResult<Response> {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
     }
     Ok(response)
+}
+
+/// "Es wurde keine SMS gesendet" and why, when the session has no open code and a rule refuses a new one
+/// now (a cap, or the 60 s rule): the page must never wait silently for an SMS that is not coming.
+pub async fn not_sent_notice(
+    state: &crate::state::AppState,
+    open_code: bool,
+    request: &super::sms_code::Request<'_>,
+) -> Result<Option<String>, sqlx::Error> {
+    if open_code {
+        return Ok(None);
+    }
+    let Some(refused) = super::sms_code::why_not(state, request).await? else { return Ok(None) };
+    let (why, _) = refusal(&refused, request.language, state.clock.now());
+    Ok(Some(format!("{} {why}", request.language.texts().sms_not_sent)))
 }
 
 /// Codes are 8 digits; anything else is a typing error, not a wrong guess.
@@ -69,15 +90,20 @@ pub fn looks_like_code(code: &str) -> bool {
 pub fn rejection(checked: &Checked, t: &Texts) -> Option<String> {
     match checked {
         Checked::Valid { .. } => None,
+        Checked::Wrong { attempts_left: 1 } => Some(t.code_wrong_one.to_owned()),
         Checked::Wrong { attempts_left } => Some(fill(t.code_wrong, &[("left", &attempts_left.to_string())])),
         Checked::Expired => Some(t.code_expired.to_owned()),
+        Checked::NotSent => Some(t.code_not_sent.to_owned()),
     }
 }
 
 /// What to tell a person whose new code was refused, and how many seconds until asking again makes sense.
-pub fn refusal(refused: &Refused, t: &Texts) -> (String, i64) {
+pub fn refusal(refused: &Refused, lang: Lang, now: Timestamp) -> (String, i64) {
+    let t = lang.texts();
     match refused {
         Refused::Wait(seconds) => (fill(t.new_code_wait, &[("seconds", &seconds.to_string())]), *seconds),
-        Refused::Capped => (t.sms_cap.to_owned(), 3600),
+        Refused::Capped { until } => {
+            (fill(t.sms_cap, &[("time", &format::moment(*until, now, lang))]), (until - now).max(1))
+        }
     }
 }

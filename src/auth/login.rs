@@ -215,6 +215,22 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> AppResu
     )
 }
 
+fn login_code_request<'a>(
+    account: &'a Account,
+    binding: &'a str,
+    phone: &'a str,
+    client_addr: &'a str,
+) -> sms_code::Request<'a> {
+    sms_code::Request {
+        account_id: &account.id,
+        language: account.language,
+        purpose: Purpose::Login,
+        binding,
+        phone,
+        client_addr,
+    }
+}
+
 async fn send_login_code(
     state: &AppState,
     account: &Account,
@@ -222,15 +238,8 @@ async fn send_login_code(
     phone: &str,
     peer: IpAddr,
 ) -> AppResult<Result<(), Refused>> {
-    let request = sms_code::Request {
-        account_id: &account.id,
-        language: account.language,
-        purpose: Purpose::Login,
-        binding,
-        phone,
-        client_addr: &peer.to_string(),
-    };
-    Ok(sms_code::send(state, request).await?)
+    let client_addr = peer.to_string();
+    Ok(sms_code::send(state, login_code_request(account, binding, phone, &client_addr)).await?)
 }
 
 /// The login attempt waiting for its SMS code, or where to go instead.
@@ -249,21 +258,31 @@ super::session::guard_extractor! {
 
 async fn code_form(
     state: &AppState,
-    session: &Session,
-    account: &Account,
+    (session, account): (&Session, &Account),
+    peer: IpAddr,
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
     let t = account.language.texts();
+    let open = sms_code::open_code_phone(state, &session.id_hash).await?;
+    let not_sent = match account.phone.as_deref() {
+        Some(number) => {
+            let client_addr = peer.to_string();
+            let request = login_code_request(account, &session.id_hash, number, &client_addr);
+            code_page::not_sent_notice(state, open.is_some(), &request).await?
+        }
+        None => None,
+    };
     code_page::render(
         CodeForm {
             layout: Layout::new(state, account.language, t.login_code_title),
-            sent_to: sms_code::open_code_phone(state, &session.id_hash).await?.map(|p| phone::mask(&p)),
+            sent_to: open.map(|p| phone::mask(&p)),
             error,
             action: "/anmelden/code".into(),
             resend_action: "/anmelden/code/neu".into(),
             back_action: None,
             wait: sms_code::seconds_until_resend(state, &account.id, Purpose::Login).await?,
+            not_sent,
         },
         status,
     )
@@ -271,9 +290,10 @@ async fn code_form(
 
 pub async fn show_code(
     State(state): State<AppState>,
+    ClientIp(peer): ClientIp,
     PendingSecondFactor(session, account): PendingSecondFactor,
 ) -> AppResult<Response> {
-    code_form(&state, &session, &account, None, StatusCode::OK).await
+    code_form(&state, (&session, &account), peer, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -285,13 +305,20 @@ pub struct CodeInput {
 /// The second factor: a code from *this* login attempt; then a fresh session id.
 pub async fn verify_code(
     State(state): State<AppState>,
+    ClientIp(peer): ClientIp,
     PendingSecondFactor(session, account): PendingSecondFactor,
     StrictForm(form): StrictForm<CodeInput>,
 ) -> AppResult<Response> {
     let t = account.language.texts();
     if !code_page::looks_like_code(&form.code) {
-        return code_form(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
+        return code_form(
+            &state,
+            (&session, &account),
+            peer,
+            Some(t.code_format.to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let checked = sms_code::check(&state, &session.id_hash, Purpose::Login, &form.code).await?;
     let now = state.clock.now();
@@ -309,7 +336,8 @@ pub async fn verify_code(
         return Ok(response);
     }
     tracing::info!(account = %account.id, "SMS-Code bei der Anmeldung nicht angenommen");
-    code_form(&state, &session, &account, code_page::rejection(&checked, t), StatusCode::UNPROCESSABLE_ENTITY).await
+    code_form(&state, (&session, &account), peer, code_page::rejection(&checked, t), StatusCode::UNPROCESSABLE_ENTITY)
+        .await
 }
 
 pub async fn resend_code(
@@ -321,8 +349,8 @@ pub async fn resend_code(
     match send_login_code(&state, &account, &session.id_hash, &phone, peer).await? {
         Ok(()) => Ok(Redirect::to("/anmelden/code").into_response()),
         Err(refused) => {
-            let (message, _) = code_page::refusal(&refused, account.language.texts());
-            code_form(&state, &session, &account, Some(message), StatusCode::TOO_MANY_REQUESTS).await
+            let (message, _) = code_page::refusal(&refused, account.language, state.clock.now());
+            code_form(&state, (&session, &account), peer, Some(message), StatusCode::TOO_MANY_REQUESTS).await
         }
     }
 }

@@ -162,6 +162,7 @@ async fn code_form(
             resend_action: format!("{base}/neuer-code"),
             back_action: Some(format!("{base}/zurueck")),
             wait,
+            not_sent: None,
         },
         status,
     )
@@ -228,7 +229,7 @@ async fn send_code(
     match send(&state, &session, &account, &number, addr).await? {
         Ok(()) => Ok(Redirect::to(place.base()).into_response()),
         Err(refused) => {
-            let (message, retry) = code_page::refusal(&refused, t);
+            let (message, retry) = code_page::refusal(&refused, account.language, state.clock.now());
             let mut response =
                 number_page(&state, place, &account, form.phone, Some(message), StatusCode::TOO_MANY_REQUESTS)?;
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry));
@@ -274,7 +275,7 @@ async fn resend(
     match send(&state, &session, &account, &number, addr).await? {
         Ok(()) => Ok(Redirect::to(place.base()).into_response()),
         Err(refused) => {
-            let (message, _) = code_page::refusal(&refused, account.language.texts());
+            let (message, _) = code_page::refusal(&refused, account.language, state.clock.now());
             code_form(&state, place, &session, &account, Some(message), StatusCode::TOO_MANY_REQUESTS).await
         }
     }

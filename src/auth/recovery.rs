@@ -115,14 +115,27 @@ struct IdentifierForm {
 
 /// The checks both request forms share: something entered, and not too many requests from this address.
 /// `Err` is the form again with the message (what was typed stays in the field).
-fn admit_request(state: &AppState, lang: Lang, which: Forgotten, peer: &str, value: &str) -> Result<(), AppResult<Response>> {
+fn admit_request(
+    state: &AppState,
+    lang: Lang,
+    which: Forgotten,
+    peer: &str,
+    value: &str,
+) -> Result<(), AppResult<Response>> {
     let rt = texts::of(lang);
     if value.is_empty() {
         let message = match which {
             Forgotten::Password => rt.identifier_missing,
             Forgotten::Username => rt.email_missing,
         };
-        return Err(forgot_page(state, lang, which, String::new(), Some(message.to_owned()), StatusCode::UNPROCESSABLE_ENTITY));
+        return Err(forgot_page(
+            state,
+            lang,
+            which,
+            String::new(),
+            Some(message.to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     if let Err(wait) = state.recovery_requests.hit(peer, state.clock.now()) {
         let minutes = ((wait + 59) / 60).max(1).to_string();
@@ -160,21 +173,37 @@ async fn request_reset(
     };
     match account {
         Some(account) if can_sign_in(&account) => {
-            let sent =
-                changes::send_password_reset(&state, &account, ResetRequester::Person { client_addr: peer.to_string() })
-                    .await?;
+            let sent = changes::send_password_reset(
+                &state,
+                &account,
+                ResetRequester::Person { client_addr: peer.to_string() },
+            )
+            .await?;
             tracing::info!(account = %account.id, sent, "Passwort vergessen: Link angefordert");
         }
         found => {
             let outcome = if found.is_some() { "refused" } else { "unknown" };
-            let entry = Entry::new(AuditEvent::PasswordResetRequested, outcome, Actor::Anonymous, found.as_ref().map(|a| a.id.as_str()))
-                .from_addr(peer);
+            let entry = Entry::new(
+                AuditEvent::PasswordResetRequested,
+                outcome,
+                Actor::Anonymous,
+                found.as_ref().map(|a| a.id.as_str()),
+            )
+            .from_addr(peer);
             audit::record(&state.db.pool, entry, state.clock.now()).await?;
         }
     }
     let rt = texts::of(lang);
     let action = Action { href: "/anmelden".into(), label: rt.back_to_login };
-    page::message(&state, lang, StatusCode::OK, rt.reset_sent_title, rt.reset_sent_text.to_owned(), rt.reset_sent_next, Some(action))
+    page::message(
+        &state,
+        lang,
+        StatusCode::OK,
+        rt.reset_sent_title,
+        rt.reset_sent_text.to_owned(),
+        rt.reset_sent_next,
+        Some(action),
+    )
 }
 
 /// `POST /benutzername-vergessen`: the same answer whether or not the address is known.
@@ -197,20 +226,41 @@ async fn send_username(
         }
         found => {
             let outcome = if found.is_some() { "refused" } else { "unknown" };
-            let entry = Entry::new(AuditEvent::UsernameReminder, outcome, Actor::Anonymous, found.as_ref().map(|a| a.id.as_str()))
-                .from_addr(peer);
+            let entry = Entry::new(
+                AuditEvent::UsernameReminder,
+                outcome,
+                Actor::Anonymous,
+                found.as_ref().map(|a| a.id.as_str()),
+            )
+            .from_addr(peer);
             audit::record(&state.db.pool, entry, state.clock.now()).await?;
         }
     }
     let rt = texts::of(lang);
     let action = Action { href: "/anmelden".into(), label: rt.back_to_login };
-    page::message(&state, lang, StatusCode::OK, rt.reset_sent_title, rt.username_sent_text.to_owned(), rt.reset_sent_next, Some(action))
+    page::message(
+        &state,
+        lang,
+        StatusCode::OK,
+        rt.reset_sent_title,
+        rt.username_sent_text.to_owned(),
+        rt.reset_sent_next,
+        Some(action),
+    )
 }
 
 fn link_invalid(state: &AppState, lang: Lang) -> AppResult<Response> {
     let rt = texts::of(lang);
     let action = Action { href: "/passwort-vergessen".into(), label: rt.request_new_link };
-    page::message(state, lang, StatusCode::GONE, rt.link_invalid_title, rt.link_invalid_text.to_owned(), rt.link_invalid_next, Some(action))
+    page::message(
+        state,
+        lang,
+        StatusCode::GONE,
+        rt.link_invalid_title,
+        rt.link_invalid_text.to_owned(),
+        rt.link_invalid_next,
+        Some(action),
+    )
 }
 
 /// `GET /passwort-vergessen/{token}`: never uses the link up. A usable one starts a reset session (with 2FA
@@ -247,6 +297,22 @@ async fn open_link(
     Ok(response)
 }
 
+fn code_request<'a>(
+    account: &'a Account,
+    binding: &'a str,
+    number: &'a str,
+    client_addr: &'a str,
+) -> sms_code::Request<'a> {
+    sms_code::Request {
+        account_id: &account.id,
+        language: account.language,
+        purpose: Purpose::Reset,
+        binding,
+        phone: number,
+        client_addr,
+    }
+}
+
 async fn send_code(
     state: &AppState,
     account: &Account,
@@ -254,15 +320,7 @@ async fn send_code(
     number: &str,
     client_addr: &str,
 ) -> AppResult<Result<(), sms_code::Refused>> {
-    let request = sms_code::Request {
-        account_id: &account.id,
-        language: account.language,
-        purpose: Purpose::Reset,
-        binding,
-        phone: number,
-        client_addr,
-    };
-    Ok(sms_code::send(state, request).await?)
+    Ok(sms_code::send(state, code_request(account, binding, number, client_addr)).await?)
 }
 
 /// The reset session of this kind behind the request's cookie, with its still usable link and account.
@@ -283,22 +341,32 @@ async fn open_reset(state: &AppState, headers: &HeaderMap, kind: SessionKind) ->
     if !reset.usable(state.clock.now()) {
         return Err(AppError::elsewhere(link_invalid(state, lang)?));
     }
-    let account = store::find_by_id(&state.db, &reset.account_id).await?.filter(can_sign_in).ok_or(AppError::NotFound)?;
+    let account =
+        store::find_by_id(&state.db, &reset.account_id).await?.filter(can_sign_in).ok_or(AppError::NotFound)?;
     Ok((session, reset, account))
 }
 
 async fn code_form(
     state: &AppState,
-    session: &Session,
-    account: &Account,
+    (session, account): (&Session, &Account),
+    peer: &str,
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
     let rt = texts::of(account.language);
+    let open = sms_code::open_code_phone(state, &session.id_hash).await?;
+    let not_sent = match account.phone.as_deref() {
+        Some(number) => {
+            code_page::not_sent_notice(state, open.is_some(), &code_request(account, &session.id_hash, number, peer))
+                .await?
+        }
+        None => None,
+    };
     code_page::render(
         CodeForm {
             layout: Layout::new(state, account.language, rt.reset_code_title),
-            sent_to: sms_code::open_code_phone(state, &session.id_hash).await?.map(|p| phone::mask(&p)),
+            sent_to: open.map(|p| phone::mask(&p)),
+            not_sent,
             error,
             action: "/passwort-neu/code".into(),
             resend_action: "/passwort-neu/code/neu".into(),
@@ -309,9 +377,9 @@ async fn code_form(
     )
 }
 
-async fn show_code(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+async fn show_code(State(state): State<AppState>, ClientIp(peer): ClientIp, headers: HeaderMap) -> AppResult<Response> {
     let (session, _, account) = open_reset(&state, &headers, SessionKind::ResetSecondFactor).await?;
-    code_form(&state, &session, &account, None, StatusCode::OK).await
+    code_form(&state, (&session, &account), &peer.to_string(), None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -330,8 +398,14 @@ async fn verify_code(
     let (session, reset, account) = open_reset(&state, &headers, SessionKind::ResetSecondFactor).await?;
     let t = account.language.texts();
     if !code_page::looks_like_code(&form.code) {
-        return code_form(&state, &session, &account, Some(t.code_format.to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
+        return code_form(
+            &state,
+            (&session, &account),
+            &peer.to_string(),
+            Some(t.code_format.to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let checked = sms_code::check(&state, &session.id_hash, Purpose::Reset, &form.code).await?;
     let now = state.clock.now();
@@ -346,8 +420,14 @@ async fn verify_code(
     .detail("password reset");
     audit::record(&state.db.pool, entry, now).await?;
     if !valid {
-        return code_form(&state, &session, &account, code_page::rejection(&checked, t), StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
+        return code_form(
+            &state,
+            (&session, &account),
+            &peer.to_string(),
+            code_page::rejection(&checked, t),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     session::delete(&state, &session.id_hash).await?;
     let raw = session::create(&state.db.pool, SessionKind::PasswordReset, &account.id, None, now).await?;
@@ -357,14 +437,19 @@ async fn verify_code(
     Ok(response)
 }
 
-async fn resend_code(State(state): State<AppState>, ClientIp(peer): ClientIp, headers: HeaderMap) -> AppResult<Response> {
+async fn resend_code(
+    State(state): State<AppState>,
+    ClientIp(peer): ClientIp,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let (session, _, account) = open_reset(&state, &headers, SessionKind::ResetSecondFactor).await?;
     let Some(number) = account.phone.clone() else { return Ok(Redirect::to("/passwort-neu").into_response()) };
     match send_code(&state, &account, &session.id_hash, &number, &peer.to_string()).await? {
         Ok(()) => Ok(Redirect::to("/passwort-neu/code").into_response()),
         Err(refused) => {
-            let (message, _) = code_page::refusal(&refused, account.language.texts());
-            code_form(&state, &session, &account, Some(message), StatusCode::TOO_MANY_REQUESTS).await
+            let (message, _) = code_page::refusal(&refused, account.language, state.clock.now());
+            code_form(&state, (&session, &account), &peer.to_string(), Some(message), StatusCode::TOO_MANY_REQUESTS)
+                .await
         }
     }
 }
@@ -381,7 +466,12 @@ struct NewPasswordPage {
     context_words: String,
 }
 
-fn new_password_form(state: &AppState, account: &Account, errors: Vec<String>, status: StatusCode) -> AppResult<Response> {
+fn new_password_form(
+    state: &AppState,
+    account: &Account,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
     let rt = texts::of(account.language);
     let username = account.username.as_deref().unwrap_or_default().to_owned();
     page::render(
@@ -421,7 +511,8 @@ async fn set_new_password(
     let t = account.language.texts();
     let username = account.username.as_deref().unwrap_or_default().to_owned();
     let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
-    let errors = unmet_password_rules(&state.config.password_policy, &form.password, &form.password_repeat, &context, t);
+    let errors =
+        unmet_password_rules(&state.config.password_policy, &form.password, &form.password_repeat, &context, t);
     if !errors.is_empty() {
         return new_password_form(&state, &account, errors, StatusCode::UNPROCESSABLE_ENTITY);
     }

@@ -16,10 +16,10 @@ pub const LIFETIME: i64 = 5 * 60;
 pub const RESEND_AFTER: i64 = 60;
 pub const MAX_WRONG: i64 = 5;
 
-/// (window in seconds, most codes in it) per account, per number, per client address.
+/// (window in seconds, most codes in it) per account and per number; per client address it is configured
+/// (`sms.codes_per_address_per_hour`, a day three times as many).
 const ACCOUNT_CAPS: [(i64, i64); 2] = [(3600, 5), (86_400, 10)];
 const PHONE_CAPS: [(i64, i64); 2] = [(3600, 5), (86_400, 10)];
-const ADDRESS_CAPS: [(i64, i64); 2] = [(3600, 10), (86_400, 30)];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
@@ -32,6 +32,12 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// Codes asked for after the password was right (login) or from the e-mailed reset link count against
+    /// the account and number only: people behind one practice router must not lock each other out.
+    fn counts_per_address(self) -> bool {
+        matches!(self, Purpose::Setup | Purpose::Confirm)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Purpose::Setup => "setup",
@@ -65,8 +71,8 @@ pub fn wait_before_resend(last_sent: Option<Timestamp>, now: Timestamp) -> i64 {
 pub enum Refused {
     /// Too early; seconds to wait.
     Wait(i64),
-    /// An hourly or daily cap is reached.
-    Capped,
+    /// An hourly or daily cap is reached; a new code is possible from `until` on.
+    Capped { until: Timestamp },
 }
 
 pub struct Request<'a> {
@@ -109,6 +115,63 @@ async fn count_since(tx: &mut Tx, column: &'static str, value: &str, since: Time
     sqlx::query_scalar(sql).bind(value).bind(since).fetch_one(&mut **tx).await
 }
 
+/// Why a code for `request` may not be sent now (the 60 s rule, then the caps), if it may not.
+async fn refusal_for(
+    tx: &mut Tx,
+    state: &AppState,
+    request: &Request<'_>,
+    now: Timestamp,
+) -> Result<Option<Refused>, sqlx::Error> {
+    let wait = wait_before_resend(last_sent(&mut **tx, request.account_id, request.purpose).await?, now);
+    if wait > 0 {
+        return Ok(Some(Refused::Wait(wait)));
+    }
+    let per_address = state.config.sms_codes_per_address_per_hour;
+    let address_caps = [(3600, per_address), (86_400, 3 * per_address)];
+    let mut checks =
+        vec![("account_id", request.account_id.as_str(), ACCOUNT_CAPS), ("phone", request.phone, PHONE_CAPS)];
+    if request.purpose.counts_per_address() {
+        checks.push(("client_addr", request.client_addr, address_caps));
+    }
+    for (column, value, caps) in checks {
+        for (window, most) in caps {
+            let count = count_since(tx, column, value, now - window).await?;
+            if count >= most {
+                tracing::warn!(cap = column, window, "SMS-Obergrenze erreicht");
+                // Possible again once enough of the codes in the window have left it.
+                let oldest_that_counts = nth_sent_since(tx, column, value, now - window, count - most).await?;
+                return Ok(Some(Refused::Capped { until: oldest_that_counts.unwrap_or(now) + window }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Why no code could be sent for `request` now, if none could (for pages that show it without sending).
+pub async fn why_not(state: &AppState, request: &Request<'_>) -> Result<Option<Refused>, sqlx::Error> {
+    let mut tx = state.db.begin().await?;
+    let refused = refusal_for(&mut tx, state, request, state.clock.now()).await?;
+    tx.rollback().await?;
+    Ok(refused)
+}
+
+async fn nth_sent_since(
+    tx: &mut Tx,
+    column: &'static str,
+    value: &str,
+    since: Timestamp,
+    skip: i64,
+) -> Result<Option<Timestamp>, sqlx::Error> {
+    let sql = match column {
+        "account_id" => {
+            "SELECT sent_at FROM sms_codes WHERE account_id = $1 AND sent_at > $2 ORDER BY sent_at LIMIT 1 OFFSET $3"
+        }
+        "phone" => "SELECT sent_at FROM sms_codes WHERE phone = $1 AND sent_at > $2 ORDER BY sent_at LIMIT 1 OFFSET $3",
+        _ => "SELECT sent_at FROM sms_codes WHERE client_addr = $1 AND sent_at > $2 ORDER BY sent_at LIMIT 1 OFFSET $3",
+    };
+    sqlx::query_scalar(sql).bind(value).bind(since).bind(skip).fetch_optional(&mut **tx).await
+}
+
 /// Sends a new code (voiding the session's older ones) through the outbox, unless a rule says no.
 pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), Refused>, sqlx::Error> {
     let now = state.clock.now();
@@ -130,25 +193,11 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
         format!("sms:addr:{}", request.client_addr),
     ];
     let mut tx = state.db.begin_serialized(&keys.each_ref().map(String::as_str), now).await?;
-    let wait = wait_before_resend(last_sent(&mut *tx, request.account_id, request.purpose).await?, now);
-    if wait > 0 {
+    if let Some(refused) = refusal_for(&mut tx, state, &request, now).await? {
         tx.rollback().await?;
-        refusal(state, &request, "too_early", now).await?;
-        return Ok(Err(Refused::Wait(wait)));
-    }
-    for (column, value, caps) in [
-        ("account_id", request.account_id.as_str(), ACCOUNT_CAPS),
-        ("phone", request.phone, PHONE_CAPS),
-        ("client_addr", request.client_addr, ADDRESS_CAPS),
-    ] {
-        for (window, most) in caps {
-            if count_since(&mut tx, column, value, now - window).await? >= most {
-                tx.rollback().await?;
-                tracing::warn!(cap = column, window, "SMS-Obergrenze erreicht");
-                refusal(state, &request, "capped", now).await?;
-                return Ok(Err(Refused::Capped));
-            }
-        }
+        let why = if matches!(refused, Refused::Wait(_)) { "too_early" } else { "capped" };
+        refusal(state, &request, why, now).await?;
+        return Ok(Err(refused));
     }
     sqlx::query("UPDATE sms_codes SET state = 'void' WHERE binding = $1 AND state = 'open'")
         .bind(request.binding)
@@ -225,8 +274,10 @@ pub enum Checked {
     Wrong {
         attempts_left: i64,
     },
-    /// No usable code: expired, voided by too many wrong entries, replaced, or never sent.
+    /// No usable code: expired, voided by too many wrong entries, or replaced.
     Expired,
+    /// No code was ever sent for this session (a cap or the 60 s rule refused it).
+    NotSent,
 }
 
 /// Checks a code of this session and purpose. Each entry is counted *before* the comparison (a conditional
@@ -242,7 +293,12 @@ pub async fn check(state: &AppState, binding: &str, purpose: Purpose, code: &str
     .fetch_optional(&state.db.pool)
     .await?
     else {
-        return Ok(Checked::Expired);
+        let any: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sms_codes WHERE binding = $1 AND purpose = $2")
+            .bind(binding)
+            .bind(purpose.as_str())
+            .fetch_one(&state.db.pool)
+            .await?;
+        return Ok(if any == 0 { Checked::NotSent } else { Checked::Expired });
     };
     let (id, phone, code_hash, expires_at): (String, String, String, i64) =
         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);

@@ -261,7 +261,9 @@ pub fn username_reminder(config: &Config, account: &Account) -> Result<RenderedM
                 format!("Ihr Benutzername lautet: {username}"),
             ],
             vec![
-                format!("Sie melden sich an unter {login}. Passwort vergessen? Dort finden Sie auch „Passwort vergessen?“."),
+                format!(
+                    "Sie melden sich an unter {login}. Passwort vergessen? Dort finden Sie auch „Passwort vergessen?“."
+                ),
                 "Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail einfach.".to_owned(),
             ],
         ),

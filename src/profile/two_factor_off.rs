@@ -82,7 +82,7 @@ pub async fn send_code(
     match sms_code::send(&state, request).await? {
         Ok(()) => Ok(Redirect::to("/profil/zwei-faktor/deaktivieren").into_response()),
         Err(refused) => {
-            let (message, _) = code_page::refusal(&refused, account.language.texts());
+            let (message, _) = code_page::refusal(&refused, account.language, state.clock.now());
             render(&state, &session, &account, &number, Some(message), StatusCode::TOO_MANY_REQUESTS).await
         }
     }

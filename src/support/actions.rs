@@ -180,7 +180,13 @@ pub async fn send_password_reset(
 ) -> AppResult<Response> {
     let (session, agent, account) = granted(&state, &headers, &id).await?;
     if account.username.is_none() {
-        return refuse(&state, &session, &id, "Der Account ist noch nicht registriert: Senden Sie stattdessen die Registrierungs-E-Mail erneut.".into()).await;
+        return refuse(
+            &state,
+            &session,
+            &id,
+            "Der Account ist noch nicht registriert: Senden Sie stattdessen die Registrierungs-E-Mail erneut.".into(),
+        )
+        .await;
     }
     if !changes::send_password_reset(&state, &account, changes::ResetRequester::Support(agent.id.clone())).await? {
         return refuse(&state, &session, &id, "In der letzten Stunde gingen schon drei E-Mails zum Zurücksetzen an diesen Account. Bitte später erneut versuchen.".into()).await;

@@ -59,6 +59,18 @@ pub fn same_berlin_day(a: Timestamp, b: Timestamp) -> bool {
     instant(a).to_zoned_datetime(BERLIN.clone()).date() == instant(b).to_zoned_datetime(BERLIN.clone()).date()
 }
 
+/// When something becomes possible, as people say it: "14:32 Uhr" later today, else with the date.
+pub fn moment(ts: Timestamp, now: Timestamp, lang: Lang) -> String {
+    if same_berlin_day(ts, now) {
+        match lang {
+            Lang::De => format!("{} Uhr", time_of_day(ts)),
+            Lang::En => time_of_day(ts),
+        }
+    } else {
+        date_time(ts, lang)
+    }
+}
+
 /// "10:00" in Berlin time.
 pub fn time_of_day(ts: Timestamp) -> String {
     instant(ts).to_zoned_datetime(BERLIN.clone()).strftime("%H:%M").to_string()

@@ -227,7 +227,12 @@ texts! {
     code_wrong: "Der Code ist nicht richtig. Sie haben noch {left} Versuche.", "The code is not correct. You have {left} attempts left.";
     code_expired: "Der Code ist abgelaufen oder wurde zu oft falsch eingegeben. Bitte fordern Sie einen neuen Code an.", "The code has expired or was entered incorrectly too often. Please request a new code.";
     code_format: "Der Code besteht aus 8 Ziffern.", "The code has 8 digits.";
-    sms_cap: "Es wurden zu viele SMS angefordert. Bitte versuchen Sie es später erneut.", "Too many text messages were requested. Please try again later.";
+    sms_cap: "Wir können Ihnen gerade keinen weiteren Code senden, weil in kurzer Zeit zu viele Codes angefordert wurden. Ein neuer Code ist erneut ab {time} möglich. Wenn Sie nicht so lange warten können, hilft Ihnen der Support (Kontakt unten).",
+        "We cannot send you another code right now because too many codes were requested in a short time. A new code is possible again from {time}. If you cannot wait that long, our support team will help (contact below).";
+    sms_not_sent: "Es wurde keine SMS gesendet.", "No text message was sent.";
+    code_not_sent: "Für diese Anmeldung wurde noch kein Code gesendet, deshalb kann kein Code passen. Bitte fordern Sie einen neuen Code an, sobald das möglich ist.",
+        "No code has been sent for this sign-in yet, so no code can match. Please request a new code as soon as that is possible.";
+    code_wrong_one: "Der Code ist nicht richtig. Sie haben noch 1 Versuch.", "The code is not correct. You have 1 attempt left.";
     login_code_title: "Anmeldung bestätigen", "Confirm sign-in";
 
     profile_link: "Profileinstellungen", "Profile settings";

@@ -58,7 +58,11 @@ async fn a_forgotten_password_is_set_anew_through_the_link(backend: Backend) {
     assert_eq!(weak.status(), 422);
     assert!(weak.text().await.unwrap().contains("Nicht erfüllt"));
     let other = app
-        .post(&browser, "/passwort-neu", &[("password", NEW_PASSWORD), ("password_repeat", "Nordseewellen im Herbst 8")])
+        .post(
+            &browser,
+            "/passwort-neu",
+            &[("password", NEW_PASSWORD), ("password_repeat", "Nordseewellen im Herbst 8")],
+        )
         .await;
     assert_eq!(other.status(), 422, "the repetition must match");
 
@@ -139,7 +143,10 @@ async fn reset_mails_and_requests_are_capped(backend: Backend) {
     let resets = app.mails().into_iter().filter(|m| m.subject().starts_with("Neues Passwort")).count();
     assert_eq!(resets, 3, "three reset mails per account and hour");
     let capped = app
-        .scalar_i64("SELECT COUNT(*) FROM audit_log WHERE event = 'password.reset_requested' AND outcome = $1", "capped")
+        .scalar_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE event = 'password.reset_requested' AND outcome = $1",
+            "capped",
+        )
         .await;
     assert_eq!(capped, 1);
     // Ten requests per address and hour, whatever they name; the eleventh keeps what was typed.
@@ -161,8 +168,10 @@ async fn a_forgotten_username_is_sent_to_the_address_on_file(backend: Backend) {
     app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
     let form = app.get(&app.browser(), "/benutzername-vergessen").await.text().await.unwrap();
     assert!(form.contains("type=\"email\""));
-    let known = app.post(&app.browser(), "/benutzername-vergessen", &[("identifier", "erika.muster@praxis-beispiel.de")]).await;
-    let unknown = app.post(&app.browser(), "/benutzername-vergessen", &[("identifier", "wer@praxis-beispiel.de")]).await;
+    let known =
+        app.post(&app.browser(), "/benutzername-vergessen", &[("identifier", "erika.muster@praxis-beispiel.de")]).await;
+    let unknown =
+        app.post(&app.browser(), "/benutzername-vergessen", &[("identifier", "wer@praxis-beispiel.de")]).await;
     assert_eq!((known.status(), unknown.status()), (reqwest::StatusCode::OK, reqwest::StatusCode::OK));
     assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap(), "the same answer either way");
     app.deliver().await;

@@ -60,8 +60,5 @@ async fn unknown_usernames_answer_as_slowly_as_known_ones(backend: Backend) {
     assert!(gap < tolerance, "medians differ by {gap:?} (known {known:?}, unknown {unknown:?})");
 }
 
-both_databases!(
-    a_new_installation_has_no_accounts,
-    https_deployments_get_hsts_and_host_only_secure_cookies,
-);
+both_databases!(a_new_installation_has_no_accounts, https_deployments_get_hsts_and_host_only_secure_cookies,);
 both_databases!(alone: unknown_usernames_answer_as_slowly_as_known_ones);

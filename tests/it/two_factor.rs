@@ -117,7 +117,8 @@ async fn five_wrong_entries_void_a_code(backend: Backend) {
     for left in (1..=4).rev() {
         let response = enter(&app, &browser, wrong).await;
         assert_eq!(response.status(), 422);
-        assert!(response.text().await.unwrap().contains(&format!("noch {left} Versuche")));
+        let expected = if left == 1 { "noch 1 Versuch.".to_owned() } else { format!("noch {left} Versuche") };
+        assert!(response.text().await.unwrap().contains(&expected));
     }
     let fifth = enter(&app, &browser, wrong).await;
     assert!(fifth.text().await.unwrap().contains("zu oft falsch"));
@@ -154,7 +155,8 @@ async fn caps_stop_sms_pumping(backend: Backend) {
     }
     let capped = send_to(&app, &browser, "0171 1234567").await;
     assert_eq!(capped.status(), 429);
-    assert!(capped.text().await.unwrap().contains("zu viele SMS"));
+    let text = capped.text().await.unwrap();
+    assert!(text.contains("zu viele Codes angefordert") && text.contains("erneut ab "), "says from when: {text}");
     app.clock.advance(3600);
     // The idle session has ended meanwhile; signed in again, the person is back at this step.
     let browser = app.browser();
@@ -189,7 +191,7 @@ async fn the_address_cap_holds_across_accounts_and_numbers(backend: Backend) {
     }
     let capped = send_to(&app, &third, "0173 3333334").await;
     assert_eq!(capped.status(), 429, "10 codes per client address and hour");
-    assert!(capped.text().await.unwrap().contains("zu viele SMS"));
+    assert!(capped.text().await.unwrap().contains("zu viele Codes angefordert"));
 }
 
 async fn parallel_requests_cannot_pass_the_number_cap(backend: Backend) {
@@ -279,7 +281,70 @@ async fn login_codes_follow_the_same_rules(backend: Backend) {
     assert_eq!(app.post(&browser, "/anmelden/code", &[("code", &fresh)]).await.status(), 303);
 }
 
+/// Eleven people of one practice (one router, one address) with SMS two-factor sign in within minutes:
+/// every one gets a code, because after the right password codes count against the account.
+async fn a_shared_router_does_not_stop_login_codes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for n in 0..11 {
+        let browser = at_two_factor_step(&app, &format!("p{n}@praxis-beispiel.de"), &format!("person{n}")).await;
+        send_to(&app, &browser, &format!("0171 98765{n:02}")).await;
+        let code = app.last_code_to(&format!("+4917198765{n:02}")).await;
+        enter(&app, &browser, &code).await;
+        app.finish_wizard(&browser).await;
+        // Registrations spread over the afternoon, below the address cap for set-up codes.
+        app.clock.advance(400);
+    }
+    let before = app.sms().len();
+    for n in 0..11 {
+        let browser = app.browser();
+        let password =
+            app.post(&browser, "/anmelden", &[("username", &format!("person{n}")), ("password", PASSWORD)]).await;
+        assert_eq!(password.headers()["location"], "/anmelden/code");
+        let page = app.get(&browser, "/anmelden/code").await.text().await.unwrap();
+        assert!(page.contains("per SMS an +49171••••"), "person {n}: {page}");
+        assert!(!page.contains("Es wurde keine SMS gesendet"));
+        if n == 0 {
+            let code = app.last_code_to("+491719876500").await;
+            let wrong = if code == "00000000" { "11111111" } else { "00000000" };
+            let mut last = String::new();
+            for _ in 0..4 {
+                last = app.post(&browser, "/anmelden/code", &[("code", wrong)]).await.text().await.unwrap();
+            }
+            assert!(last.contains("Sie haben noch 1 Versuch."), "singular for the last attempt");
+        }
+    }
+    app.deliver().await;
+    assert_eq!(app.sms().len() - before, 11, "eleven login codes went out");
+}
+
+/// When a cap refuses the login code, the code page says that no SMS was sent, from when a new one is
+/// possible, and where to get help; a code typed anyway is not called "abgelaufen".
+async fn a_refused_login_code_is_explained(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    with_two_factor(&app).await;
+    let mut refused_at = None;
+    for attempt in 0..6 {
+        let browser = app.browser();
+        app.post(&browser, "/anmelden", &[("username", "emuster"), ("password", PASSWORD)]).await;
+        let page = app.get(&browser, "/anmelden/code").await.text().await.unwrap();
+        if page.contains("Es wurde keine SMS gesendet.") {
+            assert!(page.contains("Ein neuer Code ist erneut ab 11:00 Uhr möglich"), "{page}");
+            assert!(page.contains("hilft Ihnen der Support") && page.contains("support@"));
+            assert!(!page.contains("per SMS an"));
+            let typed = app.post(&browser, "/anmelden/code", &[("code", "12345678")]).await.text().await.unwrap();
+            assert!(typed.contains("noch kein Code gesendet") && !typed.contains("abgelaufen"));
+            refused_at = Some(attempt);
+            break;
+        }
+        app.clock.advance(61);
+    }
+    // The set-up code and four login codes make the account's five an hour.
+    assert_eq!(refused_at, Some(4));
+}
+
 both_databases!(
+    a_shared_router_does_not_stop_login_codes,
+    a_refused_login_code_is_explained,
     numbers_are_taken_as_people_type_them,
     a_code_is_valid_for_five_minutes,
     a_new_code_only_after_sixty_seconds_and_it_voids_the_old,
