@@ -41,10 +41,12 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::onboarding::router())
         .merge(crate::auth::login::router())
         .merge(crate::auth::recovery::router())
+        .merge(crate::start::router())
         .merge(crate::profile::router())
         .merge(crate::support::router())
         .merge(crate::contacts::router())
         .merge(crate::consult::router())
+        .layer(from_fn(crate::auth::login::remember_destination))
         .layer(RequestBodyLimitLayer::new(FORM_BODY_LIMIT));
     let api = crate::api::router().layer(RequestBodyLimitLayer::new(API_BODY_LIMIT));
     pages.merge(api)

@@ -55,6 +55,7 @@ pub mod onboarding;
 pub mod profile;
 pub mod security;
 pub mod server;
+pub mod start;
 pub mod state;
 pub mod support;
 pub mod web;

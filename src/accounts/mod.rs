@@ -79,6 +79,11 @@ impl Account {
 
     /// Where a signed-in person belongs: their next wizard step until the account is unlocked, and the 2FA
     /// setup when 2FA is required but off (after support reset it).
+    /// Support staff: the header links to the console.
+    pub fn is_staff(&self) -> bool {
+        self.role == Role::Support
+    }
+
     pub fn home_path(&self) -> &'static str {
         match self.status {
             AccountStatus::Active if self.must_use_second_factor() && !self.two_factor_enabled => {

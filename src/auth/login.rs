@@ -1,4 +1,4 @@
-//! `/anmelden`, `/abmelden` and the start page `/`.
+//! `/anmelden` (with its SMS code) and `/abmelden`.
 use std::net::IpAddr;
 
 use askama::Template;
@@ -26,17 +26,50 @@ use crate::web::page::{self, Layout};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(start))
         .route("/anmelden", get(show).post(submit))
         .route("/anmelden/code", get(show_code).post(verify_code))
         .route("/anmelden/code/neu", post(resend_code))
         .route("/abmelden", post(logout))
 }
 
+/// Where a person goes after signing in when they came for a particular page: the `weiter` value (a path
+/// without its leading slash, as the login page carries it) if it is a plain local path, never another site.
+pub fn destination(weiter: &str) -> Option<String> {
+    let plain = weiter.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.?=&".contains(c));
+    let local =
+        !weiter.is_empty() && !weiter.starts_with(['/', '.']) && !weiter.contains("//") && !weiter.contains("..");
+    (plain && local && !weiter.starts_with("anmelden")).then(|| format!("/{weiter}"))
+}
+
+/// The `weiter` value of a query string (`weiter=kontakte`), if any.
+fn weiter_of(query: Option<&str>) -> String {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
+    pairs.into_iter().find(|(key, _)| key == "weiter").map(|(_, value)| value).unwrap_or_default()
+}
+
+/// A page that needs a signed-in person sent a signed-out visitor to `/anmelden`: the page they asked for
+/// comes along (`/anmelden?weiter=kontakte`), so signing in leads back to it.
+pub async fn remember_destination(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let asked = (request.method() == axum::http::Method::GET)
+        .then(|| request.uri().path_and_query().map(|p| p.as_str().trim_start_matches('/').to_owned()))
+        .flatten();
+    let mut response = next.run(request).await;
+    let to_login = response.status() == StatusCode::SEE_OTHER
+        && response.headers().get(header::LOCATION).is_some_and(|l| l == "/anmelden");
+    if let Some(path) = asked.filter(|_| to_login).filter(|p| destination(p).is_some()) {
+        let encoded: String = serde_urlencoded::to_string([("weiter", path.as_str())]).unwrap_or_default();
+        if let Ok(location) = HeaderValue::from_str(&format!("/anmelden?{encoded}")) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+    }
+    response
+}
+
 #[derive(Template)]
 #[template(path = "auth/login.html")]
 struct LoginPage {
     layout: Layout,
+    weiter: String,
     username: String,
     error: Option<String>,
     notice: Option<&'static str>,
@@ -46,7 +79,7 @@ struct LoginPage {
 fn render(
     state: &AppState,
     lang: Lang,
-    username: &str,
+    (username, weiter): (&str, &str),
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
@@ -55,6 +88,7 @@ fn render(
         status,
         &LoginPage {
             layout: Layout::new(state, lang, t.login_title),
+            weiter: weiter.to_owned(),
             username: username.to_owned(),
             error,
             notice: None,
@@ -73,6 +107,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, RawQuery(qu
         StatusCode::OK,
         &LoginPage {
             layout: Layout::new(&state, lang, t.login_title),
+            weiter: weiter_of(query.as_deref()).to_owned(),
             username: String::new(),
             error: None,
             notice: (query.as_deref() == Some("abgemeldet")).then_some(t.logged_out),
@@ -86,6 +121,8 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, RawQuery(qu
 pub struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    weiter: String,
 }
 
 pub async fn submit(
@@ -111,7 +148,8 @@ pub async fn submit(
             let entry = Entry::new(AuditEvent::LoginPassword, "throttled", Actor::Anonymous, None).from_addr(peer);
             audit::record(&state.db.pool, entry, now).await?;
             let error = fill(t.login_throttled, &[("seconds", &wait.to_string())]);
-            let mut response = render(&state, lang, &username, Some(error), StatusCode::TOO_MANY_REQUESTS)?;
+            let mut response =
+                render(&state, lang, (&username, &form.weiter), Some(error), StatusCode::TOO_MANY_REQUESTS)?;
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
             return Ok(response);
         }
@@ -130,14 +168,26 @@ pub async fn submit(
         let entry =
             Entry::new(AuditEvent::LoginPassword, "failure", Actor::Anonymous, known.as_deref()).from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
-        return render(&state, lang, &username, Some(t.login_failed.to_owned()), StatusCode::UNAUTHORIZED);
+        return render(
+            &state,
+            lang,
+            (&username, &form.weiter),
+            Some(t.login_failed.to_owned()),
+            StatusCode::UNAUTHORIZED,
+        );
     };
     if account.locked {
         let entry =
             Entry::new(AuditEvent::LoginPassword, "locked", Actor::Account(account.id.clone()), Some(&account.id))
                 .from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
-        return render(&state, lang, &username, Some(t.account_locked.to_owned()), StatusCode::FORBIDDEN);
+        return render(
+            &state,
+            lang,
+            (&username, &form.weiter),
+            Some(t.account_locked.to_owned()),
+            StatusCode::FORBIDDEN,
+        );
     }
     let entry = Entry::new(AuditEvent::LoginPassword, "success", Actor::Account(account.id.clone()), Some(&account.id))
         .from_addr(peer);
@@ -154,14 +204,15 @@ pub async fn submit(
             tracing::warn!(account = %account.id, ?refused, "kein SMS-Code für diese Anmeldung");
         }
         tracing::info!(account = %account.id, "Passwort richtig, SMS-Code angefordert");
-        let mut response = Redirect::to("/anmelden/code").into_response();
+        let code_page = Attempt { peer, weiter: form.weiter.clone() }.carry("/anmelden/code");
+        let mut response = Redirect::to(&code_page).into_response();
         response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
         return Ok(response);
     }
     let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, now).await?;
     store::record_login(&state.db, &account.id, now).await?;
     tracing::info!(account = %account.id, "Anmeldung erfolgreich");
-    let mut response = Redirect::to(account.home_path()).into_response();
+    let mut response = Redirect::to(&after_login(&account, &form.weiter)).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
     Ok(response)
 }
@@ -185,34 +236,12 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppRes
     Ok(response)
 }
 
-#[derive(Template)]
-#[template(path = "auth/start.html")]
-struct StartPage {
-    layout: Layout,
-    welcome: String,
-    signed_in_as: String,
-}
-
-/// The product's start page (a simple one for now); signed-out visitors are sent to sign in.
-pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let Some(current) = session::current(&state, &headers).await?.filter(|s| s.kind == SessionKind::Login) else {
-        return Ok(Redirect::to("/anmelden").into_response());
-    };
-    let account = store::find_by_id(&state.db, &current.account_id).await?.ok_or(AppError::NotFound)?;
-    if account.home_path() != "/" {
-        // Until every step of the edition is done (and required 2FA is on), that is the only place to be.
-        return Ok(Redirect::to(account.home_path()).into_response());
+/// The page asked for before signing in, once nothing is left to set up; otherwise the account's home.
+fn after_login(account: &Account, weiter: &str) -> String {
+    match destination(weiter) {
+        Some(path) if account.home_path() == "/" => path,
+        _ => account.home_path().to_owned(),
     }
-    let lang = account.language;
-    let t = lang.texts();
-    page::render(
-        StatusCode::OK,
-        &StartPage {
-            layout: Layout::new(&state, lang, t.start_title),
-            welcome: fill(t.start_welcome, &[("name", &account.name)]),
-            signed_in_as: fill(t.start_signed_in_as, &[("username", account.username.as_deref().unwrap_or_default())]),
-        },
-    )
 }
 
 fn login_code_request<'a>(
@@ -256,10 +285,32 @@ super::session::guard_extractor! {
     PendingSecondFactor = pending
 }
 
+/// Who is entering a login code: their address, and the page they asked for before signing in (`weiter`).
+struct Attempt {
+    peer: IpAddr,
+    weiter: String,
+}
+
+impl Attempt {
+    fn new(peer: IpAddr, query: Option<&str>) -> Self {
+        Attempt { peer, weiter: weiter_of(query) }
+    }
+
+    /// `path`, with the page asked for carried along.
+    fn carry(&self, path: &str) -> String {
+        match destination(&self.weiter) {
+            Some(_) => {
+                format!("{path}?{}", serde_urlencoded::to_string([("weiter", &self.weiter)]).unwrap_or_default())
+            }
+            None => path.to_owned(),
+        }
+    }
+}
+
 async fn code_form(
     state: &AppState,
     (session, account): (&Session, &Account),
-    peer: IpAddr,
+    attempt: &Attempt,
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
@@ -267,7 +318,7 @@ async fn code_form(
     let open = sms_code::open_code_phone(state, &session.id_hash).await?;
     let not_sent = match account.phone.as_deref() {
         Some(number) => {
-            let client_addr = peer.to_string();
+            let client_addr = attempt.peer.to_string();
             let request = login_code_request(account, &session.id_hash, number, &client_addr);
             code_page::not_sent_notice(state, open.is_some(), &request).await?
         }
@@ -278,8 +329,8 @@ async fn code_form(
             layout: Layout::new(state, account.language, t.login_code_title),
             sent_to: open.map(|p| phone::mask(&p)),
             error,
-            action: "/anmelden/code".into(),
-            resend_action: "/anmelden/code/neu".into(),
+            action: attempt.carry("/anmelden/code"),
+            resend_action: attempt.carry("/anmelden/code/neu"),
             back_action: None,
             wait: sms_code::seconds_until_resend(state, &account.id, Purpose::Login).await?,
             not_sent,
@@ -291,9 +342,10 @@ async fn code_form(
 pub async fn show_code(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
+    RawQuery(query): RawQuery,
     PendingSecondFactor(session, account): PendingSecondFactor,
 ) -> AppResult<Response> {
-    code_form(&state, (&session, &account), peer, None, StatusCode::OK).await
+    code_form(&state, (&session, &account), &Attempt::new(peer, query.as_deref()), None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -306,19 +358,15 @@ pub struct CodeInput {
 pub async fn verify_code(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
+    RawQuery(query): RawQuery,
     PendingSecondFactor(session, account): PendingSecondFactor,
     StrictForm(form): StrictForm<CodeInput>,
 ) -> AppResult<Response> {
     let t = account.language.texts();
+    let attempt = Attempt::new(peer, query.as_deref());
     if !code_page::looks_like_code(&form.code) {
-        return code_form(
-            &state,
-            (&session, &account),
-            peer,
-            Some(t.code_format.to_owned()),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let error = Some(t.code_format.to_owned());
+        return code_form(&state, (&session, &account), &attempt, error, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let checked = sms_code::check(&state, &session.id_hash, Purpose::Login, &form.code).await?;
     let now = state.clock.now();
@@ -331,26 +379,44 @@ pub async fn verify_code(
         let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, now).await?;
         store::record_login(&state.db, &account.id, now).await?;
         tracing::info!(account = %account.id, "Anmeldung mit SMS-Code erfolgreich");
-        let mut response = Redirect::to(account.home_path()).into_response();
+        let mut response = Redirect::to(&after_login(&account, &attempt.weiter)).into_response();
         response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
         return Ok(response);
     }
     tracing::info!(account = %account.id, "SMS-Code bei der Anmeldung nicht angenommen");
-    code_form(&state, (&session, &account), peer, code_page::rejection(&checked, t), StatusCode::UNPROCESSABLE_ENTITY)
-        .await
+    let error = code_page::rejection(&checked, t);
+    code_form(&state, (&session, &account), &attempt, error, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 pub async fn resend_code(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
+    RawQuery(query): RawQuery,
     PendingSecondFactor(session, account): PendingSecondFactor,
 ) -> AppResult<Response> {
     let Some(phone) = account.phone.clone() else { return Ok(Redirect::to("/anmelden").into_response()) };
+    let attempt = Attempt::new(peer, query.as_deref());
     match send_login_code(&state, &account, &session.id_hash, &phone, peer).await? {
-        Ok(()) => Ok(Redirect::to("/anmelden/code").into_response()),
+        Ok(()) => Ok(Redirect::to(&attempt.carry("/anmelden/code")).into_response()),
         Err(refused) => {
             let (message, _) = code_page::refusal(&refused, account.language, state.clock.now());
-            code_form(&state, (&session, &account), peer, Some(message), StatusCode::TOO_MANY_REQUESTS).await
+            code_form(&state, (&session, &account), &attempt, Some(message), StatusCode::TOO_MANY_REQUESTS).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_local_paths_are_destinations() {
+        assert_eq!(destination("kontakte").as_deref(), Some("/kontakte"));
+        assert_eq!(destination("termine/abc-123?x=1").as_deref(), Some("/termine/abc-123?x=1"));
+        for refused in
+            ["", "/evil.example", "//evil.example", "https://evil.example", "a/../b", "anmelden", "\\\\x", "a b", ".."]
+        {
+            assert_eq!(destination(refused), None, "{refused}");
         }
     }
 }

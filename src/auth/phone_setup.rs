@@ -60,7 +60,7 @@ impl Place {
     fn layout(self, state: &AppState, account: &Account, title: &str) -> Layout {
         match self {
             Place::Wizard => Layout::step(state, account.language, &account.plan, Step::TwoFactor, title),
-            _ => Layout::new(state, account.language, title),
+            _ => Layout::new(state, account.language, title).signed_in("profil", account.is_staff()),
         }
     }
 

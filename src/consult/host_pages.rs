@@ -58,7 +58,7 @@ pub async fn list(State(state): State<AppState>, ProductUser(account): ProductUs
     page::render(
         StatusCode::OK,
         &ListPage {
-            layout: Layout::new(&state, lang, c.appointments_title),
+            layout: Layout::new(&state, lang, c.appointments_title).signed_in("termine", account.is_staff()),
             c,
             today: today.into_iter().map(|a| row(a, c, lang)).collect(),
             later: later.into_iter().map(|a| row(a, c, lang)).collect(),
@@ -108,7 +108,7 @@ fn new_page(
     page::render(
         status,
         &NewPage {
-            layout: Layout::new(state, account.language, c.new_appointment),
+            layout: Layout::new(state, account.language, c.new_appointment).signed_in("termine", account.is_staff()),
             c,
             form,
             durations: &DURATIONS,
@@ -169,6 +169,51 @@ pub async fn create(
     };
     let id = changes::create(&state, &account, &plan).await?;
     Ok(Redirect::to(&format!("/termine/{id}?angelegt")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "consult/invite_now.html")]
+struct InviteNowPage {
+    layout: Layout,
+    c: &'static Texts,
+    new_participant: ParticipantForm,
+    participant_errors: Vec<String>,
+}
+
+fn invite_now_page(
+    state: &AppState,
+    account: &Account,
+    new_participant: ParticipantForm,
+    participant_errors: Vec<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let c = texts::of(account.language);
+    let layout = Layout::new(state, account.language, c.invite_now_title).signed_in("termine", account.is_staff());
+    page::render(status, &InviteNowPage { layout, c, new_participant, participant_errors })
+}
+
+/// `GET /termine/jetzt`: "Patient jetzt einladen".
+pub async fn invite_now_form(State(state): State<AppState>, ProductUser(account): ProductUser) -> AppResult<Response> {
+    invite_now_page(&state, &account, ParticipantForm::default(), Vec::new(), StatusCode::OK)
+}
+
+/// `POST /termine/jetzt`: an appointment starting now (30 minutes) with this one participant; the page
+/// that follows shows link and code at once, like "Teilnehmer hinzufügen".
+pub async fn invite_now(
+    State(state): State<AppState>,
+    ProductUser(account): ProductUser,
+    StrictForm(form): StrictForm<ParticipantForm>,
+) -> AppResult<Response> {
+    let c = texts::of(account.language);
+    let checked = match check_participant(&form, c) {
+        Ok(checked) => checked,
+        Err(errors) => return invite_now_page(&state, &account, form, errors, StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    let plan =
+        Planned { starts_at: state.clock.now() / 60 * 60, duration_minutes: 30, title: "", title_for_guests: false };
+    let id = changes::create(&state, &account, &plan).await?;
+    let appointment = planned(&state, &account, &id).await?;
+    add_and_show(&state, &account, appointment, form, checked).await
 }
 
 /// The participant form as typed.
@@ -257,7 +302,7 @@ async fn appointment_page(
     page::render(
         status,
         &AppointmentPage {
-            layout: Layout::new(state, lang, title),
+            layout: Layout::new(state, lang, title).signed_in("termine", account.is_staff()),
             c,
             when: format::date_time(appointment.starts_at, lang),
             closed: closed_label(&appointment, c),
@@ -392,16 +437,27 @@ pub async fn add_participant(
 ) -> AppResult<Response> {
     let appointment = planned(&state, &account, &id).await?;
     let c = texts::of(account.language);
-    let (name, email, phone) = match check_participant(&form, c) {
-        Ok(checked) => checked,
+    match check_participant(&form, c) {
+        Ok(checked) => add_and_show(&state, &account, appointment, form, checked).await,
         Err(participant_errors) => {
             let extras = Extras { new_participant: form, participant_errors, ..Extras::default() };
-            return appointment_page(&state, &account, appointment, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
+            appointment_page(&state, &account, appointment, extras, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-    };
+    }
+}
+
+/// Adds the checked participant and shows the appointment with the fresh link and code (once).
+async fn add_and_show(
+    state: &AppState,
+    account: &Account,
+    appointment: Appointment,
+    form: ParticipantForm,
+    (name, email, phone): (String, Option<String>, Option<String>),
+) -> AppResult<Response> {
+    let c = texts::of(account.language);
     let delivery = Delivery { email: form.send_email.is_some(), sms: form.send_sms.is_some() };
     let new = NewParticipant { name: &name, email: email.as_deref(), phone: phone.as_deref() };
-    match changes::add(&state, &account, &appointment, &new, delivery).await {
+    match changes::add(state, account, &appointment, &new, delivery).await {
         Ok((_, access)) => {
             let fresh = Fresh {
                 heading: fill(c.fresh_heading, &[("name", &name)]),
@@ -409,7 +465,7 @@ pub async fn add_participant(
                 sent: sent_lines(delivery, email.is_some(), phone.is_some(), c),
             };
             let extras = Extras { fresh: Some(fresh), ..Extras::default() };
-            appointment_page(&state, &account, appointment, extras, StatusCode::OK).await
+            appointment_page(state, account, appointment, extras, StatusCode::OK).await
         }
         Err(ConsultError::SmsCapped) => {
             let extras = Extras {
@@ -417,7 +473,7 @@ pub async fn add_participant(
                 participant_errors: vec![c.sms_capped.to_owned()],
                 ..Extras::default()
             };
-            appointment_page(&state, &account, appointment, extras, StatusCode::TOO_MANY_REQUESTS).await
+            appointment_page(state, account, appointment, extras, StatusCode::TOO_MANY_REQUESTS).await
         }
         Err(error) => Err(error.into()),
     }
@@ -587,7 +643,7 @@ pub async fn room(
     page::render(
         StatusCode::OK,
         &RoomPage {
-            layout: Layout::new(&state, lang, c.room_title),
+            layout: Layout::new(&state, lang, c.room_title).signed_in("termine", account.is_staff()),
             c,
             when: format::date_time(appointment.starts_at, lang),
             participants: views::participant_lines(&appointment, participants, lang),

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/termine", get(host_pages::list).post(host_pages::create))
         .route("/termine/neu", get(host_pages::new_form))
+        .route("/termine/jetzt", get(host_pages::invite_now_form).post(host_pages::invite_now))
         .route("/termine/{id}", get(host_pages::show).post(host_pages::update))
         .route("/termine/{id}/teilnehmer", post(host_pages::add_participant))
         .route("/termine/{id}/teilnehmer/{pid}/{action}", post(host_pages::participant_action))

@@ -15,6 +15,11 @@ crate::web::i18n::texts! {
     today: "Heute", "Today";
     upcoming: "Demnächst", "Coming up";
     new_appointment: "Termin anlegen", "Create appointment";
+    invite_now_title: "Patient jetzt einladen", "Invite a patient now";
+    invite_now_intro: "Legt einen Termin ab jetzt (30 Minuten) mit dieser einen Person an. Link und Zugangscode sehen Sie gleich danach; auf Wunsch schicken wir sie per E-Mail oder SMS.",
+        "Creates an appointment starting now (30 minutes) with this one person. You see the link and access code right after; if you like, we send them by e-mail or SMS.";
+    invite_now_button: "Einladen", "Invite";
+    invite_now_later: "Lieber einen Termin für später anlegen", "Rather create an appointment for later";
     label_date: "Datum", "Date";
     label_time: "Beginn (Uhrzeit in Deutschland)", "Start (time in Germany)";
     label_duration: "Dauer", "Duration";

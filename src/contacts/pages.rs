@@ -44,7 +44,11 @@ pub async fn list(
     let contacts = store::list(&state.db, &account.id).await?;
     page::render(
         StatusCode::OK,
-        &ListPage { layout: Layout::new(&state, account.language, t.contacts_title), contacts, notice },
+        &ListPage {
+            layout: Layout::new(&state, account.language, t.contacts_title).signed_in("kontakte", account.is_staff()),
+            contacts,
+            notice,
+        },
     )
 }
 
@@ -95,7 +99,7 @@ pub async fn search(
     page::render(
         StatusCode::OK,
         &SearchPage {
-            layout: Layout::new(&state, account.language, t.search_title),
+            layout: Layout::new(&state, account.language, t.search_title).signed_in("kontakte", account.is_staff()),
             searched: !text.trim().is_empty(),
             query: text,
             hits,
@@ -167,7 +171,7 @@ async fn sms_page(
     page::render(
         status,
         &SmsPage {
-            layout: Layout::new(state, account.language, t.sms_button),
+            layout: Layout::new(state, account.language, t.sms_button).signed_in("kontakte", account.is_staff()),
             intro: fill(t.sms_intro, &[("name", &contact.name)]),
             preview: sms_text(state, account, ""),
             contact,

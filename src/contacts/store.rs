@@ -153,6 +153,21 @@ pub async fn list(db: &Db, owner: &str) -> Result<Vec<Contact>, sqlx::Error> {
     .collect()
 }
 
+/// The contacts added last, newest first (the start page).
+pub async fn recent(db: &Db, owner: &str, limit: i64) -> Result<Vec<Contact>, sqlx::Error> {
+    sqlx::query(
+        "SELECT a.id, a.name, a.username, a.visible, a.locked, a.status, a.phone FROM contacts c \
+         JOIN accounts a ON a.id = c.contact_id WHERE c.owner_id = $1 ORDER BY c.added_at DESC, a.id LIMIT $2",
+    )
+    .bind(owner)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(contact_from_row)
+    .collect()
+}
+
 fn contact_from_row(row: &sqlx::any::AnyRow) -> Result<Contact, sqlx::Error> {
     let reachable = row.try_get::<i64, _>(3)? == 1
         && row.try_get::<i64, _>(4)? == 0

@@ -112,7 +112,7 @@ impl Place {
     fn layout(self, state: &AppState, account: &Account, title: &str) -> Layout {
         match self {
             Place::Wizard => Layout::step(state, account.language, &account.plan, Step::ServicePin, title),
-            Place::Profile => Layout::new(state, account.language, title),
+            Place::Profile => Layout::new(state, account.language, title).signed_in("profil", account.is_staff()),
         }
     }
 

@@ -90,7 +90,7 @@ pub async fn render(
     page::render(
         status,
         &ProfilePage {
-            layout: Layout::new(state, account.language, t.profile_title),
+            layout: Layout::new(state, account.language, t.profile_title).signed_in("profil", account.is_staff()),
             notice,
             errors,
             context_words: PasswordContext::new(&account.name, &account.email)

@@ -53,7 +53,11 @@ pub async fn reauth_form(
     let next = safe_next(query.weiter.as_deref()).trim_start_matches('/').to_owned();
     page::render(
         StatusCode::OK,
-        &ReauthPage { layout: Layout::new(&state, account.language, t.reauth_title), next, error: None },
+        &ReauthPage {
+            layout: Layout::new(&state, account.language, t.reauth_title).signed_in("profil", account.is_staff()),
+            next,
+            error: None,
+        },
     )
 }
 
@@ -83,7 +87,7 @@ pub async fn reauth(
         let t = account.language.texts();
         let next = safe_next(Some(&form.weiter)).trim_start_matches('/').to_owned();
         let page = ReauthPage {
-            layout: Layout::new(&state, account.language, t.reauth_title),
+            layout: Layout::new(&state, account.language, t.reauth_title).signed_in("profil", account.is_staff()),
             next,
             error: Some(t.current_password_wrong),
         };

@@ -51,7 +51,7 @@ async fn render(
     let t = account.language.texts();
     let code_open = sms_code::open_code_phone(state, &session.id_hash).await?.is_some();
     let page = OffPage {
-        layout: Layout::new(state, account.language, t.disable_title),
+        layout: Layout::new(state, account.language, t.disable_title).signed_in("profil", account.is_staff()),
         intro: fill(t.disable_intro, &[("phone", &phone::mask(number))]),
         code_open,
         error,

@@ -130,7 +130,7 @@ async fn render_index(
     page::render(
         code,
         &IndexPage {
-            layout: Layout::new(state, Lang::De, "Support-Konsole"),
+            layout: Layout::new(state, Lang::De, "Support-Konsole").signed_in("support", true),
             query: q,
             status,
             rows,
@@ -211,7 +211,7 @@ pub async fn render_account(
     page::render(
         code,
         &AccountPage {
-            layout: Layout::new(state, Lang::De, format!("Account: {}", overview.name)),
+            layout: Layout::new(state, Lang::De, format!("Account: {}", overview.name)).signed_in("support", true),
             row: row(&overview),
             history: audit::for_account(&state.db, account_id, 50).await?,
             granted: store::has_grant(&state.db, agent_session, account_id).await?,

@@ -67,6 +67,11 @@ texts! {
     app_name: "Sprechstunde", "Sprechstunde";
     support_hint: "Fragen? Unser Support hilft Ihnen gerne:", "Questions? Our support team is happy to help:";
     to_login: "Zur Anmeldung", "Go to sign-in";
+    nav_label: "Hauptnavigation", "Main navigation";
+    nav_appointments: "Termine", "Appointments";
+    nav_contacts: "Kontakte", "Contacts";
+    nav_profile: "Profil", "Profile";
+    nav_support: "Support", "Support";
 
     err_bad_request_title: "Ungültige Anfrage", "Invalid request";
     err_bad_request_text: "Die Anfrage konnte nicht verarbeitet werden. Bitte laden Sie die Seite neu und versuchen Sie es erneut.",
@@ -161,6 +166,16 @@ texts! {
     start_title: "Startseite", "Start page";
     start_welcome: "Willkommen, {name}!", "Welcome, {name}!";
     start_signed_in_as: "Sie sind angemeldet als {username}.", "You are signed in as {username}.";
+    start_invite_now: "Patient jetzt einladen", "Invite a patient now";
+    start_new_appointment: "Termin anlegen", "Create appointment";
+    start_today: "Heute", "Today";
+    start_none_today: "Heute haben Sie keine Termine.", "You have no appointments today.";
+    start_waiting: "{n} im Wartezimmer", "{n} in the waiting room";
+    start_all_appointments: "Alle Termine", "All appointments";
+    start_contacts_recent: "Zuletzt hinzugefügte Kontakte", "Contacts added last";
+    start_no_contacts: "Sie haben noch keine Kontakte. Über „Kontakte“ finden Sie Kolleginnen und Kollegen.", "You have no contacts yet. Find colleagues under “Contacts”.";
+    start_all_contacts: "Alle Kontakte", "All contacts";
+    start_console: "Support-Konsole öffnen", "Open the support console";
     logout_button: "Abmelden", "Sign out";
 
     step_of: "Schritt {n} von {m}", "Step {n} of {m}";

@@ -21,11 +21,33 @@ pub struct Layout {
     pub support: SupportContact,
     /// "Schritt 2 von 5" on wizard pages.
     pub progress: Option<String>,
+    /// On pages for signed-in people: the header's links, the current one marked.
+    pub nav: Option<Nav>,
+}
+
+/// The header of a signed-in page: Termine, Kontakte, Profil (Support for staff), Abmelden.
+pub struct Nav {
+    /// `termine`, `kontakte`, `profil`, `support` or `start`: the section this page belongs to.
+    pub current: &'static str,
+    pub staff: bool,
 }
 
 impl Layout {
     pub fn new(state: &AppState, lang: Lang, title: impl Into<String>) -> Self {
-        Layout { lang, t: lang.texts(), title: title.into(), support: state.config.support.clone(), progress: None }
+        Layout {
+            lang,
+            t: lang.texts(),
+            title: title.into(),
+            support: state.config.support.clone(),
+            progress: None,
+            nav: None,
+        }
+    }
+
+    /// A page for a signed-in person, in the section `current` (see [`Nav`]); `staff` adds "Support".
+    pub fn signed_in(mut self, current: &'static str, staff: bool) -> Self {
+        self.nav = Some(Nav { current, staff });
+        self
     }
 
     /// A wizard page: in the account's language, with where the person is in their edition's steps.

@@ -299,8 +299,11 @@ async fn profile_two_factor_and_a_support_pin_check_in_chromium() {
     // The user turns SMS 2FA on in the profile, then off again.
     sign_in(&browser, &app, "emuster").await;
     wait_for_path(&browser, "/").await;
-    find(&browser, Locator::Id("profile-link")).await.unwrap().click().await.unwrap();
+    // Through the header, which marks the page the person is on.
+    click(&browser, "nav-profil").await;
     wait_for_path(&browser, "/profil").await;
+    let current = find(&browser, Locator::Css("#main-nav [aria-current='page']")).await.unwrap();
+    assert_eq!(current.text().await.unwrap(), "Profil");
     assert_eq!(text_of(&browser, "#two-factor-status").await, "Nicht aktiv.");
     click(&browser, "two-factor-on").await;
     wait_for_path(&browser, "/profil/zwei-faktor/aktivieren").await;
@@ -371,9 +374,12 @@ async fn contacts_search_add_and_sms_in_chromium() {
     let downloads = tempfile::tempdir().unwrap();
     let browser = open_browser(&driver, profile.path(), downloads.path()).await;
 
-    sign_in(&browser, &app, "aarzt").await;
-    wait_for_path(&browser, "/").await;
-    find(&browser, Locator::Id("contacts-link")).await.unwrap().click().await.unwrap();
+    // A bookmark to the contacts, signed out: after signing in, there it is.
+    browser.goto(&app.url("/kontakte")).await.unwrap();
+    wait_for_path(&browser, "/anmelden").await;
+    find(&browser, Locator::Id("username")).await.unwrap().send_keys("aarzt").await.unwrap();
+    find(&browser, Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    find(&browser, Locator::Css("form[action='/anmelden'] button")).await.unwrap().click().await.unwrap();
     wait_for_path(&browser, "/kontakte").await;
     find(&browser, Locator::Id("q")).await.unwrap().send_keys("backer").await.unwrap();
     click(&browser, "search").await;
@@ -527,7 +533,7 @@ async fn a_host_admits_one_guest_and_declines_another_in_chromium() {
 
     sign_in(&host, &app, "hwolf").await;
     wait_for_path(&host, "/").await;
-    click(&host, "appointments-link").await;
+    click(&host, "nav-termine").await;
     wait_for_path(&host, "/termine").await;
     click(&host, "new-appointment").await;
     wait_for_path(&host, "/termine/neu").await;

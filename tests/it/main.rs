@@ -20,6 +20,7 @@ mod recovery;
 mod room;
 mod security;
 mod sms;
+mod start;
 mod step1;
 mod support;
 mod two_factor;

@@ -19,7 +19,7 @@ async fn login(app: &TestApp, browser: &reqwest::Client, password: &str) -> reqw
 
 async fn the_profile_is_for_unlocked_accounts_only(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    assert_eq!(app.get(&app.browser(), "/profil").await.headers()["location"], "/anmelden");
+    assert_eq!(app.get(&app.browser(), "/profil").await.headers()["location"], "/anmelden?weiter=profil");
     let link = app.invite("erika.muster@praxis-beispiel.de").await;
     let browser = app.browser();
     app.register(&browser, &link, "emuster").await;

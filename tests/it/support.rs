@@ -37,7 +37,7 @@ pub async fn id_of(app: &TestApp, email: &str) -> String {
 
 async fn only_support_agents_reach_the_console(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    assert_eq!(app.get(&app.browser(), "/support").await.headers()["location"], "/anmelden");
+    assert_eq!(app.get(&app.browser(), "/support").await.headers()["location"], "/anmelden?weiter=support");
     let user = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
     let id = id_of(&app, "erika.muster@praxis-beispiel.de").await;
     for path in ["/support".to_owned(), format!("/support/konten/{id}")] {
