@@ -28,6 +28,8 @@ pub struct TodayRow {
     pub id: String,
     pub time: String,
     pub title: String,
+    /// The participants' names, so that appointments without a title are told apart.
+    pub who: String,
     /// "2 im Wartezimmer", or empty.
     pub waiting: String,
 }
@@ -64,6 +66,7 @@ async fn show(State(state): State<AppState>, ProductUser(account): ProductUser) 
             id: appointment.id.clone(),
             time: format::time_of_day(appointment.starts_at),
             title: if appointment.title.is_empty() { c.no_title.to_owned() } else { appointment.title.clone() },
+            who: participants.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
             waiting: if waiting == 0 { String::new() } else { fill(t.start_waiting, &[("n", &waiting.to_string())]) },
         });
     }

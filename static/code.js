@@ -1,4 +1,5 @@
-// Countdown until "Neuen Code anfordern" is possible again (the server enforces the same 60 s).
+// Countdown until "Neuen Code anfordern" is possible again (the server enforces the same 60 s). The
+// seconds are not a live region (a screen reader would read every one); the moment the button works is.
 (function () {
   "use strict";
   var button = document.getElementById("new-code");
@@ -14,8 +15,11 @@
       wait -= 1;
       setTimeout(tick, 1000);
     } else {
+      var wasWaiting = button.disabled;
       button.disabled = false;
       note.hidden = true;
+      var ready = document.getElementById("code-ready");
+      if (wasWaiting && ready) ready.textContent = ready.getAttribute("data-text");
     }
   }
   tick();

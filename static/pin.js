@@ -5,7 +5,7 @@
   var status = document.getElementById("copy-status");
   if (copy && status) {
     copy.addEventListener("click", function () {
-      var pin = document.getElementById("pin-value").textContent.trim();
+      var pin = document.getElementById("pin-value").getAttribute("data-pin");
       var done = function () { status.hidden = false; };
       var fallback = function () {
         var area = document.createElement("textarea");
@@ -21,6 +21,10 @@
       }
     });
   }
+  // The print page opens the print dialog by itself; the button is there for a second copy.
   var printNow = document.getElementById("print-now");
-  if (printNow) printNow.addEventListener("click", function () { window.print(); });
+  if (printNow) {
+    printNow.addEventListener("click", function () { window.print(); });
+    window.addEventListener("load", function () { setTimeout(function () { window.print(); }, 300); });
+  }
 })();

@@ -45,25 +45,40 @@
     matches: function (p) { return p.length > 0 && p === repeat.value; }
   };
 
-  function mark(li, met) {
-    li.classList.toggle("met", met);
-    li.setAttribute("data-met", met ? "true" : "false");
+  // Nothing typed yet: neither met nor missing (an empty field is not "at most 128 characters" long).
+  // Once typed: a green check or a red cross.
+  function mark(li, met, typed) {
+    li.classList.toggle("met", typed && met);
+    li.classList.toggle("missing", typed && !met);
+    li.setAttribute("data-met", typed ? (met ? "true" : "false") : "");
   }
+
+  var hint = document.getElementById("username-hint");
 
   function update() {
     var name = user.value.trim();
     document.querySelectorAll("#username-rules li").forEach(function (li) {
       var pattern = li.getAttribute("data-pattern");
       if (li.getAttribute("data-rule") === "available") {
-        mark(li, availability.name === name && availability.available);
+        var known = availability.name === name;
+        mark(li, known && availability.available, name.length > 0 && known);
       } else if (pattern) {
-        mark(li, new RegExp(pattern).test(name));
+        mark(li, new RegExp(pattern).test(name), name.length > 0);
       }
     });
+    if (hint) {
+      var taken = name && availability.name === name && availability.valid && !availability.available;
+      var text = taken && availability.suggestion
+        ? (hint.getAttribute("data-taken") || "").replace("{name}", name).replace("{suggestion}", availability.suggestion)
+        : "";
+      if (hint.textContent !== text) hint.textContent = text;
+    }
     var p = pw.value;
     document.querySelectorAll("#password-rules li").forEach(function (li) {
-      var check = passwordChecks[li.getAttribute("data-rule")];
-      if (check) mark(li, check(p, parseInt(li.getAttribute("data-value"), 10)));
+      var rule = li.getAttribute("data-rule");
+      var check = passwordChecks[rule];
+      var typed = rule === "matches" ? repeat.value.length > 0 : p.length > 0;
+      if (check) mark(li, check(p, parseInt(li.getAttribute("data-value"), 10)), typed);
     });
   }
 
@@ -76,7 +91,7 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (answer) {
           if (answer && user.value.trim() === name) {
-            availability = { name: name, available: !!answer.available };
+            availability = { name: name, available: !!answer.available, valid: !!answer.valid, suggestion: answer.suggestion || "" };
             update();
           }
         })
@@ -89,4 +104,28 @@
   repeat.addEventListener("input", update);
   if (document.getElementById("username") && user.value) checkAvailability();
   update();
+})();
+// "Passwort anzeigen": a button after every password field that carries its two labels (data-show,
+// data-hide). Without JavaScript the field simply stays hidden.
+(function () {
+  "use strict";
+  document.querySelectorAll("input[type=password][data-show]").forEach(function (input) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "show-password";
+    button.id = input.id + "-toggle";
+    button.setAttribute("aria-controls", input.id);
+    button.setAttribute("aria-pressed", "false");
+    button.textContent = input.getAttribute("data-show");
+    button.addEventListener("click", function () {
+      var shown = input.type === "password";
+      input.type = shown ? "text" : "password";
+      button.setAttribute("aria-pressed", shown ? "true" : "false");
+      button.textContent = input.getAttribute(shown ? "data-hide" : "data-show");
+      // Both entries follow, so the repetition can be compared by eye.
+      var repeat = document.getElementById(input.id + "_repeat");
+      if (repeat) repeat.type = input.type;
+    });
+    input.insertAdjacentElement("afterend", button);
+  });
 })();

@@ -100,6 +100,18 @@ pub async fn find_for_login(db: &Db, username: &str) -> Result<Option<(Account, 
     row.map(|row| Ok((from_row(&row)?, row.try_get("password_hash")?))).transpose()
 }
 
+/// A free username close to a taken one (`emuster2`, `emuster3`, …), within the username rules.
+pub async fn free_variant(db: &Db, taken: &str) -> Result<Option<String>, sqlx::Error> {
+    let base: String = taken.trim().chars().take(30).collect();
+    for n in 2..=99 {
+        let candidate = format!("{base}{n}");
+        if crate::domain::username::unmet(&candidate).is_empty() && !username_taken(db, &candidate).await? {
+            return Ok(Some(candidate));
+        }
+    }
+    Ok(None)
+}
+
 pub async fn username_taken(db: &Db, username: &str) -> Result<bool, sqlx::Error> {
     let found: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE username_normalized = $1")
         .bind(username.trim().to_lowercase())

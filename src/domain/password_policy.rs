@@ -161,6 +161,24 @@ impl PasswordPolicy {
         fill(text, &[("n", &n)])
     }
 
+    /// What is wrong when `rule` is not met, said positively (the list's "Kein häufig verwendetes
+    /// Passwort" would read "Nicht erfüllt: Kein …", a double negative).
+    pub fn problem(&self, rule: Rule, t: &Texts) -> String {
+        let n = self.value(rule).map(|v| v.to_string()).unwrap_or_default();
+        let text = match rule {
+            Rule::MinLength => t.problem_min_length,
+            Rule::MaxLength => t.problem_max_length,
+            Rule::NotCommon => t.problem_not_common,
+            Rule::NotContext => t.problem_not_context,
+            Rule::Lowercase => t.problem_lowercase,
+            Rule::Uppercase => t.problem_uppercase,
+            Rule::Digit => t.problem_digit,
+            Rule::Symbol => t.problem_symbol,
+            Rule::Matches => t.problem_matches,
+        };
+        fill(text, &[("n", &n)])
+    }
+
     fn is_met(&self, rule: Rule, password: &str, repeat: &str, context: &PasswordContext) -> bool {
         // Length counts characters (code points), not bytes; nothing is ever truncated.
         let length = password.chars().count();

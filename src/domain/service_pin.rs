@@ -60,6 +60,14 @@ pub fn check(pin: &str) -> Result<(), PinProblem> {
     Ok(())
 }
 
+/// The PIN as people read it aloud or copy it from paper: in two groups ("583 021", "4815 2963").
+pub fn grouped(pin: &str) -> String {
+    let digits: Vec<char> = pin.chars().collect();
+    let split = digits.len().div_ceil(2);
+    let (first, second): (String, String) = (digits[..split].iter().collect(), digits[split..].iter().collect());
+    if second.is_empty() { first } else { format!("{first} {second}") }
+}
+
 /// A random 6-digit PIN that passes [`check`].
 pub fn propose() -> String {
     loop {
@@ -79,6 +87,13 @@ pub fn propose() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_in_two_groups() {
+        assert_eq!(grouped("48152963"), "4815 2963");
+        assert_eq!(grouped("583021"), "583 021");
+        assert_eq!(grouped("5830217"), "5830 217");
+    }
 
     #[test]
     fn trivial_pins_are_refused_with_a_reason() {

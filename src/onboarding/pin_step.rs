@@ -36,6 +36,8 @@ struct ShowPage {
     base: &'static str,
     layout: Layout,
     pin: String,
+    /// The PIN in two groups, as shown.
+    grouped: String,
     error: Option<&'static str>,
 }
 
@@ -62,7 +64,7 @@ fn sheet(state: &AppState, account: &Account, pin: &str, t: &'static Texts) -> S
         contact = format!("{contact}, {}", support.phone);
     }
     Sheet {
-        pin: pin.to_owned(),
+        pin: service_pin::grouped(pin),
         rows: vec![
             (t.pin_sheet_name, account.name.to_string()),
             (t.label_username, account.username.as_deref().unwrap_or_default().to_owned()),
@@ -194,6 +196,7 @@ pub async fn define(
             base: place.base(),
             layout: place.layout(&state, &account, t.pin_show_title),
             pin: pin.expose().to_owned(),
+            grouped: service_pin::grouped(pin.expose()),
             error: None,
         },
     )
@@ -230,6 +233,7 @@ pub async fn confirm(
             &ShowPage {
                 base: place.base(),
                 layout: place.layout(&state, &account, t.pin_show_title),
+                grouped: service_pin::grouped(&pin),
                 pin,
                 error: Some(t.pin_confirm_missing),
             },

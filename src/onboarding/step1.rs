@@ -129,6 +129,14 @@ struct Step1Page {
     context_words: String,
 }
 
+fn username_problem(rule: UsernameRule, t: &crate::web::i18n::Texts) -> &'static str {
+    match rule {
+        UsernameRule::Length => t.problem_username_length,
+        UsernameRule::Charset => t.problem_username_charset,
+        UsernameRule::Start => t.problem_username_start,
+    }
+}
+
 fn username_rule_text(rule: UsernameRule, t: &crate::web::i18n::Texts) -> &'static str {
     match rule {
         UsernameRule::Length => t.rule_username_length,
@@ -180,7 +188,7 @@ pub fn password_rule_views(policy: &PasswordPolicy, t: &Texts) -> Vec<RuleView> 
         .collect()
 }
 
-/// Every unmet password rule as a message ("Nicht erfüllt: …").
+/// Every unmet password rule as a message saying what is wrong.
 pub fn unmet_password_rules(
     policy: &PasswordPolicy,
     password: &str,
@@ -188,11 +196,7 @@ pub fn unmet_password_rules(
     context: &PasswordContext,
     t: &Texts,
 ) -> Vec<String> {
-    policy
-        .unmet(password, repeat, context)
-        .into_iter()
-        .map(|rule| fill(t.error_unmet, &[("rule", &policy.describe(rule, t))]))
-        .collect()
+    policy.unmet(password, repeat, context).into_iter().map(|rule| policy.problem(rule, t)).collect()
 }
 
 /// `GET /registrierung`
@@ -224,7 +228,7 @@ pub async fn submit(
     let context = PasswordContext::new(&account.name, &account.email).with_username(&username);
     let errors: Vec<String> = username::unmet(&username)
         .into_iter()
-        .map(|rule| fill(t.error_unmet, &[("rule", username_rule_text(rule, t))]))
+        .map(|rule| username_problem(rule, t).to_owned())
         .chain(unmet_password_rules(policy, &form.password, &form.password_repeat, &context, t))
         .collect();
     if !errors.is_empty() {
@@ -245,7 +249,10 @@ pub async fn submit(
         }
         Err(e) if crate::db::is_unique_violation(&e) => {
             tx.rollback().await?;
-            let errors = vec![t.error_username_taken.to_owned()];
+            let errors = vec![match store::free_variant(&state.db, &username).await? {
+                Some(suggestion) => fill(t.username_taken_suggest, &[("name", &username), ("suggestion", &suggestion)]),
+                None => t.error_username_taken.to_owned(),
+            }];
             return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);
         }
         Err(e) => return Err(e.into()),
@@ -304,7 +311,8 @@ pub async fn username_available(
     let name = query.name.trim();
     let valid = username::unmet(name).is_empty();
     let available = valid && !store::username_taken(&state.db, name).await?;
-    Ok(Json(serde_json::json!({ "valid": valid, "available": available })).into_response())
+    let suggestion = if valid && !available { store::free_variant(&state.db, name).await? } else { None };
+    Ok(Json(serde_json::json!({ "valid": valid, "available": available, "suggestion": suggestion })).into_response())
 }
 
 /// `GET /registrierung/abgeschlossen`: the closing step, once every step of the edition is done.

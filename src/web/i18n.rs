@@ -149,8 +149,22 @@ texts! {
     rule_matches: "Beide Passworteingaben stimmen überein", "Both password entries match";
     confirm_and_continue: "Bestätigen & Fortfahren", "Confirm & continue";
     errors_heading: "Bitte korrigieren Sie Folgendes:", "Please correct the following:";
-    error_unmet: "Nicht erfüllt: {rule}", "Not met: {rule}";
+    problem_min_length: "Das Passwort ist zu kurz: Es braucht mindestens {n} Zeichen.", "The password is too short: it needs at least {n} characters.";
+    problem_max_length: "Das Passwort ist zu lang: Es darf höchstens {n} Zeichen haben.", "The password is too long: it may have at most {n} characters.";
+    problem_not_common: "Dieses Passwort wird sehr häufig verwendet und ist leicht zu erraten. Bitte wählen Sie ein anderes.", "This password is used very often and is easy to guess. Please choose another one.";
+    problem_not_context: "Das Passwort enthält Ihren Benutzernamen, Ihren Namen oder Ihre E-Mail-Adresse.", "The password contains your username, your name or your e-mail address.";
+    problem_lowercase: "Im Passwort fehlt ein Kleinbuchstabe.", "The password needs a lowercase letter.";
+    problem_uppercase: "Im Passwort fehlt ein Großbuchstabe.", "The password needs an uppercase letter.";
+    problem_digit: "Im Passwort fehlt eine Ziffer.", "The password needs a digit.";
+    problem_symbol: "Im Passwort fehlt ein Sonderzeichen.", "The password needs a special character.";
+    problem_matches: "Die beiden Passworteingaben sind verschieden.", "The two password entries differ.";
+    problem_username_length: "Der Benutzername muss 3 bis 32 Zeichen lang sein.", "The username must be 3 to 32 characters long.";
+    problem_username_charset: "Der Benutzername darf nur Buchstaben (a–z), Ziffern sowie . _ - enthalten.", "The username may only contain letters (a–z), digits and . _ -";
+    problem_username_start: "Der Benutzername muss mit einem Buchstaben beginnen.", "The username must start with a letter.";
     error_username_taken: "Dieser Benutzername ist bereits vergeben. Bitte wählen Sie einen anderen.", "This username is already taken. Please choose another one.";
+    username_taken_suggest: "„{name}“ ist schon vergeben. Frei wäre zum Beispiel „{suggestion}“.", "“{name}” is already taken. “{suggestion}”, for example, is free.";
+    show_password: "Passwort anzeigen", "Show password";
+    hide_password: "Passwort verbergen", "Hide password";
     password_not_kept: "Aus Sicherheitsgründen müssen Sie das Passwort erneut eingeben.", "For security reasons, please enter the password again.";
 
     done_title: "Registrierung abgeschlossen", "Registration complete";
@@ -237,6 +251,7 @@ texts! {
     label_code: "Code aus der SMS", "Code from the SMS";
     confirm_code_button: "Bestätigen", "Confirm";
     new_code_button: "Neuen Code anfordern", "Request a new code";
+    new_code_ready: "Sie können jetzt einen neuen Code anfordern.", "You can request a new code now.";
     new_code_wait: "Einen neuen Code können Sie in {seconds} Sekunden anfordern.", "You can request a new code in {seconds} seconds.";
     wrong_number_hint: "Tippfehler in der Nummer? Gehen Sie zurück, korrigieren Sie die Nummer und fordern Sie einen neuen Code an.", "Typo in the number? Go back, correct the number and request a new code.";
     code_wrong: "Der Code ist nicht richtig. Sie haben noch {left} Versuche.", "The code is not correct. You have {left} attempts left.";

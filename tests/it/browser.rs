@@ -126,6 +126,12 @@ async fn is_met(browser: &Client, list: &str, rule: &str) -> bool {
     item.attr("class").await.unwrap().unwrap_or_default().contains("met")
 }
 
+/// A rule's `data-met`: "true" (check), "false" (cross) or "" (nothing typed yet).
+async fn rule_state(browser: &Client, list: &str, rule: &str) -> String {
+    let item = browser.find(Locator::Css(&format!("#{list} li[data-rule='{rule}']"))).await.unwrap();
+    item.attr("data-met").await.unwrap().unwrap_or_default()
+}
+
 async fn eventually_met(browser: &Client, list: &str, rule: &str, expected: bool) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
@@ -156,8 +162,9 @@ async fn the_whole_registration_and_an_sms_login_in_chromium() {
     let title = find(&browser, Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(title, "Benutzername und Passwort festlegen");
 
-    for rule in ["min_length", "not_common", "not_context", "matches"] {
-        assert!(!is_met(&browser, "password-rules", rule).await, "{rule} unmet before typing");
+    // Before anything is typed, no rule is green and none is red.
+    for rule in ["min_length", "max_length", "not_common", "not_context", "matches"] {
+        assert_eq!(rule_state(&browser, "password-rules", rule).await, "", "{rule} before typing");
     }
     let username = find(&browser, Locator::Id("username")).await.unwrap();
     username.send_keys("emuster").await.unwrap();
@@ -169,6 +176,15 @@ async fn the_whole_registration_and_an_sms_login_in_chromium() {
     password.send_keys("emuster").await.unwrap();
     eventually_met(&browser, "password-rules", "not_context", false).await;
     assert!(!is_met(&browser, "password-rules", "min_length").await);
+    // Typed and not met: a red cross; met: a check, also for "at most 128".
+    assert_eq!(rule_state(&browser, "password-rules", "min_length").await, "false");
+    assert_eq!(rule_state(&browser, "password-rules", "max_length").await, "true");
+    assert_eq!(rule_state(&browser, "password-rules", "matches").await, "", "nothing repeated yet");
+    // "Passwort anzeigen" shows what was typed, and hides it again.
+    click(&browser, "password-toggle").await;
+    assert_eq!(password.attr("type").await.unwrap().as_deref(), Some("text"));
+    click(&browser, "password-toggle").await;
+    assert_eq!(password.attr("type").await.unwrap().as_deref(), Some("password"));
     password.clear().await.unwrap();
     password.send_keys("Leuchtturm").await.unwrap();
     eventually_met(&browser, "password-rules", "not_context", true).await;
@@ -192,7 +208,11 @@ async fn the_whole_registration_and_an_sms_login_in_chromium() {
     assert_eq!(proposed.len(), 6, "a random PIN is proposed");
     click(&browser, "set-pin").await;
     wait_for_text(&browser, "h1", "Ihre Service-PIN").await;
-    assert_eq!(text_of(&browser, "#pin-value").await, proposed);
+    assert_eq!(
+        text_of(&browser, "#pin-value").await,
+        format!("{} {}", &proposed[..3], &proposed[3..]),
+        "in two groups"
+    );
     assert!(!find(&browser, Locator::Id("copy-status")).await.unwrap().is_displayed().await.unwrap());
     click(&browser, "copy-pin").await;
     let status = find(&browser, Locator::Id("copy-status")).await.unwrap();
@@ -201,7 +221,8 @@ async fn the_whole_registration_and_an_sms_login_in_chromium() {
     click(&browser, "pdf").await;
     let pdf_path = eventually_file(downloads.path(), ".pdf").await;
     let text = pdf_text(&pdf_path);
-    assert!(text.contains(&proposed) && text.contains("Dr. Erika Muster"), "{text}");
+    let grouped = format!("{} {}", &proposed[..3], &proposed[3..]);
+    assert!(text.contains(&grouped) && text.contains("Dr. Erika Muster"), "{text}");
     click(&browser, "continue").await;
     assert_eq!(
         browser.current_url().await.unwrap().path(),

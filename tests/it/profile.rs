@@ -56,7 +56,7 @@ async fn changing_the_password(backend: Backend) {
     assert!(wrong.text().await.unwrap().contains("Das Passwort ist nicht richtig."));
     let weak = app.post(&browser, "/profil/passwort", &form(PASSWORD, "emuster12345", "emuster12345")).await;
     assert_eq!(weak.status(), 422);
-    assert!(weak.text().await.unwrap().contains("Nicht erfüllt: Enthält weder Benutzernamen"));
+    assert!(weak.text().await.unwrap().contains("Das Passwort enthält Ihren Benutzernamen"));
     let done = app.post(&browser, "/profil/passwort", &form(PASSWORD, NEW_PASSWORD, NEW_PASSWORD)).await;
     assert_eq!(done.headers()["location"], "/profil?geaendert=passwort");
     assert_eq!(login(&app, &app.browser(), PASSWORD).await.status(), 401);

@@ -56,7 +56,7 @@ async fn a_forgotten_password_is_set_anew_through_the_link(backend: Backend) {
 
     let weak = app.post(&browser, "/passwort-neu", &[("password", "kurz"), ("password_repeat", "kurz")]).await;
     assert_eq!(weak.status(), 422);
-    assert!(weak.text().await.unwrap().contains("Nicht erfüllt"));
+    assert!(weak.text().await.unwrap().contains("Das Passwort ist zu kurz"));
     let other = app
         .post(
             &browser,

@@ -35,6 +35,7 @@ async fn the_start_page_leads_to_every_task(backend: Backend) {
     let start = page(&app, &browser, "/").await;
     assert!(start.contains(&format!("href=\"/termine/{id}\"")) && start.contains("<strong>10:20</strong> · Befund"));
     assert!(!start.contains("im Wartezimmer"));
+    assert!(start.contains("– Anna Beispiel"), "who the appointment is with");
     guest_by_link(&app, &invitation.link).await;
     assert!(page(&app, &browser, "/").await.contains("1 im Wartezimmer"));
 

@@ -60,8 +60,8 @@ async fn composition_rules_appear_and_apply_when_switched_on(backend: Backend) {
     let refused = submit(&app, &browser, "emuster", "leuchtturm am deich", "leuchtturm am deich").await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
-    assert!(html.contains("Nicht erfüllt: Mindestens eine Ziffer"));
-    assert!(html.contains("Nicht erfüllt: Mindestens ein Großbuchstabe"));
+    assert!(html.contains("Im Passwort fehlt eine Ziffer."));
+    assert!(html.contains("Im Passwort fehlt ein Großbuchstabe."));
     assert_eq!(submit(&app, &browser, "emuster", PASSWORD, PASSWORD).await.status(), 303);
 }
 
@@ -106,17 +106,27 @@ async fn every_rejection_names_the_rule_and_keeps_the_username(backend: Backend)
     let browser = open_wizard(&app).await;
     let eleven = "Kaffeetasse";
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("emuster", eleven, eleven, "Nicht erfüllt: Mindestens 12 Zeichen"),
-        ("emuster", &"x7Gq".repeat(33), &"x7Gq".repeat(33), "Nicht erfüllt: Höchstens 128 Zeichen"),
-        ("emuster", "qwerty123456", "qwerty123456", "Nicht erfüllt: Kein häufig verwendetes Passwort"),
-        ("emuster", "passwort1234", "passwort1234", "Nicht erfüllt: Kein häufig verwendetes Passwort"),
-        ("emuster", "emuster-am-deich", "emuster-am-deich", "Nicht erfüllt: Enthält weder Benutzernamen"),
-        ("dr.ok", "Muster und Meer 99", "Muster und Meer 99", "Nicht erfüllt: Enthält weder Benutzernamen"),
+        ("emuster", eleven, eleven, "Das Passwort ist zu kurz: Es braucht mindestens 12 Zeichen."),
+        (
+            "emuster",
+            &"x7Gq".repeat(33),
+            &"x7Gq".repeat(33),
+            "Das Passwort ist zu lang: Es darf höchstens 128 Zeichen haben.",
+        ),
+        ("emuster", "qwerty123456", "qwerty123456", "Dieses Passwort wird sehr häufig verwendet"),
+        ("emuster", "passwort1234", "passwort1234", "Dieses Passwort wird sehr häufig verwendet"),
+        ("emuster", "emuster-am-deich", "emuster-am-deich", "Das Passwort enthält Ihren Benutzernamen"),
+        ("dr.ok", "Muster und Meer 99", "Muster und Meer 99", "Das Passwort enthält Ihren Benutzernamen"),
         ("dr.ok", "erika.muster@praxis-beispiel.de", "erika.muster@praxis-beispiel.de", "Enthält weder Benutzernamen"),
-        ("emuster", PASSWORD, "Leuchtturm am Teich 7", "Nicht erfüllt: Beide Passworteingaben stimmen überein"),
-        ("em", PASSWORD, PASSWORD, "Nicht erfüllt: 3 bis 32 Zeichen"),
-        ("erika muster", PASSWORD, PASSWORD, "Nicht erfüllt: Nur Buchstaben (a–z), Ziffern sowie . _ -"),
-        ("1erika", PASSWORD, PASSWORD, "Nicht erfüllt: Beginnt mit einem Buchstaben"),
+        ("emuster", PASSWORD, "Leuchtturm am Teich 7", "Die beiden Passworteingaben sind verschieden."),
+        ("em", PASSWORD, PASSWORD, "Der Benutzername muss 3 bis 32 Zeichen lang sein."),
+        (
+            "erika muster",
+            PASSWORD,
+            PASSWORD,
+            "Der Benutzername darf nur Buchstaben (a–z), Ziffern sowie . _ - enthalten.",
+        ),
+        ("1erika", PASSWORD, PASSWORD, "Der Benutzername muss mit einem Buchstaben beginnen."),
     ];
     for (username, password, repeat, message) in cases {
         let response = submit(&app, &browser, username, password, repeat).await;
@@ -139,13 +149,15 @@ async fn a_taken_username_is_refused_case_insensitively(backend: Backend) {
     let browser = app.browser();
     app.get(&browser, &link).await;
     let check = app.get(&browser, "/registrierung/benutzername?name=emuster").await;
-    assert_eq!(check.json::<serde_json::Value>().await.unwrap()["available"], false);
+    let answer = check.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(answer["available"], false);
+    assert_eq!(answer["suggestion"], "emuster2", "a free name is proposed");
     let check = app.get(&browser, "/registrierung/benutzername?name=erika2").await;
     assert_eq!(check.json::<serde_json::Value>().await.unwrap()["available"], true);
     let refused = submit(&app, &browser, "emuster", PASSWORD, PASSWORD).await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
-    assert!(html.contains("Dieser Benutzername ist bereits vergeben"));
+    assert!(html.contains("„emuster“ ist schon vergeben. Frei wäre zum Beispiel „emuster2“."), "{html}");
     assert!(html.contains("value=\"emuster\""));
     assert_eq!(submit(&app, &browser, "erika2", PASSWORD, PASSWORD).await.status(), 303);
 }
