@@ -208,7 +208,7 @@ async fn queue_registration_mail(
 ) -> Result<(), AccountError> {
     let (link_id, token) = links::issue(tx, &account.id, now).await?;
     let url = format!("{}/registrierung/{token}", state.config.public_url);
-    let mail = templates::registration(&state.config, account, &url)?;
+    let mail = templates::registration(&state.config, account, &url, now)?;
     outbox::enqueue_email(
         tx,
         outbox::OutgoingEmail {

@@ -62,7 +62,10 @@ impl Mailer {
                     .singlepart(Attachment::new("termin.ics".to_owned()).body(ics.to_owned(), content_type))
             }
         };
+        // A Message-ID of our own domain: some mail servers and spam filters reject or mark mail without one.
+        let domain = from.email.domain().to_owned();
         let message = Message::builder()
+            .message_id(Some(format!("<{}@{domain}>", crate::security::token::new_id())))
             .from(from)
             .to(to)
             .subject(subject)

@@ -22,6 +22,9 @@ struct Registration<'a> {
     name: &'a str,
     url: &'a str,
     validity: String,
+    /// The latest the link ends ("15.12.2026, 18:30 Uhr"): its time runs from the hand-over to the mail
+    /// server, which is at or after the moment this mail is written.
+    until: String,
     support_name: &'a str,
     support_email: &'a str,
     support_phone: &'a str,
@@ -39,12 +42,13 @@ struct RegistrationHtml<'a> {
     m: &'a Registration<'a>,
 }
 
-pub fn registration(config: &Config, account: &Account, url: &str) -> Result<RenderedMail, askama::Error> {
+pub fn registration(config: &Config, account: &Account, url: &str, now: i64) -> Result<RenderedMail, askama::Error> {
     let m = Registration {
         en: account.language == Lang::En,
         name: &account.name,
         url,
         validity: format::duration(config.registration_link_ttl, account.language),
+        until: format::date_time(now + config.registration_link_ttl, account.language),
         support_name: &config.support.name,
         support_email: &config.support.email,
         support_phone: &config.support.phone,
@@ -171,6 +175,7 @@ pub fn change_notice(
 
 /// A mail that helps someone back into their account: paragraphs before an optional button and after it.
 struct Recovery<'a> {
+    subject: &'a str,
     en: bool,
     name: &'a str,
     before: Vec<String>,
@@ -237,6 +242,7 @@ pub fn password_reset(
         ),
     };
     let m = Recovery {
+        subject,
         en: account.language == Lang::En,
         name: &account.name,
         before,
@@ -280,6 +286,7 @@ pub fn username_reminder(config: &Config, account: &Account) -> Result<RenderedM
         ),
     };
     let m = Recovery {
+        subject,
         en: account.language == Lang::En,
         name: &account.name,
         before,

@@ -36,7 +36,7 @@ pub async fn open_link(
         tracing::info!("unbekannter Registrierungslink geöffnet");
         let entry = Entry::new(AuditEvent::LinkOpened, "unknown", Actor::Anonymous, None).from_addr(peer);
         audit::record(&state.db.pool, entry, now).await?;
-        return outcome_page(&state, Lang::from_headers(&headers), LinkOutcome::Unknown);
+        return outcome_page(&state, Lang::from_headers(&headers), LinkOutcome::Unknown, None);
     };
     let outcome = links::outcome(&link, &account, now);
     tracing::info!(account = %account.id, ?outcome, "Registrierungslink geöffnet");
@@ -44,7 +44,7 @@ pub async fn open_link(
         Entry::new(AuditEvent::LinkOpened, outcome.label(), Actor::Anonymous, Some(&account.id)).from_addr(peer);
     audit::record(&state.db.pool, entry, now).await?;
     if outcome != LinkOutcome::Valid {
-        return outcome_page(&state, account.language, outcome);
+        return outcome_page(&state, account.language, outcome, Some(&account));
     }
     let raw = session::create(&state.db.pool, SessionKind::Registration, &account.id, Some(&link.id), now).await?;
     let mut response = Redirect::to("/registrierung").into_response();
@@ -52,23 +52,42 @@ pub async fn open_link(
     Ok(response)
 }
 
-fn outcome_page(state: &AppState, lang: Lang, outcome: LinkOutcome) -> AppResult<Response> {
+fn outcome_page(state: &AppState, lang: Lang, outcome: LinkOutcome, account: Option<&Account>) -> AppResult<Response> {
     let t = lang.texts();
     let validity = format::duration(state.config.registration_link_ttl, lang);
+    let to_login = || Some(Action { href: "/anmelden".into(), label: t.to_login });
     let (status, title, text, next, action) = match outcome {
-        LinkOutcome::Expired => (
-            StatusCode::GONE,
-            t.link_expired_title,
-            fill(t.link_expired_text, &[("validity", &validity)]),
-            t.link_expired_next,
-            None,
+        LinkOutcome::Expired => {
+            let support = &state.config.support;
+            let contact = [support.name.as_str(), support.phone.as_str(), support.email.as_str()]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let body = fill(t.new_link_body, &[("email", account.map_or("", |a| a.email.as_str()))]);
+            let mailto =
+                format!("mailto:{}?subject={}&body={}", support.email, percent(t.new_link_subject), percent(&body));
+            let text = format!(
+                "{} {}",
+                fill(t.link_expired_text, &[("validity", &validity)]),
+                fill(t.link_expired_contact, &[("contact", &contact)])
+            );
+            (StatusCode::GONE, t.link_expired_title, text, "", Some(Action { href: mailto, label: t.write_to_support }))
+        }
+        // Step 1 done, other steps open: the account exists, and signing in continues the registration.
+        LinkOutcome::AlreadyRegistered if account.is_some_and(|a| a.status == AccountStatus::Registering) => (
+            StatusCode::CONFLICT,
+            t.link_steps_open_title,
+            t.link_steps_open_text.to_owned(),
+            t.link_steps_open_next,
+            to_login(),
         ),
         LinkOutcome::AlreadyRegistered => (
             StatusCode::CONFLICT,
             t.link_registered_title,
             t.link_registered_text.to_owned(),
             t.link_registered_next,
-            Some(Action { href: "/anmelden".into(), label: t.to_login }),
+            to_login(),
         ),
         LinkOutcome::Replaced => {
             (StatusCode::GONE, t.link_replaced_title, t.link_replaced_text.to_owned(), t.link_replaced_next, None)
@@ -78,6 +97,16 @@ fn outcome_page(state: &AppState, lang: Lang, outcome: LinkOutcome) -> AppResult
         }
     };
     page::message(state, lang, status, title, text, next, action)
+}
+
+/// Percent-encodes a text for a `mailto:` address (spaces as `%20`, which every mail program reads).
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The open wizard behind the request's cookie, or the page to show instead.
@@ -102,11 +131,11 @@ async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<(Sessio
     };
     let link_id = session.link_id.clone().unwrap_or_default();
     let Some((link, account)) = links::find_by_id(&state.db, &link_id).await? else {
-        return Err(AppError::elsewhere(outcome_page(state, Lang::from_headers(headers), LinkOutcome::Unknown)?));
+        return Err(AppError::elsewhere(outcome_page(state, Lang::from_headers(headers), LinkOutcome::Unknown, None)?));
     };
     match links::outcome(&link, &account, state.clock.now()) {
         LinkOutcome::Valid => Ok((session, link, account)),
-        other => Err(AppError::elsewhere(outcome_page(state, account.language, other)?)),
+        other => Err(AppError::elsewhere(outcome_page(state, account.language, other, Some(&account))?)),
     }
 }
 
@@ -274,14 +303,16 @@ pub async fn submit(
 
 /// Another submission of the same link won the race (or the link changed meanwhile): show its page.
 async fn already_decided(state: &AppState, link_id: &str, lang: Lang) -> AppResult<Response> {
-    let outcome = match links::find_by_id(&state.db, link_id).await? {
-        Some((link, account)) => match links::outcome(&link, &account, state.clock.now()) {
-            LinkOutcome::Valid => LinkOutcome::AlreadyRegistered,
-            other => other,
-        },
-        None => LinkOutcome::Unknown,
-    };
-    outcome_page(state, lang, outcome)
+    match links::find_by_id(&state.db, link_id).await? {
+        Some((link, account)) => {
+            let outcome = match links::outcome(&link, &account, state.clock.now()) {
+                LinkOutcome::Valid => LinkOutcome::AlreadyRegistered,
+                other => other,
+            };
+            outcome_page(state, lang, outcome, Some(&account))
+        }
+        None => outcome_page(state, lang, LinkOutcome::Unknown, None),
+    }
 }
 
 #[derive(Deserialize)]

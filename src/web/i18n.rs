@@ -112,6 +112,16 @@ texts! {
     link_registered_text: "Mit diesem Link wurde die Registrierung bereits abgeschlossen. Der Link kann nicht erneut verwendet werden.",
         "This link has already been used to complete the registration. It cannot be used again.";
     link_registered_next: "Melden Sie sich mit Ihrem Benutzernamen und Passwort an.", "Please sign in with your username and password.";
+    link_steps_open_title: "Ihr Account besteht bereits", "Your account already exists";
+    link_steps_open_text: "Benutzername und Passwort sind schon festgelegt, dafür wird dieser Link nicht mehr gebraucht. Einige Schritte der Registrierung sind aber noch offen.",
+        "Your username and password are already set, so this link is no longer needed for that. Some steps of the registration are still open, though.";
+    link_steps_open_next: "Melden Sie sich mit Ihrem Benutzernamen und Passwort an – danach geht es mit den restlichen Schritten weiter.",
+        "Sign in with your username and password – you then continue with the remaining steps.";
+    link_expired_contact: "Unser Support sendet Ihnen gern einen neuen Link: {contact}.", "Our support team will gladly send you a new link: {contact}.";
+    write_to_support: "E-Mail an den Support schreiben", "Write to support";
+    new_link_subject: "Neuer Registrierungslink", "New registration link";
+    new_link_body: "Guten Tag, mein Registrierungslink für die Videosprechstunde ist abgelaufen. Bitte senden Sie mir einen neuen an {email}. Vielen Dank!",
+        "Hello, my registration link for the video consultation service has expired. Please send me a new one to {email}. Thank you!";
     link_replaced_title: "Dieser Link wurde ersetzt", "This link has been replaced";
     link_replaced_text: "Für Ihren Account wurde inzwischen eine neue Registrierungs-E-Mail versendet. Dieser ältere Link gilt nicht mehr.",
         "A newer registration e-mail has been sent for your account. This older link is no longer valid.";

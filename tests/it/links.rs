@@ -46,6 +46,12 @@ async fn link_is_valid_until_the_configured_time_after_sending(backend: Backend)
     assert!(html.contains("Registrierungslink abgelaufen"), "{html}");
     assert!(html.contains("14 Tage"));
     assert!(html.contains("support@praxis-service.example"), "support contact on the page");
+    // A prefilled mail to support, naming the address the new link should go to.
+    assert!(
+        html.contains("href=\"mailto:support@praxis-service.example?subject=Neuer%20Registrierungslink&#38;body="),
+        "{html}"
+    );
+    assert!(html.contains("erika.muster%40praxis-beispiel.de"));
     let overview = accounts::store::list(&app.state().db, app.clock.now()).await.unwrap();
     assert_eq!(overview[0].status, "link_expired");
 }
@@ -142,7 +148,9 @@ async fn a_used_link_says_already_registered(backend: Backend) {
     let again = app.get(&app.browser(), &link).await;
     assert_eq!(again.status(), 409);
     let html = again.text().await.unwrap();
-    assert!(html.contains("Sie sind bereits registriert"), "{html}");
+    // Steps are still open: not "completed", but "the account exists, sign in to go on".
+    assert!(html.contains("Ihr Account besteht bereits") && html.contains("restlichen Schritten"), "{html}");
+    assert!(!html.contains("bereits abgeschlossen"));
     assert!(html.contains("href=\"/anmelden\""));
     let refused = accounts::resend(
         app.state(),
@@ -177,11 +185,17 @@ async fn german_mail_explains_validity_and_what_to_do(backend: Backend) {
     assert_eq!(mail.subject(), "Ihre Registrierung für die Videosprechstunde");
     let text = mail.text();
     assert!(text.contains("Guten Tag Dr. Erika Muster"), "{text}");
-    assert!(text.contains("ab Erhalt dieser E-Mail 14 Tage gültig"));
+    assert!(
+        text.contains("ab Erhalt dieser E-Mail 14 Tage gültig, also mindestens bis 16.11.2026, 10:00 Uhr"),
+        "{text}"
+    );
+    assert!(text.contains("Halten Sie Ihr Mobiltelefon bereit"));
+    assert!(mail.raw.contains("Message-ID: <"), "every mail has a Message-ID: {}", mail.raw);
     assert!(text.contains("wenden Sie sich bitte an unseren Support"));
     assert!(text.contains("support@praxis-service.example"));
     let html = mail.part("text/html");
     assert!(html.contains("Registrierung starten"));
+    assert!(html.contains("<title>Ihre Registrierung für die Videosprechstunde</title>"));
     assert!(html.contains(&mail.link().unwrap()));
 }
 

@@ -194,7 +194,7 @@ async fn fifty_simultaneous_submissions_create_exactly_one_account(backend: Back
         match response.status().as_u16() {
             303 => created += 1,
             409 => {
-                assert!(response.text().await.unwrap().contains("Sie sind bereits registriert"));
+                assert!(response.text().await.unwrap().contains("Ihr Account besteht bereits"));
                 already += 1;
             }
             other => panic!("unexpected status {other}: {}", response.text().await.unwrap()),
