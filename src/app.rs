@@ -59,6 +59,7 @@ pub fn edge(routes: Router<AppState>, state: AppState) -> Router {
     let request_timeout = state.config.http.request_timeout;
     routes
         .fallback(|| async { AppError::NotFound })
+        .layer(from_fn_with_state(state.clone(), crate::web::language::switch))
         .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))
         .layer(from_fn(refuse_unreadable_uris))
         .layer(CatchPanicLayer::custom(|_| AppError::Panic.into_response()))

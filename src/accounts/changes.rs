@@ -156,21 +156,26 @@ pub async fn reset_two_factor(state: &AppState, account: &Account, actor: Actor)
     commit(state, pending, account, Notice::new(Change::TwoFactorReset, actor)).await
 }
 
-/// Support locks or unlocks the account: no login, no sessions, out of the contact search — with the
-/// audit entry, in one transaction. Returns how many sessions ended.
-pub async fn set_locked(state: &AppState, account: &Account, locked: bool, actor: Actor) -> Result<u64, AccountError> {
+/// Locks the account (`Some(reason)`: every session ends, the reason goes to the audit log) or unlocks it
+/// (`None`).
+pub async fn set_locked(
+    state: &AppState,
+    account: &Account,
+    actor: Actor,
+    lock: Option<&str>,
+) -> Result<u64, AccountError> {
     let mut pending = begin(state).await?;
-    store::set_locked(&mut *pending.tx, &account.id, locked).await?;
+    store::set_locked(&mut *pending.tx, &account.id, lock.is_some()).await?;
     crate::contacts::index::refresh(&mut pending.tx, &account.id).await?;
-    let (event, ended) = if locked {
-        (AuditEvent::AccountLocked, session::end_others(&mut *pending.tx, &account.id, None).await?)
-    } else {
-        (AuditEvent::AccountUnlocked, 0)
+    let (event, detail, ended) = match lock {
+        Some(reason) => {
+            let ended = session::end_others(&mut *pending.tx, &account.id, None).await?;
+            (AuditEvent::AccountLocked, Some(format!("{reason}; {ended} Sitzung(en) beendet")), ended)
+        }
+        None => (AuditEvent::AccountUnlocked, None, 0),
     };
     let mut entry = Entry::new(event, "success", actor, Some(&account.id));
-    if locked {
-        entry.detail = Some(format!("{ended} Sitzung(en) beendet"));
-    }
+    entry.detail = detail;
     audit::record(&mut *pending.tx, entry, pending.now).await?;
     pending.tx.commit().await?;
     Ok(ended)

@@ -44,7 +44,7 @@ pub async fn open_link(
         Entry::new(AuditEvent::LinkOpened, outcome.label(), Actor::Anonymous, Some(&account.id)).from_addr(peer);
     audit::record(&state.db.pool, entry, now).await?;
     if outcome != LinkOutcome::Valid {
-        return outcome_page(&state, account.language, outcome, Some(&account));
+        return outcome_page(&state, Lang::for_visitor(&headers, account.language), outcome, Some(&account));
     }
     let raw = session::create(&state.db.pool, SessionKind::Registration, &account.id, Some(&link.id), now).await?;
     let mut response = Redirect::to("/registrierung").into_response();
@@ -135,7 +135,10 @@ async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<(Sessio
     };
     match links::outcome(&link, &account, state.clock.now()) {
         LinkOutcome::Valid => Ok((session, link, account)),
-        other => Err(AppError::elsewhere(outcome_page(state, account.language, other, Some(&account))?)),
+        other => {
+            let lang = Lang::for_visitor(headers, account.language);
+            Err(AppError::elsewhere(outcome_page(state, lang, other, Some(&account))?))
+        }
     }
 }
 

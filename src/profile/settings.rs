@@ -159,7 +159,12 @@ pub async fn set_language(
 ) -> AppResult<Response> {
     let language = Lang::parse(&form.language).ok_or_else(|| AppError::BadRequest("unbekannte Sprache".into()))?;
     store::set_language(&state.db, &account.id, language).await?;
-    Ok(Redirect::to("/profil?geaendert=sprache").into_response())
+    let mut response = Redirect::to("/profil?geaendert=sprache").into_response();
+    // The pages before the next login follow the same choice.
+    response
+        .headers_mut()
+        .insert(axum::http::header::SET_COOKIE, crate::web::i18n::lang_cookie(language, state.config.is_https()));
+    Ok(response)
 }
 
 /// `POST /profil/sitzungen/abmelden`: "Andere Sitzungen abmelden".

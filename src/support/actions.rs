@@ -4,6 +4,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::console::{Feedback, Kept};
 use super::store;
 use crate::accounts::{self as lifecycle, Account, AccountError, EmailAddress, PersonName, changes, store as accounts};
 use crate::auth::session::Session;
@@ -54,8 +55,8 @@ pub async fn check_pin(
         log(&state, &agent, &account.id, AuditEvent::PinCheck, "locked", None).await?;
         let error =
             Some("PIN-Prüfung gesperrt: 5 falsche Versuche. Die Person muss eine neue Service-PIN festlegen.".into());
-        return super::console::render_account(&state, &session.id_hash, &id, None, error, None, StatusCode::LOCKED)
-            .await;
+        let feedback = Feedback { error, ..Feedback::default() };
+        return super::console::render_account(&state, &session.id_hash, &id, feedback, StatusCode::LOCKED).await;
     }
     let pin: String = form.pin.chars().filter(|c| !c.is_whitespace()).collect();
     let correct = hash.is_some() && state.hasher.verify(pin, hash).await?;
@@ -66,8 +67,10 @@ pub async fn check_pin(
     } else {
         log(&state, &agent, &account.id, AuditEvent::PinCheck, "incorrect", None).await?;
     }
-    let result = Some(if correct { "korrekt" } else { "nicht korrekt" }.to_owned());
-    super::console::render_account(&state, &session.id_hash, &id, None, None, result, StatusCode::OK).await
+    let (_, failures) = store::pin_state(&state.db, &account.id).await?;
+    let result = super::console::PinResult { correct, attempts_left: (PIN_ATTEMPTS - failures).max(0) };
+    let feedback = Feedback { pin_result: Some(result), ..Feedback::default() };
+    super::console::render_account(&state, &session.id_hash, &id, feedback, StatusCode::OK).await
 }
 
 /// The agent, the account, and proof of a correct PIN check in this session for this account.
@@ -89,17 +92,10 @@ fn by(agent: &Account) -> Actor {
     Actor::Support(agent.id.clone())
 }
 
-async fn refuse(state: &AppState, session: &Session, id: &str, message: String) -> AppResult<Response> {
-    super::console::render_account(
-        state,
-        &session.id_hash,
-        id,
-        None,
-        Some(message),
-        None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+/// The account page again with `message`, and what was typed (`kept`) still in its field.
+async fn refuse(state: &AppState, session: &Session, id: &str, message: String, kept: Kept) -> AppResult<Response> {
+    let feedback = Feedback { error: Some(message), kept, ..Feedback::default() };
+    super::console::render_account(state, &session.id_hash, id, feedback, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 #[derive(Deserialize)]
@@ -116,7 +112,8 @@ pub async fn change_name(
 ) -> AppResult<Response> {
     let (session, agent, account) = granted(&state, &headers, &id).await?;
     let Some(name) = PersonName::parse(&form.value) else {
-        return refuse(&state, &session, &id, lifecycle::AccountError::InvalidName.to_string()).await;
+        let kept = Kept { name: Some(form.value), ..Kept::default() };
+        return refuse(&state, &session, &id, lifecycle::AccountError::InvalidName.to_string(), kept).await;
     };
     changes::rename(&state, &account, &name, by(&agent)).await?;
     Ok(saved(&id))
@@ -130,12 +127,14 @@ pub async fn change_email(
 ) -> AppResult<Response> {
     let (session, agent, account) = granted(&state, &headers, &id).await?;
     let Ok(email) = EmailAddress::parse(&form.value) else {
-        return refuse(&state, &session, &id, format!("„{}“ ist keine gültige E-Mail-Adresse.", form.value)).await;
+        let message = format!("„{}“ ist keine gültige E-Mail-Adresse.", form.value);
+        return refuse(&state, &session, &id, message, Kept { email: Some(form.value), ..Kept::default() }).await;
     };
     // Both addresses learn of the change: the old one in case this was not the person's wish.
     match changes::change_email(&state, &account, &email, by(&agent)).await {
         Err(AccountError::EmailTaken(_)) => {
-            refuse(&state, &session, &id, "Diese E-Mail-Adresse gehört schon zu einem anderen Account.".into()).await
+            let message = "Diese E-Mail-Adresse gehört schon zu einem anderen Account.".into();
+            refuse(&state, &session, &id, message, Kept { email: Some(form.value), ..Kept::default() }).await
         }
         other => other.map(|()| saved(&id)).map_err(Into::into),
     }
@@ -151,10 +150,12 @@ pub async fn change_phone(
     let number = match phone::MobileNumber::parse(&form.value) {
         Ok(number) => number,
         Err(phone::PhoneProblem::Landline) => {
-            return refuse(&state, &session, &id, "Das ist eine Festnetznummer.".into()).await;
+            let kept = Kept { phone: form.value, ..Kept::default() };
+            return refuse(&state, &session, &id, "Das ist eine Festnetznummer.".into(), kept).await;
         }
         Err(phone::PhoneProblem::Invalid) => {
-            return refuse(&state, &session, &id, "Diese Mobilfunknummer ist ungültig.".into()).await;
+            let kept = Kept { phone: form.value, ..Kept::default() };
+            return refuse(&state, &session, &id, "Diese Mobilfunknummer ist ungültig.".into(), kept).await;
         }
     };
     changes::change_phone(&state, &account, &number, by(&agent)).await?;
@@ -180,28 +181,45 @@ pub async fn send_password_reset(
 ) -> AppResult<Response> {
     let (session, agent, account) = granted(&state, &headers, &id).await?;
     if account.username.is_none() {
-        return refuse(
-            &state,
-            &session,
-            &id,
-            "Der Account ist noch nicht registriert: Senden Sie stattdessen die Registrierungs-E-Mail erneut.".into(),
-        )
-        .await;
+        let message =
+            "Der Account ist noch nicht registriert: Senden Sie stattdessen die Registrierungs-E-Mail erneut.";
+        return refuse(&state, &session, &id, message.into(), Kept::default()).await;
     }
     if !changes::send_password_reset(&state, &account, changes::ResetRequester::Support(agent.id.clone())).await? {
-        return refuse(&state, &session, &id, "In der letzten Stunde gingen schon drei E-Mails zum Zurücksetzen an diesen Account. Bitte später erneut versuchen.".into()).await;
+        let message = "In der letzten Stunde gingen schon drei E-Mails zum Zurücksetzen an diesen Account. Bitte später erneut versuchen.";
+        return refuse(&state, &session, &id, message.into(), Kept::default()).await;
     }
     Ok(Redirect::to(&format!("/support/konten/{id}?passwort-link")).into_response())
 }
 
-pub async fn lock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (_, agent, account) = granted(&state, &headers, &id).await?;
-    changes::set_locked(&state, &account, true, by(&agent)).await?;
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST …/sperren`: on suspicion, at once and without a PIN check, with a reason for the history.
+/// (Unlocking and data changes still need the check.)
+pub async fn lock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    StrictForm(form): StrictForm<LockForm>,
+) -> AppResult<Response> {
+    let (session, agent) = super::agent(&state, &headers).await?;
+    let account = target(&state, &id).await?;
+    let reason = form.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        let message = "Bitte nennen Sie einen Grund für die Sperre (höchstens 200 Zeichen).".into();
+        return refuse(&state, &session, &id, message, Kept { lock_reason: form.reason, ..Kept::default() }).await;
+    }
+    changes::set_locked(&state, &account, by(&agent), Some(reason)).await?;
     Ok(saved(&id))
 }
 
 pub async fn unlock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
     let (_, agent, account) = granted(&state, &headers, &id).await?;
-    changes::set_locked(&state, &account, false, by(&agent)).await?;
+    changes::set_locked(&state, &account, by(&agent), None).await?;
     Ok(saved(&id))
 }

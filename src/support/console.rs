@@ -10,7 +10,7 @@ use super::store;
 use crate::accounts::store::{self as accounts, Overview};
 use crate::accounts::{self as lifecycle, AccountError, NewAccount, Role};
 use crate::error::{AppError, AppResult};
-use crate::security::audit::{self, Actor, Record};
+use crate::security::audit::Actor;
 use crate::state::AppState;
 use crate::web::form::{self, StrictForm};
 use crate::web::format;
@@ -48,6 +48,17 @@ fn status_label(o: &Overview) -> String {
     }
 }
 
+/// A message's delivery state in words.
+fn mail_state(status: &str) -> &str {
+    match status {
+        "pending" => "wird versendet",
+        "sent" => "versendet",
+        "failed" => "nicht zustellbar",
+        "cancelled" => "abgebrochen",
+        other => other,
+    }
+}
+
 pub fn row(o: &Overview) -> Row {
     let time = |t: Option<i64>| t.map(|t| format::date_time(t, Lang::De)).unwrap_or_else(|| "–".into());
     let yes_no = |b: bool| if b { "ja" } else { "nein" };
@@ -62,9 +73,9 @@ pub fn row(o: &Overview) -> Row {
         two_factor: yes_no(o.two_factor_enabled),
         visible: yes_no(o.visible),
         last_login: time(o.last_login_at),
-        mail: match (&o.mail_status, &o.mail_error) {
-            (Some(status), Some(error)) if status != "sent" => format!("{status} ({error})"),
-            (Some(status), _) => status.clone(),
+        mail: match (o.mail_status.as_deref().map(mail_state), &o.mail_error) {
+            (Some(state), Some(error)) if o.mail_status.as_deref() != Some("sent") => format!("{state} ({error})"),
+            (Some(state), _) => state.to_owned(),
             _ => "–".into(),
         },
         edition: o.edition.clone(),
@@ -184,41 +195,77 @@ pub async fn create(
     }
 }
 
+/// The answer of a Service-PIN check, and how many tries are left after a wrong one.
+pub struct PinResult {
+    pub correct: bool,
+    pub attempts_left: i64,
+}
+
 #[derive(Template)]
 #[template(path = "support/account.html")]
 pub struct AccountPage {
     pub layout: Layout,
     pub row: Row,
-    pub history: Vec<Record>,
+    pub history: Vec<super::history::Line>,
+    pub history_more: bool,
     pub granted: bool,
-    pub pin_result: Option<String>,
+    pub pin_result: Option<PinResult>,
     pub pin_locked: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
+    pub name_value: String,
+    pub email_value: String,
+    pub phone_value: String,
+    pub lock_reason: String,
+}
+
+/// What the account page says besides the account: a notice, an error, the PIN check's answer, and the
+/// values of a refused form, kept in their fields.
+#[derive(Default)]
+pub struct Feedback {
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub pin_result: Option<PinResult>,
+    pub kept: Kept,
+}
+
+/// Values typed into the console's forms, shown again after a refusal (never the stored ones instead).
+#[derive(Default)]
+pub struct Kept {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: String,
+    pub lock_reason: String,
 }
 
 pub async fn render_account(
     state: &AppState,
     agent_session: &str,
     account_id: &str,
-    notice: Option<String>,
-    error: Option<String>,
-    pin_result: Option<String>,
+    feedback: Feedback,
     code: StatusCode,
 ) -> AppResult<Response> {
     let overview = accounts::overview(&state.db, account_id, state.clock.now()).await?.ok_or(AppError::NotFound)?;
     let (_, failures) = store::pin_state(&state.db, account_id).await?;
+    let (history, history_more) = super::history::page(&state.db, account_id, 1).await?;
+    let row = row(&overview);
+    let Kept { name, email, phone, lock_reason } = feedback.kept;
     page::render(
         code,
         &AccountPage {
             layout: Layout::new(state, Lang::De, format!("Account: {}", overview.name)).signed_in("support", true),
-            row: row(&overview),
-            history: audit::for_account(&state.db, account_id, 50).await?,
+            name_value: name.unwrap_or_else(|| row.name.clone()),
+            email_value: email.unwrap_or_else(|| row.email.clone()),
+            phone_value: phone,
+            lock_reason,
+            row,
+            history,
+            history_more,
             granted: store::has_grant(&state.db, agent_session, account_id).await?,
-            pin_result,
+            pin_result: feedback.pin_result,
             pin_locked: failures >= super::actions::PIN_ATTEMPTS,
-            notice,
-            error,
+            notice: feedback.notice,
+            error: feedback.error,
         },
     )
 }
@@ -238,7 +285,45 @@ pub async fn account(
         }
         _ => None,
     };
-    render_account(&state, &session.id_hash, &id, notice, None, None, StatusCode::OK).await
+    render_account(&state, &session.id_hash, &id, Feedback { notice, ..Feedback::default() }, StatusCode::OK).await
+}
+
+#[derive(Template)]
+#[template(path = "support/history.html")]
+struct HistoryPage {
+    layout: Layout,
+    id: String,
+    history: Vec<super::history::Line>,
+    page: i64,
+    more: bool,
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    seite: Option<i64>,
+}
+
+/// `GET /support/konten/{id}/verlauf?seite=N`: the whole history, twenty entries a page.
+pub async fn history(
+    State(state): State<AppState>,
+    SupportAgent(_, _): SupportAgent,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HistoryQuery>,
+) -> AppResult<Response> {
+    let overview = accounts::overview(&state.db, &id, state.clock.now()).await?.ok_or(AppError::NotFound)?;
+    let page_number = query.seite.unwrap_or(1).clamp(1, 100_000);
+    let (history, more) = super::history::page(&state.db, &id, page_number).await?;
+    let title = format!("Verlauf: {}", overview.name);
+    page::render(
+        StatusCode::OK,
+        &HistoryPage {
+            layout: Layout::new(&state, Lang::De, title).signed_in("support", true),
+            id,
+            history,
+            page: page_number,
+            more,
+        },
+    )
 }
 
 /// `POST /support/konten/{id}/erneut-senden`: refused for registered accounts.
@@ -250,14 +335,15 @@ pub async fn resend(
     match lifecycle::resend(&state, &id, Actor::Support(agent.id.clone())).await {
         Ok(_) => {
             let notice = Some("Neue Registrierungs-E-Mail eingereiht; ältere Links gelten nicht mehr.".to_owned());
-            render_account(&state, &session.id_hash, &id, notice, None, None, StatusCode::OK).await
+            render_account(&state, &session.id_hash, &id, Feedback { notice, ..Feedback::default() }, StatusCode::OK)
+                .await
         }
         Err(failure @ (AccountError::NotFound(_) | AccountError::Database(_) | AccountError::Template(_))) => {
             Err(failure.into())
         }
         Err(refused) => {
-            render_account(&state, &session.id_hash, &id, None, Some(refused.to_string()), None, StatusCode::CONFLICT)
-                .await
+            let feedback = Feedback { error: Some(refused.to_string()), ..Feedback::default() };
+            render_account(&state, &session.id_hash, &id, feedback, StatusCode::CONFLICT).await
         }
     }
 }

@@ -5,6 +5,7 @@
 //! the agent's identity; no secret is ever shown. The console is German only (staff tool; see docs).
 mod actions;
 mod console;
+mod history;
 pub mod store;
 
 use axum::Router;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/support/konten/{id}", get(console::account))
         .route("/support/konten/{id}/erneut-senden", post(console::resend))
         .route("/support/konten/{id}/pin-pruefen", post(actions::check_pin))
+        .route("/support/konten/{id}/verlauf", get(console::history))
         .route("/support/konten/{id}/name", post(actions::change_name))
         .route("/support/konten/{id}/email", post(actions::change_email))
         .route("/support/konten/{id}/mobilnummer", post(actions::change_phone))

@@ -23,8 +23,37 @@ impl Lang {
         }
     }
 
-    /// German unless the browser prefers English over German.
+    /// The visitor's own choice from the language switch (the `lang` cookie), if they made one.
+    pub fn chosen(headers: &HeaderMap) -> Option<Lang> {
+        crate::web::cookies::read(headers, LANG_COOKIE).and_then(|code| Lang::parse(&code))
+    }
+
+    /// For a page about an account: the visitor's choice, else the account's language.
+    pub fn for_visitor(headers: &HeaderMap, account: Lang) -> Lang {
+        Lang::chosen(headers).unwrap_or(account)
+    }
+
+    /// The language the switch offers instead of this one.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::De => Lang::En,
+            Lang::En => Lang::De,
+        }
+    }
+
+    /// The language's own name, as the switch shows it.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Lang::De => "Deutsch",
+            Lang::En => "English",
+        }
+    }
+
+    /// The visitor's choice (see [`Lang::chosen`]); otherwise German unless the browser prefers English.
     pub fn from_headers(headers: &HeaderMap) -> Lang {
+        if let Some(chosen) = Lang::chosen(headers) {
+            return chosen;
+        }
         let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         for part in accept.split(',') {
             let tag = part.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
@@ -44,6 +73,19 @@ impl Lang {
             Lang::En => &EN,
         }
     }
+}
+
+/// The cookie that keeps the language chosen with the switch (not secret; a year).
+pub const LANG_COOKIE: &str = "lang";
+
+/// The `Set-Cookie` value for a chosen language.
+pub fn lang_cookie(lang: Lang, secure: bool) -> axum::http::HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    axum::http::HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}",
+        lang.code()
+    ))
+    .expect("language codes are valid header values")
 }
 
 /// Replaces `{key}` placeholders in a text.

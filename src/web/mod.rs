@@ -4,6 +4,7 @@ pub mod cookies;
 pub mod form;
 pub mod format;
 pub mod i18n;
+pub mod language;
 pub mod page;
 pub mod pdf;
 pub mod problem;

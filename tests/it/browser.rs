@@ -377,7 +377,7 @@ async fn profile_two_factor_and_a_support_pin_check_in_chromium() {
     let account =
         sprechstunde::accounts::store::find(&app.state().db, "erika.muster@praxis-beispiel.de").await.unwrap().unwrap();
     assert_eq!(account.phone.as_deref(), Some("+4916098765432"));
-    assert!(text_of(&browser, "#history").await.contains("phone.changed"));
+    assert!(text_of(&browser, "#history").await.contains("Mobilfunknummer geändert"));
     browser.close().await.unwrap();
 }
 

@@ -10,6 +10,7 @@ mod browser;
 mod contacts;
 mod edge;
 mod foundations;
+mod language;
 mod links;
 mod login;
 mod mail;

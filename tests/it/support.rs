@@ -89,7 +89,7 @@ async fn agents_find_accounts_and_see_their_state_but_no_secret(backend: Backend
     assert!(html.contains("Link abgelaufen"));
     let id = id_of(&app, "erika.muster@praxis-beispiel.de").await;
     let detail = app.get(&console, &format!("/support/konten/{id}")).await.text().await.unwrap();
-    for expected in ["Letzte Anmeldung", "Verlauf", "registration.completed", "Service-PIN prüfen"] {
+    for expected in ["Letzte Anmeldung", "Verlauf", "Registrierung abgeschlossen", "Service-PIN prüfen"] {
         assert!(detail.contains(expected), "{expected}");
     }
     for secret in [SERVICE_PIN, PASSWORD, "$argon2id"] {
@@ -137,10 +137,19 @@ async fn the_pin_check_says_yes_or_no_and_locks_after_five_misses(backend: Backe
         async move { app.post(console, &format!("/support/konten/{id}/pin-pruefen"), &[("pin", pin)]).await }
     };
     let right = check(SERVICE_PIN).await.text().await.unwrap();
-    assert!(right.contains("<strong>korrekt</strong>"));
-    for _ in 0..5 {
+    assert!(
+        right.contains("<div class=\"notice success\" role=\"status\"><p id=\"pin-result\"><strong>korrekt</strong>")
+    );
+    for left in (0..5).rev() {
         let wrong = check("904182").await.text().await.unwrap();
-        assert!(wrong.contains("<strong>nicht korrekt</strong>"));
+        assert!(
+            wrong.contains("<div class=\"errors\" role=\"alert\"><p id=\"pin-result\"><strong>nicht korrekt</strong>")
+        );
+        let expected = match left {
+            1 => "Noch 1 Versuch, dann".to_owned(),
+            n => format!("Noch {n} Versuche, dann"),
+        };
+        assert!(left == 0 || wrong.contains(&expected), "{expected}");
     }
     let locked = check(SERVICE_PIN).await;
     assert_eq!(locked.status(), 423, "locked, even for the right PIN");
@@ -190,8 +199,11 @@ async fn changes_need_a_correct_pin_check_in_this_session(backend: Backend) {
     });
     assert!(to_old, "the old address learns of the change");
 
-    // Lock: sessions end, no login; unlock: login again.
-    assert_eq!(app.post(&console, &url("sperren"), &[]).await.status(), 303);
+    // Lock: a reason is required (what was typed stays), sessions end, no login; unlock: login again.
+    let no_reason = app.post(&console, &url("sperren"), &[("reason", " ")]).await;
+    assert_eq!(no_reason.status(), 422);
+    assert!(no_reason.text().await.unwrap().contains("Bitte nennen Sie einen Grund"));
+    assert_eq!(app.post(&console, &url("sperren"), &[("reason", "Anruf eines Unbekannten")]).await.status(), 303);
     assert_eq!(app.get(&user, "/").await.status(), 303, "the person's session ended");
     let refused = app.post(&app.browser(), "/anmelden", &[("username", "emuster"), ("password", PASSWORD)]).await;
     assert_eq!(refused.status(), 403);
@@ -208,7 +220,16 @@ async fn changes_need_a_correct_pin_check_in_this_session(backend: Backend) {
     let code = app.last_code_to(AGENT_MOBILE).await;
     app.post(&second, "/anmelden/code", &[("code", &code)]).await;
     assert_eq!(app.get(&second, "/support").await.status(), 200);
-    assert_eq!(app.post(&second, &url("sperren"), &[]).await.status(), 403, "the grant belongs to one session");
+    let change = app.post(&second, &url("name"), &[("value", "Dr. Erika Neu")]).await;
+    assert_eq!(change.status(), 403, "the grant belongs to one session");
+    // Locking on suspicion needs no PIN check, and says why in the history (newest first).
+    app.clock.advance(1);
+    let locked = app.post(&second, &url("sperren"), &[("reason", "Verdacht auf Missbrauch")]).await;
+    assert_eq!(locked.status(), 303);
+    let page = app.get(&second, &format!("/support/konten/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Account gesperrt (Verdacht auf Missbrauch; "), "{page}");
+    assert!(page.contains("Support: Sam Support"), "the actor by name");
+    assert_eq!(app.post(&second, &url("entsperren"), &[]).await.status(), 403, "unlocking needs the PIN check");
 
     let history = audit::for_account(&app.state().db, &id, 100).await.unwrap();
     let by_agent = format!("support:{agent_id}");
@@ -220,7 +241,32 @@ async fn changes_need_a_correct_pin_check_in_this_session(backend: Backend) {
     assert!(history.iter().any(|r| r.event == "support.change" && r.outcome == "refused"));
 }
 
+/// The history in German words and local time, twenty entries a page; refused values stay in their field.
+async fn the_history_reads_as_sentences_a_page_at_a_time(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (console, _) = agent(&app).await;
+    app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    for _ in 0..25 {
+        app.post(&app.browser(), "/anmelden", &[("username", "emuster"), ("password", PASSWORD)]).await;
+        app.clock.advance(60);
+    }
+    let id = id_of(&app, "erika.muster@praxis-beispiel.de").await;
+    let page = app.get(&console, &format!("/support/konten/{id}")).await.text().await.unwrap();
+    assert!(page.contains("<strong>02.11.2026, 10:24 Uhr</strong> – Anmeldung mit Passwort erfolgreich"), "{page}");
+    assert!(page.contains("Dr. Erika Muster") && page.contains("id=\"older\""));
+    assert!(!page.contains("login.password"), "no raw event names");
+    let older = app.get(&console, &format!("/support/konten/{id}/verlauf?seite=2")).await.text().await.unwrap();
+    assert!(older.contains("– Account angelegt"), "the oldest entry is on the second page: {older}");
+    assert!(older.contains("id=\"newer\""));
+    // A refused value stays in the field it was typed into.
+    app.post(&console, &format!("/support/konten/{id}/pin-pruefen"), &[("pin", SERVICE_PIN)]).await;
+    let refused = app.post(&console, &format!("/support/konten/{id}/email"), &[("value", "erika@kaputt")]).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("value=\"erika@kaputt\""));
+}
+
 both_databases!(
+    the_history_reads_as_sentences_a_page_at_a_time,
     only_support_agents_reach_the_console,
     agents_find_accounts_and_see_their_state_but_no_secret,
     agents_create_accounts_and_resend_links,

@@ -1,0 +1,52 @@
+//! The language switch in every page's header: a link to the same page with `?sprache=en` (or `de`). This
+//! layer keeps the choice in a cookie, saves it to the account of a signed-in person or one in their
+//! registration, and sends the browser back to the page without the parameter.
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+use crate::web::i18n::{Lang, lang_cookie};
+
+/// The chosen language of a `?sprache=…` query, and the query without it.
+fn split_query(query: &str) -> Option<(Lang, String)> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    let lang = pairs.iter().find(|(key, _)| key == "sprache").and_then(|(_, value)| Lang::parse(value))?;
+    let rest: Vec<&(String, String)> = pairs.iter().filter(|(key, _)| key != "sprache").collect();
+    Some((lang, serde_urlencoded::to_string(rest).unwrap_or_default()))
+}
+
+pub async fn switch(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let page = request.method() == Method::GET && !request.uri().path().starts_with("/api/");
+    let chosen = page.then(|| request.uri().query().and_then(split_query)).flatten();
+    let Some((lang, rest)) = chosen else { return next.run(request).await };
+    if let Ok(Some(session)) = crate::auth::session::current(&state, request.headers()).await {
+        // The person's own account: pages and mails follow their choice from now on.
+        if let Err(e) = crate::accounts::store::set_language(&state.db, &session.account_id, lang).await {
+            tracing::warn!(error = %e, "Sprache nicht gespeichert");
+        }
+    }
+    let path = request.uri().path();
+    let location = if rest.is_empty() { path.to_owned() } else { format!("{path}?{rest}") };
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        headers.insert(header::LOCATION, location);
+    }
+    headers.insert(header::SET_COOKIE, lang_cookie(lang, state.config.is_https()));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parameter_is_taken_out_of_the_query() {
+        assert_eq!(split_query("sprache=en"), Some((Lang::En, String::new())));
+        assert_eq!(split_query("weiter=kontakte&sprache=de"), Some((Lang::De, "weiter=kontakte".into())));
+        assert_eq!(split_query("sprache=fr"), None);
+        assert_eq!(split_query("q=x"), None);
+    }
+}

@@ -1,0 +1,54 @@
+//! The language switch on every page: remembered in a cookie before login, saved to the account once
+//! signed in, and pages about an account follow the visitor's choice.
+use crate::both_databases;
+use crate::harness::{Backend, TestApp};
+
+async fn switch(app: &TestApp, browser: &reqwest::Client, path: &str) -> reqwest::Response {
+    let response = app.get(browser, path).await;
+    assert_eq!(response.status(), 303, "{path}");
+    response
+}
+
+async fn the_choice_is_kept_before_login(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.browser();
+    let german = app.get(&browser, "/anmelden").await.text().await.unwrap();
+    assert!(german.contains("id=\"language-switch\"") && german.contains(">English</a>"));
+    let switched = switch(&app, &browser, "/anmelden?weiter=kontakte&sprache=en").await;
+    assert_eq!(switched.headers()["location"], "/anmelden?weiter=kontakte", "the rest of the address stays");
+    assert!(switched.headers()["set-cookie"].to_str().unwrap().starts_with("lang=en;"));
+    let english = app.get(&browser, "/anmelden?weiter=kontakte").await.text().await.unwrap();
+    assert!(english.contains("<html lang=\"en\">") && english.contains(">Deutsch</a>"), "{english}");
+    assert!(app.get(&browser, "/passwort-vergessen").await.text().await.unwrap().contains("Forgot your password"));
+    switch(&app, &browser, "/passwort-vergessen?sprache=de").await;
+    assert!(app.get(&browser, "/passwort-vergessen").await.text().await.unwrap().contains("Passwort vergessen"));
+}
+
+async fn a_signed_in_choice_is_saved_to_the_account(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    assert_eq!(switch(&app, &browser, "/profil?sprache=en").await.headers()["location"], "/profil");
+    let language: String = sqlx::query_scalar("SELECT language FROM accounts WHERE username_normalized = 'emuster'")
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap();
+    assert_eq!(language, "en", "mails and pages follow from now on");
+    assert!(app.get(&browser, "/profil").await.text().await.unwrap().contains("<html lang=\"en\">"));
+}
+
+async fn pages_about_an_account_follow_the_visitor(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let link = app.invite("erika.muster@praxis-beispiel.de").await;
+    app.register(&app.browser(), &link, "emuster").await;
+    // Someone else's browser, set to English, opens the German account's used link.
+    let visitor = app.browser();
+    switch(&app, &visitor, "/anmelden?sprache=en").await;
+    let page = app.get(&visitor, &link).await.text().await.unwrap();
+    assert!(page.contains("Your account already exists"), "{page}");
+}
+
+both_databases!(
+    the_choice_is_kept_before_login,
+    a_signed_in_choice_is_saved_to_the_account,
+    pages_about_an_account_follow_the_visitor,
+);
