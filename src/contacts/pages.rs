@@ -26,6 +26,8 @@ struct ListPage {
     layout: Layout,
     contacts: Vec<Contact>,
     notice: Option<&'static str>,
+    /// The contact just removed, to offer "Rückgängig".
+    removed: Option<String>,
 }
 
 /// `GET /kontakte`
@@ -35,10 +37,11 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
     let t = account.language.texts();
+    let removed = query.as_deref().and_then(|q| q.strip_prefix("entfernt=")).map(str::to_owned);
     let notice = match query.as_deref() {
         Some("hinzugefuegt") => Some(t.contact_added),
-        Some("entfernt") => Some(t.contact_removed),
         Some("gesendet") => Some(t.sms_sent),
+        _ if removed.is_some() => Some(t.contact_removed),
         _ => None,
     };
     let contacts = store::list(&state.db, &account.id).await?;
@@ -48,6 +51,7 @@ pub async fn list(
             layout: Layout::new(&state, account.language, t.contacts_title).signed_in("kontakte", account.is_staff()),
             contacts,
             notice,
+            removed,
         },
     )
 }
@@ -55,6 +59,8 @@ pub async fn list(
 pub struct Hit {
     pub found: Found,
     pub in_list: bool,
+    /// A verified mobile number: an SMS could reach them.
+    pub reachable: bool,
 }
 
 #[derive(Template)]
@@ -94,7 +100,10 @@ pub async fn search(
         let (found, has_more) = store::search(&state.db, &text, &account.id, page_number).await?;
         more = has_more;
         let mine: Vec<String> = store::list(&state.db, &account.id).await?.into_iter().map(|c| c.id).collect();
-        hits = found.into_iter().map(|f| Hit { in_list: mine.contains(&f.id), found: f }).collect();
+        for found in found {
+            let reachable = store::has_phone(&state.db, &found.id).await?;
+            hits.push(Hit { in_list: mine.contains(&found.id), reachable, found });
+        }
     }
     page::render(
         StatusCode::OK,
@@ -134,7 +143,9 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     store::remove(&state.db, &account.id, &id).await?;
-    Ok(Redirect::to("/kontakte?entfernt").into_response())
+    // Removing is undone with one click ("Rückgängig" adds them back), so it needs no confirmation first.
+    let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    Ok(Redirect::to(&format!("/kontakte?entfernt={id}")).into_response())
 }
 
 #[derive(Template)]

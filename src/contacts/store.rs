@@ -122,6 +122,15 @@ async fn is_whole_term(db: &Db, word: &str) -> Result<bool, sqlx::Error> {
 }
 
 /// May this account be found (and so added as a contact)?
+/// Whether the account has a verified mobile number (a contact SMS could reach them).
+pub async fn has_phone(db: &Db, account_id: &str) -> Result<bool, sqlx::Error> {
+    let phone: Option<Option<String>> = sqlx::query_scalar("SELECT phone FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(phone.flatten().is_some())
+}
+
 pub async fn is_findable(db: &Db, account_id: &str) -> Result<bool, sqlx::Error> {
     let found: Option<String> =
         sqlx::query_scalar("SELECT account_id FROM contact_search WHERE account_id = $1 LIMIT 1")

@@ -27,6 +27,8 @@ pub struct ProfilePage {
     pub notice: Option<&'static str>,
     pub errors: Vec<String>,
     pub username: String,
+    pub name: String,
+    pub email: String,
     pub context_words: String,
     pub password_rules: Vec<RuleView>,
     pub two_factor: bool,
@@ -97,6 +99,8 @@ pub async fn render(
                 .with_username(&username)
                 .words_for_page(),
             username,
+            name: account.name.to_string(),
+            email: account.email.clone(),
             password_rules: password_rule_views(&state.config.password_policy, t),
             two_factor: account.two_factor_enabled,
             two_factor_status,

@@ -9,6 +9,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("step1.js", "text/javascript; charset=utf-8", include_str!("../../static/step1.js")),
     ("code.js", "text/javascript; charset=utf-8", include_str!("../../static/code.js")),
+    ("counter.js", "text/javascript; charset=utf-8", include_str!("../../static/counter.js")),
     ("pin.js", "text/javascript; charset=utf-8", include_str!("../../static/pin.js")),
     ("live.js", "text/javascript; charset=utf-8", include_str!("../../static/live.js")),
     ("room.js", "text/javascript; charset=utf-8", include_str!("../../static/room.js")),

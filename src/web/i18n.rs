@@ -340,6 +340,11 @@ texts! {
     phone_section: "Mobilfunknummer", "Mobile number";
     phone_none: "Keine Mobilfunknummer hinterlegt.", "No mobile number on file.";
     change_phone_button: "Mobilfunknummer ändern", "Change mobile number";
+    add_phone_button: "Mobilfunknummer hinterlegen", "Add a mobile number";
+    your_data_section: "Ihre Daten", "Your details";
+    label_name: "Name", "Name";
+    label_email_address: "E-Mail-Adresse", "E-mail address";
+    your_data_hint: "Name und E-Mail-Adresse ändert der Support für Sie, nachdem er Ihre Service-PIN geprüft hat.", "Support changes your name and e-mail address for you after checking your service PIN.";
     phone_change_intro: "Geben Sie die neue Mobilfunknummer ein. Sie ersetzt die bisherige erst, wenn Sie den Code bestätigt haben, den wir an die neue Nummer senden.",
         "Enter the new mobile number. It replaces the old one only after you have confirmed the code we send to the new number.";
     changed_phone: "Ihre Mobilfunknummer wurde geändert.", "Your mobile number has been changed.";
@@ -383,6 +388,11 @@ texts! {
     contact_cap: "Sie haben in letzter Zeit zu viele SMS an Kontakte gesendet. Bitte versuchen Sie es später erneut.", "You have sent too many text messages to contacts recently. Please try again later.";
     contact_added: "Der Kontakt wurde hinzugefügt.", "The contact has been added.";
     contact_removed: "Der Kontakt wurde entfernt.", "The contact has been removed.";
+    undo_button: "Rückgängig", "Undo";
+    no_phone_yet: "ohne Mobilfunknummer – per SMS nicht erreichbar", "no mobile number – not reachable by SMS";
+    note_no_patient_data: "Bitte schreiben Sie keine Patientendaten in die SMS (keine Namen, Befunde oder Geburtsdaten): SMS sind nicht verschlüsselt.",
+        "Please do not put patient data into the text message (no names, findings or dates of birth): text messages are not encrypted.";
+    note_count: "{used} von {max} Zeichen", "{used} of {max} characters";
     account_locked: "Ihr Account ist gesperrt. Bitte wenden Sie sich an den Support.", "Your account is locked. Please contact support.";
     phone_replaced_sms: "Ihre Mobilfunknummer für Sprechstunde wurde soeben durch eine andere ersetzt. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.",
         "Your mobile number for Sprechstunde has just been replaced by another one. If this was not you, please contact support at once.";

@@ -281,7 +281,37 @@ async fn an_older_index_is_upgraded_in_place(backend: Backend) {
     db.pool.close().await;
 }
 
+/// Before adding, people without a mobile number are marked; removing can be undone; the SMS form warns
+/// about patient data and counts characters.
+async fn contacts_as_people_use_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (anna, _, ben_id) = anna_with_reachable_ben(&app).await;
+    app.member("carl@praxis-beispiel.de", "Dr. Carl Berger", "cberger", true).await;
+    let results = found(&app, &anna, "berger").await;
+    let carl = &results[results.find("Dr. Carl Berger").unwrap()..];
+    assert!(carl[..carl.find("</li>").unwrap()].contains("ohne Mobilfunknummer"), "{results}");
+    let ben = &results[results.find("Dr. Ben Berger").unwrap()..];
+    assert!(!ben[..ben.find("</li>").unwrap()].contains("ohne Mobilfunknummer"));
+
+    let removed = app.post(&anna, &format!("/kontakte/{ben_id}/entfernen"), &[]).await;
+    let location = removed.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/kontakte?entfernt={ben_id}"));
+    let list = app.get(&anna, &location).await.text().await.unwrap();
+    assert!(list.contains("Der Kontakt wurde entfernt.") && list.contains("id=\"undo-remove\""));
+    assert!(!list.contains("data-contact=\""), "gone from the list");
+    app.post(&anna, "/kontakte", &[("contact", &ben_id)]).await;
+    assert!(app.get(&anna, "/kontakte").await.text().await.unwrap().contains("Dr. Ben Berger"), "undone");
+
+    let form = app.get(&anna, &format!("/kontakte/{ben_id}/sms")).await.text().await.unwrap();
+    assert!(form.contains("keine Patientendaten") && form.contains("id=\"note-count\" data-max=\"160\""));
+    assert!(form.contains("/static/counter.js"));
+    let profile = app.get(&anna, "/profil").await.text().await.unwrap();
+    assert!(profile.contains("<td id=\"my-name\">Dr. Anna Arzt</td>") && profile.contains("anna@praxis-beispiel.de"));
+    assert!(profile.contains("Mobilfunknummer hinterlegen"), "no number yet");
+}
+
 both_databases!(
+    contacts_as_people_use_them,
     an_older_index_is_upgraded_in_place,
     only_visible_active_users_are_ever_found,
     umlauts_and_prefixes_of_any_name_part,
