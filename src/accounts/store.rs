@@ -112,6 +112,28 @@ pub async fn free_variant(db: &Db, taken: &str) -> Result<Option<String>, sqlx::
     Ok(None)
 }
 
+/// The optional practice name and city (empty when not given).
+pub async fn practice(db: &Db, account_id: &str) -> Result<(String, String), sqlx::Error> {
+    let row = sqlx::query("SELECT practice, city FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(row) = row else { return Ok(Default::default()) };
+    let get = |i| row.try_get::<Option<String>, _>(i).map(Option::unwrap_or_default);
+    Ok((get(0)?, get(1)?))
+}
+
+pub async fn set_practice(db: &Db, account_id: &AccountId, practice: &str, city: &str) -> Result<(), sqlx::Error> {
+    let blank_is_none = |text: &str| (!text.is_empty()).then(|| text.to_owned());
+    sqlx::query("UPDATE accounts SET practice = $1, city = $2 WHERE id = $3")
+        .bind(blank_is_none(practice))
+        .bind(blank_is_none(city))
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
 pub async fn username_taken(db: &Db, username: &str) -> Result<bool, sqlx::Error> {
     let found: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE username_normalized = $1")
         .bind(username.trim().to_lowercase())

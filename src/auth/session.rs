@@ -110,7 +110,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
     }
     let id_hash = id_hash(&raw);
     let Some(row) = sqlx::query(
-        "SELECT kind, account_id, link_id, last_seen_at, expires_at, reauth_at FROM sessions WHERE id_hash = $1",
+        "SELECT kind, account_id, link_id, last_seen_at, expires_at, reauth_at, device FROM sessions WHERE id_hash = $1",
     )
     .bind(&id_hash)
     .fetch_optional(&state.db.pool)
@@ -123,6 +123,15 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
     if now >= expires || now - last_seen >= IDLE_TIMEOUT {
         delete(state, &id_hash).await?;
         return Ok(None);
+    }
+    if row.try_get::<Option<String>, _>(6)?.is_none() {
+        // The first request of the session names its device (empty when unknown, so this runs once).
+        let agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        sqlx::query("UPDATE sessions SET device = $1 WHERE id_hash = $2")
+            .bind(crate::domain::device::summary(agent))
+            .bind(&id_hash)
+            .execute(&state.db.pool)
+            .await?;
     }
     if now - last_seen >= TOUCH_EVERY {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
@@ -160,13 +169,22 @@ pub async fn mark_reauthenticated<'e>(
 }
 
 /// An account's signed-in sessions, newest first: (id hash, started, last seen).
+/// A signed-in session as the profile lists it.
+pub struct Listed {
+    pub id_hash: String,
+    pub since: Timestamp,
+    pub seen: Timestamp,
+    /// "Chrome · Android", or empty when unknown.
+    pub device: String,
+}
+
 pub async fn list_for_account(
     state: &AppState,
     account_id: &crate::domain::names::AccountId,
-) -> Result<Vec<(String, Timestamp, Timestamp)>, sqlx::Error> {
+) -> Result<Vec<Listed>, sqlx::Error> {
     let now = state.clock.now();
     let rows = sqlx::query(
-        "SELECT id_hash, created_at, last_seen_at FROM sessions WHERE account_id = $1 AND kind = 'login' \
+        "SELECT id_hash, created_at, last_seen_at, device FROM sessions WHERE account_id = $1 AND kind = 'login' \
          AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at DESC",
     )
     .bind(account_id)
@@ -174,7 +192,16 @@ pub async fn list_for_account(
     .bind(now - IDLE_TIMEOUT)
     .fetch_all(&state.db.pool)
     .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    rows.iter()
+        .map(|r| {
+            Ok(Listed {
+                id_hash: r.try_get(0)?,
+                since: r.try_get(1)?,
+                seen: r.try_get(2)?,
+                device: r.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// Ends every session of the account except `keep` (all of them with `None`); returns how many ended.

@@ -61,6 +61,8 @@ pub struct Hit {
     pub in_list: bool,
     /// A verified mobile number: an SMS could reach them.
     pub reachable: bool,
+    /// Practice and town, or empty.
+    pub place: String,
 }
 
 #[derive(Template)]
@@ -101,8 +103,8 @@ pub async fn search(
         more = has_more;
         let mine: Vec<String> = store::list(&state.db, &account.id).await?.into_iter().map(|c| c.id).collect();
         for found in found {
-            let reachable = store::has_phone(&state.db, &found.id).await?;
-            hits.push(Hit { in_list: mine.contains(&found.id), reachable, found });
+            let (reachable, place) = store::details(&state.db, &found.id).await?;
+            hits.push(Hit { in_list: mine.contains(&found.id), reachable, place, found });
         }
     }
     page::render(

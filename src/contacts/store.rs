@@ -122,13 +122,15 @@ async fn is_whole_term(db: &Db, word: &str) -> Result<bool, sqlx::Error> {
 }
 
 /// May this account be found (and so added as a contact)?
-/// Whether the account has a verified mobile number (a contact SMS could reach them).
-pub async fn has_phone(db: &Db, account_id: &str) -> Result<bool, sqlx::Error> {
-    let phone: Option<Option<String>> = sqlx::query_scalar("SELECT phone FROM accounts WHERE id = $1")
+/// What tells a search hit apart: whether they have a verified mobile number (a contact SMS could reach
+/// them), and their practice and town.
+pub async fn details(db: &Db, account_id: &str) -> Result<(bool, String), sqlx::Error> {
+    let row = sqlx::query("SELECT phone, practice, city FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_optional(&db.pool)
         .await?;
-    Ok(phone.flatten().is_some())
+    let Some(row) = row else { return Ok((false, String::new())) };
+    Ok((row.try_get::<Option<String>, _>(0)?.is_some(), place(row.try_get(1)?, row.try_get(2)?)))
 }
 
 pub async fn is_findable(db: &Db, account_id: &str) -> Result<bool, sqlx::Error> {
@@ -147,11 +149,18 @@ pub struct Contact {
     pub username: String,
     /// Visible, unlocked, active and with a verified mobile number: an SMS can reach them now.
     pub reachable: bool,
+    /// Practice and town as they entered them ("Praxis am Deich · Husum"), or empty.
+    pub place: String,
+}
+
+/// "Praxis am Deich · Husum" from the two optional profile fields.
+pub fn place(practice: Option<String>, city: Option<String>) -> String {
+    [practice, city].into_iter().flatten().filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" · ")
 }
 
 pub async fn list(db: &Db, owner: &str) -> Result<Vec<Contact>, sqlx::Error> {
     sqlx::query(
-        "SELECT a.id, a.name, a.username, a.visible, a.locked, a.status, a.phone FROM contacts c \
+        "SELECT a.id, a.name, a.username, a.visible, a.locked, a.status, a.phone, a.practice, a.city FROM contacts c \
          JOIN accounts a ON a.id = c.contact_id WHERE c.owner_id = $1 ORDER BY a.name, a.id",
     )
     .bind(owner)
@@ -165,7 +174,7 @@ pub async fn list(db: &Db, owner: &str) -> Result<Vec<Contact>, sqlx::Error> {
 /// The contacts added last, newest first (the start page).
 pub async fn recent(db: &Db, owner: &str, limit: i64) -> Result<Vec<Contact>, sqlx::Error> {
     sqlx::query(
-        "SELECT a.id, a.name, a.username, a.visible, a.locked, a.status, a.phone FROM contacts c \
+        "SELECT a.id, a.name, a.username, a.visible, a.locked, a.status, a.phone, a.practice, a.city FROM contacts c \
          JOIN accounts a ON a.id = c.contact_id WHERE c.owner_id = $1 ORDER BY c.added_at DESC, a.id LIMIT $2",
     )
     .bind(owner)
@@ -187,13 +196,14 @@ fn contact_from_row(row: &sqlx::any::AnyRow) -> Result<Contact, sqlx::Error> {
         name: row.try_get(1)?,
         username: row.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
         reachable,
+        place: place(row.try_get(7)?, row.try_get(8)?),
     })
 }
 
 /// The owner's contact with this id, if it is in their list.
 pub async fn get(db: &Db, owner: &str, contact: &str) -> Result<Option<(Contact, Option<String>)>, sqlx::Error> {
     let Some(row) = sqlx::query(
-        "SELECT a.id, a.name, a.username, a.visible, a.locked, a.status, a.phone FROM contacts c \
+        "SELECT a.id, a.name, a.username, a.visible, a.locked, a.status, a.phone, a.practice, a.city FROM contacts c \
          JOIN accounts a ON a.id = c.contact_id WHERE c.owner_id = $1 AND c.contact_id = $2",
     )
     .bind(owner)

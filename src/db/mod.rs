@@ -145,6 +145,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
             include_str!("../../migrations/0014_recovery.postgres.sql")
         ),
     ),
+    (
+        15,
+        "practice and device",
+        include_str!("../../migrations/0015_practice_device.sql"),
+        include_str!("../../migrations/0015_practice_device.sql"),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.

@@ -4,6 +4,7 @@
 //! library (and each other).
 pub mod access_code;
 pub mod appointment;
+pub mod device;
 pub mod names;
 pub mod participant;
 pub mod password_policy;

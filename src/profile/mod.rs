@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/profil/bestaetigen", get(settings::reauth_form).post(settings::reauth))
         .route("/profil/passwort", post(settings::change_password))
         .route("/profil/sichtbarkeit", post(settings::set_visibility))
+        .route("/profil/praxis", post(settings::set_practice))
         .route("/profil/sprache", post(settings::set_language))
         .route("/profil/sitzungen/abmelden", post(settings::end_other_sessions))
         .route("/profil/zwei-faktor/deaktivieren", get(two_factor_off::show).post(two_factor_off::disable))

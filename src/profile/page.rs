@@ -29,6 +29,8 @@ pub struct ProfilePage {
     pub username: String,
     pub name: String,
     pub email: String,
+    pub practice: String,
+    pub city: String,
     pub context_words: String,
     pub password_rules: Vec<RuleView>,
     pub two_factor: bool,
@@ -52,23 +54,29 @@ pub async fn show(
         Some("2fa-aus") => Some(t.changed_two_factor_off),
         Some("nummer") => Some(t.changed_phone),
         Some("sichtbarkeit") => Some(t.changed_visibility),
+        Some("praxis") => Some(t.changed_practice),
         Some("pin") => Some(t.changed_pin),
         Some("sprache") => Some(t.changed_language),
         Some("sitzungen") => Some(t.changed_sessions),
         _ => None,
     };
-    render(&state, &current.id_hash, &account, notice, Vec::new(), StatusCode::OK).await
+    render(&state, &current.id_hash, &account, (notice, Vec::new()), StatusCode::OK, None).await
 }
 
+/// The profile page; `kept` are a refused practice name and city, shown again as typed.
 pub async fn render(
     state: &AppState,
     current_session: &str,
     account: &crate::accounts::Account,
-    notice: Option<&'static str>,
-    errors: Vec<String>,
+    (notice, errors): (Option<&'static str>, Vec<String>),
     status: StatusCode,
+    kept: Option<(String, String)>,
 ) -> AppResult<Response> {
     let t = account.language.texts();
+    let (practice, city) = match kept {
+        Some(kept) => kept,
+        None => crate::accounts::store::practice(&state.db, &account.id).await?,
+    };
     let masked = account.phone.as_deref().map(phone::mask);
     let two_factor_status = match (&masked, account.two_factor_enabled) {
         (Some(phone), true) => fill(t.two_factor_status_on, &[("phone", phone)]),
@@ -77,13 +85,14 @@ pub async fn render(
     let sessions = session::list_for_account(state, &account.id)
         .await?
         .into_iter()
-        .map(|(id_hash, since, seen)| SessionView {
-            current: id_hash == current_session,
+        .map(|listed| SessionView {
+            current: listed.id_hash == current_session,
             text: fill(
                 t.session_line,
                 &[
-                    ("since", &format::date_time(since, account.language)),
-                    ("seen", &format::date_time(seen, account.language)),
+                    ("device", if listed.device.is_empty() { t.unknown_device } else { listed.device.as_str() }),
+                    ("since", &format::date_time(listed.since, account.language)),
+                    ("seen", &format::date_time(listed.seen, account.language)),
                 ],
             ),
         })
@@ -100,6 +109,8 @@ pub async fn render(
                 .words_for_page(),
             username,
             name: account.name.to_string(),
+            practice,
+            city,
             email: account.email.clone(),
             password_rules: password_rule_views(&state.config.password_policy, t),
             two_factor: account.two_factor_enabled,

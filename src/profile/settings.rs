@@ -14,7 +14,7 @@ use crate::onboarding::step1::unmet_password_rules;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
 use crate::web::form::{self, StrictForm};
-use crate::web::i18n::Lang;
+use crate::web::i18n::{Lang, fill};
 use crate::web::page::{self, Layout};
 
 #[derive(Template)]
@@ -120,8 +120,15 @@ pub async fn change_password(
         errors.insert(0, t.current_password_wrong.to_owned());
     }
     if !errors.is_empty() {
-        return super::page::render(&state, &current.id_hash, &account, None, errors, StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
+        return super::page::render(
+            &state,
+            &current.id_hash,
+            &account,
+            (None, errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+        )
+        .await;
     }
     let hash = state.hasher.hash(form.password).await?;
     changes::change_password(&state, &account, &current.id_hash, &hash).await?;
@@ -165,6 +172,36 @@ pub async fn set_language(
         .headers_mut()
         .insert(axum::http::header::SET_COOKIE, crate::web::i18n::lang_cookie(language, state.config.is_https()));
     Ok(response)
+}
+
+/// Longest practice name or city.
+pub const PRACTICE_MAX: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PracticeForm {
+    #[serde(default)]
+    practice: String,
+    #[serde(default)]
+    city: String,
+}
+
+/// `POST /profil/praxis`: practice name and city, both optional; colleagues see them in the contact search.
+pub async fn set_practice(
+    State(state): State<AppState>,
+    SignedIn(current, account): SignedIn,
+    StrictForm(form): StrictForm<PracticeForm>,
+) -> AppResult<Response> {
+    let (practice, city) = (form.practice.trim(), form.city.trim());
+    if practice.chars().count() > PRACTICE_MAX || city.chars().count() > PRACTICE_MAX {
+        let t = account.language.texts();
+        let error = fill(t.practice_too_long, &[("max", &PRACTICE_MAX.to_string())]);
+        let kept = (practice.to_owned(), city.to_owned());
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return super::page::render(&state, &current.id_hash, &account, (None, vec![error]), status, Some(kept)).await;
+    }
+    store::set_practice(&state.db, &account.id, practice, city).await?;
+    Ok(Redirect::to("/profil?geaendert=praxis").into_response())
 }
 
 /// `POST /profil/sitzungen/abmelden`: "Andere Sitzungen abmelden".

@@ -348,6 +348,12 @@ texts! {
     phone_change_intro: "Geben Sie die neue Mobilfunknummer ein. Sie ersetzt die bisherige erst, wenn Sie den Code bestätigt haben, den wir an die neue Nummer senden.",
         "Enter the new mobile number. It replaces the old one only after you have confirmed the code we send to the new number.";
     changed_phone: "Ihre Mobilfunknummer wurde geändert.", "Your mobile number has been changed.";
+    changed_practice: "Praxis und Ort wurden gespeichert.", "Practice and town have been saved.";
+    practice_section: "Praxis", "Practice";
+    label_practice: "Name der Praxis (optional)", "Name of the practice (optional)";
+    label_city: "Ort (optional)", "Town (optional)";
+    practice_hint: "Kolleginnen und Kollegen sehen beides in der Kontaktsuche, damit sie Sie von anderen mit gleichem Namen unterscheiden.", "Colleagues see both in the contact search, to tell you apart from others with the same name.";
+    practice_too_long: "Name der Praxis und Ort dürfen höchstens {max} Zeichen lang sein.", "The practice name and town may have at most {max} characters.";
     changed_visibility: "Ihre Sichtbarkeit in der Kontaktsuche wurde gespeichert.", "Your visibility in the contact search has been saved.";
     pin_section: "Service-PIN", "Service PIN";
     pin_section_text: "Mit der Service-PIN weisen Sie sich gegenüber dem Support aus. Haben Sie sie verloren, legen Sie eine neue fest.",
@@ -359,7 +365,8 @@ texts! {
     changed_language: "Die Sprache wurde gespeichert.", "The language has been saved.";
     sessions_section: "Aktive Sitzungen", "Active sessions";
     this_session: "Diese Sitzung", "This session";
-    session_line: "Angemeldet seit {since}, zuletzt aktiv {seen}", "Signed in since {since}, last active {seen}";
+    session_line: "{device}: angemeldet seit {since}, zuletzt aktiv {seen}", "{device}: signed in since {since}, last active {seen}";
+    unknown_device: "Unbekanntes Gerät", "Unknown device";
     end_others_button: "Andere Sitzungen abmelden", "Sign out other sessions";
     changed_sessions: "Alle anderen Sitzungen wurden abgemeldet.", "All other sessions have been signed out.";
     reauth_title: "Passwort bestätigen", "Confirm your password";

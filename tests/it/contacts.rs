@@ -286,8 +286,17 @@ async fn an_older_index_is_upgraded_in_place(backend: Backend) {
 async fn contacts_as_people_use_them(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (anna, _, ben_id) = anna_with_reachable_ben(&app).await;
-    app.member("carl@praxis-beispiel.de", "Dr. Carl Berger", "cberger", true).await;
+    let carl_browser = app.member("carl@praxis-beispiel.de", "Dr. Carl Berger", "cberger", true).await;
+    // Practice and town tell people apart; a value too long comes back as typed.
+    let long = "x".repeat(101);
+    let refused = app.post(&carl_browser, "/profil/praxis", &[("practice", &long), ("city", "Husum")]).await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("höchstens 100 Zeichen") && html.contains(&format!("value=\"{long}\"")));
+    let saved = app.post(&carl_browser, "/profil/praxis", &[("practice", "Praxis am Deich"), ("city", "Husum")]).await;
+    assert_eq!(saved.headers()["location"], "/profil?geaendert=praxis");
     let results = found(&app, &anna, "berger").await;
+    assert!(results.contains("<span class=\"place\">Praxis am Deich · Husum</span>"), "{results}");
     let carl = &results[results.find("Dr. Carl Berger").unwrap()..];
     assert!(carl[..carl.find("</li>").unwrap()].contains("ohne Mobilfunknummer"), "{results}");
     let ben = &results[results.find("Dr. Ben Berger").unwrap()..];
@@ -305,6 +314,19 @@ async fn contacts_as_people_use_them(backend: Backend) {
     let form = app.get(&anna, &format!("/kontakte/{ben_id}/sms")).await.text().await.unwrap();
     assert!(form.contains("keine Patientendaten") && form.contains("id=\"note-count\" data-max=\"160\""));
     assert!(form.contains("/static/counter.js"));
+    // The profile lists sessions with their device (only a summary of the User-Agent is kept).
+    let phone = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36",
+        )
+        .build()
+        .unwrap();
+    app.post(&phone, "/anmelden", &[("username", "aarzt"), ("password", PASSWORD)]).await;
+    let sessions = app.get(&phone, "/profil").await.text().await.unwrap();
+    assert!(sessions.contains("Chrome · Android: angemeldet seit"), "{sessions}");
+    assert!(sessions.contains("Unbekanntes Gerät: angemeldet seit"), "the test client without a User-Agent");
     let profile = app.get(&anna, "/profil").await.text().await.unwrap();
     assert!(profile.contains("<td id=\"my-name\">Dr. Anna Arzt</td>") && profile.contains("anna@praxis-beispiel.de"));
     assert!(profile.contains("Mobilfunknummer hinterlegen"), "no number yet");
