@@ -62,6 +62,9 @@ async fn composition_rules_appear_and_apply_when_switched_on(backend: Backend) {
     let html = refused.text().await.unwrap();
     assert!(html.contains("Im Passwort fehlt eine Ziffer."));
     assert!(html.contains("Im Passwort fehlt ein Großbuchstabe."));
+    // The summary takes the focus, and the fields point to it.
+    assert!(html.contains("id=\"form-errors\" tabindex=\"-1\" autofocus"));
+    assert!(html.contains("aria-describedby=\"form-errors password-rules\" aria-invalid=\"true\""));
     assert_eq!(submit(&app, &browser, "emuster", PASSWORD, PASSWORD).await.status(), 303);
 }
 
