@@ -11,17 +11,20 @@
 //!
 //! **Features** — handlers (thin: extract, call, render) with the services and stores they own:
 //! - [`onboarding`]: step 1 of the wizard behind a registration link, and the later wizard steps.
-//! - [`auth`]: sessions, login and logout, the login throttle, SMS codes and the phone-number setup.
+//! - [`start`]: the start page `/` — today's appointments, "Patient jetzt einladen", recent contacts.
+//! - [`auth`]: sessions, login and logout (with the page asked for before it), the login throttle, SMS
+//!   codes, the phone-number setup, and getting back in ("Passwort vergessen?", "Benutzername vergessen?").
 //! - [`profile`]: `/profil` — password, SMS 2FA, mobile number, visibility, Service-PIN, language, sessions.
-//! - [`support`]: the support console — find accounts, check a caller's Service-PIN, change data after it.
+//! - [`support`]: the support console — find accounts, check a caller's Service-PIN, change data after it,
+//!   lock on suspicion, the history in words; the password-reset e-mail on a caller's behalf.
 //! - [`contacts`]: contact search (visible colleagues only), the contact list, contacting by SMS.
 //! - [`consult`]: appointments ("Termine"), guests' way in by invitation link or access code, check-in,
 //!   the waiting room and admission, live over one WebSocket per page; data minimisation.
 //! - [`api`]: the admin API `/api/v1` — tokens with scopes, idempotent account creation, OpenAPI.
 //!
 //! **The account record** — [`accounts`]: the record and its lifecycle (invited → registering → active),
-//! its registration links, and the services for changes to credentials and contact data (change, notice
-//! and audit entry in one transaction).
+//! its registration and password-reset links, and the services for changes to credentials and contact
+//! data (change, notice and audit entry in one transaction).
 //!
 //! **Leaves** — depend on nothing above them:
 //! - [`state`]: `AppState`, what every request and worker shares.
@@ -35,7 +38,8 @@
 //!   the audit log.
 //! - [`live`]: "topic X changed" between instances (PostgreSQL `LISTEN/NOTIFY`, on SQLite in-process).
 //! - [`server`]: the HTTP server — plain or TLS connections, header and idle timeouts, graceful shutdown.
-//! - [`web`]: page layout, texts in German and English, text checks at the edge, static assets, forms.
+//! - [`web`]: page layout with the signed-in header, texts in German and English and the language switch,
+//!   text checks at the edge, static assets, forms.
 pub mod accounts;
 pub mod api;
 pub mod app;
