@@ -257,7 +257,7 @@ impl TestApp {
     /// Opens the link (303 to the wizard) and submits step 1.
     pub async fn register(&self, browser: &reqwest::Client, link: &str, username: &str) -> reqwest::Response {
         let opened = self.get(browser, link).await;
-        assert_eq!(opened.status(), 303, "link should open the wizard");
+        assert_eq!(opened.status(), 303, "link should open the wizard: {link}");
         let response = self
             .post(
                 browser,
