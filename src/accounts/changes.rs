@@ -44,6 +44,15 @@ async fn begin(state: &AppState) -> Result<Pending, AccountError> {
 /// Queues the notice, records the audit entry and commits everything written in `pending`.
 async fn commit(state: &AppState, mut pending: Pending, account: &Account, notice: Notice) -> Result<(), AccountError> {
     let (tx, now) = (&mut pending.tx, pending.now);
+    // A reset link sent before a change of password, address, number or 2FA must not outlive it (a mailbox
+    // reported as compromised, say).
+    sqlx::query(
+        "UPDATE password_resets SET revoked_at = $1 WHERE account_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(&account.id)
+    .execute(&mut **tx)
+    .await?;
     let mail = templates::change_notice(&state.config, account, notice.change, now)?;
     for to in std::iter::once(account.email.clone()).chain(notice.also_to) {
         let email = outbox::OutgoingEmail {

@@ -279,6 +279,10 @@ async fn open_link(
     let Some(account) = store::find_by_id(&state.db, &reset.account_id).await?.filter(can_sign_in) else {
         return link_invalid(&state, lang);
     };
+    // Whatever session this browser had ends here (as at login): no old session stays behind the new cookie.
+    if let Some(old) = session::current(&state, &headers).await? {
+        session::delete(&state, &old.id_hash).await?;
+    }
     let second_factor = account.two_factor_enabled && account.phone.is_some();
     let kind = if second_factor { SessionKind::ResetSecondFactor } else { SessionKind::PasswordReset };
     let raw = session::create(&state.db.pool, kind, &account.id, None, now).await?;

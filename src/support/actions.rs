@@ -14,6 +14,9 @@ use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
 use crate::web::form::StrictForm;
 
+/// How long after support changed address, number or 2FA it sends no password-reset e-mail.
+const RESET_AFTER_SUPPORT_CHANGE: i64 = 7 * 86_400;
+
 /// Wrong PIN checks before the check is locked until the person sets a new PIN.
 pub const PIN_ATTEMPTS: i64 = 5;
 
@@ -185,6 +188,12 @@ pub async fn send_password_reset(
             "Der Account ist noch nicht registriert: Senden Sie stattdessen die Registrierungs-E-Mail erneut.";
         return refuse(&state, &session, &id, message.into(), Kept::default()).await;
     }
+    // A PIN alone must not hand over an account: after support changed the address, number or 2FA, the reset
+    // e-mail waits a week (the person's own "Passwort vergessen?" still works).
+    if store::support_changed_recently(&state.db, &account.id, state.clock.now() - RESET_AFTER_SUPPORT_CHANGE).await? {
+        let message = "Die E-Mail-Adresse, Mobilfunknummer oder 2-Faktor-Authentifizierung wurde in den letzten 7 Tagen vom Support geändert. Zum Schutz vor Übernahmen sendet der Support in dieser Zeit keinen Link zum Zurücksetzen; die Person kann „Passwort vergessen?“ selbst nutzen.";
+        return refuse(&state, &session, &id, message.into(), Kept::default()).await;
+    }
     if !changes::send_password_reset(&state, &account, changes::ResetRequester::Support(agent.id.clone())).await? {
         let message = "In der letzten Stunde gingen schon drei E-Mails zum Zurücksetzen an diesen Account. Bitte später erneut versuchen.";
         return refuse(&state, &session, &id, message.into(), Kept::default()).await;
@@ -209,6 +218,10 @@ pub async fn lock(
 ) -> AppResult<Response> {
     let (session, agent) = super::agent(&state, &headers).await?;
     let account = target(&state, &id).await?;
+    if account.is_staff() {
+        let message = "Support-Accounts werden nicht in der Konsole gesperrt, sondern vom Betrieb.".into();
+        return refuse(&state, &session, &id, message, Kept::default()).await;
+    }
     let reason = form.reason.trim();
     if reason.is_empty() || reason.chars().count() > 200 {
         let message = "Bitte nennen Sie einen Grund für die Sperre (höchstens 200 Zeichen).".into();

@@ -17,6 +17,15 @@ fn split_query(query: &str) -> Option<(Lang, String)> {
     Some((lang, serde_urlencoded::to_string(rest).unwrap_or_default()))
 }
 
+/// The same page without the parameter; never another site (`//evil.example` is a path to the server, but
+/// a browser reads it as an address elsewhere).
+fn back_to(path: &str, rest: &str) -> String {
+    if path.starts_with("//") || path.starts_with("/\\") || !path.starts_with('/') {
+        return "/".to_owned();
+    }
+    if rest.is_empty() { path.to_owned() } else { format!("{path}?{rest}") }
+}
+
 pub async fn switch(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let page = request.method() == Method::GET && !request.uri().path().starts_with("/api/");
     let chosen = page.then(|| request.uri().query().and_then(split_query)).flatten();
@@ -27,8 +36,7 @@ pub async fn switch(State(state): State<AppState>, request: Request, next: Next)
             tracing::warn!(error = %e, "Sprache nicht gespeichert");
         }
     }
-    let path = request.uri().path();
-    let location = if rest.is_empty() { path.to_owned() } else { format!("{path}?{rest}") };
+    let location = back_to(request.uri().path(), &rest);
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();
     if let Ok(location) = HeaderValue::from_str(&location) {
@@ -48,5 +56,13 @@ mod tests {
         assert_eq!(split_query("weiter=kontakte&sprache=de"), Some((Lang::De, "weiter=kontakte".into())));
         assert_eq!(split_query("sprache=fr"), None);
         assert_eq!(split_query("q=x"), None);
+    }
+
+    #[test]
+    fn back_to_the_same_page_never_elsewhere() {
+        assert_eq!(back_to("/kontakte", "q=kai"), "/kontakte?q=kai");
+        assert_eq!(back_to("/anmelden", ""), "/anmelden");
+        assert_eq!(back_to("//evil.example/", ""), "/");
+        assert_eq!(back_to("/\\evil.example", ""), "/");
     }
 }

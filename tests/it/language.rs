@@ -21,6 +21,8 @@ async fn the_choice_is_kept_before_login(backend: Backend) {
     assert!(english.contains("<html lang=\"en\">") && english.contains(">Deutsch</a>"), "{english}");
     assert!(app.get(&browser, "/passwort-vergessen").await.text().await.unwrap().contains("Forgot your password"));
     switch(&app, &browser, "/passwort-vergessen?sprache=de").await;
+    // Never a way to another site: `//evil.example/` is a path here, but an address elsewhere to a browser.
+    assert_eq!(switch(&app, &app.browser(), "//evil.example/?sprache=de").await.headers()["location"], "/");
     assert!(app.get(&browser, "/passwort-vergessen").await.text().await.unwrap().contains("Passwort vergessen"));
 }
 

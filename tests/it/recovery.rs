@@ -99,6 +99,11 @@ async fn a_link_lasts_one_hour_and_a_newer_one_replaces_it(backend: Backend) {
     ask_for_reset(&app, "emuster").await;
     let second = reset_link(&app, "erika.muster@praxis-beispiel.de").await;
     assert_ne!(first, second);
+    // Opened in a browser that was signed in: that session ends, none stays behind the new cookie.
+    let signed_in = app.browser();
+    app.post(&signed_in, "/anmelden", &[("username", "emuster"), ("password", PASSWORD)]).await;
+    assert_eq!(app.get(&signed_in, &second).await.headers()["location"], "/passwort-neu");
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM sessions WHERE kind = 'login' AND account_id <> $1", "").await, 1);
     assert_eq!(app.get(&app.browser(), &first).await.status(), 410, "the newer link replaces the older");
     app.clock.advance(3600);
     let expired = app.get(&app.browser(), &second).await;
@@ -199,6 +204,22 @@ async fn support_sends_the_reset_mail_after_a_pin_check(backend: Backend) {
         .scalar_i64("SELECT COUNT(*) FROM password_resets WHERE requested_by LIKE 'support:%' AND account_id = $1", &id)
         .await;
     assert_eq!(by_support, 1);
+    // After support changed the number, a link sent before stops working, and support sends none for a week:
+    // the PIN alone must not lead to a new address and a new password.
+    let fresh = {
+        app.post(&console, &send, &[]).await;
+        reset_link(&app, "erika.muster@praxis-beispiel.de").await
+    };
+    let changed = app.post(&console, &format!("/support/konten/{id}/mobilnummer"), &[("value", "0160 98765432")]).await;
+    assert_eq!(changed.status(), 303);
+    assert_eq!(app.get(&app.browser(), &fresh).await.status(), 410, "revoked by the change");
+    let refused = app.post(&console, &send, &[]).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("in den letzten 7 Tagen"));
+    app.clock.advance(7 * 86_400 + 1);
+    let console = crate::support::agent_signed_in_again(&app).await;
+    app.post(&console, &format!("/support/konten/{id}/pin-pruefen"), &[("pin", crate::harness::SERVICE_PIN)]).await;
+    assert_eq!(app.post(&console, &send, &[]).await.status(), 303, "a week later it works again");
 }
 
 both_databases!(

@@ -8,6 +8,15 @@ use sprechstunde::web::i18n::Lang;
 pub const AGENT_MOBILE: &str = "+4915123456789";
 
 /// A registered support agent (edition "support": PIN and SMS 2FA required), signed in.
+/// The agent from [`agent`] in a new browser, signed in with password and SMS code.
+pub async fn agent_signed_in_again(app: &TestApp) -> reqwest::Client {
+    let browser = app.browser();
+    app.post(&browser, "/anmelden", &[("username", "sam"), ("password", PASSWORD)]).await;
+    let code = app.last_code_to(AGENT_MOBILE).await;
+    assert_eq!(app.post(&browser, "/anmelden/code", &[("code", &code)]).await.status(), 303);
+    browser
+}
+
 pub async fn agent(app: &TestApp) -> (reqwest::Client, String) {
     let new = NewAccount {
         email: "agent@praxis-service.example".into(),
@@ -256,6 +265,12 @@ async fn the_history_reads_as_sentences_a_page_at_a_time(backend: Backend) {
     assert!(page.contains("Dr. Erika Muster") && page.contains("id=\"older\""));
     assert!(!page.contains("login.password"), "no raw event names");
     let older = app.get(&console, &format!("/support/konten/{id}/verlauf?seite=2")).await.text().await.unwrap();
+    let staff: String = sqlx::query_scalar("SELECT id FROM accounts WHERE username_normalized = 'sam'")
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap();
+    let own = app.post(&console, &format!("/support/konten/{staff}/sperren"), &[("reason", "Test")]).await;
+    assert_eq!(own.status(), 422, "support accounts are not locked from the console");
     assert!(older.contains("– Account angelegt"), "the oldest entry is on the second page: {older}");
     assert!(older.contains("id=\"newer\""));
     // A refused value stays in the field it was typed into.
