@@ -454,7 +454,12 @@ impl Mail {
             raw.find(&format!("Content-Type: {content_type}")).unwrap_or_else(|| panic!("no {content_type} part"));
         let part = &raw[start..];
         let (headers, body) = part.split_once("\n\n").expect("part body");
-        let body = &body[..body.find("\n--").unwrap_or(body.len())];
+        // The part ends at the next boundary line: "\n--" alone would also match inside an encoded link whose
+        // token has "--" right after a soft line break.
+        let boundaries: Vec<&str> =
+            raw.split("boundary=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+        let end = boundaries.iter().filter_map(|b| body.find(&format!("\n--{b}"))).min().unwrap_or(body.len());
+        let body = &body[..end];
         if headers.contains("Content-Transfer-Encoding: base64") {
             let compact: String = body.split_whitespace().collect();
             String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
