@@ -176,6 +176,12 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
         );
     };
+    // A language chosen with the switch before signing in becomes the account's (pages, mails, SMS).
+    let mut account = account;
+    if let Some(chosen) = Lang::chosen(&headers).filter(|chosen| *chosen != account.language) {
+        store::set_language(&state.db, &account.id, chosen).await?;
+        account.language = chosen;
+    }
     if account.locked {
         let entry =
             Entry::new(AuditEvent::LoginPassword, "locked", Actor::Account(account.id.clone()), Some(&account.id))

@@ -276,9 +276,10 @@ async fn open_link(
     let Some(reset) = resets::find_by_token(&state.db, &token).await?.filter(|r| r.usable(now)) else {
         return link_invalid(&state, lang);
     };
-    let Some(account) = store::find_by_id(&state.db, &reset.account_id).await?.filter(can_sign_in) else {
+    let Some(mut account) = store::find_by_id(&state.db, &reset.account_id).await?.filter(can_sign_in) else {
         return link_invalid(&state, lang);
     };
+    account.language = Lang::for_visitor(&headers, account.language);
     // Whatever session this browser had ends here (as at login): no old session stays behind the new cookie.
     if let Some(old) = session::current(&state, &headers).await? {
         session::delete(&state, &old.id_hash).await?;
@@ -345,8 +346,10 @@ async fn open_reset(state: &AppState, headers: &HeaderMap, kind: SessionKind) ->
     if !reset.usable(state.clock.now()) {
         return Err(AppError::elsewhere(link_invalid(state, lang)?));
     }
-    let account =
+    let mut account =
         store::find_by_id(&state.db, &reset.account_id).await?.filter(can_sign_in).ok_or(AppError::NotFound)?;
+    // The pages (and the notice mail after the reset) follow the visitor's chosen language.
+    account.language = Lang::for_visitor(headers, account.language);
     Ok((session, reset, account))
 }
 

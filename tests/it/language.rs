@@ -49,7 +49,31 @@ async fn pages_about_an_account_follow_the_visitor(backend: Backend) {
     assert!(page.contains("Your account already exists"), "{page}");
 }
 
+async fn a_choice_before_login_follows_the_person_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    // The reset pages of a German account, opened by a visitor who chose English.
+    let browser = app.browser();
+    switch(&app, &browser, "/passwort-vergessen?sprache=en").await;
+    app.post(&browser, "/passwort-vergessen", &[("identifier", "emuster")]).await;
+    app.deliver().await;
+    let link = app.mails().into_iter().rfind(|m| m.subject().starts_with("Neues Passwort")).unwrap().link().unwrap();
+    app.get(&browser, &link).await;
+    assert!(app.get(&browser, "/passwort-neu").await.text().await.unwrap().contains("Choose a new password"));
+    // Signing in with that choice makes it the account's.
+    let login =
+        app.post(&browser, "/anmelden", &[("username", "emuster"), ("password", crate::harness::PASSWORD)]).await;
+    assert_eq!(login.status(), 303);
+    let language: String = sqlx::query_scalar("SELECT language FROM accounts WHERE username_normalized = 'emuster'")
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap();
+    assert_eq!(language, "en");
+    assert!(app.get(&browser, "/").await.text().await.unwrap().contains("<html lang=\"en\">"));
+}
+
 both_databases!(
+    a_choice_before_login_follows_the_person_in,
     the_choice_is_kept_before_login,
     a_signed_in_choice_is_saved_to_the_account,
     pages_about_an_account_follow_the_visitor,
