@@ -161,49 +161,7 @@ async fn request_reset(
     headers: HeaderMap,
     StrictForm(form): StrictForm<IdentifierForm>,
 ) -> AppResult<Response> {
-    let lang = Lang::from_headers(&headers);
-    let identifier = form.identifier.trim();
-    if let Err(page) = admit_request(&state, lang, Forgotten::Password, &peer.to_string(), identifier) {
-        return page;
-    }
-    let account = if identifier.contains('@') {
-        store::find(&state.db, identifier).await?
-    } else {
-        store::find_for_login(&state.db, identifier).await?.map(|(account, _)| account)
-    };
-    match account {
-        Some(account) if can_sign_in(&account) => {
-            let sent = changes::send_password_reset(
-                &state,
-                &account,
-                ResetRequester::Person { client_addr: peer.to_string() },
-            )
-            .await?;
-            tracing::info!(account = %account.id, sent, "Passwort vergessen: Link angefordert");
-        }
-        found => {
-            let outcome = if found.is_some() { "refused" } else { "unknown" };
-            let entry = Entry::new(
-                AuditEvent::PasswordResetRequested,
-                outcome,
-                Actor::Anonymous,
-                found.as_ref().map(|a| a.id.as_str()),
-            )
-            .from_addr(peer);
-            audit::record(&state.db.pool, entry, state.clock.now()).await?;
-        }
-    }
-    let rt = texts::of(lang);
-    let action = Action { href: "/anmelden".into(), label: rt.back_to_login };
-    page::message(
-        &state,
-        lang,
-        StatusCode::OK,
-        rt.reset_sent_title,
-        rt.reset_sent_text.to_owned(),
-        rt.reset_sent_next,
-        Some(action),
-    )
+    answer_request(&state, peer, &headers, Forgotten::Password, form.identifier.trim()).await
 }
 
 /// `POST /benutzername-vergessen`: the same answer whether or not the address is known.
@@ -213,40 +171,53 @@ async fn send_username(
     headers: HeaderMap,
     StrictForm(form): StrictForm<IdentifierForm>,
 ) -> AppResult<Response> {
-    let lang = Lang::from_headers(&headers);
-    let email = form.identifier.trim();
-    if let Err(page) = admit_request(&state, lang, Forgotten::Username, &peer.to_string(), email) {
+    answer_request(&state, peer, &headers, Forgotten::Username, form.identifier.trim()).await
+}
+
+/// Both request forms: find the account, send what was asked for if someone can sign in to it, and give
+/// the same answer either way.
+async fn answer_request(
+    state: &AppState,
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    which: Forgotten,
+    identifier: &str,
+) -> AppResult<Response> {
+    let lang = Lang::from_headers(headers);
+    let client_addr = peer.to_string();
+    if let Err(page) = admit_request(state, lang, which, &client_addr, identifier) {
         return page;
     }
-    let account = if email.contains('@') { store::find(&state.db, email).await? } else { None };
+    let account = match which {
+        _ if identifier.contains('@') => store::find(&state.db, identifier).await?,
+        Forgotten::Password => store::find_for_login(&state.db, identifier).await?.map(|(account, _)| account),
+        Forgotten::Username => None,
+    };
+    let rt = texts::of(lang);
+    let (event, text) = match which {
+        Forgotten::Password => (AuditEvent::PasswordResetRequested, rt.reset_sent_text),
+        Forgotten::Username => (AuditEvent::UsernameReminder, rt.username_sent_text),
+    };
     match account {
         Some(account) if can_sign_in(&account) => {
-            let sent = changes::send_username_reminder(&state, &account, &peer.to_string()).await?;
-            tracing::info!(account = %account.id, sent, "Benutzername vergessen: Erinnerung angefordert");
+            let sent = match which {
+                Forgotten::Password => {
+                    let requester = ResetRequester::Person { client_addr: client_addr.clone() };
+                    changes::send_password_reset(state, &account, requester).await?
+                }
+                Forgotten::Username => changes::send_username_reminder(state, &account, &client_addr).await?,
+            };
+            tracing::info!(account = %account.id, sent, event = event.as_str(), "Zugangshilfe angefordert");
         }
         found => {
             let outcome = if found.is_some() { "refused" } else { "unknown" };
-            let entry = Entry::new(
-                AuditEvent::UsernameReminder,
-                outcome,
-                Actor::Anonymous,
-                found.as_ref().map(|a| a.id.as_str()),
-            )
-            .from_addr(peer);
+            let entry =
+                Entry::new(event, outcome, Actor::Anonymous, found.as_ref().map(|a| a.id.as_str())).from_addr(peer);
             audit::record(&state.db.pool, entry, state.clock.now()).await?;
         }
     }
-    let rt = texts::of(lang);
     let action = Action { href: "/anmelden".into(), label: rt.back_to_login };
-    page::message(
-        &state,
-        lang,
-        StatusCode::OK,
-        rt.reset_sent_title,
-        rt.username_sent_text.to_owned(),
-        rt.reset_sent_next,
-        Some(action),
-    )
+    page::message(state, lang, StatusCode::OK, rt.reset_sent_title, text.to_owned(), rt.reset_sent_next, Some(action))
 }
 
 fn link_invalid(state: &AppState, lang: Lang) -> AppResult<Response> {

@@ -198,11 +198,28 @@ struct RecoveryHtml<'a> {
     m: &'a Recovery<'a>,
 }
 
-fn recovery(subject: &str, m: &Recovery<'_>) -> Result<RenderedMail, askama::Error> {
+/// Renders a recovery mail to `account`: paragraphs, an optional button (link and label), more paragraphs.
+fn recovery(
+    config: &Config,
+    account: &Account,
+    subject: &str,
+    (before, button, after): (Vec<String>, Option<(&str, &'static str)>, Vec<String>),
+) -> Result<RenderedMail, askama::Error> {
+    let m = Recovery {
+        subject,
+        en: account.language == Lang::En,
+        name: &account.name,
+        before,
+        button,
+        after,
+        support_name: &config.support.name,
+        support_email: &config.support.email,
+        support_phone: &config.support.phone,
+    };
     Ok(RenderedMail {
         subject: subject.to_owned(),
-        text: RecoveryText { m }.render()?,
-        html: RecoveryHtml { m }.render()?,
+        text: RecoveryText { m: &m }.render()?,
+        html: RecoveryHtml { m: &m }.render()?,
         calendar: None,
     })
 }
@@ -241,18 +258,7 @@ pub fn password_reset(
             ],
         ),
     };
-    let m = Recovery {
-        subject,
-        en: account.language == Lang::En,
-        name: &account.name,
-        before,
-        button: Some((url, button)),
-        after,
-        support_name: &config.support.name,
-        support_email: &config.support.email,
-        support_phone: &config.support.phone,
-    };
-    recovery(subject, &m)
+    recovery(config, account, subject, (before, Some((url, button)), after))
 }
 
 /// "Benutzername vergessen?": the username, and where to go with it.
@@ -285,16 +291,5 @@ pub fn username_reminder(config: &Config, account: &Account) -> Result<RenderedM
             ],
         ),
     };
-    let m = Recovery {
-        subject,
-        en: account.language == Lang::En,
-        name: &account.name,
-        before,
-        button: None,
-        after,
-        support_name: &config.support.name,
-        support_email: &config.support.email,
-        support_phone: &config.support.phone,
-    };
-    recovery(subject, &m)
+    recovery(config, account, subject, (before, None, after))
 }

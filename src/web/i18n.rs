@@ -317,7 +317,6 @@ texts! {
     code_wrong_one: "Der Code ist nicht richtig. Sie haben noch 1 Versuch.", "The code is not correct. You have 1 attempt left.";
     login_code_title: "Anmeldung bestätigen", "Confirm sign-in";
 
-    profile_link: "Profileinstellungen", "Profile settings";
     profile_title: "Profileinstellungen", "Profile settings";
     save_button: "Speichern", "Save";
     password_section: "Passwort ändern", "Change password";
@@ -371,8 +370,6 @@ texts! {
     changed_sessions: "Alle anderen Sitzungen wurden abgemeldet.", "All other sessions have been signed out.";
     reauth_title: "Passwort bestätigen", "Confirm your password";
     reauth_intro: "Bitte bestätigen Sie Ihr Passwort, bevor Sie Zugangs- oder Kontaktdaten ändern.", "Please confirm your password before changing sign-in or contact details.";
-    contacts_link: "Kontakte", "Contacts";
-    appointments_link: "Termine", "Appointments";
     contacts_title: "Kontakte", "Contacts";
     contacts_empty: "Noch keine Kontakte. Über die Kontaktsuche finden Sie registrierte Kolleginnen und Kollegen.", "No contacts yet. Use the contact search to find registered colleagues.";
     search_title: "Kontaktsuche", "Contact search";
