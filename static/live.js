@@ -16,6 +16,8 @@
 
   function beep() {
     if (!audio) return;
+    if (audio.state === "suspended") audio.resume();
+    live.setAttribute("data-sounded", String(Number(live.getAttribute("data-sounded") || 0) + 1));
     [0, 0.3].forEach(function (at) {
       var tone = audio.createOscillator();
       var gain = audio.createGain();
@@ -60,6 +62,7 @@
     document.dispatchEvent(new CustomEvent("live-message", { detail: message }));
     if (message.type === "participants") {
       replace("participants", message.html);
+      if (message.banner) replace("waiting-banner", message.banner);
       if (waiting !== null) {
         announce(message.waiting.filter(function (id) { return waiting.indexOf(id) < 0; }));
       }
@@ -89,34 +92,54 @@
     };
   }
 
+  // Sound and notification for arrivals: switched on once per browser (a click is what lets a page play
+  // sound), then remembered for every appointment page and room.
+  var ALERTS_KEY = "sprechstunde-alerts";
+  function remembered() {
+    try { return window.localStorage.getItem(ALERTS_KEY) === "on"; } catch (e) { return false; }
+  }
+  function switchOn(enable) {
+    alerts = true;
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (Context && !audio) audio = new Context();
+    if (enable) enable.hidden = true;
+  }
   var enable = document.getElementById("enable-alerts");
-  if (enable) {
+  if (enable && remembered()) {
+    switchOn(enable);
+    // Until the person touches the page, a browser may keep its sound suspended.
+    ["pointerdown", "keydown"].forEach(function (type) {
+      document.addEventListener(type, function () { if (audio && audio.state === "suspended") audio.resume(); });
+    });
+  } else if (enable) {
     enable.hidden = false;
     enable.addEventListener("click", function () {
-      alerts = true;
-      var Context = window.AudioContext || window.webkitAudioContext;
-      if (Context && !audio) audio = new Context();
+      switchOn(enable);
+      try { window.localStorage.setItem(ALERTS_KEY, "on"); } catch (e) { /* private mode: this page only */ }
       if (window.Notification && Notification.permission === "default") Notification.requestPermission();
-      enable.hidden = true;
       if (status) status.textContent = enable.getAttribute("data-on") || "";
     });
   }
 
-  document.querySelectorAll("button.copy").forEach(function (button) {
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      var field = document.getElementById(button.getAttribute("data-copy"));
-      if (!field) return;
-      var done = function () { button.textContent = button.getAttribute("data-done"); };
-      if (navigator.clipboard) {
-        navigator.clipboard.writeText(field.value).then(done);
-      } else if (field.select) {
-        field.select();
-        document.execCommand("copy");
-        done();
-      }
-    });
+  // "Kopieren" buttons, also in parts inserted later (fresh access details in the room).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.copy");
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    var done = function () { button.textContent = button.getAttribute("data-done"); };
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(field.value).then(done);
+    } else if (field.select) {
+      field.select();
+      document.execCommand("copy");
+      done();
+    }
   });
+  window.liveEnhance = function (root) {
+    root.querySelectorAll("button.copy").forEach(function (button) { button.hidden = false; });
+  };
+  window.liveEnhance(document);
 
   connect();
 })();

@@ -33,15 +33,27 @@
   function media() {
     if (!local) {
       var video = { width: { ideal: 640 }, height: { ideal: 480 } };
+      mine = { audio: "on", video: "on" };
+      ["toggle-mic", "toggle-cam"].forEach(function (id) {
+        var button = document.getElementById(id);
+        button.setAttribute("aria-pressed", "false");
+        button.textContent = button.getAttribute("data-off");
+      });
+      // Without a camera (or its permission) with sound only; without a microphone with the picture only.
       local = navigator.mediaDevices.getUserMedia({ audio: true, video: video })
         .catch(function () { return navigator.mediaDevices.getUserMedia({ audio: true }); })
+        .catch(function () { return navigator.mediaDevices.getUserMedia({ video: video }); })
         .then(function (stream) {
+          if (!stream.getAudioTracks().length) mine.audio = "none";
+          if (!stream.getVideoTracks().length) mine.video = "none";
           preview.srcObject = stream;
           document.getElementById("room-error").hidden = true;
           offerCameraSwitch();
           return stream;
         }, function (error) {
           document.getElementById("room-error").hidden = false;
+          mine = { audio: "none", video: "none" };
+          tellMedia();
           local = null;
           throw error;
         });
@@ -84,16 +96,69 @@
       video.autoplay = true;
       video.playsInline = true;
       var caption = document.createElement("figcaption");
+      caption.appendChild(document.createElement("span")).className = "tile-name";
+      caption.appendChild(document.createElement("span")).className = "tile-state";
       figure.appendChild(video);
       figure.appendChild(caption);
       remotes.appendChild(figure);
     }
-    figure.querySelector("figcaption").textContent = nameOf(id);
+    figure.querySelector(".tile-name").textContent = nameOf(id);
     return figure;
   }
 
-  function restart(p) {
-    if (p.pc.signalingState !== "closed" && p.pc.restartIce) p.pc.restartIce();
+  // What the others see of this page's microphone and camera ("on", "off": switched off here, "none": no
+  // such device or no permission), told to each of them over the signalling rather than guessed from
+  // silence or black frames.
+  var mine = { audio: "on", video: "on" };
+  function tellMedia(id) {
+    var targets = id ? [id] : Object.keys(peers);
+    targets.forEach(function (to) { send(to, { media: mine }); });
+  }
+  function showMedia(id, state) {
+    if (!state || typeof state !== "object") return;
+    var figure = tile(id);
+    var words = [];
+    if (state.audio === "none") words.push(text("tile-no-mic"));
+    if (state.audio === "off") words.push(text("tile-muted"));
+    if (state.video === "none") words.push(text("tile-no-camera"));
+    if (state.video === "off") words.push(text("tile-camera-off"));
+    figure.setAttribute("data-audio", String(state.audio));
+    figure.setAttribute("data-video", String(state.video));
+    figure.querySelector(".tile-state").textContent = words.join(" · ");
+  }
+
+  // ICE restarts come from one side of each pair only, the impolite one: when both restarted at once, the
+  // offers crossed, and an answer from a rolled-back Firefox could flip the DTLS roles, which Chromium
+  // refuses ("Failed to set SSL role"). The polite side asks the other to restart.
+  function restart(id, p) {
+    if (p.pc.signalingState === "closed") return;
+    if (p.polite) send(id, { restart: true });
+    else if (p.pc.restartIce) p.pc.restartIce();
+  }
+
+  // An offer nobody answered (the other page was not connected yet, or its own offer crossed ours and it
+  // is the impolite side) goes out again every 3 s until an answer arrives: a lost offer must never leave
+  // both sides waiting for each other. It goes out again with the candidates found since.
+  // A description as sent: without the candidates a renegotiation's SDP repeats (they were trickled
+  // already), so that it stays within the 7 KiB a message may have.
+  function bare(description) {
+    var sdp = description.sdp.split("\r\n").filter(function (line) {
+      return line.indexOf("a=candidate:") !== 0 && line !== "a=end-of-candidates";
+    }).join("\r\n");
+    return { type: description.type, sdp: sdp };
+  }
+
+  function sendOffer(id, p) {
+    send(id, { description: p.offer });
+    p.candidates.forEach(function (candidate) { send(id, { candidate: candidate }); });
+  }
+  function awaitAnswer(id, p) {
+    clearTimeout(p.offerTimer);
+    p.offerTimer = setTimeout(function () {
+      if (peers[id] !== p || p.pc.signalingState !== "have-local-offer") return;
+      sendOffer(id, p);
+      awaitAnswer(id, p);
+    }, 3000);
   }
 
   function peer(id) {
@@ -103,17 +168,26 @@
       iceTransportPolicy: config.relay_only ? "relay" : "all"
     });
     var p = {
-      pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null,
+      pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null, offerTimer: null, offer: null, candidates: [],
       polite: role === "guest" && (id === "host" || me > id),
       step: 0, poor: 0, good: 0, last: null
     };
     peers[id] = p;
     tile(id);
-    pc.onicecandidate = function (event) { if (event.candidate) send(id, { candidate: event.candidate }); };
+    pc.onicecandidate = function (event) {
+      if (!event.candidate) return;
+      p.candidates.push(event.candidate);
+      send(id, { candidate: event.candidate });
+    };
     pc.onnegotiationneeded = function () {
       p.makingOffer = true;
+      p.candidates = [];
       pc.setLocalDescription()
-        .then(function () { send(id, { description: pc.localDescription }); })
+        .then(function () {
+          p.offer = bare(pc.localDescription);
+          send(id, { description: p.offer });
+          awaitAnswer(id, p);
+        })
         .catch(function (error) { console.error(error); })
         .then(function () { p.makingOffer = false; });
     };
@@ -124,13 +198,16 @@
     // A failed connection restarts ICE at once; a "disconnected" one after 3 s (it often recovers alone).
     pc.oniceconnectionstatechange = function () {
       clearTimeout(p.timer);
-      if (pc.iceConnectionState === "failed") restart(p);
+      if (pc.iceConnectionState === "failed") restart(id, p);
       if (pc.iceConnectionState === "disconnected") {
-        p.timer = setTimeout(function () { if (pc.iceConnectionState === "disconnected") restart(p); }, 3000);
+        p.timer = setTimeout(function () { if (pc.iceConnectionState === "disconnected") restart(id, p); }, 3000);
       }
     };
     pc.onconnectionstatechange = function () {
-      if (pc.connectionState === "connected") showCode(id, pc);
+      if (pc.connectionState === "connected") {
+        showCode(id, pc);
+        tellMedia(id);
+      }
       tile(id).setAttribute("data-state", pc.connectionState);
       describeStates();
     };
@@ -181,6 +258,7 @@
     var p = peers[id];
     if (!p) return;
     clearTimeout(p.timer);
+    clearTimeout(p.offerTimer);
     p.pc.close();
     delete peers[id];
     ["remote-", "code-"].forEach(function (prefix) {
@@ -201,7 +279,15 @@
     p = p || peer(from);
     if (payload.session) p.remoteSession = payload.session;
     var pc = p.pc;
-    if (payload.description) {
+    if (payload.hello) {
+      // The other page (re)connected: what we sent while it was away never reached it.
+      if (pc.signalingState === "have-local-offer" && p.offer) sendOffer(from, p);
+      else if (!p.polite && /^(disconnected|failed)$/.test(pc.iceConnectionState)) restart(from, p);
+    } else if (payload.media) {
+      showMedia(from, payload.media);
+    } else if (payload.restart) {
+      if (!p.polite) restart(from, p);
+    } else if (payload.description) {
       var description = payload.description;
       var collision = description.type === "offer" && (p.makingOffer || pc.signalingState !== "stable");
       p.ignoreOffer = !p.polite && collision;
@@ -209,7 +295,7 @@
       pc.setRemoteDescription(description)
         .then(function () {
           if (description.type !== "offer") return;
-          return pc.setLocalDescription().then(function () { send(from, { description: pc.localDescription }); });
+          return pc.setLocalDescription().then(function () { send(from, { description: bare(pc.localDescription) }); });
         })
         .catch(function (error) { console.error(error); });
     } else if (payload.candidate) {
@@ -331,8 +417,10 @@
   }, 2000);
   window.roomQuality = { level: level, assess: assess };
 
-  // "Mikrofon aus/an", "Kamera aus/an": the tracks stay in the connection, only muted (no renegotiation).
-  [["toggle-mic", "getAudioTracks"], ["toggle-cam", "getVideoTracks"]].forEach(function (control) {
+  // "Mikrofon stummschalten" / "Stummschaltung aufheben", "Kamera ausschalten" / "Kamera einschalten": the
+  // buttons say what they do, `aria-pressed` says the state; the tracks stay in the connection, only muted
+  // (no renegotiation), and the others are told.
+  [["toggle-mic", "getAudioTracks", "audio"], ["toggle-cam", "getVideoTracks", "video"]].forEach(function (control) {
     var button = document.getElementById(control[0]);
     if (!button) return;
     button.hidden = false;
@@ -342,6 +430,8 @@
         stream[control[1]]().forEach(function (track) { track.enabled = !off; });
         button.setAttribute("aria-pressed", off ? "true" : "false");
         button.textContent = button.getAttribute(off ? "data-on" : "data-off");
+        if (mine[control[2]] !== "none") mine[control[2]] = off ? "off" : "on";
+        tellMedia();
       });
     });
   });
@@ -417,32 +507,81 @@
     });
   }
 
-  // Einlassen, Ablehnen and "Zurück ins Wartezimmer" from the room's participant list must not reload the
-  // page (that would drop every connection): they are sent in the background, and the change comes back
-  // over the WebSocket like any other.
+  // Everything the host does during the call happens in place (the page, its camera and its connections
+  // stay): the forms of the host's panel and of the waiting banner are sent in the background. The change
+  // itself comes back over the WebSocket like any other; the answer says what went wrong, or carries fresh
+  // access details to show.
+  var feedback = document.getElementById("room-feedback");
+  function tell(lines, ok) {
+    if (!feedback) return;
+    feedback.textContent = "";
+    feedback.className = lines.length ? (ok ? "notice" : "errors") : "";
+    lines.forEach(function (line) {
+      var p = document.createElement("p");
+      p.textContent = line;
+      feedback.appendChild(p);
+    });
+    if (lines.length && !ok) feedback.focus();
+  }
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (role !== "host" || !form.closest("#participants") || !/\/(einlassen|ablehnen|zurueck)$/.test(form.action)) return;
+    if (role !== "host" || form.id === "end-form" || !form.closest("#host-panel, #waiting-banner")) return;
     event.preventDefault();
-    // A refusal (the room is full, someone else was quicker) comes back as the notice of the page.
-    fetch(form.action, { method: "POST", credentials: "same-origin" }).then(function (response) {
-      return response.text();
-    }).then(function (html) {
-      var notice = new DOMParser().parseFromString(html, "text/html").getElementById("notice");
-      stateLine.textContent = notice ? notice.textContent : "";
-    }).catch(function () {});
+    var data = new URLSearchParams();
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (!field.name || field.disabled || field.type === "submit") return;
+      if ((field.type === "checkbox" || field.type === "radio") && !field.checked) return;
+      data.append(field.name, field.value);
+    });
+    if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" },
+      body: data
+    }).then(function (response) {
+      return response.json();
+    }).then(function (answer) {
+      tell(answer.ok ? (answer.message ? [answer.message] : []) : answer.errors, answer.ok);
+      var fresh = document.getElementById("room-fresh");
+      if (answer.html && fresh) {
+        fresh.innerHTML = answer.html;
+        if (window.liveEnhance) window.liveEnhance(fresh);
+        fresh.scrollIntoView({ block: "nearest" });
+      }
+      // What was added is done; a refused form keeps everything typed.
+      if (answer.ok && form.id === "add-participant") form.reset();
+    }).catch(function () {
+      tell([text("action-failed")], false);
+    }).then(function () {
+      buttons.forEach(function (b) { if (b.isConnected) b.disabled = false; });
+    });
   });
 
+  // "Sprechstunde beenden" asks once, naming who is still waiting (they will not be let in any more).
   var endForm = document.getElementById("end-form");
   if (endForm) {
     endForm.addEventListener("submit", function (event) {
-      if (!window.confirm(endForm.getAttribute("data-confirm"))) event.preventDefault();
+      var names = Array.prototype.map.call(
+        document.querySelectorAll("#participants li[data-state='waiting']"),
+        function (row) { return row.getAttribute("data-name"); }
+      );
+      var question = endForm.getAttribute("data-confirm");
+      if (names.length) {
+        question = endForm.getAttribute("data-confirm-waiting").replace("{names}", names.join(", ")) + "\n\n" + question;
+      }
+      if (!window.confirm(question)) event.preventDefault();
     });
   }
 
   // A network that comes back: restart ICE everywhere instead of waiting for the connections to fail.
+  // The doctor sees their own camera while nobody is in the room yet.
+  if (role === "host") media().catch(function () {});
+
   window.addEventListener("online", function () {
-    Object.keys(peers).forEach(function (id) { restart(peers[id]); });
+    Object.keys(peers).forEach(function (id) { restart(id, peers[id]); });
   });
 
   function replaceRoster(html) {
@@ -457,6 +596,8 @@
     if (message.type === "ice") {
       config = message;
       sync();
+      // Whatever the others sent before this page could receive it is lost: they send it again.
+      members.forEach(function (m) { if (m.id !== me) send(m.id, { hello: true }); });
     } else if (message.type === "signal" && config && inRoom) {
       onSignal(message.from, message.payload);
     } else if (message.type === "participants" || message.type === "status") {
@@ -466,7 +607,7 @@
         inRoom = message.state === "admitted";
         room.hidden = !inRoom;
         var heading = document.querySelector("h1");
-        if (heading) heading.textContent = text(inRoom ? "room-title" : "waiting-title");
+        if (heading) heading.textContent = text(message.state === "waiting" ? "waiting-title" : "room-title");
         if (inRoom) media(); else stopMedia();
       }
       Object.keys(peers).forEach(function (id) { tile(id); });

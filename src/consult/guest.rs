@@ -75,6 +75,8 @@ pub fn refusal(
     let window = appointment.window(&state.config.appointments);
     let (outcome, title, text, next) = if appointment.status == AppointmentStatus::Cancelled {
         ("cancelled", c.cancelled_title, c.cancelled_text, c.cancelled_next)
+    } else if appointment.finished_at.is_some() && participant.state == ParticipantState::Waiting {
+        ("ended", c.finished_unadmitted_title, c.finished_unadmitted_text, c.finished_unadmitted_next)
     } else if appointment.finished_at.is_some() {
         ("ended", c.finished_title, c.finished_text, c.finished_next)
     } else if participant.state == ParticipantState::Revoked {

@@ -251,6 +251,8 @@ struct WaitingPage {
     status: GuestStatus,
     reload: bool,
     roster: views::Roster,
+    /// Only the host's room shows who is waiting.
+    banner: Option<views::WaitingBanner>,
 }
 
 /// `GET /warteraum`: the guest's state; without JavaScript the page reloads itself while waiting.
@@ -258,17 +260,17 @@ pub async fn waiting_room(State(state): State<AppState>, guest: Guest) -> AppRes
     if matches!(guest.participant.state, ParticipantState::Invited | ParticipantState::LinkOpened) {
         return Ok(Redirect::to("/teilnehmen/eintreten").into_response());
     }
-    let c = texts::of(guest.lang);
-    let status = views::guest_status(Some(&guest.participant), &guest.appointment, guest.lang);
-    let (me, lang) = (guest.participant.id.as_str(), guest.lang);
-    let (roster, title) = if guest.participant.state == ParticipantState::Admitted {
+    // The extractor let the guest in: the invitation works now.
+    let status = views::guest_status(Some(&guest.participant), &guest.appointment, guest.lang, true);
+    let (me, lang, title) = (guest.participant.id.as_str(), guest.lang, status.title());
+    let roster = if guest.participant.state == ParticipantState::Admitted {
         let participants = store::participants(&state.db, &guest.appointment.id).await?;
-        (views::Roster::of(&guest.appointment, &participants, me, lang), c.room_title)
+        views::Roster::of(&guest.appointment, &participants, me, lang)
     } else {
-        (views::Roster::empty(me, lang), c.waiting_title)
+        views::Roster::empty(me, lang)
     };
     let reload = matches!(guest.participant.state, ParticipantState::Waiting | ParticipantState::Admitted);
-    page::render(StatusCode::OK, &WaitingPage { layout: Layout::new(&state, lang, title), status, reload, roster })
+    page::render(StatusCode::OK, &WaitingPage { layout: Layout::new(&state, lang, title), status, reload, roster, banner: None })
 }
 
 /// `POST /warteraum/verlassen`

@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::Json;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -231,11 +232,14 @@ pub struct ParticipantForm {
     send_sms: Option<String>,
 }
 
-/// Fresh access details, shown once.
+/// Fresh access details, shown once: on the appointment page, or in the room without leaving it.
+#[derive(Template)]
+#[template(path = "consult/fresh.html")]
 pub struct Fresh {
-    pub heading: String,
-    pub access: Access,
-    pub sent: Vec<&'static str>,
+    c: &'static Texts,
+    heading: String,
+    access: Access,
+    sent: Vec<&'static str>,
 }
 
 #[derive(Template)]
@@ -298,7 +302,6 @@ async fn appointment_page(
     });
     let participants = views::participant_list(state, &appointment, lang).await?;
     let title = if appointment.title.is_empty() { c.no_title } else { appointment.title.as_str() };
-    let presets = PRESET_NOTICES.iter().map(|(de, en)| if lang == Lang::En { *en } else { *de }).collect();
     page::render(
         status,
         &AppointmentPage {
@@ -320,10 +323,14 @@ async fn appointment_page(
             notice_errors: extras.notice_errors,
             notice_max: NOTICE_MAX,
             notice_label: fill(c.label_notice, &[("max", &NOTICE_MAX.to_string())]),
-            presets,
+            presets: presets(lang),
             cancel_error: extras.cancel_error,
         },
     )
+}
+
+fn presets(lang: Lang) -> Vec<&'static str> {
+    PRESET_NOTICES.iter().map(|(de, en)| if lang == Lang::En { *en } else { *de }).collect()
 }
 
 fn closed_label(appointment: &Appointment, c: &'static Texts) -> Option<&'static str> {
@@ -432,18 +439,44 @@ fn sent_lines(delivery: Delivery, email: bool, phone: bool, c: &Texts) -> Vec<&'
 pub async fn add_participant(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
+    InRoom(in_room): InRoom,
     Path(id): Path<String>,
     StrictForm(form): StrictForm<ParticipantForm>,
 ) -> AppResult<Response> {
     let appointment = planned(&state, &account, &id).await?;
     let c = texts::of(account.language);
     match check_participant(&form, c) {
+        Ok(checked) if in_room => {
+            let result = add(&state, &account, &appointment, &form, checked).await;
+            answer(result, c, |fresh| Answer::shown(fresh))
+        }
         Ok(checked) => add_and_show(&state, &account, appointment, form, checked).await,
+        Err(errors) if in_room => Ok(Answer::refused(StatusCode::UNPROCESSABLE_ENTITY, errors)),
         Err(participant_errors) => {
             let extras = Extras { new_participant: form, participant_errors, ..Extras::default() };
             appointment_page(&state, &account, appointment, extras, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+/// Adds the checked participant: their fresh link and code, sent as the form asked.
+async fn add(
+    state: &AppState,
+    account: &Account,
+    appointment: &Appointment,
+    form: &ParticipantForm,
+    (name, email, phone): (String, Option<String>, Option<String>),
+) -> Result<Fresh, ConsultError> {
+    let c = texts::of(account.language);
+    let delivery = Delivery { email: form.send_email.is_some(), sms: form.send_sms.is_some() };
+    let new = NewParticipant { name: &name, email: email.as_deref(), phone: phone.as_deref() };
+    let (_, access) = changes::add(state, account, appointment, &new, delivery).await?;
+    Ok(Fresh {
+        c,
+        heading: fill(c.fresh_heading, &[("name", &name)]),
+        access,
+        sent: sent_lines(delivery, email.is_some(), phone.is_some(), c),
+    })
 }
 
 /// Adds the checked participant and shows the appointment with the fresh link and code (once).
@@ -452,18 +485,11 @@ async fn add_and_show(
     account: &Account,
     appointment: Appointment,
     form: ParticipantForm,
-    (name, email, phone): (String, Option<String>, Option<String>),
+    checked: (String, Option<String>, Option<String>),
 ) -> AppResult<Response> {
     let c = texts::of(account.language);
-    let delivery = Delivery { email: form.send_email.is_some(), sms: form.send_sms.is_some() };
-    let new = NewParticipant { name: &name, email: email.as_deref(), phone: phone.as_deref() };
-    match changes::add(state, account, &appointment, &new, delivery).await {
-        Ok((_, access)) => {
-            let fresh = Fresh {
-                heading: fill(c.fresh_heading, &[("name", &name)]),
-                access,
-                sent: sent_lines(delivery, email.is_some(), phone.is_some(), c),
-            };
+    match add(state, account, &appointment, &form, checked).await {
+        Ok(fresh) => {
             let extras = Extras { fresh: Some(fresh), ..Extras::default() };
             appointment_page(state, account, appointment, extras, StatusCode::OK).await
         }
@@ -488,54 +514,121 @@ async fn planned(state: &AppState, account: &Account, id: &str) -> AppResult<App
     Ok(appointment)
 }
 
+/// The room's script sends the host's actions with `Accept: application/json` and stays where it is: the
+/// page, its camera and its connections. Everyone else (the forms without JavaScript) gets pages and
+/// redirects.
+pub struct InRoom(pub bool);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for InRoom {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let accept = parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        Ok(InRoom(accept.contains("application/json")))
+    }
+}
+
+/// What the room's script is told after an action: done (perhaps with fresh access details to show), or
+/// refused with the reasons, in the host's language. The change itself arrives over the WebSocket.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Answer {
+    ok: bool,
+    message: Option<String>,
+    errors: Vec<String>,
+    html: Option<String>,
+}
+
+impl Answer {
+    fn done(message: Option<String>) -> Response {
+        Json(Answer { ok: true, message, ..Answer::default() }).into_response()
+    }
+
+    fn shown(fresh: Fresh) -> Response {
+        match fresh.render() {
+            Ok(html) => Json(Answer { ok: true, html: Some(html), ..Answer::default() }).into_response(),
+            Err(error) => AppError::from(error).into_response(),
+        }
+    }
+
+    fn refused(status: StatusCode, errors: Vec<String>) -> Response {
+        (status, Json(Answer { errors, ..Answer::default() })).into_response()
+    }
+}
+
+/// The room's answer to an action's outcome: `done` on success, a refusal the host can act on otherwise.
+fn answer<T>(result: Result<T, ConsultError>, c: &Texts, done: impl FnOnce(T) -> Response) -> AppResult<Response> {
+    match result {
+        Ok(value) => Ok(done(value)),
+        Err(error) => match refusal_of(&error, c) {
+            Some((status, _, text)) => Ok(Answer::refused(status, vec![text])),
+            None => Err(error.into()),
+        },
+    }
+}
+
+/// Refusals the host can act on: the status, the appointment page's notice (`?…`) and the text.
+fn refusal_of(error: &ConsultError, c: &Texts) -> Option<(StatusCode, &'static str, String)> {
+    match error {
+        ConsultError::Changed => Some((StatusCode::CONFLICT, "geaendert", c.changed_meanwhile.to_owned())),
+        ConsultError::RoomFull => {
+            Some((StatusCode::CONFLICT, "voll", fill(c.room_full, &[("max", &changes::ROOM_MAX.to_string())])))
+        }
+        ConsultError::SmsCapped => Some((StatusCode::TOO_MANY_REQUESTS, "sms", c.sms_capped.to_owned())),
+        _ => None,
+    }
+}
+
 /// `POST /termine/{id}/teilnehmer/{pid}/{action}`: einlassen, ablehnen, zurueck, neu, senden, entfernen.
 pub async fn participant_action(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
+    InRoom(in_room): InRoom,
     Path((id, pid, action)): Path<(String, String, String)>,
 ) -> AppResult<Response> {
     let appointment = planned(&state, &account, &id).await?;
     let participant = store::participant_of(&state.db, &id, &pid).await?.ok_or(AppError::NotFound)?;
     let c = texts::of(account.language);
-    let back = Redirect::to(&format!("/termine/{id}")).into_response();
-    let transition = match action.as_str() {
-        "einlassen" => Action::Admit,
-        "ablehnen" => Action::Decline,
-        "zurueck" => Action::SendBack,
-        "entfernen" => {
-            changes::remove(&state, &account, &appointment, &participant).await?;
-            return Ok(back);
+    let actor = Actor::Account(account.id.clone());
+    let result = match action.as_str() {
+        "einlassen" | "ablehnen" | "zurueck" => {
+            let transition = match action.as_str() {
+                "einlassen" => Action::Admit,
+                "ablehnen" => Action::Decline,
+                _ => Action::SendBack,
+            };
+            changes::step(&state, actor, Some(&account.id), &participant, transition).await.map(|_| None)
         }
+        "entfernen" => changes::remove(&state, &account, &appointment, &participant).await.map(|()| None),
         "neu" | "senden" => {
             let delivery = if action == "senden" { Delivery { email: true, sms: true } } else { Delivery::default() };
-            let access = match changes::renew(&state, &account, &appointment, &participant, delivery).await {
-                Ok(access) => access,
-                Err(ConsultError::Changed) => {
-                    return Ok(Redirect::to(&format!("/termine/{id}?geaendert")).into_response());
-                }
-                Err(ConsultError::SmsCapped) => {
-                    let extras = Extras { participant_errors: vec![c.sms_capped.to_owned()], ..Extras::default() };
-                    return appointment_page(&state, &account, appointment, extras, StatusCode::TOO_MANY_REQUESTS)
-                        .await;
-                }
-                Err(error) => return Err(error.into()),
-            };
-            let fresh = Fresh {
-                heading: fill(c.fresh_heading, &[("name", &participant.name)]),
-                access,
-                sent: sent_lines(delivery, participant.email.is_some(), participant.phone.is_some(), c),
-            };
-            let extras = Extras { fresh: Some(fresh), ..Extras::default() };
-            return appointment_page(&state, &account, appointment, extras, StatusCode::OK).await;
+            changes::renew(&state, &account, &appointment, &participant, delivery).await.map(|access| {
+                Some(Fresh {
+                    c,
+                    heading: fill(c.fresh_heading, &[("name", &participant.name)]),
+                    access,
+                    sent: sent_lines(delivery, participant.email.is_some(), participant.phone.is_some(), c),
+                })
+            })
         }
         _ => return Err(AppError::NotFound),
     };
-    let actor = Actor::Account(account.id.clone());
-    match changes::step(&state, actor, Some(&account.id), &participant, transition).await {
-        Ok(_) => Ok(back),
-        Err(ConsultError::Changed) => Ok(Redirect::to(&format!("/termine/{id}?geaendert")).into_response()),
-        Err(ConsultError::RoomFull) => Ok(Redirect::to(&format!("/termine/{id}?voll")).into_response()),
-        Err(error) => Err(error.into()),
+    if in_room {
+        return answer(result, c, |fresh| fresh.map_or_else(|| Answer::done(None), Answer::shown));
+    }
+    match result {
+        Ok(None) => Ok(Redirect::to(&format!("/termine/{id}")).into_response()),
+        Ok(Some(fresh)) => {
+            let extras = Extras { fresh: Some(fresh), ..Extras::default() };
+            appointment_page(&state, &account, appointment, extras, StatusCode::OK).await
+        }
+        Err(ConsultError::SmsCapped) => {
+            let extras = Extras { participant_errors: vec![c.sms_capped.to_owned()], ..Extras::default() };
+            appointment_page(&state, &account, appointment, extras, StatusCode::TOO_MANY_REQUESTS).await
+        }
+        Err(error) => match refusal_of(&error, c) {
+            Some((_, query, _)) => Ok(Redirect::to(&format!("/termine/{id}?{query}")).into_response()),
+            None => Err(error.into()),
+        },
     }
 }
 
@@ -554,6 +647,7 @@ pub struct NoticeForm {
 pub async fn set_notice(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
+    InRoom(in_room): InRoom,
     Path(id): Path<String>,
     StrictForm(form): StrictForm<NoticeForm>,
 ) -> AppResult<Response> {
@@ -568,14 +662,22 @@ pub async fn set_notice(
         (false, true, None) => String::new(),
     };
     if notice.chars().count() > NOTICE_MAX {
+        let error = fill(c.err_notice_long, &[("max", &NOTICE_MAX.to_string())]);
+        if in_room {
+            return Ok(Answer::refused(StatusCode::UNPROCESSABLE_ENTITY, vec![error]));
+        }
         let extras = Extras {
-            notice_errors: vec![fill(c.err_notice_long, &[("max", &NOTICE_MAX.to_string())])],
+            notice_errors: vec![error],
             notice_text: Some(form.text),
             ..Extras::default()
         };
         return appointment_page(&state, &account, appointment, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     changes::set_notice(&state, &account, &id, &notice).await?;
+    if in_room {
+        let message = if notice.is_empty() { c.notice_cleared } else { c.notice_saved };
+        return Ok(Answer::done(Some(message.to_owned())));
+    }
     Ok(Redirect::to(&format!("/termine/{id}?nachricht")).into_response())
 }
 
@@ -622,14 +724,23 @@ pub async fn end(
 struct RoomPage {
     layout: Layout,
     c: &'static Texts,
-    appointment_id: String,
     when: String,
     participants: ParticipantList,
+    banner: Option<views::WaitingBanner>,
     roster: views::Roster,
+    appointment: Appointment,
+    new_participant: ParticipantForm,
+    notice_errors: Vec<String>,
+    notice_text: String,
+    notice_max: usize,
+    notice_label: String,
+    presets: Vec<&'static str>,
 }
 
-/// `GET /termine/{id}/raum`: the host's side of the video room, with the live participant list (the host
-/// can admit from here too). The host can always get back in while the appointment is planned.
+/// `GET /termine/{id}/raum`: the host's side of the video room. Everything the host does during the call
+/// happens here without leaving it: admit (also from the banner over the video), decline, send back, add,
+/// renew, resend, remove, the message to the waiting room. The host can always get back in while the
+/// appointment is planned.
 pub async fn room(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
@@ -640,15 +751,23 @@ pub async fn room(
     let c = texts::of(lang);
     let participants = store::participants(&state.db, &appointment.id).await?;
     let roster = views::Roster::of(&appointment, &participants, crate::consult::ws::HOST, lang);
+    let participants = views::participant_lines(&appointment, participants, lang);
     page::render(
         StatusCode::OK,
         &RoomPage {
             layout: Layout::new(&state, lang, c.room_title).signed_in("termine", account.is_staff()),
             c,
             when: format::date_time(appointment.starts_at, lang),
-            participants: views::participant_lines(&appointment, participants, lang),
-            appointment_id: appointment.id,
+            banner: Some(participants.banner()),
+            participants,
             roster,
+            appointment,
+            new_participant: ParticipantForm::default(),
+            notice_errors: Vec::new(),
+            notice_text: String::new(),
+            notice_max: NOTICE_MAX,
+            notice_label: fill(c.label_notice, &[("max", &NOTICE_MAX.to_string())]),
+            presets: presets(lang),
         },
     )
 }

@@ -204,8 +204,8 @@ pub async fn cancel(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, sqlx:
     Ok(result.rows_affected() == 1)
 }
 
-/// "Sprechstunde beenden": the appointment ends for everyone; whoever waits or is in the room has left.
-/// `false` if it was not open.
+/// "Sprechstunde beenden": the appointment ends for everyone; whoever is in the room has left, whoever
+/// still waits was never let in. `false` if it was not open.
 pub async fn finish(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE appointments SET finished_at = $1, updated_at = $1 WHERE id = $2 AND status = 'planned' \
@@ -218,14 +218,12 @@ pub async fn finish(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, sqlx:
     if result.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query(
-        "UPDATE participants SET state = 'left', state_since = $1 WHERE appointment_id = $2 \
-         AND state IN ('waiting', 'admitted')",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    // Those still waiting stay "waiting": their page tells them the practice ended without letting them in.
+    sqlx::query("UPDATE participants SET state = 'left', state_since = $1 WHERE appointment_id = $2 AND state = 'admitted'")
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(true)
 }
 

@@ -40,6 +40,28 @@ impl ParticipantList {
     }
 }
 
+/// Over the host's video: who is waiting, with Einlassen and Ablehnen, so the host never has to scroll
+/// for them (and never leaves the call).
+#[derive(Template)]
+#[template(path = "consult/waiting_banner.html")]
+pub struct WaitingBanner {
+    pub c: &'static Texts,
+    pub appointment_id: String,
+    pub waiting: Vec<(String, String)>,
+}
+
+impl ParticipantList {
+    pub fn banner(&self) -> WaitingBanner {
+        let waiting = self
+            .lines
+            .iter()
+            .filter(|l| l.can_admit && self.planned)
+            .map(|l| (l.id.clone(), fill(self.c.notify_title, &[("name", &l.name)])))
+            .collect();
+        WaitingBanner { c: self.c, appointment_id: self.appointment_id.clone(), waiting }
+    }
+}
+
 /// Someone in the video room: the host (id `host`, as addressed in signalling) or an admitted guest.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Member {
@@ -74,8 +96,9 @@ impl Roster {
     }
 }
 
-pub fn state_label(c: &Texts, participant: &Participant) -> String {
+pub fn state_label(c: &Texts, participant: &Participant, open: bool) -> String {
     match participant.state {
+        ParticipantState::Waiting if !open => c.state_not_admitted.to_owned(),
         ParticipantState::Invited => c.state_invited.to_owned(),
         ParticipantState::LinkOpened => c.state_link_opened.to_owned(),
         ParticipantState::Waiting => fill(c.state_waiting, &[("time", &format::time_of_day(participant.state_since))]),
@@ -101,7 +124,7 @@ pub fn participant_lines(appointment: &Appointment, participants: Vec<Participan
     let lines = participants
         .into_iter()
         .map(|p| Line {
-            label: state_label(c, &p),
+            label: state_label(c, &p, appointment.is_open()),
             state: p.state.as_str(),
             reachable: p.email.is_some() || p.phone.is_some(),
             can_admit: p.state == ParticipantState::Waiting,
@@ -125,14 +148,34 @@ pub struct GuestStatus {
     pub admitted_next: String,
     /// Only if the host chose to show it to participants.
     pub title: Option<String>,
+    /// "Wieder eintreten" after leaving: only while the invitation still works.
+    pub can_rejoin: bool,
+    pub unadmitted_text: String,
 }
 
-pub fn guest_status(participant: Option<&Participant>, appointment: &Appointment, lang: Lang) -> GuestStatus {
+impl GuestStatus {
+    /// The page's heading: the waiting room only while waiting in it.
+    pub fn title(&self) -> &'static str {
+        if self.state == ParticipantState::Waiting.as_str() { self.c.waiting_title } else { self.c.room_title }
+    }
+}
+
+/// The guest's status panel; `window_open`: the invitation works now (for "Wieder eintreten").
+pub fn guest_status(
+    participant: Option<&Participant>,
+    appointment: &Appointment,
+    lang: Lang,
+    window_open: bool,
+) -> GuestStatus {
     let c = texts::of(lang);
     GuestStatus {
         c,
+        can_rejoin: window_open && appointment.is_open(),
         // No participant: the invitation was revoked or replaced while the page was open.
         state: match participant {
+            Some(p) if appointment.finished_at.is_some() && p.state == ParticipantState::Waiting => {
+                "finished_unadmitted"
+            }
             _ if appointment.finished_at.is_some() => "finished",
             Some(p) => p.state.as_str(),
             None => "ended",
@@ -141,6 +184,7 @@ pub fn guest_status(participant: Option<&Participant>, appointment: &Appointment
         when: format::date_time(appointment.starts_at, lang),
         notice: appointment.notice.clone(),
         admitted_next: fill(c.admitted_next, &[("host", &appointment.host_name)]),
+        unadmitted_text: fill(c.finished_unadmitted_text, &[("host", &appointment.host_name)]),
         title: (appointment.title_for_guests && !appointment.title.is_empty()).then(|| appointment.title.clone()),
     }
 }

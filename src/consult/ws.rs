@@ -47,6 +47,8 @@ pub enum ServerMessage {
     Participants {
         html: String,
         waiting: Vec<String>,
+        /// Who waits, over the video in the host's room.
+        banner: String,
         room: RoomView,
     },
     /// The guest's status panel.
@@ -209,8 +211,9 @@ async fn snapshot(
             let room = RoomView::of(views::Roster::of(&appointment, &participants, HOST, *lang))?;
             let list = views::participant_lines(&appointment, participants, *lang);
             let waiting = list.waiting().into_iter().map(str::to_owned).collect();
+            let banner = askama::Template::render(&list.banner())?;
             let html = askama::Template::render(&list)?;
-            Ok((Some(ServerMessage::Participants { html, waiting, room }), !appointment.is_open()))
+            Ok((Some(ServerMessage::Participants { html, waiting, banner, room }), !appointment.is_open()))
         }
         Viewer::Guest { session_hash, lang, .. } => {
             let found = store::guest_session(&state.db, session_hash, state.clock.now()).await?;
@@ -218,7 +221,9 @@ async fn snapshot(
                 Some((participant, appointment)) => (Some(participant), appointment),
                 None => (None, appointment),
             };
-            let status = views::guest_status(participant, appointment, *lang);
+            let window = appointment.window(&state.config.appointments);
+            let open = window.position(state.clock.now()) == crate::domain::appointment::WindowPosition::Open;
+            let status = views::guest_status(participant, appointment, *lang, open);
             let finished = participant.is_none_or(|p| p.state.is_final()) || !appointment.is_open();
             let me = participant.map_or("", |p| p.id.as_str());
             let roster = if status.state == ParticipantState::Admitted.as_str() {

@@ -799,6 +799,14 @@ async fn a_room_holds_four_and_ends_for_everyone(backend: Backend) {
     assert_eq!(states.iter().filter(|s| *s == "admitted").count(), 3, "{states:?}");
     let page = app.get(&host, &format!("/termine/{id}?voll")).await.text().await.unwrap();
     assert!(page.contains("Der Raum ist voll: Eine Videosprechstunde hat höchstens 4 Personen"), "{page}");
+    // From the room (its script asks for JSON) the refusal comes back as a structured answer, not a page.
+    let emil = format!("{}/termine/{id}/teilnehmer/{}/einlassen", app.base, ids[4]);
+    let refused = host.post(&emil).header("accept", "application/json").send().await.unwrap();
+    assert_eq!(refused.status(), 409);
+    let answer: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(answer["ok"], false);
+    assert!(answer["errors"][0].as_str().unwrap().starts_with("Der Raum ist voll"), "{answer}");
+    assert_eq!(state_of(&app, &ids[4]).await, "waiting");
 
     let mut guest_socket = websocket(&app, "/ws", &guests[0].1, &app.base).await.unwrap();
     let first = next_json(&mut guest_socket, 5).await;
@@ -830,14 +838,18 @@ async fn a_room_holds_four_and_ends_for_everyone(backend: Backend) {
     for pid in &ids[..2] {
         assert_eq!(state_of(&app, pid).await, "left");
     }
+    // Emil was still waiting: he is told the practice ended without letting him in.
     let refused = app.get(&guests[4].0, "/warteraum").await;
     assert_eq!(refused.status(), 403);
-    assert!(refused.text().await.unwrap().contains("Die Sprechstunde ist beendet"));
+    let told = refused.text().await.unwrap();
+    assert!(told.contains("hat die Sprechstunde beendet, ohne Sie einzulassen"), "{told}");
+    assert!(!told.contains("<h1>Wartezimmer"), "no heading says waiting room any more");
     let late = app.post(&host, &format!("/termine/{id}/teilnehmer/{}/einlassen", ids[4]), &[]).await;
     assert_eq!(late.headers()["location"], format!("/termine/{id}").as_str(), "nothing changes any more");
-    assert_eq!(state_of(&app, &ids[4]).await, "left");
+    assert_eq!(state_of(&app, &ids[4]).await, "waiting", "never let in");
     let page = app.get(&host, &format!("/termine/{id}?beendet")).await.text().await.unwrap();
     assert!(page.contains("id=\"closed-label\">beendet<") && !page.contains("id=\"open-room\""), "{page}");
+    assert!(page.contains("nicht eingelassen"), "Emil's line says he was never let in");
     let history = app
         .scalar_i64(
             "SELECT COUNT(*) FROM audit_log WHERE event = 'appointment.ended' AND detail = $1",

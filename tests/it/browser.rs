@@ -11,14 +11,19 @@ use crate::harness::{Backend, MOBILE, PASSWORD, SERVICE_PIN, TestApp};
 pub struct ChromeDriver {
     child: Child,
     port: u16,
+    /// The profile folders of the browsers it started: how their processes are found again.
+    profiles: std::sync::Mutex<Vec<String>>,
 }
 
 impl Drop for ChromeDriver {
     /// Ends chromedriver and every Chromium it started: a test that fails before closing its browsers must
-    /// not leave them running, encoding video for the tests after it. chromedriver starts each Chromium in a
-    /// process group of its own, so those groups go first.
+    /// not leave them running, encoding video for the tests after it. Debian's `chromium` wrapper leaves the
+    /// browser re-parented to init, so the processes are found by their profile folder, and their whole
+    /// process groups (zygotes included) are ended.
     fn drop(&mut self) {
-        let groups: Vec<String> = children_of(self.child.id()).iter().map(|pid| format!("-{pid}")).collect();
+        let profiles = self.profiles.lock().map(|p| p.clone()).unwrap_or_default();
+        let groups: std::collections::BTreeSet<String> =
+            processes_of(&profiles).into_iter().map(|pgid| format!("-{pgid}")).collect();
         if !groups.is_empty() {
             let _ = Command::new("sh").args(["-c", "kill -KILL -- \"$@\" 2>/dev/null", "kill"]).args(&groups).status();
         }
@@ -27,16 +32,20 @@ impl Drop for ChromeDriver {
     }
 }
 
-/// The processes whose parent is `parent` (from /proc).
-fn children_of(parent: u32) -> Vec<u32> {
+/// The process groups of the processes started with one of these profile folders (from /proc).
+fn processes_of(profiles: &[String]) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
         .filter_map(|entry| {
             let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            if !profiles.iter().any(|p| cmdline.contains(&format!("--user-data-dir={p}"))) {
+                return None;
+            }
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // After the command name in parentheses: state, then the parent's pid.
-            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
-            (ppid == parent).then_some(pid)
+            // After the command name in parentheses: state, the parent's pid, the process group.
+            stat.rsplit_once(')')?.1.split_whitespace().nth(2)?.parse().ok()
         })
         .collect()
 }
@@ -49,7 +58,7 @@ pub async fn start_chromedriver() -> ChromeDriver {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver is required for the browser tests (apt-get install chromium chromium-driver)");
-    let driver = ChromeDriver { child, port };
+    let driver = ChromeDriver { child, port, profiles: std::sync::Mutex::new(Vec::new()) };
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return driver;
@@ -98,6 +107,7 @@ pub async fn open_browser_with(
     .map(|arg| (*arg).to_owned())
     .collect();
     args.push(format!("--user-data-dir={}", profile.display()));
+    driver.profiles.lock().unwrap().push(profile.display().to_string());
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -519,6 +529,35 @@ pub fn pdf_text(path: &std::path::Path) -> String {
         .expect("pdftotext is required for the tests (apt-get install poppler-utils)");
     assert!(output.status.success(), "pdftotext: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// With `SPRECHSTUNDE_SCREENSHOTS=<folder>` set, saves what the page shows at phone width (390×844) and at a
+/// desk (1280×800) as `<folder>/<name>-390.png` and `-1280.png`, to be looked at; otherwise does nothing.
+pub async fn snap(browser: &Client, name: &str) {
+    let Some(folder) = std::env::var_os("SPRECHSTUNDE_SCREENSHOTS") else { return };
+    let (width, height) = browser.get_window_size().await.unwrap();
+    for (w, h) in [(390, 844), (1280, 800)] {
+        browser.set_window_size(w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let png = browser.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&folder).join(format!("{name}-{w}.png")), png).unwrap();
+    }
+    browser.set_window_size(width as u32, height as u32).await.unwrap();
+}
+
+/// Fails if an element that carries `hidden` is displayed anyway (a `display` rule once overrode the
+/// attribute, and hidden buttons showed); `state` names the page state for the message.
+pub async fn nothing_hidden_shown(browser: &Client, state: &str) {
+    let shown = browser
+        .execute(
+            "return Array.from(document.querySelectorAll('[hidden]')) \
+               .filter((e) => getComputedStyle(e).display !== 'none') \
+               .map((e) => e.id || e.tagName + '.' + e.className);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, serde_json::json!([]), "{state}: elements marked hidden are on screen");
 }
 
 /// Waits (at most `within`) until the element matching `css` exists; returns how long it took.

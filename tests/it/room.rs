@@ -7,8 +7,8 @@ use fantoccini::{Client, Locator};
 
 use crate::appointments::{DATE, Invitation, STARTS_AT, TIME, add_participant, create_appointment, participant_id};
 use crate::browser::{
-    ChromeDriver, appears_within, click, eventually, find, open_browser, sign_in, start_chromedriver, text_of,
-    wait_for_path,
+    ChromeDriver, appears_within, click, eventually, find, nothing_hidden_shown, open_browser, sign_in, snap,
+    start_chromedriver, text_of, wait_for_path,
 };
 use crate::harness::{Backend, TestApp};
 
@@ -138,6 +138,8 @@ async fn a_consultation_in_chromium() {
     video_flows(host, &pid, admitted_at).await;
     video_flows(guest, "host", admitted_at).await;
     assert_eq!(text_of(guest, "h1").await, "Videosprechstunde", "the guest's heading follows the admission");
+    nothing_hidden_shown(guest, "guest in the room").await;
+    nothing_hidden_shown(host, "host in the room").await;
 
     // Both pages list everyone by name and show the same six digits.
     for browser in [host, guest] {
@@ -150,15 +152,24 @@ async fn a_consultation_in_chromium() {
     assert_eq!(host_code, guest_code, "both screens show the same Sicherheitscode");
     assert!(text_of(host, "#security-codes").await.contains(&format!("{} {}", &host_code[..3], &host_code[3..])));
 
-    // "Mikrofon aus": the guest's microphone track is muted, the button says how to turn it on again.
+    // "Mikrofon stummschalten": the guest's microphone track is muted, the button says how to undo it and
+    // shows the state, and the doctor's tile says so (told by the guest's page, not guessed).
+    assert_eq!(text_of(guest, "#toggle-mic").await, "Mikrofon stummschalten");
     click(guest, "toggle-mic").await;
-    assert_eq!(text_of(guest, "#toggle-mic").await, "Mikrofon an");
+    assert_eq!(text_of(guest, "#toggle-mic").await, "Stummschaltung aufheben");
+    let pressed = find(guest, Locator::Id("toggle-mic")).await.unwrap().attr("aria-pressed").await.unwrap();
+    assert_eq!(pressed.as_deref(), Some("true"));
     let muted =
         script(guest, "return document.getElementById('local-video').srcObject.getAudioTracks()[0].enabled").await;
     assert_eq!(muted, serde_json::json!(false));
+    let tile_state = format!("#remote-{pid} .tile-state");
+    eventually(|| async { text_of(host, &tile_state).await == "stummgeschaltet" }, "the muted tile").await;
     click(guest, "toggle-cam").await;
-    assert_eq!(text_of(guest, "#toggle-cam").await, "Kamera an");
+    assert_eq!(text_of(guest, "#toggle-cam").await, "Kamera einschalten");
+    eventually(|| async { text_of(host, &tile_state).await == "stummgeschaltet · Kamera aus" }, "camera off").await;
     click(guest, "toggle-cam").await;
+    click(guest, "toggle-mic").await;
+    eventually(|| async { text_of(host, &tile_state).await.is_empty() }, "both on again").await;
 
     // The connection's quality is shown (loopback: good).
     appears_within(host, "#quality[data-level='good']", Duration::from_secs(6)).await;
@@ -232,6 +243,7 @@ async fn a_consultation_in_chromium() {
     assert_eq!(script(guest, "return document.getElementById('local-video').srcObject").await, serde_json::Value::Null);
     assert!(find(guest, Locator::Id("room")).await.unwrap().attr("hidden").await.unwrap().is_some());
     assert_eq!(text_of(guest, "h1").await, "Wartezimmer");
+    nothing_hidden_shown(guest, "guest sent back").await;
 
     // Let in again, then "Sprechstunde beenden" (after the confirmation): over for everyone.
     let admitted_at = Instant::now();
@@ -386,6 +398,16 @@ async fn three_in_one_room_across_two_instances_in_chromium() {
         video_flows(browser, peer, admitted_at).await;
     }
     assert_eq!(security_code(anna, &b).await, security_code(bernd, &a).await, "guest to guest");
+    // On a phone (412 px wide) with three people, both videos and the microphone and camera buttons are on
+    // screen at once, each button at least 44×44 px.
+    let on_screen = "window.scrollTo(0, document.querySelector('.videos').getBoundingClientRect().top + window.scrollY); \
+        const fits = (e) => { const r = e.getBoundingClientRect(); \
+          return r.top >= -1 && r.bottom <= window.innerHeight + 1 && r.width >= 44 && r.height >= 44; }; \
+        return [fits(document.getElementById('toggle-mic')), fits(document.getElementById('toggle-cam')), \
+          Array.from(document.querySelectorAll('#remote-videos video')).map((v) => { \
+            const r = v.getBoundingClientRect(); return r.top >= -1 && r.bottom <= window.innerHeight + 1; })];";
+    assert_eq!(script(anna, on_screen).await, serde_json::json!([true, true, [true, true]]), "the phone's view");
+    crate::browser::snap(anna, "guest-room-three").await;
     for browser in [host, anna, bernd] {
         assert_eq!(
             script(browser, "return document.querySelectorAll('#roster li').length").await,
@@ -422,6 +444,7 @@ async fn the_device_check_before_entering_in_chromium() {
     .await;
     click(&working, "dc-start").await;
     appears_within(&working, "#dc-ok:not([hidden])", Duration::from_secs(5)).await;
+    nothing_hidden_shown(&working, "device check passed").await;
     assert!(script(&working, "return document.getElementById('dc-preview').videoWidth").await.as_u64().unwrap() > 0);
     // The synthetic microphone beeps: the meter moves.
     eventually(
@@ -455,6 +478,7 @@ async fn the_device_check_before_entering_in_chromium() {
     appears_within(&refused, "#dc-denied:not([hidden])", Duration::from_secs(5)).await;
     let help = text_of(&refused, "#dc-denied").await;
     assert!(help.contains("Chrome oder Edge:") && !help.contains("Firefox:"), "{help}");
+    nothing_hidden_shown(&refused, "device check refused").await;
 
     // Plain http under a real name (mapped to this machine): browsers allow no camera there.
     let mapped = "--host-resolver-rules=MAP praxis.test 127.0.0.1";
@@ -469,6 +493,7 @@ async fn the_device_check_before_entering_in_chromium() {
     wait_for_path(&insecure, "/teilnehmen/eintreten").await;
     assert!(text_of(&insecure, "#dc-insecure").await.contains("nicht sicher verbunden (https fehlt)"));
     assert!(find(&insecure, Locator::Id("dc-start")).await.unwrap().attr("hidden").await.unwrap().is_some());
+    nothing_hidden_shown(&insecure, "device check without https").await;
     for browser in [working, refused, insecure] {
         browser.close().await.unwrap();
     }
@@ -525,6 +550,7 @@ async fn switching_cameras_and_sharing_the_screen_in_chromium() {
         find(&host, Locator::Id("switch-camera")).await.unwrap().attr("hidden").await.unwrap().is_some(),
         "one camera: no switch offered"
     );
+    nothing_hidden_shown(&host, "host with one camera").await;
 
     let label = "const s = window.roomPeers[arguments[0]].pc.getSenders().find((s) => s.track && s.track.kind === 'video'); \
         return s.track.label;";
@@ -539,6 +565,169 @@ async fn switching_cameras_and_sharing_the_screen_in_chromium() {
         .await;
     assert!(find(&guest, Locator::Id("share-screen")).await.is_err(), "guests have no screen sharing");
     for browser in [host, guest] {
+        browser.close().await.unwrap();
+    }
+}
+
+/// The pages' own state, to see that an action in the room did not reload it.
+async fn mark_page(browser: &Client) {
+    script(browser, "window.samePage = true; return 0").await;
+}
+
+async fn same_page(browser: &Client) -> bool {
+    script(browser, "return window.samePage === true").await == true
+}
+
+/// A doctor runs the consultation from the room and never leaves it: arrivals show (with sound, switched on
+/// once and remembered) as a banner over the video at desk width; a patient whose page was not there when
+/// the doctor's offer went out still connects; adding, renewing, the message to the waiting room and
+/// removing all happen in place, with the connections kept; refusals come back as messages in the room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_doctor_runs_the_consultation_from_the_room_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, id, invitations) = appointment_with(&app, &["Anna Beispiel"]).await;
+    let driver = start_chromedriver().await;
+    let (clients, _dirs) = browsers(&driver, 2).await;
+    let (host, guest) = (&clients[0], &clients[1]);
+    host.set_window_size(1280, 800).await.unwrap();
+    host_in_room(host, &app, &id).await;
+
+    // Sound for arrivals: switched on once, still on after a reload.
+    click(host, "enable-alerts").await;
+    host.refresh().await.unwrap();
+    appears_within(host, "#roster li[data-member='host']", Duration::from_secs(5)).await;
+    assert!(find(host, Locator::Id("enable-alerts")).await.unwrap().attr("hidden").await.unwrap().is_some());
+    nothing_hidden_shown(host, "empty room").await;
+    snap(host, "host-room-empty").await;
+    mark_page(host).await;
+
+    guest_waits(guest, &invitations[0].link).await;
+    let pid = participant_id(&app, "Anna Beispiel").await;
+    let banner = format!("#waiting-banner .waiting-row[data-participant='{pid}']");
+    appears_within(host, &banner, Duration::from_secs(5)).await;
+    assert!(text_of(host, &banner).await.starts_with("Anna Beispiel wartet"));
+    // In sight wherever the page is scrolled.
+    let inside = "window.scrollTo(0, arguments[0] ? document.body.scrollHeight : 0); \
+        const r = document.getElementById('waiting-banner').getBoundingClientRect(); \
+        return r.top >= 0 && r.bottom <= window.innerHeight;";
+    for bottom in [false, true] {
+        assert_eq!(host.execute(inside, vec![bottom.into()]).await.unwrap(), true, "the banner in sight at 1280×800");
+    }
+    eventually(|| async { script(host, "return document.getElementById('live').dataset.sounded").await == "1" }, "a tone")
+        .await;
+    snap(host, "host-room-banner").await;
+
+    // The patient's page is away at the moment the doctor lets her in: the doctor's offer reaches nobody.
+    guest.goto("about:blank").await.unwrap();
+    find(host, Locator::Css(&format!("{banner} button.admit"))).await.unwrap().click().await.unwrap();
+    let waiting_offer = "const p = window.roomPeers[arguments[0]]; return !!p && p.pc.signalingState;";
+    eventually(
+        || async { host.execute(waiting_offer, vec![pid.clone().into()]).await.unwrap() == "have-local-offer" },
+        "the doctor's offer",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let back_at = Instant::now();
+    guest.goto(&app.url("/warteraum")).await.unwrap();
+    let first = first_frames(&[(host, &pid), (guest, "host")], back_at).await;
+    println!("late joiner: from opening the page to the first decoded frame: host {:?}, guest {:?}", first[0], first[1]);
+    assert!(same_page(host).await, "Einlassen from the banner keeps the page");
+    assert!(find(host, Locator::Id("waiting-banner")).await.unwrap().attr("hidden").await.unwrap().is_some());
+    mark_connection_old(host, &pid).await;
+
+    // A second patient, added from the room: link and code appear in the room; nothing reloads.
+    find(host, Locator::Css("#add-participant-box summary")).await.unwrap().click().await.unwrap();
+    find(host, Locator::Id("p-name")).await.unwrap().send_keys("Gerda Weber").await.unwrap();
+    find(host, Locator::Id("p-phone")).await.unwrap().send_keys("12").await.unwrap();
+    click(host, "add").await;
+    appears_within(host, "#room-feedback.errors", Duration::from_secs(5)).await;
+    assert!(text_of(host, "#room-feedback").await.contains("Mobilfunknummer"), "the refusal is shown in the room");
+    let typed = find(host, Locator::Id("p-name")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(typed.as_deref(), Some("Gerda Weber"), "nothing typed is lost");
+    find(host, Locator::Id("p-phone")).await.unwrap().clear().await.unwrap();
+    click(host, "add").await;
+    appears_within(host, "#room-fresh #fresh-code-shown", Duration::from_secs(5)).await;
+    assert_eq!(text_of(host, "#room-fresh h2").await, "Zugangsdaten für Gerda Weber");
+    let gerda = participant_id(&app, "Gerda Weber").await;
+    appears_within(host, &format!("#participants li[data-participant='{gerda}']"), Duration::from_secs(5)).await;
+
+    // "Neu erstellen" for her: a new code in the room; the first one stops working.
+    let old_code = text_of(host, "#fresh-code-shown").await;
+    find(host, Locator::Css(&format!("#participants li[data-participant='{gerda}'] button.renew")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(|| async { text_of(host, "#fresh-code-shown").await != old_code }, "a new code").await;
+    snap(host, "host-room-fresh").await;
+    snap(guest, "guest-room").await;
+
+    // The message to the waiting room, from the room.
+    find(host, Locator::Css("#notice-box summary")).await.unwrap().click().await.unwrap();
+    find(host, Locator::Id("notice-text")).await.unwrap().send_keys("Einen Moment bitte.").await.unwrap();
+    click(host, "send-notice").await;
+    eventually(
+        || async { text_of(host, "#room-feedback").await == "Die Nachricht wird im Wartezimmer angezeigt." },
+        "the notice saved",
+    )
+    .await;
+    assert!(same_page(host).await, "adding, renewing and the notice keep the page");
+    let still = "const p = window.roomPeers[arguments[0]]; return !!p && p.pc.old === true;";
+    assert_eq!(host.execute(still, vec![pid.clone().into()]).await.unwrap(), true, "the connection stays");
+    assert!(frames_from(host, &pid).await > 0);
+
+    // The patient leaves by herself: it asks once, then says she left the consultation (not the waiting
+    // room), and she can come back while the invitation works.
+    find(guest, Locator::Css("#leave-box summary")).await.unwrap().click().await.unwrap();
+    snap(guest, "guest-room-leave-asks").await;
+    click(guest, "leave-consultation").await;
+    appears_within(guest, "#guest-status[data-state='left']", Duration::from_secs(5)).await;
+    assert!(text_of(guest, "#guest-status").await.starts_with("Sie haben die Sprechstunde verlassen."));
+    assert_eq!(text_of(guest, "h1").await, "Videosprechstunde");
+    snap(guest, "guest-left").await;
+    click(guest, "rejoin").await;
+    click(guest, "consent").await;
+    click(guest, "enter").await;
+    wait_for_path(guest, "/warteraum").await;
+    find(host, Locator::Css(&format!("{banner} button.admit"))).await.unwrap().click().await.unwrap();
+    appears_within(guest, "#guest-status[data-state='admitted']", Duration::from_secs(5)).await;
+
+    // "Entfernen" for the patient in the room: she leaves it at once, and the doctor's list says so.
+    find(host, Locator::Css(&format!("#participants li[data-participant='{pid}'] button.remove")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    appears_within(guest, "#guest-status[data-state='ended']", Duration::from_secs(5)).await;
+    eventually(|| async { script(host, "return Object.keys(window.roomPeers).length").await == 0 }, "host closed")
+        .await;
+    eventually(
+        || async { script(host, "return document.querySelectorAll('#roster li').length").await == 1 },
+        "only the doctor in the room",
+    )
+    .await;
+    assert!(same_page(host).await, "removing keeps the page");
+    nothing_hidden_shown(host, "after removing").await;
+
+    // Gerda is still waiting when the doctor ends: the question names her before anything ends.
+    let link = script(host, "return document.getElementById('fresh-link').value").await;
+    let (gerda_http, _) = crate::appointments::jar_browser();
+    assert_eq!(app.get(&gerda_http, link.as_str().unwrap()).await.status(), 303);
+    let entered = app.post(&gerda_http, "/teilnehmen/eintreten", &[("name", "Gerda Weber"), ("consent", "ja")]).await;
+    assert_eq!(entered.status(), 303);
+    appears_within(host, &format!("#waiting-banner .waiting-row[data-participant='{gerda}']"), Duration::from_secs(5))
+        .await;
+    click(host, "end-consultation").await;
+    let question = host.get_alert_text().await.unwrap();
+    assert!(question.starts_with("Noch im Wartezimmer: Gerda Weber."), "{question}");
+    host.accept_alert().await.unwrap();
+    wait_for_path(host, &format!("/termine/{id}")).await;
+    let told = app.get(&gerda_http, "/warteraum").await.text().await.unwrap();
+    assert!(told.contains("hat die Sprechstunde beendet, ohne Sie einzulassen"), "{told}");
+    for browser in clients {
         browser.close().await.unwrap();
     }
 }
