@@ -270,7 +270,10 @@ pub async fn waiting_room(State(state): State<AppState>, guest: Guest) -> AppRes
         views::Roster::empty(me, lang)
     };
     let reload = matches!(guest.participant.state, ParticipantState::Waiting | ParticipantState::Admitted);
-    page::render(StatusCode::OK, &WaitingPage { layout: Layout::new(&state, lang, title), status, reload, roster, banner: None })
+    page::render(
+        StatusCode::OK,
+        &WaitingPage { layout: Layout::new(&state, lang, title), status, reload, roster, banner: None },
+    )
 }
 
 /// `POST /warteraum/verlassen`

@@ -1,9 +1,9 @@
 //! The host's pages: `/termine` (today and upcoming), "Termin anlegen", one appointment with its
 //! participants (live), and the forms on it. Every form works without JavaScript.
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::Json;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -666,11 +666,7 @@ pub async fn set_notice(
         if in_room {
             return Ok(Answer::refused(StatusCode::UNPROCESSABLE_ENTITY, vec![error]));
         }
-        let extras = Extras {
-            notice_errors: vec![error],
-            notice_text: Some(form.text),
-            ..Extras::default()
-        };
+        let extras = Extras { notice_errors: vec![error], notice_text: Some(form.text), ..Extras::default() };
         return appointment_page(&state, &account, appointment, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     changes::set_notice(&state, &account, &id, &notice).await?;

@@ -219,11 +219,13 @@ pub async fn finish(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, sqlx:
         return Ok(false);
     }
     // Those still waiting stay "waiting": their page tells them the practice ended without letting them in.
-    sqlx::query("UPDATE participants SET state = 'left', state_since = $1 WHERE appointment_id = $2 AND state = 'admitted'")
-        .bind(now)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE participants SET state = 'left', state_since = $1 WHERE appointment_id = $2 AND state = 'admitted'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     Ok(true)
 }
 

@@ -614,8 +614,11 @@ async fn the_doctor_runs_the_consultation_from_the_room_in_chromium() {
     for bottom in [false, true] {
         assert_eq!(host.execute(inside, vec![bottom.into()]).await.unwrap(), true, "the banner in sight at 1280×800");
     }
-    eventually(|| async { script(host, "return document.getElementById('live').dataset.sounded").await == "1" }, "a tone")
-        .await;
+    eventually(
+        || async { script(host, "return document.getElementById('live').dataset.sounded").await == "1" },
+        "a tone",
+    )
+    .await;
     snap(host, "host-room-banner").await;
 
     // The patient's page is away at the moment the doctor lets her in: the doctor's offer reaches nobody.
@@ -631,7 +634,10 @@ async fn the_doctor_runs_the_consultation_from_the_room_in_chromium() {
     let back_at = Instant::now();
     guest.goto(&app.url("/warteraum")).await.unwrap();
     let first = first_frames(&[(host, &pid), (guest, "host")], back_at).await;
-    println!("late joiner: from opening the page to the first decoded frame: host {:?}, guest {:?}", first[0], first[1]);
+    println!(
+        "late joiner: from opening the page to the first decoded frame: host {:?}, guest {:?}",
+        first[0], first[1]
+    );
     assert!(same_page(host).await, "Einlassen from the banner keeps the page");
     assert!(find(host, Locator::Id("waiting-banner")).await.unwrap().attr("hidden").await.unwrap().is_some());
     mark_connection_old(host, &pid).await;
