@@ -5,22 +5,41 @@
   "use strict";
   var box = document.getElementById("device-check");
   if (!box) return;
+  var CHECKED = "sprechstunde-devices";
+  function checked() {
+    try { return window.sessionStorage.getItem(CHECKED) === "ok"; } catch (e) { return false; }
+  }
+  // In the waiting room the check is open unless it already passed in this browser (on the check-in page).
+  var wrapper = box.closest("details[data-close-when-checked]");
+  if (wrapper && checked()) wrapper.open = false;
+  var stream = null;
+  // The room takes over camera and microphone: the check lets go of them.
+  window.deviceCheckStop = function () {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    stream = null;
+  };
   function show(id) { document.getElementById(id).hidden = false; }
+  // A warning never stays folded away.
+  function warn(id) {
+    show(id);
+    var fold = box.closest("details");
+    if (fold) fold.open = true;
+  }
   var start = document.getElementById("dc-start");
   var speaker = document.getElementById("dc-speaker");
   var ua = navigator.userAgent;
 
   // In-app browsers (the link opened from a messenger or social app) often lack camera access or WebRTC.
   if (/FBAN|FBAV|Instagram|WhatsApp|Line\/|MicroMessenger|Snapchat|TikTok|musical_ly|Twitter|GSA\//.test(ua)) {
-    show("dc-in-app");
+    warn("dc-in-app");
   }
   speaker.hidden = false;
   if (!window.isSecureContext) {
-    show("dc-insecure");
+    warn("dc-insecure");
     return;
   }
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.RTCPeerConnection) {
-    show("dc-unsupported");
+    warn("dc-unsupported");
     return;
   }
   start.hidden = false;
@@ -59,12 +78,16 @@
 
   start.addEventListener("click", function () {
     ["dc-denied", "dc-missing", "dc-busy"].forEach(function (id) { document.getElementById(id).hidden = true; });
-    navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then(function (stream) {
+    navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then(function (found) {
+      stream = found;
       show("dc-live");
       var preview = document.getElementById("dc-preview");
       preview.srcObject = stream;
       meter(stream);
-      preview.onloadeddata = function () { show("dc-ok"); };
+      preview.onloadeddata = function () {
+        show("dc-ok");
+        try { window.sessionStorage.setItem(CHECKED, "ok"); } catch (e) { /* private mode: not remembered */ }
+      };
       start.hidden = true;
     }, function (error) {
       var name = error && error.name;

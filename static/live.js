@@ -30,10 +30,11 @@
     });
   }
 
-  function announce(ids) {
+  // `keys`: participant ids, or `<id>:device` for another device of someone.
+  function announce(keys) {
     var list = document.getElementById("participants");
-    ids.forEach(function (id) {
-      var row = list && list.querySelector('[data-participant="' + id + '"]');
+    keys.forEach(function (key) {
+      var row = list && list.querySelector('[data-participant="' + key.split(":")[0] + '"]');
       var name = row ? row.getAttribute("data-name") : "";
       if (alerts) beep();
       if (alerts && window.Notification && Notification.permission === "granted") {

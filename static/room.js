@@ -608,6 +608,9 @@
         room.hidden = !inRoom;
         var heading = document.querySelector("h1");
         if (heading) heading.textContent = text(message.state === "waiting" ? "waiting-title" : "room-title");
+        var check = document.getElementById("waiting-devices");
+        if (check) check.hidden = message.state !== "waiting";
+        if (inRoom && window.deviceCheckStop) window.deviceCheckStop();
         if (inRoom) media(); else stopMedia();
       }
       Object.keys(peers).forEach(function (id) { tile(id); });

@@ -215,6 +215,7 @@ async fn queue_registration_mail(
             account_id: Some(account.id.to_string()),
             link_id: Some(link_id),
             participant_id: None,
+            topic: None,
             to: account.email.clone(),
             mail,
             action_url: Some(url),

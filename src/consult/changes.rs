@@ -101,6 +101,7 @@ async fn queue(
             account_id: Some(host.id.to_string()),
             link_id: None,
             participant_id: Some(to.id.to_owned()),
+            topic: Some(appointment.id.clone()),
             to: email.to_owned(),
             mail,
             action_url: Some(access.url.clone()),
@@ -116,7 +117,8 @@ async fn queue(
             }
         }
         let text = messages::invitation_sms(appointment, access);
-        outbox::enqueue_sms_for(tx, Some(&host.id), Some(to.id), phone, &text, now).await?;
+        let about = outbox::About { participant_id: to.id, topic: &appointment.id };
+        outbox::enqueue_sms_for(tx, Some(&host.id), Some(about), phone, &text, now).await?;
         audit::record(&mut **tx, entry(AuditEvent::InvitationSent, host, format!("participant:{} sms", to.id)), now)
             .await?;
     }
@@ -239,6 +241,7 @@ pub async fn cancel(state: &AppState, host: &Account, appointment: &Appointment)
                 account_id: Some(host.id.to_string()),
                 link_id: None,
                 participant_id: Some(participant.id.clone()),
+                topic: Some(appointment.id.clone()),
                 to: email.clone(),
                 mail,
                 action_url: None,
@@ -247,7 +250,8 @@ pub async fn cancel(state: &AppState, host: &Account, appointment: &Appointment)
         }
         if let Some(phone) = &participant.phone {
             let text = messages::cancellation_sms(appointment);
-            outbox::enqueue_sms_for(&mut tx, Some(&host.id), Some(&participant.id), phone, &text, now).await?;
+            let about = outbox::About { participant_id: &participant.id, topic: &appointment.id };
+            outbox::enqueue_sms_for(&mut tx, Some(&host.id), Some(about), phone, &text, now).await?;
         }
     }
     audit::record(
@@ -303,6 +307,42 @@ pub async fn step(
     }
     finish(state, tx, &participant.appointment_id).await?;
     Ok(next)
+}
+
+/// "Zweites Gerät einlassen": the device that knocked last takes the participant's place (their other
+/// device leaves the consultation); someone still waiting is admitted with it, within the room's cap.
+pub async fn admit_device(state: &AppState, host: &Account, participant: &Participant) -> Result<(), ConsultError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin_serialized(&[&format!("room:{}", participant.appointment_id)], now).await?;
+    if participant.state == ParticipantState::Waiting {
+        if store::admitted_count(&mut tx, &participant.appointment_id).await? + 1 >= ROOM_MAX {
+            return Err(ConsultError::RoomFull);
+        }
+        let admitted = ParticipantState::Admitted;
+        if !store::transition(&mut *tx, &participant.id, participant.state, admitted, now).await? {
+            return Err(ConsultError::Changed);
+        }
+    } else if participant.state != ParticipantState::Admitted {
+        return Err(ConsultError::Changed);
+    }
+    if !store::admit_device(&mut tx, &participant.id).await? {
+        return Err(ConsultError::Changed);
+    }
+    let what = format!("participant:{} other device", participant.id);
+    audit::record(&mut *tx, entry(AuditEvent::GuestAdmitted, host, what), now).await?;
+    finish(state, tx, &participant.appointment_id).await
+}
+
+/// "Zweites Gerät ablehnen": the knocking device stays out; the participant's own one is untouched.
+pub async fn decline_device(state: &AppState, host: &Account, participant: &Participant) -> Result<(), ConsultError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !store::decline_device(&mut tx, &participant.id).await? {
+        return Err(ConsultError::Changed);
+    }
+    let what = format!("participant:{} other device", participant.id);
+    audit::record(&mut *tx, entry(AuditEvent::GuestDeclined, host, what), now).await?;
+    finish(state, tx, &participant.appointment_id).await
 }
 
 /// Check-in: the name as the guest gave it, their consent, and into the waiting room (or, for an admitted

@@ -5,7 +5,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::consult::store::{self, Appointment, AppointmentStatus, Participant};
+use crate::consult::store::{self, Appointment, AppointmentStatus, GuestSession, OtherDevice, Participant};
 use crate::consult::texts;
 use crate::domain::appointment::WindowPosition;
 use crate::domain::participant::ParticipantState;
@@ -22,11 +22,13 @@ pub struct Guest {
     pub session_hash: String,
     pub participant: Participant,
     pub appointment: Appointment,
+    /// Another device than the participant's own (knocking, declined or replaced): it changes nothing.
+    pub other_device: Option<OtherDevice>,
     pub lang: Lang,
 }
 
 /// The guest's session from the request's guest cookie, if it is live.
-pub async fn current(state: &AppState, headers: &HeaderMap) -> AppResult<Option<(String, Participant, Appointment)>> {
+pub async fn current(state: &AppState, headers: &HeaderMap) -> AppResult<Option<(String, GuestSession)>> {
     let Some(raw) = cookies::read(headers, cookies::cookie_name(&state.config, Jar::Guest)) else {
         return Ok(None);
     };
@@ -34,7 +36,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> AppResult<Option<
         return Ok(None);
     }
     let hash = token::hash(Purpose::GuestSession, &raw);
-    Ok(store::guest_session(&state.db, &hash, state.clock.now()).await?.map(|(p, a)| (hash, p, a)))
+    Ok(store::guest_session(&state.db, &hash, state.clock.now()).await?.map(|session| (hash, session)))
 }
 
 impl axum::extract::FromRequestParts<AppState> for Guest {
@@ -42,7 +44,9 @@ impl axum::extract::FromRequestParts<AppState> for Guest {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
         let lang = Lang::from_headers(&parts.headers);
-        let Some((session_hash, participant, appointment)) = current(state, &parts.headers).await? else {
+        let Some((session_hash, GuestSession { participant, appointment, other_device })) =
+            current(state, &parts.headers).await?
+        else {
             let c = texts::of(lang);
             let action = Action { href: "/teilnehmen".into(), label: c.to_code_entry };
             let page = page::message(
@@ -59,7 +63,7 @@ impl axum::extract::FromRequestParts<AppState> for Guest {
         if let Some((_, refused)) = refusal(state, &participant, &appointment, lang)? {
             return Err(AppError::elsewhere(refused));
         }
-        Ok(Guest { session_hash, participant, appointment, lang })
+        Ok(Guest { session_hash, participant, appointment, other_device, lang })
     }
 }
 
@@ -102,17 +106,25 @@ pub fn refusal(
     Ok(Some((outcome, page)))
 }
 
-/// A new guest session for the participant, valid until their window closes; returns the cookie.
+/// A new guest session for the participant (in `participant_state` now), valid until their window closes;
+/// returns the cookie. Someone already waiting or in the room on another device knocks with this one: a
+/// shared or forwarded code must not slip into a consultation unseen.
 pub async fn start_session(
     state: &AppState,
     participant: &Participant,
+    participant_state: ParticipantState,
     appointment: &Appointment,
 ) -> AppResult<HeaderValue> {
     let raw = token::generate();
     let now = state.clock.now();
     let expires = appointment.window(&state.config.appointments).closes;
-    store::create_guest_session(&state.db, &token::hash(Purpose::GuestSession, &raw), &participant.id, now, expires)
-        .await?;
+    let knocking = matches!(participant_state, ParticipantState::Waiting | ParticipantState::Admitted)
+        && store::has_own_session(&state.db, &participant.id, now).await?;
+    let hash = token::hash(Purpose::GuestSession, &raw);
+    store::create_guest_session(&state.db, &hash, &participant.id, (now, expires), knocking).await?;
+    if knocking {
+        state.live.announce(&state.db, &appointment.id).await;
+    }
     Ok(cookies::set(&state.config, Jar::Guest, &raw))
 }
 

@@ -32,8 +32,9 @@ async fn enter(
     addr: std::net::IpAddr,
     participant: Participant,
     appointment: Appointment,
-    lang: Lang,
+    headers: &HeaderMap,
 ) -> AppResult<Response> {
+    let lang = Lang::from_headers(headers);
     let refused = guest::refusal(state, &participant, &appointment, lang)?;
     let outcome = refused.as_ref().map_or("success", |(outcome, _)| *outcome);
     let entry = Entry::new(event, outcome, Actor::Guest(participant.id.clone()), None)
@@ -50,7 +51,13 @@ async fn enter(
         Err(ConsultError::Changed) => participant.state,
         Err(error) => return Err(error.into()),
     };
-    let cookie = guest::start_session(state, &participant, &appointment).await?;
+    // The link opened again in the browser that already has this participant's session: the same device.
+    if let Some((_, session)) = guest::current(state, headers).await?
+        && session.participant.id == participant.id
+    {
+        return Ok(guest::next_page(next));
+    }
+    let cookie = guest::start_session(state, &participant, next, &appointment).await?;
     let mut response = guest::next_page(next);
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
@@ -84,7 +91,7 @@ pub async fn open_link(
             Some(action),
         );
     };
-    enter(&state, AuditEvent::GuestLink, addr, participant, appointment, lang).await
+    enter(&state, AuditEvent::GuestLink, addr, participant, appointment, &headers).await
 }
 
 #[derive(Template)]
@@ -154,7 +161,7 @@ pub async fn join(
         audit::record(&state.db.pool, audit_entry("unknown"), now).await?;
         return join_page(&state, lang, typed, Some(c.join_wrong.to_owned()), StatusCode::UNPROCESSABLE_ENTITY);
     };
-    enter(&state, AuditEvent::GuestCode, addr, participant, appointment, lang).await
+    enter(&state, AuditEvent::GuestCode, addr, participant, appointment, &headers).await
 }
 
 #[derive(Template)]
@@ -164,9 +171,6 @@ struct CheckInPage {
     c: &'static Texts,
     when: String,
     name: String,
-    consent_label_before: String,
-    consent_label_between: String,
-    consent_label_after: String,
     errors: Vec<&'static str>,
     /// The device check warns without waiting for the script: the camera needs https.
     insecure: bool,
@@ -187,9 +191,6 @@ fn check_in_page(
             ("host", &guest.appointment.host_name),
         ],
     );
-    // The consent sentence with two links in it, in either language's word order.
-    let (before, rest) = c.checkin_consent.split_once("{terms}").unwrap_or((c.checkin_consent, ""));
-    let (between, after) = rest.split_once("{privacy}").unwrap_or((rest, ""));
     page::render(
         status,
         &CheckInPage {
@@ -197,9 +198,6 @@ fn check_in_page(
             c,
             when,
             name,
-            consent_label_before: before.to_owned(),
-            consent_label_between: between.to_owned(),
-            consent_label_after: after.to_owned(),
             errors,
             insecure: !state.config.is_secure_context(),
         },
@@ -226,6 +224,9 @@ pub async fn check_in(
     guest: Guest,
     StrictForm(form): StrictForm<CheckInForm>,
 ) -> AppResult<Response> {
+    if guest.other_device.is_some() {
+        return Ok(Redirect::to("/warteraum").into_response());
+    }
     let c = texts::of(guest.lang);
     let name = form.name.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut errors = Vec::new();
@@ -253,6 +254,8 @@ struct WaitingPage {
     roster: views::Roster,
     /// Only the host's room shows who is waiting.
     banner: Option<views::WaitingBanner>,
+    /// The device check while waiting warns without the script: the camera needs https.
+    insecure: bool,
 }
 
 /// `GET /warteraum`: the guest's state; without JavaScript the page reloads itself while waiting.
@@ -261,7 +264,8 @@ pub async fn waiting_room(State(state): State<AppState>, guest: Guest) -> AppRes
         return Ok(Redirect::to("/teilnehmen/eintreten").into_response());
     }
     // The extractor let the guest in: the invitation works now.
-    let status = views::guest_status(Some(&guest.participant), &guest.appointment, guest.lang, true);
+    let status =
+        views::guest_status(Some(&guest.participant), guest.other_device, &guest.appointment, guest.lang, true);
     let (me, lang, title) = (guest.participant.id.as_str(), guest.lang, status.title());
     let roster = if guest.participant.state == ParticipantState::Admitted {
         let participants = store::participants(&state.db, &guest.appointment.id).await?;
@@ -272,12 +276,23 @@ pub async fn waiting_room(State(state): State<AppState>, guest: Guest) -> AppRes
     let reload = matches!(guest.participant.state, ParticipantState::Waiting | ParticipantState::Admitted);
     page::render(
         StatusCode::OK,
-        &WaitingPage { layout: Layout::new(&state, lang, title), status, reload, roster, banner: None },
+        &WaitingPage {
+            layout: Layout::new(&state, lang, title),
+            status,
+            reload,
+            roster,
+            banner: None,
+            insecure: !state.config.is_secure_context(),
+        },
     )
 }
 
 /// `POST /warteraum/verlassen`
 pub async fn leave(State(state): State<AppState>, guest: Guest) -> AppResult<Response> {
+    // Another device than the participant's own cannot take them out of the consultation.
+    if guest.other_device.is_some() {
+        return Ok(Redirect::to("/warteraum").into_response());
+    }
     let actor = Actor::Guest(guest.participant.id.clone());
     match changes::step(&state, actor, None, &guest.participant, Action::Leave).await {
         Ok(_) | Err(ConsultError::Changed) => Ok(Redirect::to("/warteraum").into_response()),

@@ -448,7 +448,7 @@ pub async fn add_participant(
     match check_participant(&form, c) {
         Ok(checked) if in_room => {
             let result = add(&state, &account, &appointment, &form, checked).await;
-            answer(result, c, |fresh| Answer::shown(fresh))
+            answer(result, c, Answer::shown)
         }
         Ok(checked) => add_and_show(&state, &account, appointment, form, checked).await,
         Err(errors) if in_room => Ok(Answer::refused(StatusCode::UNPROCESSABLE_ENTITY, errors)),
@@ -578,7 +578,8 @@ fn refusal_of(error: &ConsultError, c: &Texts) -> Option<(StatusCode, &'static s
     }
 }
 
-/// `POST /termine/{id}/teilnehmer/{pid}/{action}`: einlassen, ablehnen, zurueck, neu, senden, entfernen.
+/// `POST /termine/{id}/teilnehmer/{pid}/{action}`: einlassen, ablehnen, zurueck, neu, senden, entfernen,
+/// and for another device of the participant geraet-einlassen and geraet-ablehnen.
 pub async fn participant_action(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
@@ -599,6 +600,8 @@ pub async fn participant_action(
             changes::step(&state, actor, Some(&account.id), &participant, transition).await.map(|_| None)
         }
         "entfernen" => changes::remove(&state, &account, &appointment, &participant).await.map(|()| None),
+        "geraet-einlassen" => changes::admit_device(&state, &account, &participant).await.map(|()| None),
+        "geraet-ablehnen" => changes::decline_device(&state, &account, &participant).await.map(|()| None),
         "neu" | "senden" => {
             let delivery = if action == "senden" { Delivery { email: true, sms: true } } else { Delivery::default() };
             changes::renew(&state, &account, &appointment, &participant, delivery).await.map(|access| {
@@ -747,7 +750,8 @@ pub async fn room(
     let c = texts::of(lang);
     let participants = store::participants(&state.db, &appointment.id).await?;
     let roster = views::Roster::of(&appointment, &participants, crate::consult::ws::HOST, lang);
-    let participants = views::participant_lines(&appointment, participants, lang);
+    let facts = views::Facts::read(&state, &appointment).await?;
+    let participants = views::participant_lines(&appointment, participants, &facts, lang);
     page::render(
         StatusCode::OK,
         &RoomPage {

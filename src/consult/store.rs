@@ -427,20 +427,36 @@ pub enum AccessColumn {
     Code,
 }
 
+crate::db::stored_enum! {
+    /// A guest session's device, besides the participant's own (stored as NULL): one opened while the
+    /// participant already waits or is in the room elsewhere knocks first; the host lets it in (the other
+    /// device is replaced) or declines it.
+    pub enum OtherDevice {
+        Knocking = "waiting",
+        Declined = "declined",
+        Replaced = "replaced",
+    }
+}
+
+/// A new guest session; `knocking`: another device of someone already waiting or in the room.
 pub async fn create_guest_session(
     db: &Db,
     id_hash: &str,
     participant_id: &str,
-    now: Timestamp,
-    expires_at: Timestamp,
+    (now, expires_at): (Timestamp, Timestamp),
+    knocking: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO guest_sessions (id_hash, participant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(id_hash)
-        .bind(participant_id)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&db.pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO guest_sessions (id_hash, participant_id, created_at, expires_at, device_state) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id_hash)
+    .bind(participant_id)
+    .bind(now)
+    .bind(expires_at)
+    .bind(knocking.then_some(OtherDevice::Knocking.as_str()))
+    .execute(&db.pool)
+    .await?;
     // Each opening of the link starts a session (a phone and a laptop, a mail scanner): the newest few stay.
     sqlx::query(
         "DELETE FROM guest_sessions WHERE participant_id = $1 AND id_hash NOT IN \
@@ -456,22 +472,96 @@ pub async fn create_guest_session(
 /// Sessions kept per participant.
 pub const GUEST_SESSIONS_KEPT: i64 = 5;
 
+/// A live guest session: its participant, appointment, and whether it is another device than theirs.
+pub struct GuestSession {
+    pub participant: Participant,
+    pub appointment: Appointment,
+    pub other_device: Option<OtherDevice>,
+}
+
 /// The participant and appointment of a live guest session.
-pub async fn guest_session(
-    db: &Db,
-    id_hash: &str,
-    now: Timestamp,
-) -> Result<Option<(Participant, Appointment)>, sqlx::Error> {
+pub async fn guest_session(db: &Db, id_hash: &str, now: Timestamp) -> Result<Option<GuestSession>, sqlx::Error> {
     let sql = format!(
-        "SELECT {PARTICIPANT_COLUMNS} FROM guest_sessions s JOIN participants p ON p.id = s.participant_id \
+        "SELECT {PARTICIPANT_COLUMNS}, s.device_state FROM guest_sessions s JOIN participants p ON p.id = s.participant_id \
          WHERE s.id_hash = $1 AND s.expires_at > $2"
     );
     let Some(found) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id_hash).bind(now).fetch_optional(&db.pool).await?
     else {
         return Ok(None);
     };
-    let found = participant(&found)?;
-    Ok(find(db, &found.appointment_id).await?.map(|appointment| (found, appointment)))
+    let device: Option<String> = found.try_get("device_state")?;
+    let other_device = match device {
+        Some(text) => Some(
+            OtherDevice::parse(&text)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unbekannter Wert „{text}“ in device_state").into()))?,
+        ),
+        None => None,
+    };
+    let participant = participant(&found)?;
+    Ok(find(db, &participant.appointment_id).await?.map(|appointment| GuestSession {
+        participant,
+        appointment,
+        other_device,
+    }))
+}
+
+/// Whether the participant has a live session on their own device (not a knocking or replaced one).
+pub async fn has_own_session(db: &Db, participant_id: &str, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query(
+        "SELECT 1 FROM guest_sessions WHERE participant_id = $1 AND expires_at > $2 AND device_state IS NULL LIMIT 1",
+    )
+    .bind(participant_id)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Participants of the appointment with another device knocking.
+pub async fn knocking_devices(db: &Db, appointment_id: &str, now: Timestamp) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT s.participant_id FROM guest_sessions s JOIN participants p ON p.id = s.participant_id \
+         WHERE p.appointment_id = $1 AND s.device_state = 'waiting' AND s.expires_at > $2",
+    )
+    .bind(appointment_id)
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(|row| row.try_get(0)).collect()
+}
+
+/// The device that knocked last comes in and replaces every other (the participant's own device and any
+/// other knocking one); `false` if none knocks.
+pub async fn admit_device(tx: &mut Tx, participant_id: &str) -> Result<bool, sqlx::Error> {
+    let newest = sqlx::query(
+        "SELECT id_hash FROM guest_sessions WHERE participant_id = $1 AND device_state = 'waiting' \
+         ORDER BY created_at DESC, id_hash LIMIT 1",
+    )
+    .bind(participant_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(newest) = newest else { return Ok(false) };
+    let newest: String = newest.try_get(0)?;
+    sqlx::query(
+        "UPDATE guest_sessions SET device_state = CASE WHEN id_hash = $2 THEN NULL ELSE 'replaced' END \
+         WHERE participant_id = $1 AND (device_state IS NULL OR device_state = 'waiting')",
+    )
+    .bind(participant_id)
+    .bind(&newest)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
+/// The knocking device stays out; `false` if none knocks.
+pub async fn decline_device(tx: &mut Tx, participant_id: &str) -> Result<bool, sqlx::Error> {
+    let declined = sqlx::query(
+        "UPDATE guest_sessions SET device_state = 'declined' WHERE participant_id = $1 AND device_state = 'waiting'",
+    )
+    .bind(participant_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(declined.rows_affected() > 0)
 }
 
 /// Data minimisation: everything about appointments that ended before `ended_before` — participants'

@@ -2,9 +2,10 @@
 //! by the same templates for the page and for the WebSocket, so both always look the same.
 use askama::Template;
 
-use crate::consult::store::{self, Appointment, Participant};
+use crate::consult::store::{self, Appointment, OtherDevice, Participant};
 use crate::consult::texts::{self, Texts};
 use crate::domain::participant::ParticipantState;
+use crate::notify::outbox::{self, Channel, Delivery, DeliveryState};
 use crate::state::AppState;
 use crate::web::format;
 use crate::web::i18n::{Lang, fill};
@@ -15,6 +16,10 @@ pub struct Line {
     pub state: &'static str,
     pub label: String,
     pub reachable: bool,
+    /// What went out to this person and where it stands: (channel, state for the page's styles, text).
+    pub deliveries: Vec<(&'static str, &'static str, String)>,
+    /// Another device of this person knocks (a second browser with their link or code).
+    pub other_device: bool,
     pub can_admit: bool,
     pub can_decline: bool,
     pub can_send_back: bool,
@@ -30,13 +35,12 @@ pub struct ParticipantList {
 }
 
 impl ParticipantList {
-    /// Ids of those waiting now (the page compares them to sound a new arrival).
-    pub fn waiting(&self) -> Vec<&str> {
-        self.in_state(ParticipantState::Waiting)
-    }
-
-    fn in_state(&self, state: ParticipantState) -> Vec<&str> {
-        self.lines.iter().filter(|l| l.state == state.as_str()).map(|l| l.id.as_str()).collect()
+    /// Who waits now, each as the key the page compares to sound a new arrival: a participant's id, or
+    /// `<id>:device` for another device of theirs.
+    pub fn waiting(&self) -> Vec<String> {
+        let people = self.lines.iter().filter(|l| l.state == ParticipantState::Waiting.as_str()).map(|l| l.id.clone());
+        let devices = self.lines.iter().filter(|l| l.other_device).map(|l| format!("{}:device", l.id));
+        people.chain(devices).collect()
     }
 }
 
@@ -47,18 +51,33 @@ impl ParticipantList {
 pub struct WaitingBanner {
     pub c: &'static Texts,
     pub appointment_id: String,
-    pub waiting: Vec<(String, String)>,
+    pub waiting: Vec<Knock>,
+}
+
+/// One line of the banner: someone waiting, or another device of someone.
+pub struct Knock {
+    pub id: String,
+    pub key: String,
+    pub label: String,
+    pub device: bool,
 }
 
 impl ParticipantList {
     pub fn banner(&self) -> WaitingBanner {
-        let waiting = self
-            .lines
-            .iter()
-            .filter(|l| l.can_admit && self.planned)
-            .map(|l| (l.id.clone(), fill(self.c.notify_title, &[("name", &l.name)])))
-            .collect();
-        WaitingBanner { c: self.c, appointment_id: self.appointment_id.clone(), waiting }
+        let c = self.c;
+        let people = self.lines.iter().filter(|l| l.can_admit && self.planned).map(|l| Knock {
+            id: l.id.clone(),
+            key: l.id.clone(),
+            label: fill(c.notify_title, &[("name", &l.name)]),
+            device: false,
+        });
+        let devices = self.lines.iter().filter(|l| l.other_device).map(|l| Knock {
+            id: l.id.clone(),
+            key: format!("{}:device", l.id),
+            label: format!("{} – {}", l.name, c.state_other_device),
+            device: true,
+        });
+        WaitingBanner { c, appointment_id: self.appointment_id.clone(), waiting: people.chain(devices).collect() }
     }
 }
 
@@ -115,11 +134,59 @@ pub async fn participant_list(
     lang: Lang,
 ) -> Result<ParticipantList, sqlx::Error> {
     let participants = store::participants(&state.db, &appointment.id).await?;
-    Ok(participant_lines(appointment, participants, lang))
+    Ok(participant_lines(appointment, participants, &Facts::read(state, appointment).await?, lang))
 }
 
-/// The host's list from participants already read.
-pub fn participant_lines(appointment: &Appointment, participants: Vec<Participant>, lang: Lang) -> ParticipantList {
+/// What the host's list shows besides the participants: their invitations' deliveries, and who has
+/// another device knocking.
+pub struct Facts {
+    pub deliveries: Vec<Delivery>,
+    pub knocking: Vec<String>,
+}
+
+impl Facts {
+    pub async fn read(state: &AppState, appointment: &Appointment) -> Result<Facts, sqlx::Error> {
+        Ok(Facts {
+            deliveries: outbox::deliveries(&state.db, &appointment.id).await?,
+            knocking: store::knocking_devices(&state.db, &appointment.id, state.clock.now()).await?,
+        })
+    }
+}
+
+/// Per channel the person has an address for: the latest invitation's state, or that none went out; for
+/// someone with neither address nor number, that link and code must be passed on by the host.
+fn delivery_lines(c: &Texts, p: &Participant, deliveries: &[Delivery]) -> Vec<(&'static str, &'static str, String)> {
+    let mut lines = Vec::new();
+    for (channel, has, word, delivered) in [
+        (Channel::Email, p.email.is_some(), c.channel_email, c.delivery_delivered_email),
+        (Channel::Sms, p.phone.is_some(), c.channel_sms, c.delivery_delivered_sms),
+    ] {
+        if !has {
+            continue;
+        }
+        let found = deliveries.iter().find(|d| d.participant_id == p.id && d.channel == channel);
+        let (state, text) = match found.map(|d| d.state) {
+            None => ("none", c.delivery_none),
+            Some(DeliveryState::Sending) => ("sending", c.delivery_sending),
+            Some(DeliveryState::Retrying) => ("retrying", c.delivery_retrying),
+            Some(DeliveryState::Delivered) => ("delivered", delivered),
+            Some(DeliveryState::Failed) => ("failed", c.delivery_failed),
+        };
+        lines.push((channel.as_str(), state, format!("{word}: {text}")));
+    }
+    if lines.is_empty() {
+        lines.push(("none", "unsent", c.delivery_unreachable.to_owned()));
+    }
+    lines
+}
+
+/// The host's list from participants (and their invitations' deliveries) already read.
+pub fn participant_lines(
+    appointment: &Appointment,
+    participants: Vec<Participant>,
+    facts: &Facts,
+    lang: Lang,
+) -> ParticipantList {
     let c = texts::of(lang);
     let lines = participants
         .into_iter()
@@ -127,6 +194,10 @@ pub fn participant_lines(appointment: &Appointment, participants: Vec<Participan
             label: state_label(c, &p, appointment.is_open()),
             state: p.state.as_str(),
             reachable: p.email.is_some() || p.phone.is_some(),
+            deliveries: delivery_lines(c, &p, &facts.deliveries),
+            other_device: appointment.is_open()
+                && matches!(p.state, ParticipantState::Waiting | ParticipantState::Admitted)
+                && facts.knocking.contains(&p.id),
             can_admit: p.state == ParticipantState::Waiting,
             can_decline: matches!(p.state, ParticipantState::Waiting | ParticipantState::LinkOpened),
             can_send_back: p.state == ParticipantState::Admitted,
@@ -163,16 +234,24 @@ impl GuestStatus {
 /// The guest's status panel; `window_open`: the invitation works now (for "Wieder eintreten").
 pub fn guest_status(
     participant: Option<&Participant>,
+    other_device: Option<OtherDevice>,
     appointment: &Appointment,
     lang: Lang,
     window_open: bool,
 ) -> GuestStatus {
     let c = texts::of(lang);
+    let checked_in =
+        participant.is_some_and(|p| matches!(p.state, ParticipantState::Waiting | ParticipantState::Admitted));
     GuestStatus {
         c,
         can_rejoin: window_open && appointment.is_open(),
         // No participant: the invitation was revoked or replaced while the page was open.
         state: match participant {
+            _ if other_device == Some(OtherDevice::Declined) => "device_declined",
+            _ if other_device == Some(OtherDevice::Replaced) => "device_replaced",
+            _ if other_device == Some(OtherDevice::Knocking) && checked_in && appointment.finished_at.is_none() => {
+                "other_device"
+            }
             Some(p) if appointment.finished_at.is_some() && p.state == ParticipantState::Waiting => {
                 "finished_unadmitted"
             }

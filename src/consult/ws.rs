@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::accounts::Account;
-use crate::consult::store::{self, Appointment};
+use crate::consult::store::{self, Appointment, OtherDevice};
 use crate::consult::{guest, views};
 use crate::domain::participant::ParticipantState;
 use crate::error::{AppError, AppResult};
@@ -178,10 +178,9 @@ pub async fn connect(
             (Viewer::Host { cookies, session_hash, lang: account.language }, appointment)
         }
         None => {
-            let (session_hash, participant, appointment) =
-                guest::current(&state, &headers).await?.ok_or(AppError::Forbidden)?;
+            let (session_hash, session) = guest::current(&state, &headers).await?.ok_or(AppError::Forbidden)?;
             let lang = Lang::from_headers(&headers);
-            (Viewer::Guest { session_hash, participant_id: participant.id, lang }, appointment)
+            (Viewer::Guest { session_hash, participant_id: session.participant.id, lang }, session.appointment)
         }
     };
     let key = match &viewer {
@@ -208,23 +207,27 @@ async fn snapshot(
                 return Ok((None, true));
             };
             let participants = store::participants(&state.db, &appointment.id).await?;
+            let facts = views::Facts::read(state, &appointment).await?;
             let room = RoomView::of(views::Roster::of(&appointment, &participants, HOST, *lang))?;
-            let list = views::participant_lines(&appointment, participants, *lang);
-            let waiting = list.waiting().into_iter().map(str::to_owned).collect();
+            let list = views::participant_lines(&appointment, participants, &facts, *lang);
+            let waiting = list.waiting();
             let banner = askama::Template::render(&list.banner())?;
             let html = askama::Template::render(&list)?;
             Ok((Some(ServerMessage::Participants { html, waiting, banner, room }), !appointment.is_open()))
         }
         Viewer::Guest { session_hash, lang, .. } => {
             let found = store::guest_session(&state.db, session_hash, state.clock.now()).await?;
-            let (participant, appointment) = match &found {
-                Some((participant, appointment)) => (Some(participant), appointment),
-                None => (None, appointment),
+            let (participant, appointment, other_device) = match &found {
+                Some(session) => (Some(&session.participant), &session.appointment, session.other_device),
+                None => (None, appointment, None),
             };
             let window = appointment.window(&state.config.appointments);
             let open = window.position(state.clock.now()) == crate::domain::appointment::WindowPosition::Open;
-            let status = views::guest_status(participant, appointment, *lang, open);
-            let finished = participant.is_none_or(|p| p.state.is_final()) || !appointment.is_open();
+            let status = views::guest_status(participant, other_device, appointment, *lang, open);
+            // A declined or replaced device has nothing more to wait for.
+            let finished = participant.is_none_or(|p| p.state.is_final())
+                || !appointment.is_open()
+                || matches!(other_device, Some(OtherDevice::Declined | OtherDevice::Replaced));
             let me = participant.map_or("", |p| p.id.as_str());
             let roster = if status.state == ParticipantState::Admitted.as_str() {
                 views::Roster::of(appointment, &store::participants(&state.db, &appointment.id).await?, me, *lang)

@@ -151,6 +151,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/0015_practice_device.sql"),
         include_str!("../../migrations/0015_practice_device.sql"),
     ),
+    (
+        16,
+        "delivery topic",
+        include_str!("../../migrations/0016_delivery_topic.sql"),
+        include_str!("../../migrations/0016_delivery_topic.sql"),
+    ),
+    (
+        17,
+        "second device",
+        include_str!("../../migrations/0017_second_device.sql"),
+        include_str!("../../migrations/0017_second_device.sql"),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.

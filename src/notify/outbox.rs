@@ -18,6 +18,8 @@ pub struct OutgoingEmail {
     pub link_id: Option<String>,
     /// An invitation's participant: the message is deleted with the participant's data.
     pub participant_id: Option<String>,
+    /// Where its delivery state is shown live (an appointment's id).
+    pub topic: Option<String>,
     pub to: String,
     pub mail: RenderedMail,
     /// The link the message is about; logged only while the development file transport is in use.
@@ -28,8 +30,8 @@ pub async fn enqueue_email(tx: &mut Tx, email: OutgoingEmail, now: Timestamp) ->
     let id = crate::security::token::new_id();
     sqlx::query(
         "INSERT INTO outbox (id, channel, account_id, link_id, recipient, subject, body_text, body_html, action_url, \
-         status, attempts, next_attempt_at, created_at, participant_id, attachment) \
-         VALUES ($1, 'email', $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $10, $11)",
+         status, attempts, next_attempt_at, created_at, participant_id, attachment, topic) \
+         VALUES ($1, 'email', $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(email.account_id)
@@ -42,6 +44,7 @@ pub async fn enqueue_email(tx: &mut Tx, email: OutgoingEmail, now: Timestamp) ->
     .bind(now)
     .bind(email.participant_id)
     .bind(email.mail.calendar)
+    .bind(email.topic)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -58,11 +61,19 @@ pub async fn enqueue_sms(
     enqueue_sms_for(tx, account_id, None, to, text, now).await
 }
 
+/// A message about a guest: deleted with the participant's data, its delivery state shown live under
+/// `topic` (the appointment's id).
+#[derive(Clone, Copy, Debug)]
+pub struct About<'a> {
+    pub participant_id: &'a str,
+    pub topic: &'a str,
+}
+
 /// An SMS to a participant (`account_id` is the host's): deleted with the participant's data.
 pub async fn enqueue_sms_for(
     tx: &mut Tx,
     account_id: Option<&str>,
-    participant_id: Option<&str>,
+    about: Option<About<'_>>,
     to: &str,
     text: &str,
     now: Timestamp,
@@ -70,14 +81,16 @@ pub async fn enqueue_sms_for(
     let id = crate::security::token::new_id();
     sqlx::query(
         "INSERT INTO outbox (id, channel, account_id, recipient, subject, body_text, body_html, status, attempts, \
-         next_attempt_at, created_at, participant_id) VALUES ($1, 'sms', $2, $3, '', $4, '', 'pending', 0, $5, $5, $6)",
+         next_attempt_at, created_at, participant_id, topic) \
+         VALUES ($1, 'sms', $2, $3, '', $4, '', 'pending', 0, $5, $5, $6, $7)",
     )
     .bind(&id)
     .bind(account_id)
     .bind(to)
     .bind(text)
     .bind(now)
-    .bind(participant_id)
+    .bind(about.map(|a| a.participant_id))
+    .bind(about.map(|a| a.topic))
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -120,6 +133,59 @@ pub struct Claimed {
     pub action_url: Option<String>,
     pub attachment: Option<String>,
     pub attempts: i64,
+    /// Where the delivery state is shown live, if anywhere.
+    pub topic: Option<String>,
+}
+
+/// Where a message to a participant stands, as the host's list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub participant_id: String,
+    pub channel: Channel,
+    pub state: DeliveryState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Not yet handed over.
+    Sending,
+    /// Handed over failed at least once; tried again.
+    Retrying,
+    /// Accepted by the mail server or the SMS gateway.
+    Delivered,
+    /// Given up after [`MAX_ATTEMPTS`].
+    Failed,
+}
+
+/// The latest message per participant and channel under `topic` (cancelled ones, replaced by a newer
+/// link, do not count).
+pub async fn deliveries(db: &Db, topic: &str) -> Result<Vec<Delivery>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT participant_id, channel, status, attempts FROM outbox \
+         WHERE topic = $1 AND participant_id IS NOT NULL AND status <> 'cancelled' ORDER BY created_at, id",
+    )
+    .bind(topic)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut latest: Vec<Delivery> = Vec::new();
+    for row in rows {
+        let status: String = row.try_get(2)?;
+        let attempts: i64 = row.try_get(3)?;
+        let state = match status.as_str() {
+            "sent" => DeliveryState::Delivered,
+            "failed" => DeliveryState::Failed,
+            _ if attempts > 0 => DeliveryState::Retrying,
+            _ => DeliveryState::Sending,
+        };
+        let delivery = Delivery {
+            participant_id: row.try_get(0)?,
+            channel: crate::db::decode_enum(&row, "channel", Channel::parse)?,
+            state,
+        };
+        latest.retain(|d| d.participant_id != delivery.participant_id || d.channel != delivery.channel);
+        latest.push(delivery);
+    }
+    Ok(latest)
 }
 
 /// Takes the next due message, if any. The conditional UPDATE makes the claim atomic on both databases:
@@ -132,7 +198,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
                      ORDER BY next_attempt_at, created_at LIMIT 1) \
          AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) \
          RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts, channel, account_id, \
-         claimed_until, attachment",
+         claimed_until, attachment, topic",
     )
     .bind(now + CLAIM_SECONDS)
     .bind(now)
@@ -152,6 +218,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
             account_id: row.try_get(9)?,
             claimed_until: row.try_get(10)?,
             attachment: row.try_get(11)?,
+            topic: row.try_get(12)?,
         })
     })
     .transpose()

@@ -37,6 +37,10 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
         match result {
             Ok(()) => {
                 crate::notify::outbox::mark_sent(&state.db, &message, now, state.config.registration_link_ttl).await?;
+                // The host's list shows the new state at once.
+                if let Some(topic) = &message.topic {
+                    state.live.announce(&state.db, topic).await;
+                }
                 tracing::info!(%to, channel = %message.channel, "Nachricht zugestellt");
                 if let (true, Some(url)) = (state.config.may_log_links(), &message.action_url) {
                     // Development only (file transport): lets a newcomer click the link from the log.
@@ -51,6 +55,9 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
                 // Mail servers repeat the recipient in their answers; keep only the masked form.
                 let error = error.replace(&message.recipient, &to);
                 let gave_up = crate::notify::outbox::mark_failed_attempt(&state.db, &message, &error, now).await?;
+                if let Some(topic) = &message.topic {
+                    state.live.announce(&state.db, topic).await;
+                }
                 if gave_up {
                     tracing::error!(%to, channel = %message.channel, attempts = message.attempts, %error,
                         "Nachricht endgültig nicht zustellbar");

@@ -467,13 +467,33 @@ async fn states_survive_reloads_and_reconnects(backend: Backend) {
     let admitted = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
     assert_eq!(admitted.status(), 303);
     assert_eq!(guest_state_shown(&app, &guest).await, "admitted");
-    // Opening the link again, or typing the code in another browser: still admitted, no knocking again.
+    // Opening the link again in the same browser: still admitted, no knocking again.
     let again = app.get(&guest, &anna.link).await;
     assert_eq!(again.headers()["location"], "/warteraum");
+    assert_eq!(guest_state_shown(&app, &guest).await, "admitted");
+    // The code typed in another browser: that device knocks, and the host sees it; declined, it stays out.
     let elsewhere = app.browser();
     let joined = join_with(&app, &elsewhere, &anna.code).await;
     assert_eq!(joined.headers()["location"], "/warteraum");
-    assert_eq!(guest_state_shown(&app, &elsewhere).await, "admitted");
+    assert_eq!(guest_state_shown(&app, &elsewhere).await, "other_device");
+    let list = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
+    assert!(list.contains("zweites Gerät wartet"), "{list}");
+    let declined = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/geraet-ablehnen"), &[]).await;
+    assert_eq!(declined.status(), 303);
+    assert_eq!(guest_state_shown(&app, &elsewhere).await, "device_declined");
+    assert_eq!(guest_state_shown(&app, &guest).await, "admitted", "the own device stays in");
+    // Let in, another device takes the participant's place and the first one leaves.
+    let third = app.browser();
+    join_with(&app, &third, &anna.code).await;
+    let admitted = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/geraet-einlassen"), &[]).await;
+    assert_eq!(admitted.status(), 303);
+    assert_eq!(guest_state_shown(&app, &third).await, "admitted");
+    assert_eq!(guest_state_shown(&app, &guest).await, "device_replaced");
+    assert_eq!(guest_state_shown(&app, &elsewhere).await, "device_declined");
+    // A replaced device cannot take the participant out of the room.
+    app.post(&guest, "/warteraum/verlassen", &[]).await;
+    assert_eq!(state_of(&app, &pid).await, "admitted");
+    let guest = third;
     // A second click on "Einlassen" (another tab) changes nothing and says so.
     let twice = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/einlassen"), &[]).await;
     assert_eq!(twice.headers()["location"].to_str().unwrap(), format!("/termine/{id}?geaendert"));
@@ -863,8 +883,60 @@ fn logs_contain(secret: &str) -> bool {
     crate::harness::logs().contains(secret)
 }
 
+/// Every channel filled in is ticked by default; per participant the host sees what went out and where it
+/// stands, live (sending, handed to the mail or SMS service, failed), and for someone with neither address
+/// nor number that link and code must be passed on by hand.
+async fn no_invitation_goes_unsent_silently(backend: Backend) {
+    let mut app = TestApp::spawn(backend).await;
+    let (host, host_jar) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    // From now on no mail server listens: e-mails fail and are retried until given up.
+    app.restart_with(|c| c.mail = crate::mail::smtp(crate::mail::free_port())).await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let form = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
+    for field in ["p-send-email", "p-send-sms"] {
+        let at = form.find(&format!("id=\"{field}\"")).unwrap();
+        assert!(form[at..at + 80].contains("checked"), "{field} is ticked by default");
+    }
+    // As a browser sends the form with both boxes ticked.
+    let both = [("send_email", "ja"), ("send_sms", "ja")];
+    let with = |fields: &[(&'static str, &'static str)]| [fields, &both[..]].concat();
+    add_participant(&app, &host, &id, &with(&[("name", "Paula Patientin"), ("phone", "0171 2345678")])).await;
+    add_participant(&app, &host, &id, &with(&[("name", "Otto Ohnekontakt")])).await;
+    add_participant(&app, &host, &id, &with(&[("name", "Emma Mail"), ("email", "emma@example.org")])).await;
+    let line = |page: &str, name: &str| {
+        let at = page.find(&format!("data-name=\"{name}\"")).unwrap_or_else(|| panic!("{name} in {page}"));
+        let rest = &page[at..];
+        rest[..rest.find("data-participant=").unwrap_or(rest.len())].to_owned()
+    };
+    let page = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
+    assert!(line(&page, "Paula Patientin").contains("SMS: wird gesendet"), "{page}");
+    assert!(line(&page, "Otto Ohnekontakt").contains("nicht versendet – Link und Code selbst weitergeben"));
+    assert!(line(&page, "Emma Mail").contains("E-Mail: wird gesendet"));
+
+    let mut socket = websocket(&app, &format!("/ws?termin={id}"), &host_jar, &app.base).await.unwrap();
+    next_json(&mut socket, 5).await;
+    app.deliver().await;
+    let update = until(&mut socket, 5, |m| {
+        m["type"] == "participants" && m["html"].as_str().unwrap().contains("SMS: zugestellt an den SMS-Dienst")
+    })
+    .await;
+    let html = update["html"].as_str().unwrap();
+    assert!(line(html, "Emma Mail").contains("E-Mail: noch nicht zugestellt, wird erneut versucht"), "{html}");
+    for _ in 1..sprechstunde::notify::outbox::MAX_ATTEMPTS {
+        app.clock.advance(3600);
+        app.deliver().await;
+    }
+    // Hours later the host signs in again and sees it.
+    let signed_in = app.post(&host, "/anmelden", &[("username", "hwolf"), ("password", PASSWORD)]).await;
+    assert_eq!(signed_in.status(), 303);
+    let page = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
+    assert!(line(&page, "Emma Mail").contains("E-Mail: fehlgeschlagen"), "{page}");
+    assert!(line(&page, "Emma Mail").contains("class=\"secondary resend\""), "with a button to send again");
+}
+
 both_databases!(
     a_room_holds_four_and_ends_for_everyone,
+    no_invitation_goes_unsent_silently,
     turn_credentials_reach_the_host_and_only_admitted_guests,
     invitations_work_only_within_their_window,
     cancel_renew_and_remove_revoke_invitations,

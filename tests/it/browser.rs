@@ -639,10 +639,8 @@ async fn a_host_admits_one_guest_and_declines_another_in_chromium() {
         find(&anna, Locator::Id("name")).await.unwrap().prop("value").await.unwrap().as_deref(),
         Some("Anna Beispiel")
     );
-    click(&anna, "enter").await;
-    wait_for_text(&anna, "#form-errors li", "Bitte bestätigen Sie die Nutzungsbedingungen und den Datenschutzhinweis.")
-        .await;
-    click(&anna, "consent").await;
+    // "Sprechstunde betreten" is the consent, with the sentence right above it.
+    assert!(text_of(&anna, "#consent-text").await.starts_with("Mit „Sprechstunde betreten“ stimmen Sie"));
     click(&anna, "enter").await;
     wait_for_path(&anna, "/warteraum").await;
     assert_eq!(
@@ -656,7 +654,6 @@ async fn a_host_admits_one_guest_and_declines_another_in_chromium() {
     find(&bernd, Locator::Id("code")).await.unwrap().send_keys(&code.replace('-', "").to_lowercase()).await.unwrap();
     click(&bernd, "join").await;
     wait_for_path(&bernd, "/teilnehmen/eintreten").await;
-    click(&bernd, "consent").await;
     click(&bernd, "enter").await;
     wait_for_path(&bernd, "/warteraum").await;
     let seen = appears_within(

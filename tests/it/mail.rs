@@ -21,7 +21,7 @@ impl Drop for SmtpServer {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -46,7 +46,7 @@ async fn start_smtp_server() -> SmtpServer {
     panic!("the SMTP test server did not start");
 }
 
-fn smtp(port: u16) -> MailTransport {
+pub fn smtp(port: u16) -> MailTransport {
     MailTransport::Smtp { host: "127.0.0.1".into(), port, tls: SmtpTls::None, user: None, password: None }
 }
 
