@@ -139,13 +139,16 @@
   // An offer nobody answered (the other page was not connected yet, or its own offer crossed ours and it
   // is the impolite side) goes out again every 3 s until an answer arrives: a lost offer must never leave
   // both sides waiting for each other. It goes out again with the candidates found since.
-  // A description as sent: without the candidates a renegotiation's SDP repeats (they were trickled
-  // already), so that it stays within the 7 KiB a message may have.
+  // A description as sent. The candidates it carries help when trickled ones were lost (an answer after a
+  // rollback repeats no candidate events); only when they would make it outgrow the 7 KiB a message may
+  // have, they are left out (they were trickled already).
   function bare(description) {
-    var sdp = description.sdp.split("\r\n").filter(function (line) {
+    var plain = { type: description.type, sdp: description.sdp };
+    if (plain.sdp.length < 6000) return plain;
+    plain.sdp = plain.sdp.split("\r\n").filter(function (line) {
       return line.indexOf("a=candidate:") !== 0 && line !== "a=end-of-candidates";
     }).join("\r\n");
-    return { type: description.type, sdp: sdp };
+    return plain;
   }
 
   function sendOffer(id, p) {
@@ -168,7 +171,7 @@
       iceTransportPolicy: config.relay_only ? "relay" : "all"
     });
     var p = {
-      pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null, offerTimer: null, offer: null, candidates: [],
+      pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null, offerTimer: null, offer: null, candidates: [], held: [],
       polite: role === "guest" && (id === "host" || me > id),
       step: 0, poor: 0, good: 0, last: null
     };
@@ -276,14 +279,18 @@
       close(from);
       p = null;
     }
+    if (payload.hello) {
+      // The other page (re)connected: what we sent while it was away never reached it. A new page makes
+      // its own offer; starting one here too would only make the two cross.
+      if (!p) return;
+      if (p.pc.signalingState === "have-local-offer" && p.offer) sendOffer(from, p);
+      else if (!p.polite && /^(disconnected|failed)$/.test(p.pc.iceConnectionState)) restart(from, p);
+      return;
+    }
     p = p || peer(from);
     if (payload.session) p.remoteSession = payload.session;
     var pc = p.pc;
-    if (payload.hello) {
-      // The other page (re)connected: what we sent while it was away never reached it.
-      if (pc.signalingState === "have-local-offer" && p.offer) sendOffer(from, p);
-      else if (!p.polite && /^(disconnected|failed)$/.test(pc.iceConnectionState)) restart(from, p);
-    } else if (payload.media) {
+    if (payload.media) {
       showMedia(from, payload.media);
     } else if (payload.restart) {
       if (!p.polite) restart(from, p);
@@ -294,12 +301,18 @@
       if (p.ignoreOffer) return;
       pc.setRemoteDescription(description)
         .then(function () {
+          // Candidates that came with the ignored offer: a polite side that rolled back keeps its ICE
+          // credentials for the answer and does not announce these candidates again.
+          var held = p.held;
+          p.held = [];
+          held.forEach(function (candidate) { pc.addIceCandidate(candidate).catch(function () {}); });
           if (description.type !== "offer") return;
           return pc.setLocalDescription().then(function () { send(from, { description: bare(pc.localDescription) }); });
         })
         .catch(function (error) { console.error(error); });
     } else if (payload.candidate) {
-      pc.addIceCandidate(payload.candidate).catch(function (error) { if (!p.ignoreOffer) console.error(error); });
+      if (p.ignoreOffer) p.held.push(payload.candidate);
+      else pc.addIceCandidate(payload.candidate).catch(function (error) { console.error(error); });
     }
   }
 

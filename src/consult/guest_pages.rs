@@ -125,7 +125,8 @@ pub struct JoinForm {
     code: String,
 }
 
-/// `POST /teilnehmen`: one neutral message for every wrong code; limited per address and per prefix.
+/// `POST /teilnehmen`: one neutral message for every wrong code (a specific one for characters no code
+/// contains); limited per address network and for everyone together, never per code.
 pub async fn join(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -140,8 +141,8 @@ pub async fn join(
     let code = AccessCode::parse(&typed);
     let limited = state
         .code_entries_by_address
-        .hit(&addr.to_string(), now)
-        .and_then(|()| code.as_ref().map_or(Ok(()), |code| state.code_entries_by_prefix.hit(code.prefix(), now)));
+        .hit(&crate::security::client_addr::network_key(addr), now)
+        .and_then(|()| state.code_entries_everywhere.hit("all", now));
     if let Err(retry_after) = limited {
         audit::record(&state.db.pool, audit_entry("limited"), now).await?;
         let minutes = (retry_after + 59) / 60;
@@ -159,7 +160,14 @@ pub async fn join(
     };
     let Some((participant, appointment)) = found else {
         audit::record(&state.db.pool, audit_entry("unknown"), now).await?;
-        return join_page(&state, lang, typed, Some(c.join_wrong.to_owned()), StatusCode::UNPROCESSABLE_ENTITY);
+        let look_alikes = AccessCode::look_alikes(&typed);
+        let error = if look_alikes.is_empty() {
+            c.join_wrong.to_owned()
+        } else {
+            let named: Vec<String> = look_alikes.iter().map(|ch| format!("„{ch}“")).collect();
+            fill(c.join_look_alikes, &[("chars", &named.join(", "))])
+        };
+        return join_page(&state, lang, typed, Some(error), StatusCode::UNPROCESSABLE_ENTITY);
     };
     enter(&state, AuditEvent::GuestCode, addr, participant, appointment, &headers).await
 }

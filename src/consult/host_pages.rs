@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -13,11 +13,14 @@ use crate::consult::messages::Access;
 use crate::consult::store::{self, Appointment, AppointmentStatus, NewParticipant, Planned};
 use crate::consult::texts::{self, Texts};
 use crate::consult::views::{self, ParticipantList};
+use crate::domain::access_code::AccessCode;
 use crate::domain::appointment::{DURATIONS, NAME_MAX, NOTICE_MAX, PRESET_NOTICES, TITLE_MAX};
 use crate::domain::participant::Action;
 use crate::error::{AppError, AppResult};
 use crate::profile::ProductUser;
 use crate::security::audit::Actor;
+use crate::security::sealed;
+use crate::security::token::{self, Purpose};
 use crate::state::AppState;
 use crate::web::form::StrictForm;
 use crate::web::format::{self, LocalTimeError};
@@ -203,6 +206,7 @@ pub async fn invite_now_form(State(state): State<AppState>, ProductUser(account)
 pub async fn invite_now(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
+    headers: HeaderMap,
     StrictForm(form): StrictForm<ParticipantForm>,
 ) -> AppResult<Response> {
     let c = texts::of(account.language);
@@ -214,7 +218,7 @@ pub async fn invite_now(
         Planned { starts_at: state.clock.now() / 60 * 60, duration_minutes: 30, title: "", title_for_guests: false };
     let id = changes::create(&state, &account, &plan).await?;
     let appointment = planned(&state, &account, &id).await?;
-    add_and_show(&state, &account, appointment, form, checked).await
+    add_and_show(&state, &account, &headers, appointment, form, checked).await
 }
 
 /// The participant form as typed.
@@ -240,6 +244,79 @@ pub struct Fresh {
     heading: String,
     access: Access,
     sent: Vec<&'static str>,
+}
+
+/// Fresh access details as kept for their one showing: for whom, link, code, and by which channels they
+/// went out.
+#[derive(Debug, serde::Serialize, Deserialize)]
+pub struct FreshData {
+    name: String,
+    url: String,
+    code: String,
+    email: bool,
+    sms: bool,
+}
+
+impl FreshData {
+    fn new(name: &str, access: Access, delivery: Delivery, (email, phone): (bool, bool)) -> FreshData {
+        FreshData {
+            name: name.to_owned(),
+            url: access.url,
+            code: access.code.expose().to_owned(),
+            email: delivery.email && email,
+            sms: delivery.sms && phone,
+        }
+    }
+
+    fn shown(self, c: &'static Texts) -> Option<Fresh> {
+        let code = AccessCode::parse(&self.code)?;
+        let sent = [(self.email, c.sent_email), (self.sms, c.sent_sms)];
+        Some(Fresh {
+            c,
+            heading: fill(c.fresh_heading, &[("name", &self.name)]),
+            access: Access { url: self.url, code },
+            sent: sent.into_iter().filter_map(|(went, line)| went.then_some(line)).collect(),
+        })
+    }
+}
+
+/// How long a one-time view of fresh access details waits for the page after the redirect.
+const FRESH_VIEW_SECONDS: i64 = 600;
+
+/// Post/redirect/get for fresh access details: they are sealed under a new token (only its hash is stored,
+/// bound to the host's session) and the page after the redirect shows them once.
+async fn show_once(
+    state: &AppState,
+    headers: &HeaderMap,
+    appointment_id: &str,
+    data: FreshData,
+) -> AppResult<Response> {
+    let (session, _) = crate::profile::signed_in(state, headers).await?;
+    let token = token::generate();
+    let plain = serde_json::to_vec(&data).map_err(|e| AppError::Internal(e.to_string()))?;
+    let sealed = sealed::seal(&token, &session.id_hash, &plain);
+    let now = state.clock.now();
+    let id_hash = token::hash(Purpose::FreshView, &token);
+    let key = (id_hash.as_str(), session.id_hash.as_str(), appointment_id);
+    store::keep_fresh_view(&state.db, key, &sealed, (now, now + FRESH_VIEW_SECONDS)).await?;
+    Ok(Redirect::to(&format!("/termine/{appointment_id}?zugang={token}")).into_response())
+}
+
+/// The fresh access details behind `token`, taken: `Err(())` when they were shown already (or expired).
+async fn take_once(
+    state: &AppState,
+    headers: &HeaderMap,
+    appointment_id: &str,
+    token: &str,
+) -> AppResult<Option<FreshData>> {
+    if !token::looks_valid(token) {
+        return Ok(None);
+    }
+    let (session, _) = crate::profile::signed_in(state, headers).await?;
+    let id_hash = token::hash(Purpose::FreshView, token);
+    let key = (id_hash.as_str(), session.id_hash.as_str(), appointment_id);
+    let Some(sealed) = store::take_fresh_view(&state.db, key, state.clock.now()).await? else { return Ok(None) };
+    Ok(sealed::open(token, &session.id_hash, &sealed).and_then(|plain| serde_json::from_slice(&plain).ok()))
 }
 
 #[derive(Template)]
@@ -351,11 +428,21 @@ async fn own(state: &AppState, account: &Account, id: &str) -> AppResult<Appoint
 pub async fn show(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
+    headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
     let appointment = own(&state, &account, &id).await?;
     let c = texts::of(account.language);
+    // Fresh link and code after a redirect: shown once; a reload says where they went.
+    if let Some(token) = query.as_deref().and_then(|q| q.strip_prefix("zugang=")) {
+        let (fresh, notice) = match take_once(&state, &headers, &id, token).await?.and_then(|data| data.shown(c)) {
+            Some(fresh) => (Some(fresh), None),
+            None => (None, Some(c.fresh_gone.to_owned())),
+        };
+        let extras = Extras { fresh, notice, ..Extras::default() };
+        return appointment_page(&state, &account, appointment, extras, StatusCode::OK).await;
+    }
     let notice = match query.as_deref() {
         Some("angelegt") => Some(c.created.to_owned()),
         Some("gespeichert") => Some(format!("{} {}", c.saved, c.changed_hint)),
@@ -424,22 +511,12 @@ fn check_participant(
     if errors.is_empty() { Ok((name, email, phone)) } else { Err(errors) }
 }
 
-fn sent_lines(delivery: Delivery, email: bool, phone: bool, c: &Texts) -> Vec<&'static str> {
-    let mut lines = Vec::new();
-    if delivery.email && email {
-        lines.push(c.sent_email);
-    }
-    if delivery.sms && phone {
-        lines.push(c.sent_sms);
-    }
-    lines
-}
-
 /// `POST /termine/{id}/teilnehmer`: adds a participant and shows their link and code once.
 pub async fn add_participant(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
     InRoom(in_room): InRoom,
+    headers: HeaderMap,
     Path(id): Path<String>,
     StrictForm(form): StrictForm<ParticipantForm>,
 ) -> AppResult<Response> {
@@ -448,9 +525,9 @@ pub async fn add_participant(
     match check_participant(&form, c) {
         Ok(checked) if in_room => {
             let result = add(&state, &account, &appointment, &form, checked).await;
-            answer(result, c, Answer::shown)
+            answer(result, c, |data| Answer::shown(data, c))
         }
-        Ok(checked) => add_and_show(&state, &account, appointment, form, checked).await,
+        Ok(checked) => add_and_show(&state, &account, &headers, appointment, form, checked).await,
         Err(errors) if in_room => Ok(Answer::refused(StatusCode::UNPROCESSABLE_ENTITY, errors)),
         Err(participant_errors) => {
             let extras = Extras { new_participant: form, participant_errors, ..Extras::default() };
@@ -466,33 +543,25 @@ async fn add(
     appointment: &Appointment,
     form: &ParticipantForm,
     (name, email, phone): (String, Option<String>, Option<String>),
-) -> Result<Fresh, ConsultError> {
-    let c = texts::of(account.language);
+) -> Result<FreshData, ConsultError> {
     let delivery = Delivery { email: form.send_email.is_some(), sms: form.send_sms.is_some() };
     let new = NewParticipant { name: &name, email: email.as_deref(), phone: phone.as_deref() };
     let (_, access) = changes::add(state, account, appointment, &new, delivery).await?;
-    Ok(Fresh {
-        c,
-        heading: fill(c.fresh_heading, &[("name", &name)]),
-        access,
-        sent: sent_lines(delivery, email.is_some(), phone.is_some(), c),
-    })
+    Ok(FreshData::new(&name, access, delivery, (email.is_some(), phone.is_some())))
 }
 
-/// Adds the checked participant and shows the appointment with the fresh link and code (once).
+/// Adds the checked participant; the page after the redirect shows the fresh link and code once.
 async fn add_and_show(
     state: &AppState,
     account: &Account,
+    headers: &HeaderMap,
     appointment: Appointment,
     form: ParticipantForm,
     checked: (String, Option<String>, Option<String>),
 ) -> AppResult<Response> {
     let c = texts::of(account.language);
     match add(state, account, &appointment, &form, checked).await {
-        Ok(fresh) => {
-            let extras = Extras { fresh: Some(fresh), ..Extras::default() };
-            appointment_page(state, account, appointment, extras, StatusCode::OK).await
-        }
+        Ok(data) => show_once(state, headers, &appointment.id, data).await,
         Err(ConsultError::SmsCapped) => {
             let extras = Extras {
                 new_participant: form,
@@ -543,10 +612,11 @@ impl Answer {
         Json(Answer { ok: true, message, ..Answer::default() }).into_response()
     }
 
-    fn shown(fresh: Fresh) -> Response {
-        match fresh.render() {
-            Ok(html) => Json(Answer { ok: true, html: Some(html), ..Answer::default() }).into_response(),
-            Err(error) => AppError::from(error).into_response(),
+    fn shown(data: FreshData, c: &'static Texts) -> Response {
+        match data.shown(c).map(|fresh| fresh.render()) {
+            Some(Ok(html)) => Json(Answer { ok: true, html: Some(html), ..Answer::default() }).into_response(),
+            Some(Err(error)) => AppError::from(error).into_response(),
+            None => AppError::Internal("Zugangscode nicht lesbar".into()).into_response(),
         }
     }
 
@@ -584,6 +654,7 @@ pub async fn participant_action(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
     InRoom(in_room): InRoom,
+    headers: HeaderMap,
     Path((id, pid, action)): Path<(String, String, String)>,
 ) -> AppResult<Response> {
     let appointment = planned(&state, &account, &id).await?;
@@ -604,26 +675,19 @@ pub async fn participant_action(
         "geraet-ablehnen" => changes::decline_device(&state, &account, &participant).await.map(|()| None),
         "neu" | "senden" => {
             let delivery = if action == "senden" { Delivery { email: true, sms: true } } else { Delivery::default() };
-            changes::renew(&state, &account, &appointment, &participant, delivery).await.map(|access| {
-                Some(Fresh {
-                    c,
-                    heading: fill(c.fresh_heading, &[("name", &participant.name)]),
-                    access,
-                    sent: sent_lines(delivery, participant.email.is_some(), participant.phone.is_some(), c),
-                })
-            })
+            let reachable = (participant.email.is_some(), participant.phone.is_some());
+            changes::renew(&state, &account, &appointment, &participant, delivery)
+                .await
+                .map(|access| Some(FreshData::new(&participant.name, access, delivery, reachable)))
         }
         _ => return Err(AppError::NotFound),
     };
     if in_room {
-        return answer(result, c, |fresh| fresh.map_or_else(|| Answer::done(None), Answer::shown));
+        return answer(result, c, |data| data.map_or_else(|| Answer::done(None), |data| Answer::shown(data, c)));
     }
     match result {
         Ok(None) => Ok(Redirect::to(&format!("/termine/{id}")).into_response()),
-        Ok(Some(fresh)) => {
-            let extras = Extras { fresh: Some(fresh), ..Extras::default() };
-            appointment_page(&state, &account, appointment, extras, StatusCode::OK).await
-        }
+        Ok(Some(data)) => show_once(&state, &headers, &id, data).await,
         Err(ConsultError::SmsCapped) => {
             let extras = Extras { participant_errors: vec![c.sms_capped.to_owned()], ..Extras::default() };
             appointment_page(&state, &account, appointment, extras, StatusCode::TOO_MANY_REQUESTS).await

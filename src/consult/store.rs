@@ -564,6 +564,47 @@ pub async fn decline_device(tx: &mut Tx, participant_id: &str) -> Result<bool, s
     Ok(declined.rows_affected() > 0)
 }
 
+/// A one-time view of fresh access details, sealed (see `migrations/0018_fresh_views.sql`); expired views
+/// go first.
+pub async fn keep_fresh_view(
+    db: &Db,
+    (id_hash, session_hash, appointment_id): (&str, &str, &str),
+    sealed: &str,
+    (now, expires_at): (Timestamp, Timestamp),
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM fresh_views WHERE expires_at <= $1").bind(now).execute(&db.pool).await?;
+    sqlx::query(
+        "INSERT INTO fresh_views (id_hash, session_hash, appointment_id, sealed, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id_hash)
+    .bind(session_hash)
+    .bind(appointment_id)
+    .bind(sealed)
+    .bind(expires_at)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
+}
+
+/// The sealed view, taken (deleted) if it is this session's, for this appointment, and not expired.
+pub async fn take_fresh_view(
+    db: &Db,
+    (id_hash, session_hash, appointment_id): (&str, &str, &str),
+    now: Timestamp,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(
+        "DELETE FROM fresh_views WHERE id_hash = $1 AND session_hash = $2 AND appointment_id = $3 AND expires_at > $4 \
+         RETURNING sealed",
+    )
+    .bind(id_hash)
+    .bind(session_hash)
+    .bind(appointment_id)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|row| row.try_get(0)).transpose()
+}
+
 /// Data minimisation: everything about appointments that ended before `ended_before` — participants'
 /// names, addresses and numbers, their sessions and messages, and the appointment itself. Returns how
 /// many appointments were deleted; audit entries (which name participants by id only) stay.

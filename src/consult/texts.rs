@@ -44,6 +44,7 @@ crate::web::i18n::texts! {
     send_by_email: "Einladung per E-Mail senden (wenn eine Adresse angegeben ist)", "Send the invitation by e-mail (if an address is given)";
     send_by_sms: "Einladung per SMS senden (wenn eine Nummer angegeben ist)", "Send the invitation by SMS (if a number is given)";
     add_button: "Hinzufügen", "Add";
+    fresh_gone: "Link und Code wurden schon einmal angezeigt und werden aus Sicherheitsgründen nicht noch einmal gezeigt. Mit „Neu erstellen“ bekommt die Person neue.", "The link and code were shown once already and are not shown again, for safety. “Create new” gives the person new ones.";
     fresh_heading: "Zugangsdaten für {name}", "Access details for {name}";
     fresh_hint: "Nur jetzt sichtbar: Kopieren Sie Link oder Code, oder lesen Sie den Code am Telefon vor. Gespeichert wird nur eine Prüfsumme; „Neu erstellen“ erzeugt bei Bedarf neue Zugangsdaten.", "Visible only now: copy the link or code, or read the code out on the phone. Only a checksum is stored; “Create new” makes new access details if needed.";
     label_link: "Einladungslink", "Invitation link";
@@ -115,6 +116,7 @@ crate::web::i18n::texts! {
     join_code_label: "Zugangscode", "Access code";
     join_button: "Weiter", "Continue";
     join_wrong: "Mit diesem Zugangscode können wir Sie nicht einlassen. Bitte prüfen Sie die Eingabe, oder fragen Sie Ihre Praxis nach einem neuen Code.", "We cannot let you in with this access code. Please check what you typed, or ask your practice for a new code.";
+    join_look_alikes: "Zugangscodes enthalten nie die Zeichen 0 (Null), O, 1 (Eins), I und L – Sie haben {chars} eingegeben. Bitte vergleichen Sie diese Stellen noch einmal mit Ihrer Einladung: Gemeint ist dort ein ähnlich aussehendes Zeichen.", "Access codes never contain the characters 0 (zero), O, 1 (one), I and L – you typed {chars}. Please compare these places with your invitation once more: a similar-looking character is meant there.";
     join_limited: "Zu viele Versuche. Bitte warten Sie {minutes} Minuten und versuchen Sie es dann erneut.", "Too many attempts. Please wait {minutes} minutes and try again.";
     join_link_hint: "Sie haben einen Einladungslink? Dann tippen Sie einfach auf den Link in Ihrer E-Mail oder SMS.", "You have an invitation link? Then simply tap the link in your e-mail or SMS.";
     checkin_title: "Willkommen zur Videosprechstunde", "Welcome to the video consultation";

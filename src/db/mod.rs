@@ -163,6 +163,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/0017_second_device.sql"),
         include_str!("../../migrations/0017_second_device.sql"),
     ),
+    (
+        18,
+        "fresh views",
+        include_str!("../../migrations/0018_fresh_views.sql"),
+        include_str!("../../migrations/0018_fresh_views.sql"),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.

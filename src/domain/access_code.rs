@@ -6,8 +6,8 @@
 /// The characters a code is made of: digits 2–9 and the letters without I, L and O.
 pub const ALPHABET: &[u8; 31] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 pub const LEN: usize = 10;
-/// Characters of a code counted for the per-prefix rate limit.
-pub const PREFIX_LEN: usize = 4;
+/// What people type for characters that codes never contain (they were left out for looking alike).
+const LOOK_ALIKES: &str = "0O1IL";
 
 /// A well-formed code in its normal form (upper case, no separators). A secret: `Debug` hides it.
 #[derive(Clone, PartialEq, Eq)]
@@ -48,9 +48,16 @@ impl AccessCode {
         &self.0
     }
 
-    /// The first characters, for the per-prefix limit (they alone identify nothing).
-    pub fn prefix(&self) -> &str {
-        &self.0[..PREFIX_LEN]
+    /// The characters of `input` that no code contains (0, O, 1, I, L), each once, in the order typed: the
+    /// person read a look-alike, and is told which.
+    pub fn look_alikes(input: &str) -> Vec<char> {
+        let mut found = Vec::new();
+        for c in input.chars().map(|c| c.to_ascii_uppercase()) {
+            if LOOK_ALIKES.contains(c) && !found.contains(&c) {
+                found.push(c);
+            }
+        }
+        found
     }
 
     /// `K7QM-2XPD-9F`: groups of four are easy to read out on the phone.
@@ -88,7 +95,13 @@ mod tests {
         assert_eq!(AccessCode::parse("k7qm2xpd9f"), Some(code.clone()));
         assert_eq!(AccessCode::parse(" k7qm 2xpd 9f "), Some(code.clone()));
         assert_eq!(AccessCode::parse("K7QM–2XPD–9F"), Some(code.clone()), "typographic dash");
-        assert_eq!(code.prefix(), "K7QM");
+    }
+
+    #[test]
+    fn look_alikes_are_named() {
+        assert_eq!(AccessCode::look_alikes("k7qm-2xpd-9f"), Vec::<char>::new());
+        assert_eq!(AccessCode::look_alikes("K7QM-2XPD-9O"), vec!['O']);
+        assert_eq!(AccessCode::look_alikes("l0o1-i0"), vec!['L', '0', 'O', '1', 'I']);
     }
 
     #[test]

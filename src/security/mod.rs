@@ -6,5 +6,6 @@ pub mod gate;
 pub mod hashing;
 pub mod headers;
 pub mod rate_limit;
+pub mod sealed;
 pub mod token;
 pub mod turn;

@@ -46,6 +46,8 @@ pub enum Purpose {
     AccessCode,
     GuestSession,
     PasswordReset,
+    /// A one-time view of fresh access details after a redirect.
+    FreshView,
 }
 
 impl Purpose {
@@ -58,6 +60,7 @@ impl Purpose {
             Purpose::AccessCode => "access-code",
             Purpose::GuestSession => "guest-session",
             Purpose::PasswordReset => "password-reset",
+            Purpose::FreshView => "fresh-view",
         }
     }
 }

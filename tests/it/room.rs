@@ -36,11 +36,24 @@ async fn video_flows(browser: &Client, peer: &str, since: Instant) -> Duration {
     first
 }
 
+/// The page's connection to a peer, for failure messages: signalling, connection, ICE states and senders.
+const PEER_STATE: &str = "const p = (window.roomPeers || {})[arguments[0]]; \
+    const ufrag = (d) => d ? (/a=ice-ufrag:(\\S+)/.exec(d.sdp) || [])[1] + '/' + (d.sdp.match(/a=candidate/g) || []).length : '-'; \
+    return p ? [p.pc.signalingState, p.pc.connectionState, p.pc.iceConnectionState, p.pc.iceGatheringState, \
+      p.pc.getSenders().map((s) => s.track && s.track.kind), p.remoteSession, \
+      ufrag(p.pc.localDescription), ufrag(p.pc.remoteDescription), p.candidates.length] : 'none';";
+
 /// Polls every page for its first frame from its peer; returns when each saw one, after `since`.
 async fn first_frames(pages: &[(&Client, &str)], since: Instant) -> Vec<Duration> {
     let mut seen = vec![None; pages.len()];
     while seen.iter().any(Option::is_none) {
-        assert!(since.elapsed() < Duration::from_secs(10), "no video within 10 s: {seen:?}");
+        if since.elapsed() >= Duration::from_secs(10) {
+            let mut states = Vec::new();
+            for (browser, peer) in pages {
+                states.push(browser.execute(PEER_STATE, vec![(*peer).into()]).await.unwrap());
+            }
+            panic!("no video within 10 s: {seen:?}; connections: {states:?}");
+        }
         for (i, (browser, peer)) in pages.iter().enumerate() {
             if seen[i].is_none() && frames_from(browser, peer).await > 0 {
                 seen[i] = Some(since.elapsed());

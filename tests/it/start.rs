@@ -1,7 +1,7 @@
 //! The start page and the frame around signed-in pages: the header's links with the current one marked,
 //! today's appointments with who is waiting, "Patient jetzt einladen", the contacts added last, and the page
 //! asked for before signing in.
-use crate::appointments::{DATE, TIME, add_participant, create_appointment, guest_by_link, host, invitation_in};
+use crate::appointments::{DATE, TIME, add_participant, create_appointment, guest_by_link, host};
 use crate::both_databases;
 use crate::harness::{Backend, MOBILE, PASSWORD, TestApp};
 
@@ -76,10 +76,35 @@ async fn a_patient_is_invited_now(backend: Backend) {
     assert_eq!(refused.status(), 422);
     assert!(refused.text().await.unwrap().contains("value=\"anna@beispiel.de\""));
     app.clock.advance(7 * 60 + 13);
-    let invited = app.post(&browser, "/termine/jetzt", &[("name", "Anna Beispiel")]).await;
-    assert_eq!(invited.status(), 200);
-    let invitation = invitation_in(&invited.text().await.unwrap());
+    let invited = app
+        .post(
+            &browser,
+            "/termine/jetzt",
+            &[("name", "Anna Beispiel"), ("email", "anna@beispiel.de"), ("send_email", "ja")],
+        )
+        .await;
+    let (invitation, location) = crate::appointments::fresh_after(&app, &browser, invited).await;
     assert!(invitation.link.contains("/t/") && !invitation.code.is_empty(), "link and code at once");
+    // A reload of that page repeats nothing: no second appointment, no second e-mail, and link and code
+    // are not shown again (they were never stored in clear).
+    let again = app.get(&browser, &location).await.text().await.unwrap();
+    assert!(!again.contains(&invitation.code) && again.contains("schon einmal angezeigt"), "{again}");
+    let pool = &app.state().db.pool;
+    let count = |sql| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM appointments").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM outbox WHERE participant_id IS NOT NULL").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM fresh_views").await, 0, "the view is gone once shown");
+    // Only the session that made it sees it: the same address in the host's second browser shows nothing,
+    // and leaves it for the first.
+    let other = app.post(&browser, "/termine/jetzt", &[("name", "Bernd Beispiel")]).await;
+    let elsewhere = other.headers()["location"].to_str().unwrap().to_owned();
+    let (second, _) = crate::appointments::jar_browser();
+    let signed_in = app.post(&second, "/anmelden", &[("username", "hwolf"), ("password", PASSWORD)]).await;
+    assert_eq!(signed_in.status(), 303);
+    let foreign = app.get(&second, &elsewhere).await.text().await.unwrap();
+    assert!(!foreign.contains("fresh-code-shown") && foreign.contains("schon einmal angezeigt"), "{foreign}");
+    let own = app.get(&browser, &elsewhere).await.text().await.unwrap();
+    assert!(own.contains("fresh-code-shown"), "still there for the session that made it");
     let starts_at: i64 =
         sqlx::query_scalar("SELECT starts_at FROM appointments").fetch_one(&app.state().db.pool).await.unwrap();
     assert_eq!(starts_at, crate::harness::START + 7 * 60, "starts now (to the minute)");
