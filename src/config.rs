@@ -223,6 +223,14 @@ impl Config {
             || host == "::1"
     }
 
+    /// The bare address of `mail_from` (`Name <a@b>` → `a@b`), e.g. for a calendar file's ORGANIZER.
+    pub fn mail_sender_address(&self) -> &str {
+        match (self.mail_from.rfind('<'), self.mail_from.rfind('>')) {
+            (Some(start), Some(end)) if start < end => &self.mail_from[start + 1..end],
+            _ => self.mail_from.trim(),
+        }
+    }
+
     /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
     pub fn public_origin(&self) -> &str {
         let after_scheme = self.public_url.find("://").map_or(0, |i| i + 3);

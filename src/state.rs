@@ -13,13 +13,15 @@ use crate::notify::mail::Mailer;
 use crate::security::rate_limit::RateLimiter;
 
 /// Access-code entries: a practice behind one router may have several guests typing at once; a guesser
-/// gets 20 tries per quarter hour per address (per /64 network for IPv6, where one line has billions), and
-/// all guessers together at most 600 a minute per instance. Nothing is counted per code, so wrong tries by
+/// gets 20 tries per quarter hour per address (per /64 network for IPv6, where one line has billions; 100
+/// per /48 site), and all guessers together at most 600 a minute per instance. Nothing is counted per code, so wrong tries by
 /// others never lock out the person whose code is right. With V codes valid at a time out of 31^10, a day
 /// at the global cap finds one with probability at most 864,000 · V / 8.2·10^14 (V = 1,000: about 10^-6).
 pub const CODE_ENTRIES_PER_ADDRESS: u32 = 20;
 pub const CODE_ENTRY_WINDOW: i64 = 15 * 60;
 pub const CODE_ENTRIES_EVERYWHERE: u32 = 600;
+/// Per IPv6 /48 (a site: 65,536 /64 networks), so that one site cannot use up the global cap alone.
+pub const CODE_ENTRIES_PER_SITE: u32 = 100;
 pub const CODE_ENTRIES_EVERYWHERE_WINDOW: i64 = 60;
 /// "Passwort vergessen?" and "Benutzername vergessen?" requests per client address and hour (a practice
 /// behind one router has room; a script probing addresses does not). Per account, fewer mails go out.
@@ -44,6 +46,7 @@ pub struct Inner {
     /// Access-code entries per client address (network), and from everywhere together.
     pub code_entries_by_address: RateLimiter,
     pub code_entries_everywhere: RateLimiter,
+    pub code_entries_by_site: RateLimiter,
     /// Waiting-room and host pages learn of changes here (see `live`).
     pub live: Arc<crate::live::Live>,
 }
@@ -82,6 +85,7 @@ impl AppState {
             address_gate: crate::security::gate::Gate::new(4),
             code_entries_by_address: RateLimiter::new(CODE_ENTRIES_PER_ADDRESS, CODE_ENTRY_WINDOW),
             code_entries_everywhere: RateLimiter::new(CODE_ENTRIES_EVERYWHERE, CODE_ENTRIES_EVERYWHERE_WINDOW),
+            code_entries_by_site: RateLimiter::new(CODE_ENTRIES_PER_SITE, CODE_ENTRY_WINDOW),
             live: Arc::new(crate::live::Live::default()),
         })))
     }

@@ -311,7 +311,12 @@ pub async fn step(
 
 /// "Zweites Gerät einlassen": the device that knocked last takes the participant's place (their other
 /// device leaves the consultation); someone still waiting is admitted with it, within the room's cap.
-pub async fn admit_device(state: &AppState, host: &Account, participant: &Participant) -> Result<(), ConsultError> {
+pub async fn admit_device(
+    state: &AppState,
+    host: &Account,
+    participant: &Participant,
+    knock: &str,
+) -> Result<(), ConsultError> {
     let now = state.clock.now();
     let mut tx = state.db.begin_serialized(&[&format!("room:{}", participant.appointment_id)], now).await?;
     if participant.state == ParticipantState::Waiting {
@@ -325,7 +330,7 @@ pub async fn admit_device(state: &AppState, host: &Account, participant: &Partic
     } else if participant.state != ParticipantState::Admitted {
         return Err(ConsultError::Changed);
     }
-    if !store::admit_device(&mut tx, &participant.id).await? {
+    if !store::admit_device(&mut tx, &participant.id, knock, now).await? {
         return Err(ConsultError::Changed);
     }
     let what = format!("participant:{} other device", participant.id);
@@ -334,10 +339,15 @@ pub async fn admit_device(state: &AppState, host: &Account, participant: &Partic
 }
 
 /// "Zweites Gerät ablehnen": the knocking device stays out; the participant's own one is untouched.
-pub async fn decline_device(state: &AppState, host: &Account, participant: &Participant) -> Result<(), ConsultError> {
+pub async fn decline_device(
+    state: &AppState,
+    host: &Account,
+    participant: &Participant,
+    knock: &str,
+) -> Result<(), ConsultError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if !store::decline_device(&mut tx, &participant.id).await? {
+    if !store::decline_device(&mut tx, &participant.id, knock, now).await? {
         return Err(ConsultError::Changed);
     }
     let what = format!("participant:{} other device", participant.id);
@@ -350,6 +360,7 @@ pub async fn decline_device(state: &AppState, host: &Account, participant: &Part
 pub async fn check_in(
     state: &AppState,
     participant: &Participant,
+    session_hash: &str,
     name: &str,
 ) -> Result<ParticipantState, ConsultError> {
     let next = participant.state.after(Action::CheckIn).ok_or(ConsultError::Changed)?;
@@ -359,6 +370,7 @@ pub async fn check_in(
         return Err(ConsultError::Changed);
     }
     store::check_in(&mut tx, &participant.id, name, now).await?;
+    store::make_only_device(&mut tx, &participant.id, session_hash).await?;
     let entry = Entry::new(AuditEvent::GuestCheckin, "success", Actor::Guest(participant.id.clone()), None)
         .detail(format!("participant:{}", participant.id));
     audit::record(&mut *tx, entry, now).await?;

@@ -76,6 +76,7 @@ pub fn refusal(
     lang: Lang,
 ) -> AppResult<Option<(&'static str, Response)>> {
     let c = texts::of(lang);
+    let now = state.clock.now();
     let window = appointment.window(&state.config.appointments);
     let (outcome, title, text, next) = if appointment.status == AppointmentStatus::Cancelled {
         ("cancelled", c.cancelled_title, c.cancelled_text, c.cancelled_next)
@@ -88,7 +89,7 @@ pub fn refusal(
     } else if participant.state == ParticipantState::Declined {
         ("declined", c.declined_title, c.declined_text, c.declined_next)
     } else {
-        match window.position(state.clock.now()) {
+        match window.position(now) {
             WindowPosition::Open => return Ok(None),
             WindowPosition::TooEarly => ("too_early", c.early_title, c.early_text, c.early_next),
             WindowPosition::Over => ("over", c.over_title, c.over_text, c.over_next),
@@ -98,12 +99,22 @@ pub fn refusal(
     let values = [
         ("when", format::date_time(appointment.starts_at, lang)),
         ("host", appointment.host_name.clone()),
-        ("opens", format::date_time(window.opens, lang)),
+        ("opens", format::date_time_from(window.opens, now, lang)),
         ("closes", format::date_time(window.closes, lang)),
     ];
     let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let page = page::message(state, lang, StatusCode::FORBIDDEN, title, fill(text, &values), next, None)?;
-    Ok(Some((outcome, page)))
+    let mut message = page::MessagePage {
+        layout: page::Layout::new(state, lang, title),
+        text: fill(text, &values),
+        next: next.to_owned(),
+        action: None,
+        reload_after: None,
+    };
+    // Too early: the page opens by itself once the window does (a second late, so it is open then).
+    if outcome == "too_early" {
+        message.reload_after = Some(window.opens - now + 1);
+    }
+    Ok(Some((outcome, page::render(StatusCode::FORBIDDEN, &message)?)))
 }
 
 /// A new guest session for the participant (in `participant_state` now), valid until their window closes;

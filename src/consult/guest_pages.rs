@@ -16,7 +16,7 @@ use crate::domain::appointment::NAME_MAX;
 use crate::domain::participant::{Action, ParticipantState};
 use crate::error::AppResult;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
-use crate::security::client_addr::ClientIp;
+use crate::security::client_addr::{self, ClientIp};
 use crate::security::token::{self, Purpose};
 use crate::state::AppState;
 use crate::web::form::StrictForm;
@@ -141,7 +141,8 @@ pub async fn join(
     let code = AccessCode::parse(&typed);
     let limited = state
         .code_entries_by_address
-        .hit(&crate::security::client_addr::network_key(addr), now)
+        .hit(&client_addr::network_key(addr), now)
+        .and_then(|()| client_addr::site_key(addr).map_or(Ok(()), |site| state.code_entries_by_site.hit(&site, now)))
         .and_then(|()| state.code_entries_everywhere.hit("all", now));
     if let Err(retry_after) = limited {
         audit::record(&state.db.pool, audit_entry("limited"), now).await?;
@@ -247,7 +248,7 @@ pub async fn check_in(
     if !errors.is_empty() {
         return check_in_page(&state, &guest, form.name, errors, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    match changes::check_in(&state, &guest.participant, &name).await {
+    match changes::check_in(&state, &guest.participant, &guest.session_hash, &name).await {
         Ok(_) | Err(ConsultError::Changed) => Ok(Redirect::to("/warteraum").into_response()),
         Err(error) => Err(error.into()),
     }

@@ -648,8 +648,7 @@ fn refusal_of(error: &ConsultError, c: &Texts) -> Option<(StatusCode, &'static s
     }
 }
 
-/// `POST /termine/{id}/teilnehmer/{pid}/{action}`: einlassen, ablehnen, zurueck, neu, senden, entfernen,
-/// and for another device of the participant geraet-einlassen and geraet-ablehnen.
+/// `POST /termine/{id}/teilnehmer/{pid}/{action}`: einlassen, ablehnen, zurueck, neu, senden, entfernen.
 pub async fn participant_action(
     State(state): State<AppState>,
     ProductUser(account): ProductUser,
@@ -659,7 +658,6 @@ pub async fn participant_action(
 ) -> AppResult<Response> {
     let appointment = planned(&state, &account, &id).await?;
     let participant = store::participant_of(&state.db, &id, &pid).await?.ok_or(AppError::NotFound)?;
-    let c = texts::of(account.language);
     let actor = Actor::Account(account.id.clone());
     let result = match action.as_str() {
         "einlassen" | "ablehnen" | "zurueck" => {
@@ -671,8 +669,6 @@ pub async fn participant_action(
             changes::step(&state, actor, Some(&account.id), &participant, transition).await.map(|_| None)
         }
         "entfernen" => changes::remove(&state, &account, &appointment, &participant).await.map(|()| None),
-        "geraet-einlassen" => changes::admit_device(&state, &account, &participant).await.map(|()| None),
-        "geraet-ablehnen" => changes::decline_device(&state, &account, &participant).await.map(|()| None),
         "neu" | "senden" => {
             let delivery = if action == "senden" { Delivery { email: true, sms: true } } else { Delivery::default() };
             let reachable = (participant.email.is_some(), participant.phone.is_some());
@@ -682,15 +678,48 @@ pub async fn participant_action(
         }
         _ => return Err(AppError::NotFound),
     };
+    reply(&state, &account, (&headers, in_room), appointment, result).await
+}
+
+/// `POST /termine/{id}/teilnehmer/{pid}/geraet/{knock}/{einlassen|ablehnen}`: another device of the
+/// participant, exactly the one the host saw knocking, is let in (replacing theirs) or declined.
+pub async fn device_action(
+    State(state): State<AppState>,
+    ProductUser(account): ProductUser,
+    InRoom(in_room): InRoom,
+    headers: HeaderMap,
+    Path((id, pid, knock, decision)): Path<(String, String, String, String)>,
+) -> AppResult<Response> {
+    let appointment = planned(&state, &account, &id).await?;
+    let participant = store::participant_of(&state.db, &id, &pid).await?.ok_or(AppError::NotFound)?;
+    let result = match decision.as_str() {
+        "einlassen" => changes::admit_device(&state, &account, &participant, &knock).await,
+        "ablehnen" => changes::decline_device(&state, &account, &participant, &knock).await,
+        _ => return Err(AppError::NotFound),
+    };
+    reply(&state, &account, (&headers, in_room), appointment, result.map(|()| None)).await
+}
+
+/// The answer to a participant action: JSON in the room, otherwise the appointment page (fresh access
+/// details through a redirect, refusals as its notice).
+async fn reply(
+    state: &AppState,
+    account: &Account,
+    (headers, in_room): (&HeaderMap, bool),
+    appointment: Appointment,
+    result: Result<Option<FreshData>, ConsultError>,
+) -> AppResult<Response> {
+    let c = texts::of(account.language);
+    let id = appointment.id.clone();
     if in_room {
         return answer(result, c, |data| data.map_or_else(|| Answer::done(None), |data| Answer::shown(data, c)));
     }
     match result {
         Ok(None) => Ok(Redirect::to(&format!("/termine/{id}")).into_response()),
-        Ok(Some(data)) => show_once(&state, &headers, &id, data).await,
+        Ok(Some(data)) => show_once(state, headers, &id, data).await,
         Err(ConsultError::SmsCapped) => {
             let extras = Extras { participant_errors: vec![c.sms_capped.to_owned()], ..Extras::default() };
-            appointment_page(&state, &account, appointment, extras, StatusCode::TOO_MANY_REQUESTS).await
+            appointment_page(state, account, appointment, extras, StatusCode::TOO_MANY_REQUESTS).await
         }
         Err(error) => match refusal_of(&error, c) {
             Some((_, query, _)) => Ok(Redirect::to(&format!("/termine/{id}?{query}")).into_response()),

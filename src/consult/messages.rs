@@ -81,6 +81,8 @@ fn calendar(
         summary: &format!("Videosprechstunde bei {}", appointment.host_name),
         description,
         url,
+        organizer: (&appointment.host_name, config.mail_sender_address()),
+        location: "Videosprechstunde – Link in der Beschreibung",
         cancelled: url.is_none(),
         now,
     })

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/termine/{id}", get(host_pages::show).post(host_pages::update))
         .route("/termine/{id}/teilnehmer", post(host_pages::add_participant))
         .route("/termine/{id}/teilnehmer/{pid}/{action}", post(host_pages::participant_action))
+        .route("/termine/{id}/teilnehmer/{pid}/geraet/{knock}/{decision}", post(host_pages::device_action))
         .route("/termine/{id}/nachricht", post(host_pages::set_notice))
         .route("/termine/{id}/absagen", post(host_pages::cancel))
         .route("/termine/{id}/raum", get(host_pages::room))

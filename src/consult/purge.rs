@@ -11,6 +11,7 @@ use crate::state::AppState;
 /// Deletes what is due now; returns (appointments, participants) deleted.
 pub async fn run_once(state: &AppState) -> Result<(u64, u64), sqlx::Error> {
     let now = state.clock.now();
+    crate::consult::store::purge_fresh_views(&state.db, now).await?;
     let (appointments, participants) =
         crate::consult::store::purge_ended(&state.db, now - state.config.appointments.retention_days * 86_400).await?;
     if appointments > 0 {

@@ -241,7 +241,8 @@ pub async fn admitted_count(tx: &mut Tx, appointment_id: &str) -> Result<usize, 
 
 pub async fn participants(db: &Db, appointment_id: &str) -> Result<Vec<Participant>, sqlx::Error> {
     let sql = format!(
-        "SELECT {PARTICIPANT_COLUMNS} FROM participants p WHERE p.appointment_id = $1 AND p.state <> 'revoked' \
+        "SELECT {PARTICIPANT_COLUMNS} FROM participants p WHERE p.appointment_id = $1 AND (p.state <> 'revoked' \
+         OR EXISTS (SELECT 1 FROM appointments a WHERE a.id = p.appointment_id AND a.status = 'cancelled')) \
          ORDER BY p.created_at, p.id"
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -457,16 +458,36 @@ pub async fn create_guest_session(
     .bind(knocking.then_some(OtherDevice::Knocking.as_str()))
     .execute(&db.pool)
     .await?;
-    // Each opening of the link starts a session (a phone and a laptop, a mail scanner): the newest few stay.
+    // Each opening of the link starts a session (a phone and a laptop, a mail scanner): the newest few of
+    // each kind stay. Counted apart, so that knocking devices can never push out the participant's own.
+    for kind in ["device_state IS NULL", "device_state IS NOT NULL"] {
+        let sql = format!(
+            "DELETE FROM guest_sessions WHERE participant_id = $1 AND {kind} AND id_hash NOT IN \
+             (SELECT id_hash FROM guest_sessions WHERE participant_id = $1 AND {kind} \
+              ORDER BY created_at DESC, id_hash LIMIT $2)"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(participant_id).bind(GUEST_SESSIONS_KEPT).execute(&db.pool).await?;
+    }
+    Ok(())
+}
+
+/// At check-in the session that checks in becomes the participant's only own device: browsers (or mail
+/// scanners) that opened the link before are replaced, so they can never ride along into the room.
+pub async fn make_only_device(tx: &mut Tx, participant_id: &str, session_hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "DELETE FROM guest_sessions WHERE participant_id = $1 AND id_hash NOT IN \
-         (SELECT id_hash FROM guest_sessions WHERE participant_id = $1 ORDER BY created_at DESC, id_hash LIMIT $2)",
+        "UPDATE guest_sessions SET device_state = 'replaced' WHERE participant_id = $1 AND device_state IS NULL \
+         AND id_hash <> $2",
     )
     .bind(participant_id)
-    .bind(GUEST_SESSIONS_KEPT)
-    .execute(&db.pool)
+    .bind(session_hash)
+    .execute(&mut **tx)
     .await
     .map(|_| ())
+}
+
+/// A knocking device as the host sees it: not the session's hash, but a short name derived from it.
+fn knock_id(id_hash: &str) -> String {
+    crate::security::token::hash(crate::security::token::Purpose::Knock, id_hash)[..16].to_owned()
 }
 
 /// Sessions kept per participant.
@@ -517,51 +538,89 @@ pub async fn has_own_session(db: &Db, participant_id: &str, now: Timestamp) -> R
     Ok(found.is_some())
 }
 
-/// Participants of the appointment with another device knocking.
-pub async fn knocking_devices(db: &Db, appointment_id: &str, now: Timestamp) -> Result<Vec<String>, sqlx::Error> {
+/// Per participant of the appointment with another device knocking: the newest knock, as
+/// (participant id, knock id).
+pub async fn knocking_devices(
+    db: &Db,
+    appointment_id: &str,
+    now: Timestamp,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT DISTINCT s.participant_id FROM guest_sessions s JOIN participants p ON p.id = s.participant_id \
-         WHERE p.appointment_id = $1 AND s.device_state = 'waiting' AND s.expires_at > $2",
+        "SELECT s.participant_id, s.id_hash FROM guest_sessions s JOIN participants p ON p.id = s.participant_id \
+         WHERE p.appointment_id = $1 AND s.device_state = 'waiting' AND s.expires_at > $2 \
+         ORDER BY s.created_at, s.id_hash",
     )
     .bind(appointment_id)
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter().map(|row| row.try_get(0)).collect()
+    let mut newest: Vec<(String, String)> = Vec::new();
+    for row in rows {
+        let (participant, id_hash): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        newest.retain(|(p, _)| *p != participant);
+        newest.push((participant, knock_id(&id_hash)));
+    }
+    Ok(newest)
 }
 
-/// The device that knocked last comes in and replaces every other (the participant's own device and any
-/// other knocking one); `false` if none knocks.
-pub async fn admit_device(tx: &mut Tx, participant_id: &str) -> Result<bool, sqlx::Error> {
-    let newest = sqlx::query(
-        "SELECT id_hash FROM guest_sessions WHERE participant_id = $1 AND device_state = 'waiting' \
-         ORDER BY created_at DESC, id_hash LIMIT 1",
+/// The live knocking session of the participant that the host saw as `knock`.
+async fn knocking_session(
+    tx: &mut Tx,
+    participant_id: &str,
+    knock: &str,
+    now: Timestamp,
+) -> Result<Option<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id_hash FROM guest_sessions WHERE participant_id = $1 AND device_state = 'waiting' AND expires_at > $2",
     )
     .bind(participant_id)
-    .fetch_optional(&mut **tx)
+    .bind(now)
+    .fetch_all(&mut **tx)
     .await?;
-    let Some(newest) = newest else { return Ok(false) };
-    let newest: String = newest.try_get(0)?;
+    for row in rows {
+        let id_hash: String = row.try_get(0)?;
+        if knock_id(&id_hash) == knock {
+            return Ok(Some(id_hash));
+        }
+    }
+    Ok(None)
+}
+
+/// The device the host saw knocking comes in and replaces the participant's own; other knocking devices
+/// are declined. `false` if that device no longer knocks.
+pub async fn admit_device(tx: &mut Tx, participant_id: &str, knock: &str, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let Some(session) = knocking_session(tx, participant_id, knock, now).await? else { return Ok(false) };
     sqlx::query(
-        "UPDATE guest_sessions SET device_state = CASE WHEN id_hash = $2 THEN NULL ELSE 'replaced' END \
+        "UPDATE guest_sessions SET device_state = CASE WHEN id_hash = $2 THEN NULL \
+         WHEN device_state = 'waiting' THEN 'declined' ELSE 'replaced' END \
          WHERE participant_id = $1 AND (device_state IS NULL OR device_state = 'waiting')",
     )
     .bind(participant_id)
-    .bind(&newest)
+    .bind(&session)
     .execute(&mut **tx)
     .await?;
     Ok(true)
 }
 
-/// The knocking device stays out; `false` if none knocks.
-pub async fn decline_device(tx: &mut Tx, participant_id: &str) -> Result<bool, sqlx::Error> {
-    let declined = sqlx::query(
-        "UPDATE guest_sessions SET device_state = 'declined' WHERE participant_id = $1 AND device_state = 'waiting'",
-    )
-    .bind(participant_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(declined.rows_affected() > 0)
+/// The device the host saw knocking stays out; `false` if it no longer knocks.
+pub async fn decline_device(
+    tx: &mut Tx,
+    participant_id: &str,
+    knock: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let Some(session) = knocking_session(tx, participant_id, knock, now).await? else { return Ok(false) };
+    sqlx::query("UPDATE guest_sessions SET device_state = 'declined' WHERE id_hash = $1")
+        .bind(&session)
+        .execute(&mut **tx)
+        .await
+        .map(|_| true)
+}
+
+/// One-time views whose ten minutes are over (the hourly tidy-up; a new view also clears them).
+pub async fn purge_fresh_views(db: &Db, now: Timestamp) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM fresh_views WHERE expires_at <= $1").bind(now).execute(&db.pool).await?;
+    Ok(done.rows_affected())
 }
 
 /// A one-time view of fresh access details, sealed (see `migrations/0018_fresh_views.sql`); expired views

@@ -151,6 +151,7 @@ crate::web::i18n::texts! {
     state_other_device: "zweites Gerät wartet", "second device waiting";
     admit_device_button: "Zweites Gerät einlassen", "Let the second device in";
     decline_device_button: "Zweites Gerät ablehnen", "Decline the second device";
+    state_cancelled: "abgesagt", "cancelled";
     state_not_admitted: "nicht eingelassen", "not let in";
     rejoin_button: "Wieder eintreten", "Enter again";
     leave_button: "Wartezimmer verlassen", "Leave the waiting room";
@@ -159,7 +160,7 @@ crate::web::i18n::texts! {
 
     early_title: "Ihr Termin hat noch nicht begonnen", "Your appointment has not started yet";
     early_text: "Ihr Termin ist am {when} bei {host}. Sie können ab {opens} eintreten.", "Your appointment is on {when} with {host}. You can enter from {opens}.";
-    early_next: "Bitte öffnen Sie Ihren Link dann erneut oder geben Sie Ihren Zugangscode ein.", "Please open your link again then, or enter your access code.";
+    early_next: "Lassen Sie diese Seite einfach geöffnet: Sie öffnet sich dann von selbst. Sie können sie auch schließen und Ihren Link später erneut öffnen.", "Simply leave this page open: it opens by itself then. You can also close it and open your link again later.";
     over_title: "Dieser Termin ist vorbei", "This appointment is over";
     over_text: "Ihr Termin war am {when} bei {host}. Der Zugang galt bis {closes}.", "Your appointment was on {when} with {host}. Access was open until {closes}.";
     over_next: "Brauchen Sie einen neuen Termin, wenden Sie sich bitte an Ihre Praxis.", "If you need a new appointment, please contact your practice.";

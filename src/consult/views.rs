@@ -18,8 +18,8 @@ pub struct Line {
     pub reachable: bool,
     /// What went out to this person and where it stands: (channel, state for the page's styles, text).
     pub deliveries: Vec<(&'static str, &'static str, String)>,
-    /// Another device of this person knocks (a second browser with their link or code).
-    pub other_device: bool,
+    /// Another device of this person knocks (a second browser with their link or code): its knock id.
+    pub other_device: Option<String>,
     pub can_admit: bool,
     pub can_decline: bool,
     pub can_send_back: bool,
@@ -39,7 +39,7 @@ impl ParticipantList {
     /// `<id>:device` for another device of theirs.
     pub fn waiting(&self) -> Vec<String> {
         let people = self.lines.iter().filter(|l| l.state == ParticipantState::Waiting.as_str()).map(|l| l.id.clone());
-        let devices = self.lines.iter().filter(|l| l.other_device).map(|l| format!("{}:device", l.id));
+        let devices = self.lines.iter().filter(|l| l.other_device.is_some()).map(|l| format!("{}:device", l.id));
         people.chain(devices).collect()
     }
 }
@@ -54,12 +54,12 @@ pub struct WaitingBanner {
     pub waiting: Vec<Knock>,
 }
 
-/// One line of the banner: someone waiting, or another device of someone.
+/// One line of the banner: someone waiting, or (with its knock id) another device of someone.
 pub struct Knock {
     pub id: String,
     pub key: String,
     pub label: String,
-    pub device: bool,
+    pub device: Option<String>,
 }
 
 impl ParticipantList {
@@ -69,13 +69,13 @@ impl ParticipantList {
             id: l.id.clone(),
             key: l.id.clone(),
             label: fill(c.notify_title, &[("name", &l.name)]),
-            device: false,
+            device: None,
         });
-        let devices = self.lines.iter().filter(|l| l.other_device).map(|l| Knock {
+        let devices = self.lines.iter().filter(|l| l.other_device.is_some()).map(|l| Knock {
             id: l.id.clone(),
             key: format!("{}:device", l.id),
             label: format!("{} – {}", l.name, c.state_other_device),
-            device: true,
+            device: l.other_device.clone(),
         });
         WaitingBanner { c, appointment_id: self.appointment_id.clone(), waiting: people.chain(devices).collect() }
     }
@@ -115,9 +115,13 @@ impl Roster {
     }
 }
 
-pub fn state_label(c: &Texts, participant: &Participant, open: bool) -> String {
+/// The participant's state in the host's words; on a cancelled appointment everyone was told.
+pub fn state_label(c: &Texts, participant: &Participant, appointment: &Appointment) -> String {
     match participant.state {
-        ParticipantState::Waiting if !open => c.state_not_admitted.to_owned(),
+        ParticipantState::Revoked if appointment.status == store::AppointmentStatus::Cancelled => {
+            c.state_cancelled.to_owned()
+        }
+        ParticipantState::Waiting if !appointment.is_open() => c.state_not_admitted.to_owned(),
         ParticipantState::Invited => c.state_invited.to_owned(),
         ParticipantState::LinkOpened => c.state_link_opened.to_owned(),
         ParticipantState::Waiting => fill(c.state_waiting, &[("time", &format::time_of_day(participant.state_since))]),
@@ -141,7 +145,8 @@ pub async fn participant_list(
 /// another device knocking.
 pub struct Facts {
     pub deliveries: Vec<Delivery>,
-    pub knocking: Vec<String>,
+    /// (participant id, knock id) of the newest knocking device per participant.
+    pub knocking: Vec<(String, String)>,
 }
 
 impl Facts {
@@ -191,13 +196,17 @@ pub fn participant_lines(
     let lines = participants
         .into_iter()
         .map(|p| Line {
-            label: state_label(c, &p, appointment.is_open()),
+            label: state_label(c, &p, appointment),
             state: p.state.as_str(),
             reachable: p.email.is_some() || p.phone.is_some(),
             deliveries: delivery_lines(c, &p, &facts.deliveries),
-            other_device: appointment.is_open()
-                && matches!(p.state, ParticipantState::Waiting | ParticipantState::Admitted)
-                && facts.knocking.contains(&p.id),
+            other_device: facts
+                .knocking
+                .iter()
+                .find(|(id, _)| *id == p.id)
+                .filter(|_| appointment.is_open())
+                .filter(|_| matches!(p.state, ParticipantState::Waiting | ParticipantState::Admitted))
+                .map(|(_, knock)| knock.clone()),
             can_admit: p.state == ParticipantState::Waiting,
             can_decline: matches!(p.state, ParticipantState::Waiting | ParticipantState::LinkOpened),
             can_send_back: p.state == ParticipantState::Admitted,

@@ -1,6 +1,7 @@
 //! A small iCalendar (RFC 5545) writer for invitations: one event, UTC times, escaped text, lines folded
 //! at 75 octets, CRLF endings. `PUBLISH` for an invitation, `CANCEL` (same UID) for a cancellation, so
-//! calendar programs update the entry they already have.
+//! calendar programs update the entry they already have; both name the ORGANIZER (RFC 5546 requires it
+//! for a cancellation), a LOCATION, and a reminder 15 minutes before.
 use crate::clock::Timestamp;
 use crate::web::format::ics_utc;
 
@@ -12,6 +13,9 @@ pub struct Event<'a> {
     pub summary: &'a str,
     pub description: &'a str,
     pub url: Option<&'a str>,
+    /// The practice, by name and the address the invitation comes from.
+    pub organizer: (&'a str, &'a str),
+    pub location: &'a str,
     pub cancelled: bool,
     pub now: Timestamp,
 }
@@ -31,10 +35,18 @@ pub fn write(event: &Event) -> String {
         format!("STATUS:{}", if event.cancelled { "CANCELLED" } else { "CONFIRMED" }),
         format!("SUMMARY:{}", escape(event.summary)),
         format!("DESCRIPTION:{}", escape(event.description)),
+        format!("LOCATION:{}", escape(event.location)),
+        format!("ORGANIZER;CN=\"{}\":mailto:{}", event.organizer.0.replace('"', "'"), event.organizer.1),
     ];
     if let Some(url) = event.url {
         lines.push(format!("URL:{url}"));
     }
+    lines.extend(
+        ["BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain([format!("DESCRIPTION:{}", escape(event.summary)), "END:VALARM".to_owned()]),
+    );
     lines.push("END:VEVENT".to_owned());
     lines.push("END:VCALENDAR".to_owned());
     lines.iter().map(|line| fold(line)).collect::<Vec<_>>().join("")
@@ -74,6 +86,8 @@ mod tests {
             summary: "Videosprechstunde bei Dr. Müller",
             description: &description,
             url: Some("https://praxis.example/t/abc"),
+            organizer: ("Dr. Müller", "no-reply@praxis.example"),
+            location: "Videosprechstunde – Link in der Beschreibung",
             cancelled: false,
             now: 1_796_200_000,
         });
@@ -85,5 +99,8 @@ mod tests {
         assert!(unfolded.contains("DTSTART:20261203T090000Z\r\n"));
         assert!(unfolded.contains("K7QM-2XPD-9F\\; Link\\, bitte öffnen:\\nhttps"));
         assert!(unfolded.contains("METHOD:PUBLISH"));
+        assert!(unfolded.contains("\r\nORGANIZER;CN=\"Dr. Müller\":mailto:no-reply@praxis.example\r\n"));
+        assert!(unfolded.contains("\r\nLOCATION:Videosprechstunde – Link in der Beschreibung\r\n"));
+        assert!(unfolded.contains("BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\n"));
     }
 }

@@ -366,6 +366,7 @@ pub async fn done(State(state): State<AppState>, headers: HeaderMap) -> AppResul
             text: t.done_text.to_owned(),
             next: String::new(),
             action: Some(Action { href: "/".into(), label: t.to_start }),
+            reload_after: None,
         },
     )
 }

@@ -27,6 +27,17 @@ pub fn network_key(addr: IpAddr) -> String {
     }
 }
 
+/// The IPv6 /48 of an address (a whole site), for a wider limit; `None` for IPv4.
+pub fn site_key(addr: IpAddr) -> Option<String> {
+    match addr {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+        }
+        _ => None,
+    }
+}
+
 /// An address or a CIDR range (`10.0.0.0/8`, `192.0.2.1`, `fd00::/8`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IpRange {
@@ -164,6 +175,9 @@ mod tests {
         assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"), "one /64");
         assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
         assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        let site = |a: &str| site_key(a.parse().unwrap());
+        assert_eq!(site("2001:db8:1:2::1"), site("2001:db8:1:ffff::1"), "one /48");
+        assert_eq!(site("203.0.113.7"), None);
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

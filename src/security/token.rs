@@ -48,6 +48,8 @@ pub enum Purpose {
     PasswordReset,
     /// A one-time view of fresh access details after a redirect.
     FreshView,
+    /// The name under which the host sees a knocking device (derived from its session's hash).
+    Knock,
 }
 
 impl Purpose {
@@ -61,6 +63,7 @@ impl Purpose {
             Purpose::GuestSession => "guest-session",
             Purpose::PasswordReset => "password-reset",
             Purpose::FreshView => "fresh-view",
+            Purpose::Knock => "knock",
         }
     }
 }

@@ -31,6 +31,17 @@ pub fn date_time(ts: Timestamp, lang: Lang) -> String {
     }
 }
 
+/// As [`date_time`], but "heute, 10:00 Uhr" ("today, 10:00 (Berlin time)") on the day of `now`.
+pub fn date_time_from(ts: Timestamp, now: Timestamp, lang: Lang) -> String {
+    if !same_berlin_day(ts, now) {
+        return date_time(ts, lang);
+    }
+    match lang {
+        Lang::De => format!("heute, {} Uhr", time_of_day(ts)),
+        Lang::En => format!("today, {} (Berlin time)", time_of_day(ts)),
+    }
+}
+
 /// ISO 8601 in UTC, for operators (CLI output).
 pub fn iso_utc(ts: Timestamp) -> String {
     instant(ts).to_string()
@@ -148,6 +159,14 @@ pub fn duration(seconds: i64, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn today_is_said_as_today() {
+        let (at, now) = (berlin_to_utc("2026-12-07", "10:00").unwrap(), berlin_to_utc("2026-12-07", "08:00").unwrap());
+        assert_eq!(date_time_from(at, now, Lang::De), "heute, 10:00 Uhr");
+        assert_eq!(date_time_from(at, now, Lang::En), "today, 10:00 (Berlin time)");
+        assert_eq!(date_time_from(at, now - 86_400, Lang::De), "07.12.2026, 10:00 Uhr");
+    }
 
     #[test]
     fn local_times_across_both_switches() {

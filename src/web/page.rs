@@ -77,6 +77,8 @@ pub struct MessagePage {
     pub text: String,
     pub next: String,
     pub action: Option<Action>,
+    /// Seconds after which the page loads itself again (it changes then; no script needed).
+    pub reload_after: Option<i64>,
 }
 
 pub fn render(status: StatusCode, template: &impl Template) -> AppResult<Response> {
@@ -92,7 +94,14 @@ pub fn message(
     next: &str,
     action: Option<Action>,
 ) -> AppResult<Response> {
-    render(status, &MessagePage { layout: Layout::new(state, lang, title), text, next: next.to_owned(), action })
+    let page = MessagePage {
+        layout: Layout::new(state, lang, title),
+        text,
+        next: next.to_owned(),
+        action,
+        reload_after: None,
+    };
+    render(status, &page)
 }
 
 /// Turns every error marker (and the bare answers of the tower layers) into the page in the visitor's

@@ -188,7 +188,9 @@ async fn invitations_work_only_within_their_window(backend: Backend) {
     assert_eq!(early.status(), 403);
     let text = early.text().await.unwrap();
     assert!(text.contains("Ihr Termin hat noch nicht begonnen"), "{text}");
-    assert!(text.contains("02.11.2026, 10:40 Uhr") && text.contains("10:10 Uhr"), "says when: {text}");
+    assert!(text.contains("02.11.2026, 10:40 Uhr") && text.contains("ab heute, 10:10 Uhr"), "says when: {text}");
+    // It opens by itself a moment after the window does (61 s from now), without any script.
+    assert!(text.contains("<meta http-equiv=\"refresh\" content=\"61\">"), "{text}");
     let by_code = join_with(&app, &app.browser(), &first.code).await;
     assert_eq!(by_code.status(), 403, "the code is right, the time is not");
     let outcomes: Vec<String> =
@@ -306,6 +308,9 @@ async fn invitations_by_mail_carry_a_calendar_file(backend: Backend) {
     assert_eq!(property(&ics, "DTEND"), "20261102T095000Z");
     assert_eq!(property(&ics, "URL"), shown.link);
     assert!(property(&ics, "DESCRIPTION").contains(&shown.code));
+    assert_eq!(property(&ics, "LOCATION"), "Videosprechstunde – Link in der Beschreibung");
+    assert!(ics.iter().any(|(k, v)| k == "BEGIN" && v == "VALARM"), "a reminder");
+    assert_eq!(property(&ics, "TRIGGER"), "-PT15M", "15 minutes before");
     let uid = property(&ics, "UID").to_owned();
     let sms = app.sms();
     let (to, sms_text) = sms.last().expect("an SMS");
@@ -326,7 +331,18 @@ async fn invitations_by_mail_carry_a_calendar_file(backend: Backend) {
     assert_eq!(property(&ics, "METHOD"), "CANCEL");
     assert_eq!(property(&ics, "STATUS"), "CANCELLED");
     assert_eq!(property(&ics, "UID"), uid, "replaces the invitation in the guest's calendar");
+    let organizer =
+        ics.iter().find(|(k, _)| k.starts_with("ORGANIZER")).expect("RFC 5546: a CANCEL names its organizer");
+    assert_eq!(organizer.0, "ORGANIZER;CN=\"Dr. Hanna Wolf\"");
+    assert!(organizer.1.starts_with("mailto:") && organizer.1.contains('@'), "{organizer:?}");
+    assert_eq!(property(&ics, "LOCATION"), "Videosprechstunde – Link in der Beschreibung");
+    assert_eq!(property(&ics, "TRIGGER"), "-PT15M");
     assert!(app.sms().last().unwrap().1.contains("abgesagt"));
+    // The cancelled appointment still lists who was invited, and that they were told.
+    let page = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
+    let anna = &page[page.find("data-name=\"Anna Beispiel\"").expect("Anna still listed")..];
+    assert!(anna.contains("abgesagt") && anna.contains("E-Mail: zugestellt an den Mail-Dienst"), "{page}");
+    assert!(anna.contains("SMS: zugestellt an den SMS-Dienst"));
 }
 
 async fn code_entry_is_neutral_limited_and_audited(backend: Backend) {
@@ -437,13 +453,16 @@ async fn a_guest_reaches_only_their_own_waiting_room(backend: Backend) {
     let list = app.get(&other, "/termine").await.text().await.unwrap();
     assert!(!list.contains(&id));
 
-    // Each opening of the link starts a session (phone, laptop, a mail scanner); only the newest five stay.
+    // Each opening of the link starts a session (phone, laptop, a mail scanner); once checked in, the others
+    // knock, and only the newest five of them stay. They never push out the participant's own device.
     for _ in 0..7 {
         app.clock.advance(1);
         assert_eq!(app.get(&app.browser(), &anna.link).await.status(), 303);
     }
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM guest_sessions WHERE participant_id = $1", &anna_id).await, 5);
-    assert_eq!(app.get(&guest, "/warteraum").await.status(), 401, "the oldest one ended");
+    let sql = "SELECT COUNT(*) FROM guest_sessions WHERE participant_id = $1 AND device_state = 'waiting'";
+    assert_eq!(app.scalar_i64(sql, &anna_id).await, 5);
+    assert_eq!(app.get(&guest, "/warteraum").await.status(), 200, "the own device stays");
+    assert_eq!(guest_state_shown(&app, &guest).await, "waiting");
 }
 
 async fn states_survive_reloads_and_reconnects(backend: Backend) {
@@ -459,6 +478,10 @@ async fn states_survive_reloads_and_reconnects(backend: Backend) {
     assert_eq!(app.get(&guest, &anna.link).await.status(), 303);
     let pid = participant_id(&app, "Anna").await;
     assert_eq!(state_of(&app, &pid).await, "link_opened");
+    // Another browser (a mail scanner, a forwarded mail) opened the link before the check-in: it cannot
+    // ride along once Anna checks in.
+    let scanner = app.browser();
+    assert_eq!(app.get(&scanner, &anna.link).await.status(), 303);
     // Without consent nothing happens, and the name typed stays.
     let no_consent = app.post(&guest, "/teilnehmen/eintreten", &[("name", "Anna Beispiel")]).await;
     assert_eq!(no_consent.status(), 422);
@@ -466,6 +489,10 @@ async fn states_survive_reloads_and_reconnects(backend: Backend) {
     check_in(&app, &guest).await;
     assert_eq!(state_of(&app, &pid).await, "waiting");
     assert_eq!(guest_state_shown(&app, &guest).await, "waiting");
+    assert_eq!(guest_state_shown(&app, &scanner).await, "device_replaced");
+    let renamed = app.post(&scanner, "/teilnehmen/eintreten", &[("name", "Mallory"), ("consent", "ja")]).await;
+    assert_eq!(renamed.status(), 303);
+    assert!(!app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap().contains("Mallory"));
     let page = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
     assert!(page.contains("Anna Beispiel") && page.contains("wartet seit 10:15 Uhr"), "the name as the guest gave it");
     // The title stays the host's unless they choose to show it.
@@ -488,16 +515,26 @@ async fn states_survive_reloads_and_reconnects(backend: Backend) {
     let joined = join_with(&app, &elsewhere, &anna.code).await;
     assert_eq!(joined.headers()["location"], "/warteraum");
     assert_eq!(guest_state_shown(&app, &elsewhere).await, "other_device");
-    let list = app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap();
-    assert!(list.contains("zweites Gerät wartet"), "{list}");
-    let declined = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/geraet-ablehnen"), &[]).await;
+    let knock = |list: String| {
+        assert!(list.contains("zweites Gerät wartet"), "{list}");
+        let at = list.find("/geraet/").unwrap() + 8;
+        list[at..at + list[at..].find('/').unwrap()].to_owned()
+    };
+    let first_knock = knock(app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap());
+    let declined = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/geraet/{first_knock}/ablehnen"), &[]).await;
     assert_eq!(declined.status(), 303);
     assert_eq!(guest_state_shown(&app, &elsewhere).await, "device_declined");
     assert_eq!(guest_state_shown(&app, &guest).await, "admitted", "the own device stays in");
     // Let in, another device takes the participant's place and the first one leaves.
     let third = app.browser();
     join_with(&app, &third, &anna.code).await;
-    let admitted = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/geraet-einlassen"), &[]).await;
+    let third_knock = knock(app.get(&host, &format!("/termine/{id}")).await.text().await.unwrap());
+    // Only the device the host saw: a declined one cannot be let in by its old name.
+    let stale = app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/geraet/{first_knock}/einlassen"), &[]).await;
+    assert_eq!(stale.headers()["location"].to_str().unwrap(), format!("/termine/{id}?geaendert"));
+    assert_eq!(guest_state_shown(&app, &elsewhere).await, "device_declined");
+    let admitted =
+        app.post(&host, &format!("/termine/{id}/teilnehmer/{pid}/geraet/{third_knock}/einlassen"), &[]).await;
     assert_eq!(admitted.status(), 303);
     assert_eq!(guest_state_shown(&app, &third).await, "admitted");
     assert_eq!(guest_state_shown(&app, &guest).await, "device_replaced");
