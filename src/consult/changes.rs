@@ -309,17 +309,19 @@ pub async fn step(
     Ok(next)
 }
 
-/// "Zweites Gerät einlassen": the device that knocked last takes the participant's place (their other
-/// device leaves the consultation); someone still waiting is admitted with it, within the room's cap.
-pub async fn admit_device(
+/// "Zweites Gerät einlassen" (`admit`): exactly the device the host saw knocking takes the participant's
+/// place (their other device leaves the consultation); someone still waiting is admitted with it, within
+/// the room's cap. "Zweites Gerät ablehnen": that device stays out; the participant's own one is untouched.
+pub async fn decide_device(
     state: &AppState,
     host: &Account,
     participant: &Participant,
     knock: &str,
+    admit: bool,
 ) -> Result<(), ConsultError> {
     let now = state.clock.now();
     let mut tx = state.db.begin_serialized(&[&format!("room:{}", participant.appointment_id)], now).await?;
-    if participant.state == ParticipantState::Waiting {
+    if admit && participant.state == ParticipantState::Waiting {
         if store::admitted_count(&mut tx, &participant.appointment_id).await? + 1 >= ROOM_MAX {
             return Err(ConsultError::RoomFull);
         }
@@ -327,31 +329,20 @@ pub async fn admit_device(
         if !store::transition(&mut *tx, &participant.id, participant.state, admitted, now).await? {
             return Err(ConsultError::Changed);
         }
-    } else if participant.state != ParticipantState::Admitted {
+    } else if admit && participant.state != ParticipantState::Admitted {
         return Err(ConsultError::Changed);
     }
-    if !store::admit_device(&mut tx, &participant.id, knock, now).await? {
+    let decided = if admit {
+        store::admit_device(&mut tx, &participant.id, knock, now).await?
+    } else {
+        store::decline_device(&mut tx, &participant.id, knock, now).await?
+    };
+    if !decided {
         return Err(ConsultError::Changed);
     }
+    let event = if admit { AuditEvent::GuestAdmitted } else { AuditEvent::GuestDeclined };
     let what = format!("participant:{} other device", participant.id);
-    audit::record(&mut *tx, entry(AuditEvent::GuestAdmitted, host, what), now).await?;
-    finish(state, tx, &participant.appointment_id).await
-}
-
-/// "Zweites Gerät ablehnen": the knocking device stays out; the participant's own one is untouched.
-pub async fn decline_device(
-    state: &AppState,
-    host: &Account,
-    participant: &Participant,
-    knock: &str,
-) -> Result<(), ConsultError> {
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    if !store::decline_device(&mut tx, &participant.id, knock, now).await? {
-        return Err(ConsultError::Changed);
-    }
-    let what = format!("participant:{} other device", participant.id);
-    audit::record(&mut *tx, entry(AuditEvent::GuestDeclined, host, what), now).await?;
+    audit::record(&mut *tx, entry(event, host, what), now).await?;
     finish(state, tx, &participant.appointment_id).await
 }
 

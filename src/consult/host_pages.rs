@@ -692,11 +692,12 @@ pub async fn device_action(
 ) -> AppResult<Response> {
     let appointment = planned(&state, &account, &id).await?;
     let participant = store::participant_of(&state.db, &id, &pid).await?.ok_or(AppError::NotFound)?;
-    let result = match decision.as_str() {
-        "einlassen" => changes::admit_device(&state, &account, &participant, &knock).await,
-        "ablehnen" => changes::decline_device(&state, &account, &participant, &knock).await,
+    let admit = match decision.as_str() {
+        "einlassen" => true,
+        "ablehnen" => false,
         _ => return Err(AppError::NotFound),
     };
+    let result = changes::decide_device(&state, &account, &participant, &knock, admit).await;
     reply(&state, &account, (&headers, in_room), appointment, result.map(|()| None)).await
 }
 

@@ -8,18 +8,19 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::harness::{Backend, MOBILE, PASSWORD, SERVICE_PIN, TestApp};
 
-pub struct ChromeDriver {
+/// chromedriver or geckodriver, with the browsers it started.
+pub struct WebDriver {
     child: Child,
     port: u16,
     /// The profile folders of the browsers it started: how their processes are found again.
     profiles: std::sync::Mutex<Vec<String>>,
 }
 
-impl Drop for ChromeDriver {
-    /// Ends chromedriver and every Chromium it started: a test that fails before closing its browsers must
+impl Drop for WebDriver {
+    /// Ends the driver and every browser it started: a test that fails before closing its browsers must
     /// not leave them running, encoding video for the tests after it. Debian's `chromium` wrapper leaves the
     /// browser re-parented to init, so the processes are found by their profile folder, and their whole
-    /// process groups (zygotes included) are ended.
+    /// process groups (zygotes, Firefox's content processes) are ended.
     fn drop(&mut self) {
         let profiles = self.profiles.lock().map(|p| p.clone()).unwrap_or_default();
         let groups: std::collections::BTreeSet<String> =
@@ -40,7 +41,7 @@ fn processes_of(profiles: &[String]) -> Vec<u32> {
             let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
             let cmdline = String::from_utf8_lossy(&cmdline);
-            if !profiles.iter().any(|p| cmdline.contains(&format!("--user-data-dir={p}"))) {
+            if !profiles.iter().any(|p| cmdline.contains(p.as_str())) {
                 return None;
             }
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -50,25 +51,75 @@ fn processes_of(profiles: &[String]) -> Vec<u32> {
         .collect()
 }
 
-pub async fn start_chromedriver() -> ChromeDriver {
+pub async fn start_chromedriver() -> WebDriver {
+    start_driver(
+        "chromedriver",
+        |port| vec![format!("--port={port}")],
+        "chromedriver is required for the browser tests (apt-get install chromium chromium-driver)",
+    )
+    .await
+}
+
+/// geckodriver for Debian's Firefox ESR (`cargo install geckodriver --locked`; `.ci/run` does it).
+pub async fn start_geckodriver() -> WebDriver {
+    start_driver(
+        "geckodriver",
+        |port| vec![format!("--port={port}"), "--log=fatal".to_owned()],
+        "geckodriver is required for the Firefox tests (cargo install geckodriver --locked; apt-get install firefox-esr)",
+    )
+    .await
+}
+
+async fn start_driver(program: &str, args: impl Fn(u16) -> Vec<String>, missing: &str) -> WebDriver {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
+    let child = Command::new(program)
+        .args(args(port))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("chromedriver is required for the browser tests (apt-get install chromium chromium-driver)");
-    let driver = ChromeDriver { child, port, profiles: std::sync::Mutex::new(Vec::new()) };
+        .unwrap_or_else(|e| panic!("{missing}: {e}"));
+    let driver = WebDriver { child, port, profiles: std::sync::Mutex::new(Vec::new()) };
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return driver;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("chromedriver did not start");
+    panic!("{program} did not start");
 }
 
-pub async fn open_browser(driver: &ChromeDriver, profile: &std::path::Path, downloads: &std::path::Path) -> Client {
+/// Headless Firefox with a synthetic camera and microphone, permission granted, ICE over loopback with
+/// real addresses, German first.
+pub async fn open_firefox(driver: &WebDriver, profile: &std::path::Path) -> Client {
+    driver.profiles.lock().unwrap().push(profile.display().to_string());
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), "firefox".into());
+    capabilities.insert(
+        "moz:firefoxOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/firefox-esr",
+            "args": ["-headless", "-profile", profile.display().to_string(), "--width=412", "--height=915"],
+            "prefs": {
+                "media.navigator.streams.fake": true,
+                "media.navigator.permission.disabled": true,
+                "media.peerconnection.ice.loopback": true,
+                "media.peerconnection.ice.obfuscate_host_addresses": false,
+                "media.autoplay.default": 0,
+                "media.autoplay.blocking_policy": 0,
+                "intl.accept_languages": "de-DE, de",
+                "browser.shell.checkDefaultBrowser": false,
+                "app.update.enabled": false
+            }
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Firefox session")
+}
+
+pub async fn open_browser(driver: &WebDriver, profile: &std::path::Path, downloads: &std::path::Path) -> Client {
     open_browser_with(
         driver,
         profile,
@@ -82,7 +133,7 @@ pub async fn open_browser(driver: &ChromeDriver, profile: &std::path::Path, down
 /// (`--use-fake-device-for-media-stream`, optionally `=device-count=2`), and whether permission prompts
 /// are accepted (`--use-fake-ui-for-media-stream`) or refused (`--deny-permission-prompts`).
 pub async fn open_browser_with(
-    driver: &ChromeDriver,
+    driver: &WebDriver,
     profile: &std::path::Path,
     downloads: &std::path::Path,
     media: &[&str],

@@ -7,7 +7,7 @@ use fantoccini::{Client, Locator};
 
 use crate::appointments::{DATE, Invitation, STARTS_AT, TIME, add_participant, create_appointment, participant_id};
 use crate::browser::{
-    ChromeDriver, appears_within, click, eventually, find, nothing_hidden_shown, open_browser, sign_in, snap,
+    WebDriver, appears_within, click, eventually, find, nothing_hidden_shown, open_browser, sign_in, snap,
     start_chromedriver, text_of, wait_for_path,
 };
 use crate::harness::{Backend, TestApp};
@@ -85,7 +85,7 @@ async fn script(browser: &Client, js: &str) -> serde_json::Value {
     browser.execute(js, vec![]).await.unwrap()
 }
 
-async fn browsers(driver: &ChromeDriver, n: usize) -> (Vec<Client>, Vec<tempfile::TempDir>) {
+async fn browsers(driver: &WebDriver, n: usize) -> (Vec<Client>, Vec<tempfile::TempDir>) {
     let dirs: Vec<_> = (0..2 * n).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut clients = Vec::new();
     for i in 0..n {
@@ -862,4 +862,71 @@ async fn a_second_device_waits_to_be_let_in_in_chromium() {
     for browser in clients {
         browser.close().await.unwrap();
     }
+}
+
+/// Chromium and Firefox (Debian's ESR) in both roles: video both ways, the same Sicherheitscode, a Firefox
+/// patient whose page comes back after a reload, and a Chromium patient whose page was away when the
+/// Firefox doctor's offer went out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_and_firefox_see_each_other() {
+    let _alone = crate::harness::exclusive().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (host_http, id, invitations) = appointment_with(&app, &["Fiona Firefox", "Chris Chromium"]).await;
+    let chromedriver = start_chromedriver().await;
+    let geckodriver = crate::browser::start_geckodriver().await;
+    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let chromium = open_browser(&chromedriver, dirs[0].path(), dirs[1].path()).await;
+    let firefox = crate::browser::open_firefox(&geckodriver, dirs[2].path()).await;
+    let (fiona, chris) = (participant_id(&app, "Fiona Firefox").await, participant_id(&app, "Chris Chromium").await);
+
+    // A doctor in Chromium, a patient in Firefox.
+    guest_waits(&firefox, &invitations[0].link).await;
+    host_in_room(&chromium, &app, &id).await;
+    let admitted_at = Instant::now();
+    admit(&app, &host_http, &id, &fiona).await;
+    let first = first_frames(&[(&chromium, &fiona), (&firefox, "host")], admitted_at).await;
+    println!(
+        "Chromium doctor, Firefox patient: first frame after Einlassen: doctor {:?}, patient {:?}",
+        first[0], first[1]
+    );
+    video_flows(&chromium, &fiona, admitted_at).await;
+    video_flows(&firefox, "host", admitted_at).await;
+    assert_eq!(security_code(&chromium, &fiona).await, security_code(&firefox, "host").await);
+    nothing_hidden_shown(&firefox, "Firefox patient in the room").await;
+    // The Firefox patient reloads and is back without a new admission.
+    mark_connection_old(&chromium, &fiona).await;
+    let reloaded_at = Instant::now();
+    firefox.refresh().await.unwrap();
+    replaced(&chromium, &fiona).await;
+    let first = first_frames(&[(&chromium, &fiona), (&firefox, "host")], reloaded_at).await;
+    println!("Firefox patient reload to the first frame: doctor {:?}, patient {:?}", first[0], first[1]);
+    let ended = app.post(&host_http, &format!("/termine/{id}/teilnehmer/{fiona}/zurueck"), &[]).await;
+    assert_eq!(ended.status(), 303);
+    firefox.close().await.unwrap();
+    chromium.close().await.unwrap();
+
+    // The other way round: a doctor in Firefox, a patient in Chromium.
+    let firefox = crate::browser::open_firefox(&geckodriver, dirs[3].path()).await;
+    let chromium = open_browser(&chromedriver, dirs[0].path(), dirs[1].path()).await;
+    guest_waits(&chromium, &invitations[1].link).await;
+    host_in_room(&firefox, &app, &id).await;
+    chromium.goto("about:blank").await.unwrap();
+    admit(&app, &host_http, &id, &chris).await;
+    let waiting_offer = "const p = window.roomPeers[arguments[0]]; return !!p && p.pc.signalingState;";
+    eventually(
+        || async { firefox.execute(waiting_offer, vec![chris.clone().into()]).await.unwrap() == "have-local-offer" },
+        "the Firefox doctor's offer",
+    )
+    .await;
+    let admitted_at = Instant::now();
+    chromium.goto(&app.url("/warteraum")).await.unwrap();
+    let first = first_frames(&[(&firefox, &chris), (&chromium, "host")], admitted_at).await;
+    println!(
+        "Firefox doctor, late Chromium patient: first frame after the page opened: doctor {:?}, patient {:?}",
+        first[0], first[1]
+    );
+    video_flows(&firefox, &chris, admitted_at).await;
+    assert_eq!(security_code(&firefox, &chris).await, security_code(&chromium, "host").await);
+    firefox.close().await.unwrap();
+    chromium.close().await.unwrap();
 }
