@@ -7,9 +7,11 @@
 (function () {
   "use strict";
   var room = document.getElementById("room");
-  if (!room || !window.RTCPeerConnection) return;
+  if (!room) return;
   function text(name) { return room.getAttribute("data-" + name) || ""; }
   var role = text("role");
+  hostControls();
+  if (!window.RTCPeerConnection) return;
   var me = text("me");
   var session = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(8)), function (b) {
     return ("0" + b.toString(16)).slice(-2);
@@ -520,75 +522,6 @@
     });
   }
 
-  // Everything the host does during the call happens in place (the page, its camera and its connections
-  // stay): the forms of the host's panel and of the waiting banner are sent in the background. The change
-  // itself comes back over the WebSocket like any other; the answer says what went wrong, or carries fresh
-  // access details to show.
-  var feedback = document.getElementById("room-feedback");
-  function tell(lines, ok) {
-    if (!feedback) return;
-    feedback.textContent = "";
-    feedback.className = lines.length ? (ok ? "notice" : "errors") : "";
-    lines.forEach(function (line) {
-      var p = document.createElement("p");
-      p.textContent = line;
-      feedback.appendChild(p);
-    });
-    if (lines.length && !ok) feedback.focus();
-  }
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (role !== "host" || form.id === "end-form" || !form.closest("#host-panel, #waiting-banner")) return;
-    event.preventDefault();
-    var data = new URLSearchParams();
-    Array.prototype.forEach.call(form.elements, function (field) {
-      if (!field.name || field.disabled || field.type === "submit") return;
-      if ((field.type === "checkbox" || field.type === "radio") && !field.checked) return;
-      data.append(field.name, field.value);
-    });
-    if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
-    var buttons = form.querySelectorAll("button");
-    buttons.forEach(function (b) { b.disabled = true; });
-    fetch(form.action, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Accept": "application/json" },
-      body: data
-    }).then(function (response) {
-      return response.json();
-    }).then(function (answer) {
-      tell(answer.ok ? (answer.message ? [answer.message] : []) : answer.errors, answer.ok);
-      var fresh = document.getElementById("room-fresh");
-      if (answer.html && fresh) {
-        fresh.innerHTML = answer.html;
-        if (window.liveEnhance) window.liveEnhance(fresh);
-        fresh.scrollIntoView({ block: "nearest" });
-      }
-      // What was added is done; a refused form keeps everything typed.
-      if (answer.ok && form.id === "add-participant") form.reset();
-    }).catch(function () {
-      tell([text("action-failed")], false);
-    }).then(function () {
-      buttons.forEach(function (b) { if (b.isConnected) b.disabled = false; });
-    });
-  });
-
-  // "Sprechstunde beenden" asks once, naming who is still waiting (they will not be let in any more).
-  var endForm = document.getElementById("end-form");
-  if (endForm) {
-    endForm.addEventListener("submit", function (event) {
-      var names = Array.prototype.map.call(
-        document.querySelectorAll("#participants li[data-state='waiting']"),
-        function (row) { return row.getAttribute("data-name"); }
-      );
-      var question = endForm.getAttribute("data-confirm");
-      if (names.length) {
-        question = endForm.getAttribute("data-confirm-waiting").replace("{names}", names.join(", ")) + "\n\n" + question;
-      }
-      if (!window.confirm(question)) event.preventDefault();
-    });
-  }
-
   // A network that comes back: restart ICE everywhere instead of waiting for the connections to fail.
   // The doctor sees their own camera while nobody is in the room yet.
   if (role === "host") media().catch(function () {});
@@ -630,4 +563,77 @@
       sync();
     }
   });
+
+  // The doctor's controls work in any browser: neither sending actions in place nor the question before
+  // "Sprechstunde beenden" depends on WebRTC being there.
+  function hostControls() {
+    // Everything the host does during the call happens in place (the page, its camera and its connections
+    // stay): the forms of the host's panel and of the waiting banner are sent in the background. The change
+    // itself comes back over the WebSocket like any other; the answer says what went wrong, or carries fresh
+    // access details to show.
+    var feedback = document.getElementById("room-feedback");
+    function tell(lines, ok) {
+      if (!feedback) return;
+      feedback.textContent = "";
+      feedback.className = lines.length ? (ok ? "notice" : "errors") : "";
+      lines.forEach(function (line) {
+        var p = document.createElement("p");
+        p.textContent = line;
+        feedback.appendChild(p);
+      });
+      if (lines.length && !ok) feedback.focus();
+    }
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (role !== "host" || form.id === "end-form" || !form.closest("#host-panel, #waiting-banner")) return;
+      event.preventDefault();
+      var data = new URLSearchParams();
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (!field.name || field.disabled || field.type === "submit") return;
+        if ((field.type === "checkbox" || field.type === "radio") && !field.checked) return;
+        data.append(field.name, field.value);
+      });
+      if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
+      var buttons = form.querySelectorAll("button");
+      buttons.forEach(function (b) { b.disabled = true; });
+      fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" },
+        body: data
+      }).then(function (response) {
+        return response.json();
+      }).then(function (answer) {
+        tell(answer.ok ? (answer.message ? [answer.message] : []) : answer.errors, answer.ok);
+        var fresh = document.getElementById("room-fresh");
+        if (answer.html && fresh) {
+          fresh.innerHTML = answer.html;
+          if (window.liveEnhance) window.liveEnhance(fresh);
+          fresh.scrollIntoView({ block: "nearest" });
+        }
+        // What was added is done; a refused form keeps everything typed.
+        if (answer.ok && form.id === "add-participant") form.reset();
+      }).catch(function () {
+        tell([text("action-failed")], false);
+      }).then(function () {
+        buttons.forEach(function (b) { if (b.isConnected) b.disabled = false; });
+      });
+    });
+
+    // "Sprechstunde beenden" asks once, naming who is still waiting (they will not be let in any more).
+    var endForm = document.getElementById("end-form");
+    if (endForm) {
+      endForm.addEventListener("submit", function (event) {
+        var names = Array.prototype.map.call(
+          document.querySelectorAll("#participants li[data-state='waiting']"),
+          function (row) { return row.getAttribute("data-name"); }
+        );
+        var question = endForm.getAttribute("data-confirm");
+        if (names.length) {
+          question = endForm.getAttribute("data-confirm-waiting").replace("{names}", names.join(", ")) + "\n\n" + question;
+        }
+        if (!window.confirm(question)) event.preventDefault();
+      });
+    }
+  }
 })();

@@ -60,7 +60,8 @@ pub async fn start_chromedriver() -> WebDriver {
     .await
 }
 
-/// geckodriver for Debian's Firefox ESR (`cargo install geckodriver --locked`; `.ci/run` does it).
+/// geckodriver for Debian's Firefox ESR (`cargo install geckodriver --locked`; `.ci/run` does it). It drives
+/// one Firefox at a time: start one per browser open at once.
 pub async fn start_geckodriver() -> WebDriver {
     start_driver(
         "geckodriver",
@@ -91,7 +92,27 @@ async fn start_driver(program: &str, args: impl Fn(u16) -> Vec<String>, missing:
 /// Headless Firefox with a synthetic camera and microphone, permission granted, ICE over loopback with
 /// real addresses, German first.
 pub async fn open_firefox(driver: &WebDriver, profile: &std::path::Path) -> Client {
+    open_firefox_with(driver, profile, serde_json::json!({})).await
+}
+
+/// As [`open_firefox`], with more preferences (`media.peerconnection.enabled: false`: a browser without
+/// WebRTC).
+pub async fn open_firefox_with(driver: &WebDriver, profile: &std::path::Path, prefs: serde_json::Value) -> Client {
     driver.profiles.lock().unwrap().push(profile.display().to_string());
+    let mut all = serde_json::json!({
+        "media.navigator.streams.fake": true,
+        "media.navigator.permission.disabled": true,
+        "media.peerconnection.ice.loopback": true,
+        "media.peerconnection.ice.obfuscate_host_addresses": false,
+        "media.autoplay.default": 0,
+        "media.autoplay.blocking_policy": 0,
+        "intl.accept_languages": "de-DE, de",
+        "browser.shell.checkDefaultBrowser": false,
+        "app.update.enabled": false
+    });
+    if let (Some(all), Some(more)) = (all.as_object_mut(), prefs.as_object()) {
+        all.extend(more.clone());
+    }
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("browserName".into(), "firefox".into());
     capabilities.insert(
@@ -99,17 +120,7 @@ pub async fn open_firefox(driver: &WebDriver, profile: &std::path::Path) -> Clie
         serde_json::json!({
             "binary": "/usr/bin/firefox-esr",
             "args": ["-headless", "-profile", profile.display().to_string(), "--width=412", "--height=915"],
-            "prefs": {
-                "media.navigator.streams.fake": true,
-                "media.navigator.permission.disabled": true,
-                "media.peerconnection.ice.loopback": true,
-                "media.peerconnection.ice.obfuscate_host_addresses": false,
-                "media.autoplay.default": 0,
-                "media.autoplay.blocking_policy": 0,
-                "intl.accept_languages": "de-DE, de",
-                "browser.shell.checkDefaultBrowser": false,
-                "app.update.enabled": false
-            }
+            "prefs": all
         }),
     );
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())

@@ -930,3 +930,38 @@ async fn chromium_and_firefox_see_each_other() {
     firefox.close().await.unwrap();
     chromium.close().await.unwrap();
 }
+
+/// A browser without WebRTC (Firefox with `media.peerconnection.enabled` off, like WebKitGTK or some
+/// in-app browsers): the patient is told before check-in that this browser cannot hold the consultation,
+/// and a doctor in such a browser is still asked before "Sprechstunde beenden" ends anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_without_webrtc_is_told_and_still_asked_before_ending() {
+    let _alone = crate::harness::exclusive().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, id, invitations) = appointment_with(&app, &["Walter Webkit"]).await;
+    let geckodriver = crate::browser::start_geckodriver().await;
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let no_webrtc = serde_json::json!({ "media.peerconnection.enabled": false });
+    let guest = crate::browser::open_firefox_with(&geckodriver, dirs[0].path(), no_webrtc.clone()).await;
+    guest.goto(&invitations[0].link).await.unwrap();
+    wait_for_path(&guest, "/teilnehmen/eintreten").await;
+    assert_eq!(script(&guest, "return typeof window.RTCPeerConnection").await, "undefined");
+    appears_within(&guest, "#dc-unsupported:not([hidden])", Duration::from_secs(5)).await;
+    assert!(text_of(&guest, "#dc-unsupported").await.starts_with("Ihr Browser kann keine Videosprechstunde"));
+
+    // geckodriver drives one Firefox at a time.
+    let second_driver = crate::browser::start_geckodriver().await;
+    let host = crate::browser::open_firefox_with(&second_driver, dirs[1].path(), no_webrtc).await;
+    host_in_room(&host, &app, &id).await;
+    click(&host, "end-consultation").await;
+    host.dismiss_alert().await.unwrap();
+    assert_eq!(host.current_url().await.unwrap().path(), format!("/termine/{id}/raum"), "dismissed: nothing ends");
+    let finished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM appointments WHERE finished_at IS NOT NULL")
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap();
+    assert_eq!(finished, 0);
+    for browser in [guest, host] {
+        browser.close().await.unwrap();
+    }
+}
