@@ -32,28 +32,27 @@
     return "";
   }
 
-  function media() {
+  // Camera and microphone; `audioOnly`: the person chose "Nur mit Ton teilnehmen". What the browser refused
+  // or did not find is said in the room, with help for this browser, and the choice to go on with sound only.
+  function media(audioOnly) {
     if (!local) {
-      var video = { width: { ideal: 640 }, height: { ideal: 480 } };
-      mine = { audio: "on", video: "on" };
+      var video = audioOnly ? false : { width: { ideal: 640 }, height: { ideal: 480 } };
+      mine = { audio: "on", video: audioOnly ? "none" : "on" };
       ["toggle-mic", "toggle-cam"].forEach(function (id) {
         var button = document.getElementById(id);
         button.setAttribute("aria-pressed", "false");
         button.textContent = button.getAttribute("data-off");
       });
-      // Without a camera (or its permission) with sound only; without a microphone with the picture only.
       local = navigator.mediaDevices.getUserMedia({ audio: true, video: video })
-        .catch(function () { return navigator.mediaDevices.getUserMedia({ audio: true }); })
-        .catch(function () { return navigator.mediaDevices.getUserMedia({ video: video }); })
         .then(function (stream) {
-          if (!stream.getAudioTracks().length) mine.audio = "none";
-          if (!stream.getVideoTracks().length) mine.video = "none";
           preview.srcObject = stream;
           document.getElementById("room-error").hidden = true;
           offerCameraSwitch();
+          Object.keys(peers).forEach(function (id) { attach(peers[id], stream); });
+          tellMedia();
           return stream;
         }, function (error) {
-          document.getElementById("room-error").hidden = false;
+          showMediaError(error);
           mine = { audio: "none", video: "none" };
           tellMedia();
           local = null;
@@ -61,6 +60,49 @@
         });
     }
     return local;
+  }
+
+  // Sends this page's tracks on a connection that does not send them yet (a later "Nur mit Ton").
+  function attach(p, stream) {
+    if (p.pc.signalingState === "closed") return;
+    var sent = p.pc.getSenders().map(function (s) { return s.track; });
+    stream.getTracks().forEach(function (track) {
+      var outgoing = track.kind === "video" && screenTrack ? screenTrack : track;
+      if (sent.indexOf(outgoing) < 0) p.pc.addTrack(outgoing, stream);
+    });
+  }
+
+  function browserName() {
+    var ua = navigator.userAgent;
+    if (/SamsungBrowser/.test(ua)) return "samsung";
+    if (/Firefox|FxiOS/.test(ua)) return "firefox";
+    if (/Edg\/|Chrome|Chromium|CriOS/.test(ua)) return "chrome";
+    if (/Safari/.test(ua)) return "safari";
+    return "other";
+  }
+
+  // Which device is missing or refused, and what to do: this browser's help, "Nur mit Ton teilnehmen",
+  // "Erneut versuchen".
+  function showMediaError(error) {
+    var name = error && error.name;
+    var box = document.getElementById("room-error");
+    var kind = "other";
+    if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") kind = "denied";
+    else if (name === "NotFoundError" || name === "OverconstrainedError") kind = "missing";
+    else if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") kind = "busy";
+    var show = function (reason) {
+      box.querySelectorAll("[data-reason], [data-browser]").forEach(function (line) { line.hidden = true; });
+      box.querySelector('[data-reason="' + reason + '"]').hidden = false;
+      if (reason === "denied") box.querySelector('[data-browser="' + browserName() + '"]').hidden = false;
+      // Sound only helps when there is a microphone to send it.
+      document.getElementById("audio-only").hidden = reason === "no-microphone";
+      box.hidden = false;
+    };
+    if (kind !== "missing" || !navigator.mediaDevices.enumerateDevices) return show(kind);
+    navigator.mediaDevices.enumerateDevices().then(function (devices) {
+      var has = function (kind) { return devices.some(function (d) { return d.kind === kind; }); };
+      show(has("audioinput") || !has("videoinput") ? "missing" : "no-microphone");
+    }, function () { show(kind); });
   }
 
   // Back in the waiting room (or the consultation ended): the camera light goes off.
@@ -216,12 +258,7 @@
       tile(id).setAttribute("data-state", pc.connectionState);
       describeStates();
     };
-    media().then(function (stream) {
-      if (pc.signalingState === "closed") return;
-      stream.getTracks().forEach(function (track) {
-        pc.addTrack(track.kind === "video" && screenTrack ? screenTrack : track, stream);
-      });
-    }, function () {});
+    media().then(function (stream) { attach(p, stream); }, function () {});
     describeStates();
     return p;
   }
@@ -523,6 +560,19 @@
   }
 
   // A network that comes back: restart ICE everywhere instead of waiting for the connections to fail.
+  var audioOnly = document.getElementById("audio-only");
+  audioOnly.hidden = false;
+  audioOnly.addEventListener("click", function () {
+    if (local) stopMedia();
+    media(true).catch(function () {});
+  });
+  var retry = document.getElementById("media-retry");
+  retry.hidden = false;
+  retry.addEventListener("click", function () {
+    if (local) stopMedia();
+    media().catch(function () {});
+  });
+
   // The doctor sees their own camera while nobody is in the room yet.
   if (role === "host") media().catch(function () {});
 

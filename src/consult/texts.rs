@@ -212,6 +212,10 @@ crate::web::i18n::texts! {
     quality_poor: "schlecht", "poor";
     quality_reduced: "Schwache Verbindung: Ihr Bild wird in geringerer Qualität gesendet.", "Weak connection: your picture is sent in lower quality.";
     quality_audio_only: "Sehr schwache Verbindung: es wird nur Ihr Ton gesendet, bis die Verbindung besser ist.", "Very weak connection: only your sound is sent until the connection improves.";
+    room_camera_missing: "Es wurde keine Kamera gefunden (oder sie ist gerade nicht verfügbar). Sie können nur mit Ton teilnehmen – die anderen hören Sie dann, sehen Sie aber nicht.", "No camera was found (or it is not available right now). You can take part with sound only – the others then hear you but do not see you.";
+    room_microphone_missing: "Es wurde kein Mikrofon gefunden. Schließen Sie ein Headset oder Mikrofon an und tippen Sie auf „Erneut versuchen“ – oder nehmen Sie mit einem Smartphone teil.", "No microphone was found. Connect a headset or microphone and tap “Try again” – or take part with a smartphone.";
+    room_audio_only: "Nur mit Ton teilnehmen", "Take part with sound only";
+    room_media_retry: "Erneut versuchen", "Try again";
     camera_error: "Kamera oder Mikrofon konnten nicht gestartet werden. Prüfen Sie die Technik oben auf dieser Seite oder laden Sie die Seite neu.", "The camera or microphone could not be started. Check your devices at the top of this page or reload it.";
     devices_heading: "Technik prüfen", "Check your devices";
     devices_intro: "Prüfen Sie vorab Kamera, Mikrofon und Lautsprecher. Ihr Browser fragt dann, ob er Kamera und Mikrofon verwenden darf: Bitte tippen Sie auf „Zulassen“.", "Check your camera, microphone and speaker first. Your browser will then ask whether it may use the camera and microphone: please tap “Allow”.";

@@ -965,3 +965,49 @@ async fn a_browser_without_webrtc_is_told_and_still_asked_before_ending() {
         browser.close().await.unwrap();
     }
 }
+
+/// Audio packets received so far on the page's connection to `peer`.
+async fn audio_from(browser: &Client, peer: &str) -> u64 {
+    let script = "const [id, done] = arguments; const p = (window.roomPeers || {})[id]; \
+        if (!p) { done(0); return; } \
+        p.pc.getStats().then((r) => { let n = 0; \
+          r.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') n = s.packetsReceived || 0; }); \
+          done(n); });";
+    browser.execute_async(script, vec![peer.into()]).await.unwrap().as_u64().unwrap_or(0)
+}
+
+/// A patient without a camera: the room says which device is missing and offers "Nur mit Ton
+/// teilnehmen"; with sound only the doctor hears the patient and sees "ohne Kamera" on the tile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_camera_the_patient_takes_part_with_sound_only_in_chromium() {
+    let _alone = crate::harness::exclusive().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (host_http, id, invitations) = appointment_with(&app, &["Otto Ohnekamera"]).await;
+    let driver = start_chromedriver().await;
+    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let host = open_browser(&driver, dirs[0].path(), dirs[1].path()).await;
+    let guest = crate::browser::open_browser_with(
+        &driver,
+        dirs[2].path(),
+        dirs[3].path(),
+        &["--use-fake-device-for-media-stream=device-count=0", "--use-fake-ui-for-media-stream"],
+    )
+    .await;
+    guest_waits(&guest, &invitations[0].link).await;
+    host_in_room(&host, &app, &id).await;
+    let pid = participant_id(&app, "Otto Ohnekamera").await;
+    admit(&app, &host_http, &id, &pid).await;
+    appears_within(&guest, "#room-error:not([hidden]) [data-reason='missing']:not([hidden])", Duration::from_secs(10))
+        .await;
+    assert!(text_of(&guest, "#room-error").await.starts_with("Es wurde keine Kamera gefunden"));
+    snap(&guest, "guest-room-no-camera").await;
+    click(&guest, "audio-only").await;
+    appears_within(&guest, "#room-error[hidden]", Duration::from_secs(5)).await;
+    eventually(|| async { text_of(&host, &format!("#remote-{pid} .tile-state")).await == "ohne Kamera" }, "the tile")
+        .await;
+    eventually(|| async { audio_from(&host, &pid).await > 50 }, "the patient's sound at the doctor's").await;
+    video_flows(&guest, "host", Instant::now()).await;
+    for browser in [host, guest] {
+        browser.close().await.unwrap();
+    }
+}
