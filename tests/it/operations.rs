@@ -35,7 +35,28 @@ async fn security_headers_on_every_route(backend: Backend) {
     assert!(english.text().await.unwrap().contains("Page not found"));
 }
 
-both_databases!(health_and_readiness, security_headers_on_every_route);
+/// Static files go out gzip-compressed to browsers that accept it (on a slow line every kilobyte counts);
+/// pages are never compressed (they can carry secrets next to reflected input: BREACH).
+async fn static_files_are_compressed_and_pages_are_not(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.browser();
+    for (name, original) in
+        [("room.js", include_str!("../../static/room.js")), ("app.css", include_str!("../../static/app.css"))]
+    {
+        let gzipped =
+            client.get(app.url(&format!("/static/{name}"))).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(gzipped.headers()["content-encoding"], "gzip", "{name}");
+        let sent = gzipped.bytes().await.unwrap().len();
+        assert!(sent * 3 < original.len(), "{name}: {sent} bytes for {}", original.len());
+        let plain = client.get(app.url(&format!("/static/{name}"))).send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none(), "only to those who accept it");
+        assert_eq!(plain.text().await.unwrap(), original);
+    }
+    let page = client.get(app.url("/anmelden")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert!(page.headers().get("content-encoding").is_none(), "pages are not compressed");
+}
+
+both_databases!(health_and_readiness, security_headers_on_every_route, static_files_are_compressed_and_pages_are_not);
 
 fn cli(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_sprechstunde"))
