@@ -22,6 +22,7 @@
   var local = null; // a promise of the camera and microphone stream
   var screenTrack = null; // the shared screen, sent instead of the camera (host)
   var peers = {};
+  var early = {}; // media states that arrived before the connection they belong to
   window.roomPeers = peers; // for the browser tests (getStats)
   var remotes = document.getElementById("remote-videos");
   var preview = document.getElementById("local-video");
@@ -68,7 +69,9 @@
     var sent = p.pc.getSenders().map(function (s) { return s.track; });
     stream.getTracks().forEach(function (track) {
       var outgoing = track.kind === "video" && screenTrack ? screenTrack : track;
-      if (sent.indexOf(outgoing) < 0) p.pc.addTrack(outgoing, stream);
+      if (sent.indexOf(outgoing) >= 0) return;
+      var sender = p.pc.addTrack(outgoing, stream);
+      if (track.kind === "video" && soundOnly) sender.replaceTrack(null);
     });
   }
 
@@ -156,7 +159,11 @@
   var mine = { audio: "on", video: "on" };
   function tellMedia(id) {
     var targets = id ? [id] : Object.keys(peers);
-    targets.forEach(function (to) { send(to, { media: mine }); });
+    targets.forEach(function (to) {
+      // "paused": no picture goes to that side now ("Nur Ton", or the step-down on a poor line).
+      var state = { audio: mine.audio, video: mine.video, paused: soundOnly || peers[to].step === 2 };
+      send(to, { media: state });
+    });
   }
   function showMedia(id, state) {
     if (!state || typeof state !== "object") return;
@@ -166,6 +173,7 @@
     if (state.audio === "off") words.push(text("tile-muted"));
     if (state.video === "none") words.push(text("tile-no-camera"));
     if (state.video === "off") words.push(text("tile-camera-off"));
+    if (state.paused === true && state.video === "on") words.push(text("tile-paused"));
     figure.setAttribute("data-audio", String(state.audio));
     figure.setAttribute("data-video", String(state.video));
     figure.querySelector(".tile-state").textContent = words.join(" · ");
@@ -215,12 +223,15 @@
       iceTransportPolicy: config.relay_only ? "relay" : "all"
     });
     var p = {
+      id: id,
       pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null, offerTimer: null, offer: null, candidates: [], held: [],
       polite: role === "guest" && (id === "host" || me > id),
       step: 0, poor: 0, good: 0, last: null
     };
     peers[id] = p;
     tile(id);
+    if (early[id]) showMedia(id, early[id]);
+    delete early[id];
     pc.onicecandidate = function (event) {
       if (!event.candidate) return;
       p.candidates.push(event.candidate);
@@ -326,13 +337,23 @@
       else if (!p.polite && /^(disconnected|failed)$/.test(p.pc.iceConnectionState)) restart(from, p);
       return;
     }
+    // Only an offer starts a connection to a page we have none with (a new one, or one that reloaded):
+    // anything else arriving first (its media state, a restart request) made this side offer too, the two
+    // offers crossed, and Chromium's polite side, rolled back, then gathered no candidate at all.
+    if (!p && !payload.description) {
+      if (payload.media) early[from] = payload.media;
+      return;
+    }
     p = p || peer(from);
     if (payload.session) p.remoteSession = payload.session;
     var pc = p.pc;
     if (payload.media) {
       showMedia(from, payload.media);
     } else if (payload.restart) {
-      if (!p.polite) restart(from, p);
+      // Only a connection that is down is restarted on request: the old page of someone who reloaded
+      // still asks for its dead connection, and a restart in the middle of the new one's first
+      // negotiation left it without candidates.
+      if (!p.polite && /^(disconnected|failed)$/.test(pc.iceConnectionState)) restart(from, p);
     } else if (payload.description) {
       var description = payload.description;
       var collision = description.type === "offer" && (p.makingOffer || pc.signalingState !== "stable");
@@ -373,7 +394,8 @@
   }
 
   function applyStep(p) {
-    var sender = p.pc.getSenders().filter(function (s) { return s.track && s.track.kind === "video"; })[0];
+    tellMedia(p.id);
+    var sender = videoSenders(p.pc)[0];
     if (!sender) return Promise.resolve();
     var parameters = sender.getParameters();
     if (!parameters.encodings || !parameters.encodings.length) parameters.encodings = [{}];
@@ -488,16 +510,37 @@
     });
   });
 
-  // The video track every connection sends: the camera's, or the shared screen's.
+  // The senders of a connection's video, also while they send nothing ("Nur Ton").
+  function videoSenders(pc) {
+    return pc.getTransceivers().filter(function (t) {
+      return t.sender && t.receiver && t.receiver.track && t.receiver.track.kind === "video";
+    }).map(function (t) { return t.sender; });
+  }
+
+  // The video track every connection sends: the camera's, or the shared screen's; none at all with "Nur Ton".
   function sendVideo(track) {
     var replaced = [];
     Object.keys(peers).forEach(function (id) {
-      peers[id].pc.getSenders().forEach(function (sender) {
-        if (sender.track && sender.track.kind === "video") replaced.push(sender.replaceTrack(track));
+      videoSenders(peers[id].pc).forEach(function (sender) {
+        replaced.push(sender.replaceTrack(soundOnly ? null : track));
       });
     });
     return Promise.all(replaced);
   }
+
+  // "Nur Ton senden": no picture goes out (not even a black one: nothing is encoded or sent), which leaves a
+  // poor line to the sound; the others' tiles say "nur Ton". "Bild wieder senden" brings it back.
+  var soundOnly = false;
+  var soundButton = document.getElementById("sound-only");
+  soundButton.hidden = false;
+  soundButton.addEventListener("click", function () {
+    soundOnly = !soundOnly;
+    soundButton.setAttribute("aria-pressed", soundOnly ? "true" : "false");
+    soundButton.textContent = soundButton.getAttribute(soundOnly ? "data-on" : "data-off");
+    media().then(function (stream) {
+      return sendVideo(screenTrack || stream.getVideoTracks()[0] || null);
+    }).then(function () { tellMedia(); }, function () {});
+  });
 
   // "Kamera wechseln" (phones: front and back): the next camera replaces the track in every connection.
   var switcher = document.getElementById("switch-camera");

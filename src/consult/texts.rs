@@ -198,6 +198,9 @@ crate::web::i18n::texts! {
     tile_muted: "stummgeschaltet", "muted";
     tile_camera_off: "Kamera aus", "camera off";
     tile_no_camera: "ohne Kamera", "no camera";
+    tile_paused: "nur Ton", "sound only";
+    sound_only_on: "Nur Ton senden", "Send sound only";
+    sound_only_off: "Bild wieder senden", "Send picture again";
     tile_no_mic: "ohne Mikrofon", "no microphone";
     room_full: "Der Raum ist voll: Eine Videosprechstunde hat höchstens {max} Personen, Sie eingeschlossen. Schicken Sie zuerst jemanden ins Wartezimmer zurück.", "The room is full: a video consultation holds at most {max} people, you included. First send someone back to the waiting room.";
     you: "(Sie)", "(you)";

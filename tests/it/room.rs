@@ -183,6 +183,22 @@ async fn a_consultation_in_chromium() {
     click(guest, "toggle-mic").await;
     eventually(|| async { text_of(host, &tile_state).await.is_empty() }, "both on again").await;
 
+    // "Nur Ton senden": no picture goes out at all (no track on the sender), the doctor's tile says
+    // "nur Ton" and no frame arrives; "Bild wieder senden" brings the picture back.
+    click(guest, "sound-only").await;
+    assert_eq!(text_of(guest, "#sound-only").await, "Bild wieder senden");
+    eventually(|| async { text_of(host, &tile_state).await == "nur Ton" }, "the tile says nur Ton").await;
+    let no_track = "return window.roomPeers['host'].pc.getTransceivers() \
+        .filter((t) => t.receiver.track.kind === 'video').every((t) => t.sender.track === null)";
+    assert_eq!(script(guest, no_track).await, true);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let paused_at = frames_from(host, &pid).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(frames_from(host, &pid).await <= paused_at + 2, "no picture while sound only");
+    click(guest, "sound-only").await;
+    eventually(|| async { text_of(host, &tile_state).await.is_empty() }, "the picture again").await;
+    eventually(|| async { frames_from(host, &pid).await > paused_at + 10 }, "frames again").await;
+
     // The connection's quality is shown (loopback: good).
     appears_within(host, "#quality[data-level='good']", Duration::from_secs(6)).await;
     assert!(text_of(host, "#quality").await.starts_with("Verbindung: gut ("));
