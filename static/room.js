@@ -11,7 +11,7 @@
   function text(name) { return room.getAttribute("data-" + name) || ""; }
   var role = text("role");
   hostControls();
-  if (!window.RTCPeerConnection) return;
+  if (!window.RTCPeerConnection) return tellNoVideo();
   var me = text("me");
   var session = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(8)), function (b) {
     return ("0" + b.toString(16)).slice(-2);
@@ -174,6 +174,7 @@
     if (state.video === "none") words.push(text("tile-no-camera"));
     if (state.video === "off") words.push(text("tile-camera-off"));
     if (state.paused === true && state.video === "on") words.push(text("tile-paused"));
+    if (state.webrtc === false) words = [text("tile-no-webrtc")];
     figure.setAttribute("data-audio", String(state.audio));
     figure.setAttribute("data-video", String(state.video));
     figure.querySelector(".tile-state").textContent = words.join(" · ");
@@ -728,5 +729,18 @@
         if (!window.confirm(question)) event.preventDefault();
       });
     }
+  }
+
+  // A browser that cannot do video at all (no WebRTC) tells the others once it is in the room, so the
+  // doctor sees why nothing comes instead of waiting for a connection.
+  function tellNoVideo() {
+    document.addEventListener("live-message", function (event) {
+      var message = event.detail;
+      if (message.type !== "status" || message.state !== "admitted") return;
+      message.room.members.forEach(function (m) {
+        if (m.id === text("me")) return;
+        window.liveSend({ type: "signal", to: m.id, payload: { media: { audio: "none", video: "none", webrtc: false } } });
+      });
+    });
   }
 })();

@@ -198,6 +198,7 @@ crate::web::i18n::texts! {
     tile_muted: "stummgeschaltet", "muted";
     tile_camera_off: "Kamera aus", "camera off";
     tile_no_camera: "ohne Kamera", "no camera";
+    tile_no_webrtc: "kann mit diesem Browser nicht per Video teilnehmen", "cannot join by video with this browser";
     tile_paused: "nur Ton", "sound only";
     sound_only_on: "Nur Ton senden", "Send sound only";
     sound_only_off: "Bild wieder senden", "Send picture again";

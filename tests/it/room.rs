@@ -949,7 +949,8 @@ async fn chromium_and_firefox_see_each_other() {
 
 /// A browser without WebRTC (Firefox with `media.peerconnection.enabled` off, like WebKitGTK or some
 /// in-app browsers): the patient is told before check-in that this browser cannot hold the consultation,
-/// and a doctor in such a browser is still asked before "Sprechstunde beenden" ends anything.
+/// and once let in anyway, the doctor's tile says so; a doctor in such a browser is still asked before
+/// "Sprechstunde beenden" ends anything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_without_webrtc_is_told_and_still_asked_before_ending() {
     let _alone = crate::harness::exclusive().await;
@@ -964,6 +965,28 @@ async fn a_browser_without_webrtc_is_told_and_still_asked_before_ending() {
     assert_eq!(script(&guest, "return typeof window.RTCPeerConnection").await, "undefined");
     appears_within(&guest, "#dc-unsupported:not([hidden])", Duration::from_secs(5)).await;
     assert!(text_of(&guest, "#dc-unsupported").await.starts_with("Ihr Browser kann keine Videosprechstunde"));
+    click(&guest, "enter").await;
+    wait_for_path(&guest, "/warteraum").await;
+    let chromedriver = start_chromedriver().await;
+    let chrome_dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let doctor = open_browser(&chromedriver, chrome_dirs[0].path(), chrome_dirs[1].path()).await;
+    host_in_room(&doctor, &app, &id).await;
+    let pid = participant_id(&app, "Walter Webkit").await;
+    find(&doctor, Locator::Css(&format!("#waiting-banner .waiting-row[data-participant='{pid}'] button.admit")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let tile = format!("#remote-{pid} .tile-state");
+    eventually(
+        || async {
+            doctor.find(Locator::Css(&tile)).await.is_ok() && text_of(&doctor, &tile).await.contains("nicht per Video")
+        },
+        "the doctor sees why no video comes",
+    )
+    .await;
+    doctor.close().await.unwrap();
 
     // geckodriver drives one Firefox at a time.
     let second_driver = crate::browser::start_geckodriver().await;
