@@ -224,10 +224,10 @@ impl Config {
     }
 
     /// The bare address of `mail_from` (`Name <a@b>` → `a@b`), e.g. for a calendar file's ORGANIZER.
-    pub fn mail_sender_address(&self) -> &str {
-        match (self.mail_from.rfind('<'), self.mail_from.rfind('>')) {
-            (Some(start), Some(end)) if start < end => &self.mail_from[start + 1..end],
-            _ => self.mail_from.trim(),
+    pub fn mail_sender_address(&self) -> String {
+        match self.mail_from.parse::<lettre::message::Mailbox>() {
+            Ok(mailbox) => mailbox.email.to_string(),
+            Err(_) => self.mail_from.trim().to_owned(),
         }
     }
 

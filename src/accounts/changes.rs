@@ -63,6 +63,7 @@ async fn commit(state: &AppState, mut pending: Pending, account: &Account, notic
             to,
             mail: mail.clone(),
             action_url: None,
+            sender: None,
         };
         outbox::enqueue_email(tx, email, now).await?;
     }
@@ -249,6 +250,7 @@ pub async fn send_password_reset(
         to: account.email.clone(),
         mail,
         action_url: Some(url),
+        sender: None,
     };
     outbox::enqueue_email(&mut tx, email, now).await?;
     audit::record(&mut *tx, entry("success"), now).await?;
@@ -319,6 +321,7 @@ pub async fn send_username_reminder(
         to: account.email.clone(),
         mail: templates::username_reminder(&state.config, account)?,
         action_url: None,
+        sender: None,
     };
     outbox::enqueue_email(&mut tx, email, now).await?;
     audit::record(&mut *tx, entry("success"), now).await?;

@@ -219,6 +219,7 @@ async fn queue_registration_mail(
             to: account.email.clone(),
             mail,
             action_url: Some(url),
+            sender: None,
         },
         now,
     )

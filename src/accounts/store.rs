@@ -112,26 +112,40 @@ pub async fn free_variant(db: &Db, taken: &str) -> Result<Option<String>, sqlx::
     Ok(None)
 }
 
-/// The optional practice name and city (empty when not given).
-pub async fn practice(db: &Db, account_id: &str) -> Result<(String, String), sqlx::Error> {
-    let row = sqlx::query("SELECT practice, city FROM accounts WHERE id = $1")
+/// The practice as the profile keeps it; every part optional (empty when not given).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PracticeDetails {
+    pub practice: String,
+    pub city: String,
+    /// For patients, as [`crate::domain::phone::parse_callable`] writes it.
+    pub phone: String,
+    /// For patients, and the Reply-To of their invitations.
+    pub email: String,
+}
+
+pub async fn practice(db: &Db, account_id: &str) -> Result<PracticeDetails, sqlx::Error> {
+    let row = sqlx::query("SELECT practice, city, practice_phone, practice_email FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_optional(&db.pool)
         .await?;
     let Some(row) = row else { return Ok(Default::default()) };
     let get = |i| row.try_get::<Option<String>, _>(i).map(Option::unwrap_or_default);
-    Ok((get(0)?, get(1)?))
+    Ok(PracticeDetails { practice: get(0)?, city: get(1)?, phone: get(2)?, email: get(3)? })
 }
 
-pub async fn set_practice(db: &Db, account_id: &AccountId, practice: &str, city: &str) -> Result<(), sqlx::Error> {
+pub async fn set_practice(db: &Db, account_id: &AccountId, details: &PracticeDetails) -> Result<(), sqlx::Error> {
     let blank_is_none = |text: &str| (!text.is_empty()).then(|| text.to_owned());
-    sqlx::query("UPDATE accounts SET practice = $1, city = $2 WHERE id = $3")
-        .bind(blank_is_none(practice))
-        .bind(blank_is_none(city))
-        .bind(account_id)
-        .execute(&db.pool)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "UPDATE accounts SET practice = $1, city = $2, practice_phone = $3, practice_email = $4 WHERE id = $5",
+    )
+    .bind(blank_is_none(&details.practice))
+    .bind(blank_is_none(&details.city))
+    .bind(blank_is_none(&details.phone))
+    .bind(blank_is_none(&details.email))
+    .bind(account_id)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
 }
 
 pub async fn username_taken(db: &Db, username: &str) -> Result<bool, sqlx::Error> {

@@ -105,6 +105,7 @@ async fn queue(
             to: email.to_owned(),
             mail,
             action_url: Some(access.url.clone()),
+            sender: Some(messages::sender(appointment)),
         };
         outbox::enqueue_email(tx, email, now).await?;
         audit::record(&mut **tx, entry(AuditEvent::InvitationSent, host, format!("participant:{} email", to.id)), now)
@@ -245,6 +246,7 @@ pub async fn cancel(state: &AppState, host: &Account, appointment: &Appointment)
                 to: email.clone(),
                 mail,
                 action_url: None,
+                sender: Some(messages::sender(appointment)),
             };
             outbox::enqueue_email(&mut tx, email, now).await?;
         }

@@ -49,15 +49,9 @@ impl axum::extract::FromRequestParts<AppState> for Guest {
         else {
             let c = texts::of(lang);
             let action = Action { href: "/teilnehmen".into(), label: c.to_code_entry };
-            let page = page::message(
-                state,
-                lang,
-                StatusCode::UNAUTHORIZED,
-                c.no_session_title,
-                c.no_session_text.to_owned(),
-                c.invalid_next,
-                Some(action),
-            )?;
+            let layout = page::Layout::new(state, lang, c.no_session_title).for_guests(None);
+            let message = page::MessagePage::new(layout, c.no_session_text.to_owned(), c.invalid_next, Some(action));
+            let page = page::render(StatusCode::UNAUTHORIZED, &message)?;
             return Err(AppError::elsewhere(page));
         };
         if let Some((_, refused)) = refusal(state, &participant, &appointment, lang)? {
@@ -103,13 +97,8 @@ pub fn refusal(
         ("closes", format::date_time(window.closes, lang)),
     ];
     let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut message = page::MessagePage {
-        layout: page::Layout::new(state, lang, title),
-        text: fill(text, &values),
-        next: next.to_owned(),
-        action: None,
-        reload_after: None,
-    };
+    let layout = page::Layout::new(state, lang, title).for_guests(Some(&appointment.practice));
+    let mut message = page::MessagePage::new(layout, fill(text, &values), next, None);
     // Too early: the page opens by itself once the window does (a second late, so it is open then).
     if outcome == "too_early" {
         message.reload_after = Some(window.opens - now + 1);

@@ -14,6 +14,7 @@ use crate::consult::views::{self, GuestStatus};
 use crate::domain::access_code::AccessCode;
 use crate::domain::appointment::NAME_MAX;
 use crate::domain::participant::{Action, ParticipantState};
+use crate::domain::practice::PracticeContact;
 use crate::error::AppResult;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::{self, ClientIp};
@@ -81,15 +82,9 @@ pub async fn open_link(
         audit::record(&state.db.pool, entry, state.clock.now()).await?;
         let c = texts::of(lang);
         let action = page::Action { href: "/teilnehmen".into(), label: c.to_code_entry };
-        return page::message(
-            &state,
-            lang,
-            StatusCode::NOT_FOUND,
-            c.invalid_title,
-            c.invalid_text.into(),
-            c.invalid_next,
-            Some(action),
-        );
+        let layout = Layout::new(&state, lang, c.invalid_title).for_guests(None);
+        let message = page::MessagePage::new(layout, c.invalid_text.into(), c.invalid_next, Some(action));
+        return page::render(StatusCode::NOT_FOUND, &message);
     };
     enter(&state, AuditEvent::GuestLink, addr, participant, appointment, &headers).await
 }
@@ -103,20 +98,28 @@ struct JoinPage {
     error: Option<String>,
 }
 
+/// The code entry; `practice`: the one a returning guest's session belongs to, named on the page.
 fn join_page(
     state: &AppState,
     lang: Lang,
-    code: String,
-    error: Option<String>,
+    (code, error): (String, Option<String>),
+    practice: Option<&PracticeContact>,
     status: StatusCode,
 ) -> AppResult<Response> {
     let c = texts::of(lang);
-    page::render(status, &JoinPage { layout: Layout::new(state, lang, c.join_title), c, code, error })
+    let layout = Layout::new(state, lang, c.join_title).for_guests(practice);
+    page::render(status, &JoinPage { layout, c, code, error })
+}
+
+/// The practice of the guest session this browser still holds, if any.
+async fn known_practice(state: &AppState, headers: &HeaderMap) -> AppResult<Option<PracticeContact>> {
+    Ok(guest::current(state, headers).await?.map(|(_, session)| session.appointment.practice))
 }
 
 /// `GET /teilnehmen`
 pub async fn join_form(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    join_page(&state, Lang::from_headers(&headers), String::new(), None, StatusCode::OK)
+    let practice = known_practice(&state, &headers).await?;
+    join_page(&state, Lang::from_headers(&headers), (String::new(), None), practice.as_ref(), StatusCode::OK)
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,7 +151,9 @@ pub async fn join(
         audit::record(&state.db.pool, audit_entry("limited"), now).await?;
         let minutes = (retry_after + 59) / 60;
         let error = fill(c.join_limited, &[("minutes", &minutes.max(1).to_string())]);
-        let mut response = join_page(&state, lang, typed, Some(error), StatusCode::TOO_MANY_REQUESTS)?;
+        let practice = known_practice(&state, &headers).await?;
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        let mut response = join_page(&state, lang, (typed, Some(error)), practice.as_ref(), status)?;
         response.headers_mut().insert(header::RETRY_AFTER, retry_after.max(1).into());
         return Ok(response);
     }
@@ -168,7 +173,8 @@ pub async fn join(
             let named: Vec<String> = look_alikes.iter().map(|ch| format!("„{ch}“")).collect();
             fill(c.join_look_alikes, &[("chars", &named.join(", "))])
         };
-        return join_page(&state, lang, typed, Some(error), StatusCode::UNPROCESSABLE_ENTITY);
+        let practice = known_practice(&state, &headers).await?;
+        return join_page(&state, lang, (typed, Some(error)), practice.as_ref(), StatusCode::UNPROCESSABLE_ENTITY);
     };
     enter(&state, AuditEvent::GuestCode, addr, participant, appointment, &headers).await
 }
@@ -203,7 +209,7 @@ fn check_in_page(
     page::render(
         status,
         &CheckInPage {
-            layout: Layout::new(state, guest.lang, c.checkin_title),
+            layout: Layout::new(state, guest.lang, c.checkin_title).for_guests(Some(&guest.appointment.practice)),
             c,
             when,
             name,
@@ -286,7 +292,7 @@ pub async fn waiting_room(State(state): State<AppState>, guest: Guest) -> AppRes
     page::render(
         StatusCode::OK,
         &WaitingPage {
-            layout: Layout::new(&state, lang, title),
+            layout: Layout::new(&state, lang, title).for_guests(Some(&guest.appointment.practice)),
             status,
             reload,
             roster,

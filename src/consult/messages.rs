@@ -5,7 +5,9 @@ use askama::Template;
 use crate::config::Config;
 use crate::consult::store::Appointment;
 use crate::domain::access_code::AccessCode;
+use crate::domain::practice::PracticeContact;
 use crate::notify::ics;
+use crate::notify::outbox::Sender;
 use crate::notify::templates::RenderedMail;
 use crate::web::format;
 use crate::web::i18n::Lang;
@@ -19,6 +21,7 @@ pub struct Access {
 struct Invitation<'a> {
     name: &'a str,
     host: &'a str,
+    practice: &'a PracticeContact,
     when_de: String,
     when_en: String,
     minutes: i64,
@@ -45,6 +48,7 @@ struct InvitationHtml<'a> {
 struct Cancellation<'a> {
     name: &'a str,
     host: &'a str,
+    practice: &'a PracticeContact,
     when_de: String,
     when_en: String,
 }
@@ -81,7 +85,7 @@ fn calendar(
         summary: &format!("Videosprechstunde bei {}", appointment.host_name),
         description,
         url,
-        organizer: (&appointment.host_name, config.mail_sender_address()),
+        organizer: (&appointment.practice.name, &config.mail_sender_address()),
         location: "Videosprechstunde – Link in der Beschreibung",
         cancelled: url.is_none(),
         now,
@@ -99,6 +103,7 @@ pub fn invitation_mail(
     let m = Invitation {
         name,
         host: &appointment.host_name,
+        practice: &appointment.practice,
         when_de: format::date_time(appointment.starts_at, Lang::De),
         when_en: format::date_time(appointment.starts_at, Lang::En),
         minutes: appointment.duration_minutes,
@@ -124,12 +129,24 @@ pub fn invitation_mail(
 
 pub fn invitation_sms(appointment: &Appointment, access: &Access) -> String {
     format!(
-        "{} lädt Sie zur Videosprechstunde am {} ein. Link: {} Zugangscode: {}",
-        appointment.host_name,
+        "{}lädt Sie zur Videosprechstunde am {} ein. Link: {} Zugangscode: {}{}",
+        sms_sender(appointment),
         format::date_time(appointment.starts_at, Lang::De),
         access.url,
-        access.code.grouped()
+        access.code.grouped(),
+        sms_questions(appointment)
     )
+}
+
+/// "Praxis Dr. Muster: Dr. Eva Muster " – who writes, as the patient knows them.
+fn sms_sender(appointment: &Appointment) -> String {
+    let (host, practice) = (&appointment.host_name, &appointment.practice.name);
+    if host == practice { format!("{host} ") } else { format!("{practice}: {host} ") }
+}
+
+/// " Fragen: Telefon 030 12345678" when the practice gave a number.
+fn sms_questions(appointment: &Appointment) -> String {
+    appointment.practice.phone.as_ref().map(|phone| format!(" Fragen: Telefon {phone}")).unwrap_or_default()
 }
 
 pub fn cancellation_mail(
@@ -142,6 +159,7 @@ pub fn cancellation_mail(
     let m = Cancellation {
         name,
         host: &appointment.host_name,
+        practice: &appointment.practice,
         when_de: format::date_time(appointment.starts_at, Lang::De),
         when_en: format::date_time(appointment.starts_at, Lang::En),
     };
@@ -156,10 +174,19 @@ pub fn cancellation_mail(
 
 pub fn cancellation_sms(appointment: &Appointment) -> String {
     format!(
-        "{} hat die Videosprechstunde am {} abgesagt. Ihr Link und Ihr Zugangscode gelten nicht mehr.",
-        appointment.host_name,
-        format::date_time(appointment.starts_at, Lang::De)
+        "{}hat die Videosprechstunde am {} abgesagt. Ihr Link und Ihr Zugangscode gelten nicht mehr.{}",
+        sms_sender(appointment),
+        format::date_time(appointment.starts_at, Lang::De),
+        sms_questions(appointment)
     )
+}
+
+/// Invitations come from the practice "über Sprechstunde"; replies go to the practice when it gave an address.
+pub fn sender(appointment: &Appointment) -> Sender {
+    Sender {
+        name: appointment.practice.sender_name(Lang::De.texts().app_name),
+        reply_to: appointment.practice.email.clone(),
+    }
 }
 
 /// Stable per participant (and service), so the cancellation replaces the invitation in calendars.

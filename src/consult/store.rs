@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx, decode_enum};
 use crate::domain::appointment::Window;
+use crate::domain::practice::PracticeContact;
 use crate::domain::names::AccountId;
 use crate::domain::participant::ParticipantState;
 
@@ -28,6 +29,8 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     /// The host's display name (from the account).
     pub host_name: String,
+    /// Whom the guests contact: the host's practice.
+    pub practice: PracticeContact,
     /// When the host ended the consultation for everyone ("Sprechstunde beenden").
     pub finished_at: Option<Timestamp>,
 }
@@ -59,7 +62,8 @@ pub struct Participant {
 }
 
 const APPOINTMENT_COLUMNS: &str = "a.id, a.host_id, a.starts_at, a.duration_minutes, a.title, a.title_for_guests, \
-     a.notice, a.status, a.finished_at, h.name AS host_name";
+     a.notice, a.status, a.finished_at, h.name AS host_name, h.practice AS practice_name, h.practice_phone, \
+     h.practice_email";
 const PARTICIPANT_COLUMNS: &str = "p.id, p.appointment_id, p.name, p.email, p.phone, p.state, p.state_since";
 
 fn appointment(row: &AnyRow) -> Result<Appointment, sqlx::Error> {
@@ -72,6 +76,12 @@ fn appointment(row: &AnyRow) -> Result<Appointment, sqlx::Error> {
         title_for_guests: row.try_get::<i64, _>("title_for_guests")? == 1,
         notice: row.try_get("notice")?,
         status: decode_enum(row, "status", AppointmentStatus::parse)?,
+        practice: PracticeContact::of(
+            &row.try_get::<String, _>("host_name")?,
+            row.try_get("practice_name")?,
+            row.try_get("practice_phone")?,
+            row.try_get("practice_email")?,
+        ),
         host_name: row.try_get("host_name")?,
         finished_at: row.try_get("finished_at")?,
     })

@@ -117,7 +117,7 @@ crate::web::i18n::texts! {
     join_button: "Weiter", "Continue";
     join_wrong: "Mit diesem Zugangscode können wir Sie nicht einlassen. Bitte prüfen Sie die Eingabe, oder fragen Sie Ihre Praxis nach einem neuen Code.", "We cannot let you in with this access code. Please check what you typed, or ask your practice for a new code.";
     join_look_alikes: "Zugangscodes enthalten nie die Zeichen 0 (Null), O, 1 (Eins), I und L – Sie haben {chars} eingegeben. Bitte vergleichen Sie diese Stellen noch einmal mit Ihrer Einladung: Gemeint ist dort ein ähnlich aussehendes Zeichen.", "Access codes never contain the characters 0 (zero), O, 1 (one), I and L – you typed {chars}. Please compare these places with your invitation once more: a similar-looking character is meant there.";
-    join_limited: "Zu viele Versuche. Bitte warten Sie {minutes} Minuten und versuchen Sie es dann erneut.", "Too many attempts. Please wait {minutes} minutes and try again.";
+    join_limited: "Zu viele Versuche. Bitte warten Sie {minutes} Minuten und versuchen Sie es dann erneut – oder rufen Sie Ihre Praxis an: Die Telefonnummer steht in Ihrer Einladung.", "Too many attempts. Please wait {minutes} minutes and try again – or call your practice: the phone number is in your invitation.";
     join_link_hint: "Sie haben einen Einladungslink? Dann tippen Sie einfach auf den Link in Ihrer E-Mail oder SMS.", "You have an invitation link? Then simply tap the link in your e-mail or SMS.";
     checkin_title: "Willkommen zur Videosprechstunde", "Welcome to the video consultation";
     checkin_when: "Ihr Termin: {when} bei {host}", "Your appointment: {when} with {host}";

@@ -2,6 +2,7 @@
 //! by the same templates for the page and for the WebSocket, so both always look the same.
 use askama::Template;
 
+use crate::domain::practice::PracticeContact;
 use crate::consult::store::{self, Appointment, OtherDevice, Participant};
 use crate::consult::texts::{self, Texts};
 use crate::domain::participant::ParticipantState;
@@ -231,9 +232,18 @@ pub struct GuestStatus {
     /// "Wieder eintreten" after leaving: only while the invitation still works.
     pub can_rejoin: bool,
     pub unadmitted_text: String,
+    /// Named once the consultation is over or refused: whom to call now.
+    pub practice: PracticeContact,
+    pub t: &'static crate::web::i18n::Texts,
 }
 
 impl GuestStatus {
+    /// Once nothing more happens on this page (refused, ended, left for good), it says whom to call.
+    pub fn names_practice(&self) -> bool {
+        let goes_on = matches!(self.state, "waiting" | "admitted" | "other_device");
+        !(goes_on || self.state == "left" && self.can_rejoin)
+    }
+
     /// The page's heading: the waiting room only while waiting in it.
     pub fn title(&self) -> &'static str {
         if self.state == ParticipantState::Waiting.as_str() { self.c.waiting_title } else { self.c.room_title }
@@ -274,5 +284,7 @@ pub fn guest_status(
         admitted_next: fill(c.admitted_next, &[("host", &appointment.host_name)]),
         unadmitted_text: fill(c.finished_unadmitted_text, &[("host", &appointment.host_name)]),
         title: (appointment.title_for_guests && !appointment.title.is_empty()).then(|| appointment.title.clone()),
+        practice: appointment.practice.clone(),
+        t: lang.texts(),
     }
 }

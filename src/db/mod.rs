@@ -169,6 +169,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/0018_fresh_views.sql"),
         include_str!("../../migrations/0018_fresh_views.sql"),
     ),
+    (
+        19,
+        "practice contact",
+        include_str!("../../migrations/0019_practice_contact.sql"),
+        include_str!("../../migrations/0019_practice_contact.sql"),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.

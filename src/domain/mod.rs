@@ -9,6 +9,7 @@ pub mod names;
 pub mod participant;
 pub mod password_policy;
 pub mod phone;
+pub mod practice;
 pub mod service_pin;
 pub(crate) mod text;
 pub mod username;

@@ -7,6 +7,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{Config, MailTransport, SmtpTls};
+use crate::notify::outbox::Claimed;
 
 pub enum Mailer {
     File(AsyncFileTransport<Tokio1Executor>),
@@ -38,17 +39,20 @@ impl Mailer {
         }
     }
 
-    /// Sends text and HTML alternatives, and a calendar file (`termin.ics`) if there is one.
-    pub async fn send(
-        &self,
-        from: &str,
-        to: &str,
-        subject: &str,
-        text: &str,
-        html: &str,
-        calendar: Option<&str>,
-    ) -> Result<(), String> {
-        let from: Mailbox = from.parse().map_err(|e| format!("Absender: {e}"))?;
+    /// Sends a claimed e-mail: text and HTML alternatives, and a calendar file (`termin.ics`) if there is
+    /// one. `from` is the configured sender; a message sent on someone's behalf replaces its display name only.
+    pub async fn send(&self, from: &str, message: &Claimed) -> Result<(), String> {
+        let (sender, to, subject, calendar) =
+            (message.sender.as_ref(), &message.recipient, &message.subject, message.attachment.as_deref());
+        let (text, html) = (&message.body_text, &message.body_html);
+        let mut from: Mailbox = from.parse().map_err(|e| format!("Absender: {e}"))?;
+        let reply_to = match sender {
+            Some(sender) => {
+                from.name = Some(sender.name.clone());
+                sender.reply_to.as_deref().map(str::parse::<Mailbox>).transpose().map_err(|e| format!("Antwort an: {e}"))?
+            }
+            None => None,
+        };
         let to: Mailbox = to.parse().map_err(|e| format!("Empfänger: {e}"))?;
         let alternatives = MultiPart::alternative_plain_html(text.to_owned(), html.to_owned());
         let body = match calendar {
@@ -64,11 +68,15 @@ impl Mailer {
         };
         // A Message-ID of our own domain: some mail servers and spam filters reject or mark mail without one.
         let domain = from.email.domain().to_owned();
-        let message = Message::builder()
+        let mut message = Message::builder()
             .message_id(Some(format!("<{}@{domain}>", crate::security::token::new_id())))
             .from(from)
-            .to(to)
-            .subject(subject)
+            .to(to);
+        if let Some(reply_to) = reply_to {
+            message = message.reply_to(reply_to);
+        }
+        let message = message
+            .subject(subject.as_str())
             .multipart(body)
             .map_err(|e| format!("Nachricht: {e}"))?;
         match self {

@@ -24,14 +24,23 @@ pub struct OutgoingEmail {
     pub mail: RenderedMail,
     /// The link the message is about; logged only while the development file transport is in use.
     pub action_url: Option<String>,
+    /// On whose behalf it goes out; `None`: the service's own sender.
+    pub sender: Option<Sender>,
+}
+
+/// A sender's display name (the address stays the service's own, so SPF and DKIM hold) and Reply-To.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sender {
+    pub name: String,
+    pub reply_to: Option<String>,
 }
 
 pub async fn enqueue_email(tx: &mut Tx, email: OutgoingEmail, now: Timestamp) -> Result<String, sqlx::Error> {
     let id = crate::security::token::new_id();
     sqlx::query(
         "INSERT INTO outbox (id, channel, account_id, link_id, recipient, subject, body_text, body_html, action_url, \
-         status, attempts, next_attempt_at, created_at, participant_id, attachment, topic) \
-         VALUES ($1, 'email', $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $10, $11, $12)",
+         status, attempts, next_attempt_at, created_at, participant_id, attachment, topic, sender_name, reply_to) \
+         VALUES ($1, 'email', $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&id)
     .bind(email.account_id)
@@ -45,6 +54,8 @@ pub async fn enqueue_email(tx: &mut Tx, email: OutgoingEmail, now: Timestamp) ->
     .bind(email.participant_id)
     .bind(email.mail.calendar)
     .bind(email.topic)
+    .bind(email.sender.as_ref().map(|sender| sender.name.clone()))
+    .bind(email.sender.and_then(|sender| sender.reply_to))
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -135,6 +146,7 @@ pub struct Claimed {
     pub attempts: i64,
     /// Where the delivery state is shown live, if anywhere.
     pub topic: Option<String>,
+    pub sender: Option<Sender>,
 }
 
 /// Where a message to a participant stands, as the host's list shows it.
@@ -198,7 +210,7 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
                      ORDER BY next_attempt_at, created_at LIMIT 1) \
          AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) \
          RETURNING id, link_id, recipient, subject, body_text, body_html, action_url, attempts, channel, account_id, \
-         claimed_until, attachment, topic",
+         claimed_until, attachment, topic, sender_name, reply_to",
     )
     .bind(now + CLAIM_SECONDS)
     .bind(now)
@@ -219,6 +231,10 @@ pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx
             claimed_until: row.try_get(10)?,
             attachment: row.try_get(11)?,
             topic: row.try_get(12)?,
+            sender: row
+                .try_get::<Option<String>, _>(13)?
+                .map(|name| Ok::<_, sqlx::Error>(Sender { name, reply_to: row.try_get(14)? }))
+                .transpose()?,
         })
     })
     .transpose()

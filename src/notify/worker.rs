@@ -19,17 +19,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
                 crate::domain::phone::mask(&message.recipient),
             ),
             Channel::Email => (
-                state
-                    .mailer
-                    .send(
-                        &state.config.mail_from,
-                        &message.recipient,
-                        &message.subject,
-                        &message.body_text,
-                        &message.body_html,
-                        message.attachment.as_deref(),
-                    )
-                    .await,
+                state.mailer.send(&state.config.mail_from, &message).await,
                 mask(&message.recipient),
             ),
         };

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::SignedIn;
+use crate::accounts::store::PracticeDetails;
 use crate::auth::session;
 use crate::domain::password_policy::PasswordContext;
 use crate::domain::phone;
@@ -29,8 +30,7 @@ pub struct ProfilePage {
     pub username: String,
     pub name: String,
     pub email: String,
-    pub practice: String,
-    pub city: String,
+    pub practice: PracticeDetails,
     pub context_words: String,
     pub password_rules: Vec<RuleView>,
     pub two_factor: bool,
@@ -63,17 +63,17 @@ pub async fn show(
     render(&state, &current.id_hash, &account, (notice, Vec::new()), StatusCode::OK, None).await
 }
 
-/// The profile page; `kept` are a refused practice name and city, shown again as typed.
+/// The profile page; `kept` are refused practice details, shown again as typed.
 pub async fn render(
     state: &AppState,
     current_session: &str,
     account: &crate::accounts::Account,
     (notice, errors): (Option<&'static str>, Vec<String>),
     status: StatusCode,
-    kept: Option<(String, String)>,
+    kept: Option<PracticeDetails>,
 ) -> AppResult<Response> {
     let t = account.language.texts();
-    let (practice, city) = match kept {
+    let practice = match kept {
         Some(kept) => kept,
         None => crate::accounts::store::practice(&state.db, &account.id).await?,
     };
@@ -110,7 +110,6 @@ pub async fn render(
             username,
             name: account.name.to_string(),
             practice,
-            city,
             email: account.email.clone(),
             password_rules: password_rule_views(&state.config.password_policy, t),
             two_factor: account.two_factor_enabled,

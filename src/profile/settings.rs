@@ -6,7 +6,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::SignedIn;
-use crate::accounts::{changes, store};
+use crate::accounts::email::EmailAddress;
+use crate::accounts::store::{self as store, PracticeDetails};
+use crate::accounts::changes;
 use crate::auth::session;
 use crate::domain::password_policy::PasswordContext;
 use crate::error::{AppError, AppResult};
@@ -184,23 +186,47 @@ pub struct PracticeForm {
     practice: String,
     #[serde(default)]
     city: String,
+    #[serde(default)]
+    practice_phone: String,
+    #[serde(default)]
+    practice_email: String,
 }
 
-/// `POST /profil/praxis`: practice name and city, both optional; colleagues see them in the contact search.
+/// `POST /profil/praxis`: practice name and city (colleagues see them in the contact search), and the phone
+/// number and e-mail address patients see in their invitations and on their pages; all optional.
 pub async fn set_practice(
     State(state): State<AppState>,
     SignedIn(current, account): SignedIn,
     StrictForm(form): StrictForm<PracticeForm>,
 ) -> AppResult<Response> {
-    let (practice, city) = (form.practice.trim(), form.city.trim());
-    if practice.chars().count() > PRACTICE_MAX || city.chars().count() > PRACTICE_MAX {
-        let t = account.language.texts();
-        let error = fill(t.practice_too_long, &[("max", &PRACTICE_MAX.to_string())]);
-        let kept = (practice.to_owned(), city.to_owned());
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return super::page::render(&state, &current.id_hash, &account, (None, vec![error]), status, Some(kept)).await;
+    let t = account.language.texts();
+    let mut details = PracticeDetails {
+        practice: form.practice.trim().to_owned(),
+        city: form.city.trim().to_owned(),
+        phone: form.practice_phone.trim().to_owned(),
+        email: form.practice_email.trim().to_owned(),
+    };
+    let mut errors = Vec::new();
+    if details.practice.chars().count() > PRACTICE_MAX || details.city.chars().count() > PRACTICE_MAX {
+        errors.push(fill(t.practice_too_long, &[("max", &PRACTICE_MAX.to_string())]));
     }
-    store::set_practice(&state.db, &account.id, practice, city).await?;
+    if !details.phone.is_empty() {
+        match crate::domain::phone::parse_callable(&details.phone) {
+            Ok(readable) => details.phone = readable,
+            Err(_) => errors.push(t.practice_phone_invalid.to_owned()),
+        }
+    }
+    if !details.email.is_empty() {
+        match EmailAddress::parse(&details.email) {
+            Ok(address) => details.email = address.as_str().to_owned(),
+            Err(_) => errors.push(t.practice_email_invalid.to_owned()),
+        }
+    }
+    if !errors.is_empty() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return super::page::render(&state, &current.id_hash, &account, (None, errors), status, Some(details)).await;
+    }
+    store::set_practice(&state.db, &account.id, &details).await?;
     Ok(Redirect::to("/profil?geaendert=praxis").into_response())
 }
 

@@ -108,6 +108,10 @@ texts! {
     Texts, DE, EN;
     app_name: "Sprechstunde", "Sprechstunde";
     support_hint: "Fragen? Unser Support hilft Ihnen gerne:", "Questions? Our support team is happy to help:";
+    practice_hint_guest: "Fragen zu Ihrem Termin beantwortet Ihre Praxis:", "Your practice answers questions about your appointment:";
+    ask_practice_hint: "Fragen zu Ihrem Termin beantwortet Ihre Praxis. Ihre Telefonnummer steht in Ihrer Einladung.", "Your practice answers questions about your appointment. Its phone number is in your invitation.";
+    your_practice: "So erreichen Sie Ihre Praxis:", "How to reach your practice:";
+    practice_phone_word: "Telefon", "Phone";
     to_login: "Zur Anmeldung", "Go to sign-in";
     nav_label: "Hauptnavigation", "Main navigation";
     nav_appointments: "Termine", "Appointments";
@@ -347,12 +351,17 @@ texts! {
     phone_change_intro: "Geben Sie die neue Mobilfunknummer ein. Sie ersetzt die bisherige erst, wenn Sie den Code bestätigt haben, den wir an die neue Nummer senden.",
         "Enter the new mobile number. It replaces the old one only after you have confirmed the code we send to the new number.";
     changed_phone: "Ihre Mobilfunknummer wurde geändert.", "Your mobile number has been changed.";
-    changed_practice: "Praxis und Ort wurden gespeichert.", "Practice and town have been saved.";
+    changed_practice: "Die Angaben zur Praxis wurden gespeichert.", "The practice details have been saved.";
     practice_section: "Praxis", "Practice";
     label_practice: "Name der Praxis (optional)", "Name of the practice (optional)";
     label_city: "Ort (optional)", "Town (optional)";
     practice_hint: "Kolleginnen und Kollegen sehen beides in der Kontaktsuche, damit sie Sie von anderen mit gleichem Namen unterscheiden.", "Colleagues see both in the contact search, to tell you apart from others with the same name.";
     practice_too_long: "Name der Praxis und Ort dürfen höchstens {max} Zeichen lang sein.", "The practice name and town may have at most {max} characters.";
+    label_practice_phone: "Telefon für Patientinnen und Patienten (optional)", "Phone number for patients (optional)";
+    label_practice_email: "E-Mail-Adresse für Patientinnen und Patienten (optional)", "E-mail address for patients (optional)";
+    practice_patients_hint: "Ihre Patientinnen und Patienten sehen den Namen der Praxis, die Telefonnummer und die E-Mail-Adresse in ihren Einladungen und auf den Seiten der Videosprechstunde. Antworten auf eine Einladung gehen an diese E-Mail-Adresse.", "Your patients see the practice's name, phone number and e-mail address in their invitations and on the video consultation pages. Replies to an invitation go to this e-mail address.";
+    practice_phone_invalid: "Diese Telefonnummer ist nicht gültig. Bitte geben Sie sie mit Vorwahl ein, z. B. 030 12345678.", "This phone number is not valid. Please enter it with the area code, e.g. 030 12345678.";
+    practice_email_invalid: "Die E-Mail-Adresse für Patientinnen und Patienten ist nicht gültig.", "The e-mail address for patients is not valid.";
     changed_visibility: "Ihre Sichtbarkeit in der Kontaktsuche wurde gespeichert.", "Your visibility in the contact search has been saved.";
     pin_section: "Service-PIN", "Service PIN";
     pin_section_text: "Mit der Service-PIN weisen Sie sich gegenüber dem Support aus. Haben Sie sie verloren, legen Sie eine neue fest.",

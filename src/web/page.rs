@@ -7,6 +7,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::config::SupportContact;
+use crate::domain::practice::PracticeContact;
 use crate::domain::wizard::{Plan, Step};
 use crate::error::{AppResult, ErrorPage};
 use crate::state::AppState;
@@ -23,6 +24,9 @@ pub struct Layout {
     pub progress: Option<String>,
     /// On pages for signed-in people: the header's links, the current one marked.
     pub nav: Option<Nav>,
+    /// Guests' pages name their practice (when known) instead of the operator's support.
+    pub for_guests: bool,
+    pub practice: Option<PracticeContact>,
 }
 
 /// The header of a signed-in page: Termine, Kontakte, Profil (Support for staff), Abmelden.
@@ -41,7 +45,16 @@ impl Layout {
             support: state.config.support.clone(),
             progress: None,
             nav: None,
+            for_guests: false,
+            practice: None,
         }
+    }
+
+    /// A page for guests: their contact is the practice (`None` where no appointment is known yet).
+    pub fn for_guests(mut self, practice: Option<&PracticeContact>) -> Self {
+        self.for_guests = true;
+        self.practice = practice.cloned();
+        self
     }
 
     /// A page for a signed-in person, in the section `current` (see [`Nav`]); `staff` adds "Support".
@@ -81,6 +94,12 @@ pub struct MessagePage {
     pub reload_after: Option<i64>,
 }
 
+impl MessagePage {
+    pub fn new(layout: Layout, text: String, next: &str, action: Option<Action>) -> Self {
+        MessagePage { layout, text, next: next.to_owned(), action, reload_after: None }
+    }
+}
+
 pub fn render(status: StatusCode, template: &impl Template) -> AppResult<Response> {
     Ok((status, Html(template.render()?)).into_response())
 }
@@ -94,13 +113,7 @@ pub fn message(
     next: &str,
     action: Option<Action>,
 ) -> AppResult<Response> {
-    let page = MessagePage {
-        layout: Layout::new(state, lang, title),
-        text,
-        next: next.to_owned(),
-        action,
-        reload_after: None,
-    };
+    let page = MessagePage::new(Layout::new(state, lang, title), text, next, action);
     render(status, &page)
 }
 

@@ -345,6 +345,97 @@ async fn invitations_by_mail_carry_a_calendar_file(backend: Backend) {
     assert!(anna.contains("SMS: zugestellt an den SMS-Dienst"));
 }
 
+/// Issue 16, point 11: invitations come from the practice and name its phone; guests' pages name the
+/// practice instead of the operator's support; account pages keep the support.
+async fn the_practice_is_the_patients_contact(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let support = "support@praxis-service.example";
+
+    // The profile takes a number patients can call (landlines too) and an address; bad ones are named and
+    // nothing typed is lost.
+    let mut fields = vec![
+        ("practice", "Praxis Dr. Wolf"),
+        ("city", "Köln"),
+        ("practice_phone", "12"),
+        ("practice_email", "praxis@"),
+    ];
+    let refused = app.post(&host, "/profil/praxis", &fields).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Diese Telefonnummer ist nicht gültig"), "{page}");
+    assert!(page.contains("Die E-Mail-Adresse für Patientinnen und Patienten ist nicht gültig"));
+    for kept in ["value=\"Praxis Dr. Wolf\"", "value=\"Köln\"", "value=\"12\"", "value=\"praxis@\""] {
+        assert!(page.contains(kept), "{kept} kept");
+    }
+    fields[2].1 = "0221/1234567";
+    fields[3].1 = "Praxis@Wolf-Beispiel.de";
+    assert_eq!(app.post(&host, "/profil/praxis", &fields).await.status(), 303);
+    let profile = app.get(&host, "/profil").await.text().await.unwrap();
+    assert!(profile.contains("value=\"0221 1234567\""), "stored as people read it");
+    assert!(profile.contains("value=\"praxis@wolf-beispiel.de\""));
+    assert!(profile.contains(support), "account pages keep the operator's support");
+
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let fields = [
+        ("name", "Anna Beispiel"),
+        ("email", "anna@beispiel.de"),
+        ("phone", "0171 7654321"),
+        ("send_email", "ja"),
+        ("send_sms", "ja"),
+    ];
+    let shown = add_participant(&app, &host, &id, &fields).await;
+    app.deliver().await;
+    let mail = app.mails().into_iter().rfind(|m| m.raw.contains("To: anna@beispiel.de")).expect("invitation mail");
+    let from = mail.header("From").unwrap();
+    assert!(from.starts_with("Praxis Dr. Wolf über Sprechstunde"), "{from}");
+    assert!(from.contains(&app.state().config.mail_sender_address()), "the service's own address: {from}");
+    assert_eq!(mail.header("Reply-To").as_deref(), Some("praxis@wolf-beispiel.de"));
+    let text = mail.text();
+    assert!(text.contains("So erreichen Sie Ihre Praxis:\nPraxis Dr. Wolf\nTelefon 0221 1234567"), "{text}");
+    assert!(mail.part("text/html").contains("href=\"tel:02211234567\""));
+    assert!(!text.contains(support));
+    let sms = app.sms().last().unwrap().1.clone();
+    assert!(sms.starts_with("Praxis Dr. Wolf: Dr. Hanna Wolf lädt Sie"), "{sms}");
+    assert!(sms.ends_with("Fragen: Telefon 0221 1234567"), "{sms}");
+
+    let (guest, _) = jar_browser();
+    // The check-in and the waiting room name the practice.
+    app.clock.advance(STARTS_AT - app.clock.now());
+    assert_eq!(app.get(&guest, &shown.link).await.status(), 303);
+    let check_in_page = app.get(&guest, "/teilnehmen/eintreten").await.text().await.unwrap();
+    assert!(check_in_page.contains("Fragen zu Ihrem Termin beantwortet Ihre Praxis:"));
+    assert!(check_in_page.contains("mailto:praxis@wolf-beispiel.de") && !check_in_page.contains(support));
+    check_in(&app, &guest).await;
+    let waiting = app.get(&guest, "/warteraum").await.text().await.unwrap();
+    assert!(waiting.contains("Praxis Dr. Wolf") && !waiting.contains(support));
+
+    // The code entry of a stranger cannot know the practice: it says where the number is.
+    let entry = app.get(&app.browser(), "/teilnehmen").await.text().await.unwrap();
+    assert!(entry.contains("Ihre Telefonnummer steht in Ihrer Einladung") && !entry.contains(support));
+    // Locked out in the browser that came with the link: the practice's number is on the page.
+    for i in 0..20 {
+        assert_eq!(join_with(&app, &guest, &format!("ZZ{i:02}-2222-22")).await.status(), 422);
+    }
+    let limited = join_with(&app, &guest, "ZZZZ-2222-22").await;
+    assert_eq!(limited.status(), 429);
+    let page = limited.text().await.unwrap();
+    assert!(page.contains("Zu viele Versuche") && page.contains("class=\"practice-box\""), "{page}");
+    assert!(page.contains("0221 1234567"));
+
+    // Ended without being let in: whom to call is on the page.
+    let ended = app.post(&host, &format!("/termine/{id}/beenden"), &[("confirm", "ja")]).await;
+    assert_eq!(ended.status(), 303, "{}", ended.text().await.unwrap());
+    let over = app.get(&guest, "/warteraum").await.text().await.unwrap();
+    assert!(over.contains("ohne Sie einzulassen") && over.contains("href=\"tel:02211234567\""), "{over}");
+    // The link after the end: the refusal names the practice, with its number to tap.
+    let refused = app.get(&app.browser(), &shown.link).await;
+    assert_eq!(refused.status(), 403);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("class=\"practice-box\"") && page.contains("href=\"tel:02211234567\""), "{page}");
+    assert!(!page.contains(support), "no operator's support on guests' pages");
+}
+
 async fn code_entry_is_neutral_limited_and_audited(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
@@ -984,6 +1075,7 @@ async fn no_invitation_goes_unsent_silently(backend: Backend) {
 }
 
 both_databases!(
+    the_practice_is_the_patients_contact,
     a_room_holds_four_and_ends_for_everyone,
     no_invitation_goes_unsent_silently,
     turn_credentials_reach_the_host_and_only_admitted_guests,

@@ -444,7 +444,14 @@ pub fn read_mails(dir: &std::path::Path) -> Vec<Mail> {
 
 impl Mail {
     pub fn subject(&self) -> String {
-        self.raw.lines().find_map(|l| l.strip_prefix("Subject: ")).map(decode_header).unwrap_or_default()
+        self.header("Subject").unwrap_or_default()
+    }
+
+    /// A header of the message (unfolded and decoded).
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.raw.replace("\r\n", "\n");
+        let head = head.split("\n\n").next().unwrap_or_default().replace("\n ", " ").replace("\n\t", " ");
+        head.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(decode_header)
     }
 
     /// The decoded body of the part with the given content type (`text/plain` or `text/html`).
@@ -503,15 +510,22 @@ fn decode_quoted_printable(body: &str) -> String {
 }
 
 /// Decodes `=?utf-8?b?…?=` encoded words (lettre encodes subjects with umlauts that way).
+/// RFC 2047: encoded words decoded; the space between two encoded words is not part of the text.
 fn decode_header(value: &str) -> String {
-    value
-        .split_whitespace()
-        .map(|word| match word.strip_prefix("=?utf-8?b?").and_then(|w| w.strip_suffix("?=")) {
-            Some(encoded) => {
-                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()
-            }
-            None => word.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut decoded = String::new();
+    let mut last_encoded = false;
+    for word in value.split_whitespace() {
+        let encoded = word.strip_prefix("=?utf-8?b?").and_then(|w| w.strip_suffix("?="));
+        let joined_to_last = last_encoded && encoded.is_some();
+        if !decoded.is_empty() && !joined_to_last {
+            decoded.push(' ');
+        }
+        match encoded {
+            Some(encoded) => decoded
+                .push_str(&String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()),
+            None => decoded.push_str(word),
+        }
+        last_encoded = encoded.is_some();
+    }
+    decoded
 }
