@@ -12,7 +12,6 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
@@ -40,7 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(ready))
         // Static files go out gzip-compressed (on a 50 kbit/s line room.js and app.css took seconds). Pages
         // are not compressed: they can carry secrets next to reflected input (BREACH).
-        .route("/static/{name}", get(crate::web::assets::serve).layer(CompressionLayer::new()))
+        .route("/static/{name}", get(crate::web::assets::serve))
         .merge(crate::onboarding::router())
         .merge(crate::auth::login::router())
         .merge(crate::auth::recovery::router())

@@ -23,6 +23,19 @@
   var screenTrack = null; // the shared screen, sent instead of the camera (host)
   var peers = {};
   var early = {}; // media states that arrived before the connection they belong to
+  // A slow line, read from how this page itself arrived (every file of some size at under 150 kbit/s; on
+  // 50 kbit/s they come at about 45): such a page starts every connection with sound only and Opus at
+  // 16 kbit/s, and asks the others to send it no picture either. Stepping down later left the first 20 s
+  // unintelligible on 50 kbit/s. A wrong guess (a busy computer) costs the picture one good reading.
+  var lean = (function () {
+    if (!window.performance || !performance.getEntriesByType) return false;
+    var entries = performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
+      .filter(function (e) { return e.transferSize >= 4000 && e.responseEnd > e.responseStart; });
+    return entries.length > 0 && entries.every(function (e) {
+      return e.transferSize * 8 / ((e.responseEnd - e.responseStart) / 1000) < 150000;
+    });
+  })();
+  room.setAttribute("data-lean", lean ? "true" : "false");
   window.roomPeers = peers; // for the browser tests (getStats)
   var remotes = document.getElementById("remote-videos");
   var preview = document.getElementById("local-video");
@@ -70,8 +83,8 @@
     stream.getTracks().forEach(function (track) {
       var outgoing = track.kind === "video" && screenTrack ? screenTrack : track;
       if (sent.indexOf(outgoing) >= 0) return;
-      var sender = p.pc.addTrack(outgoing, stream);
-      if (track.kind === "video" && soundOnly) sender.replaceTrack(null);
+      p.pc.addTrack(outgoing, stream);
+      if (track.kind === "video" && (soundOnly || p.step === 2)) applyStep(p);
     });
   }
 
@@ -161,7 +174,7 @@
     var targets = id ? [id] : Object.keys(peers);
     targets.forEach(function (to) {
       // "paused": no picture goes to that side now ("Nur Ton", or the step-down on a poor line).
-      var state = { audio: mine.audio, video: mine.video, paused: soundOnly || peers[to].step === 2 };
+      var state = { audio: mine.audio, video: mine.video, paused: soundOnly || peers[to].step === 2, lean: lean };
       send(to, { media: state });
     });
   }
@@ -185,7 +198,7 @@
   // refuses ("Failed to set SSL role"). The polite side asks the other to restart.
   function restart(id, p) {
     if (p.pc.signalingState === "closed") return;
-    if (p.polite) send(id, { restart: true });
+    if (p.polite) send(id, { restart: true, down: true });
     else if (p.pc.restartIce) p.pc.restartIce();
   }
 
@@ -196,7 +209,7 @@
   // rollback repeats no candidate events); only when they would make it outgrow the 7 KiB a message may
   // have, they are left out (they were trickled already).
   function bare(description) {
-    var plain = { type: description.type, sdp: description.sdp };
+    var plain = { type: description.type, sdp: lean ? capOpus(description.sdp) : description.sdp };
     if (plain.sdp.length < 6000) return plain;
     plain.sdp = plain.sdp.split("\r\n").filter(function (line) {
       return line.indexOf("a=candidate:") !== 0 && line !== "a=end-of-candidates";
@@ -204,17 +217,40 @@
     return plain;
   }
 
+  // Opus at 16 kbit/s: speech stays clear, and with the packets' overhead it fits a 50 kbit/s line. Put
+  // into the descriptions a slow page sends (the other side's sender keeps to it) and receives (its own does).
+  function capOpus(sdp) {
+    var opus = /a=rtpmap:(\d+) opus\/48000/i.exec(sdp);
+    if (!opus) return sdp;
+    return sdp.replace(new RegExp("a=fmtp:" + opus[1] + " [^\r\n]*"), function (line) {
+      if (/maxaveragebitrate/.test(line)) return line;
+      return line + ";maxaveragebitrate=16000" + (/a=ptime:/.test(sdp) ? "" : "\r\na=ptime:40");
+    });
+  }
+
+  // The other side is on a slow line: no picture goes to it until readings say the line is good.
+  function leanTowards(p) {
+    p.leanStart = true;
+    if (p.step === 2) return;
+    p.step = 2;
+    p.good = 0;
+    applyStep(p);
+  }
+
   function sendOffer(id, p) {
-    send(id, { description: p.offer });
+    send(id, { description: p.offer, lean: lean });
     p.candidates.forEach(function (candidate) { send(id, { candidate: candidate }); });
   }
-  function awaitAnswer(id, p) {
+  // On a slow line the wait doubles each time up to 12 s: an offer and its answer take seconds to cross
+  // there, and repeats sent sooner only queue up in front of the answer.
+  function awaitAnswer(id, p, wait) {
     clearTimeout(p.offerTimer);
+    wait = wait || 3000;
     p.offerTimer = setTimeout(function () {
       if (peers[id] !== p || p.pc.signalingState !== "have-local-offer") return;
       sendOffer(id, p);
-      awaitAnswer(id, p);
-    }, 3000);
+      awaitAnswer(id, p, lean ? Math.min(wait * 2, 12000) : wait);
+    }, wait);
   }
 
   function peer(id) {
@@ -227,7 +263,7 @@
       id: id,
       pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null, offerTimer: null, offer: null, candidates: [], held: [],
       polite: role === "guest" && (id === "host" || me > id),
-      step: 0, poor: 0, good: 0, last: null
+      step: lean ? 2 : 0, leanStart: lean, poor: 0, good: 0, last: null
     };
     peers[id] = p;
     tile(id);
@@ -239,12 +275,21 @@
       send(id, { candidate: event.candidate });
     };
     pc.onnegotiationneeded = function () {
+      // On a slow line the polite side lets the other offer first (for up to 3 s): two crossing offers
+      // cost the line a second description and its repeats, and held up the call by seconds.
+      if (lean && p.polite && !pc.remoteDescription && !p.heldOffer) {
+        p.heldOffer = true;
+        setTimeout(function () {
+          if (peers[id] === p && pc.signalingState === "stable" && !pc.remoteDescription) pc.onnegotiationneeded();
+        }, 3000);
+        return;
+      }
       p.makingOffer = true;
       p.candidates = [];
       pc.setLocalDescription()
         .then(function () {
           p.offer = bare(pc.localDescription);
-          send(id, { description: p.offer });
+          send(id, { description: p.offer, lean: lean });
           awaitAnswer(id, p);
         })
         .catch(function (error) { console.error(error); })
@@ -255,12 +300,21 @@
       if (video.srcObject !== event.streams[0]) video.srcObject = event.streams[0];
     };
     // A failed connection restarts ICE at once; a "disconnected" one after 3 s (it often recovers alone).
+    // Firefox, after an outage, could stay "checking" for good while Chromium on the other side was
+    // connected again: 8 s of that after having been connected is down too.
     pc.oniceconnectionstatechange = function () {
       clearTimeout(p.timer);
-      if (pc.iceConnectionState === "failed") restart(id, p);
-      if (pc.iceConnectionState === "disconnected") {
-        p.timer = setTimeout(function () { if (pc.iceConnectionState === "disconnected") restart(id, p); }, 3000);
-      }
+      var state = pc.iceConnectionState;
+      if (state === "connected" || state === "completed") p.wasConnected = true;
+      if (state === "failed") restart(id, p);
+      var wait = state === "disconnected" ? 3000 : state === "checking" && p.wasConnected ? 8000 : 0;
+      if (!wait) return;
+      var check = function () {
+        if (peers[id] !== p || pc.iceConnectionState !== state) return;
+        restart(id, p);
+        p.timer = setTimeout(check, 8000); // asked again while still down: the request may have been lost
+      };
+      p.timer = setTimeout(check, wait);
     };
     pc.onconnectionstatechange = function () {
       if (pc.connectionState === "connected") {
@@ -348,15 +402,19 @@
     p = p || peer(from);
     if (payload.session) p.remoteSession = payload.session;
     var pc = p.pc;
+    if (payload.lean === true || (payload.media && payload.media.lean === true)) leanTowards(p);
     if (payload.media) {
       showMedia(from, payload.media);
     } else if (payload.restart) {
-      // Only a connection that is down is restarted on request: the old page of someone who reloaded
-      // still asks for its dead connection, and a restart in the middle of the new one's first
-      // negotiation left it without candidates.
-      if (!p.polite && /^(disconnected|failed)$/.test(pc.iceConnectionState)) restart(from, p);
+      // Only a connection that is down (here, or on the asking side, which says so) is restarted on
+      // request: the old page of someone who reloaded still asks for its dead connection, and a restart
+      // in the middle of the new one's first negotiation left it without candidates.
+      var down = payload.down === true && pc.connectionState !== "new";
+      if (!p.polite && pc.signalingState === "have-local-offer" && p.offer) sendOffer(from, p);
+      else if (!p.polite && (down || /^(disconnected|failed)$/.test(pc.iceConnectionState))) restart(from, p);
     } else if (payload.description) {
       var description = payload.description;
+      if (lean && description.sdp) description = { type: description.type, sdp: capOpus(description.sdp) };
       var collision = description.type === "offer" && (p.makingOffer || pc.signalingState !== "stable");
       p.ignoreOffer = !p.polite && collision;
       if (p.ignoreOffer) return;
@@ -368,7 +426,9 @@
           p.held = [];
           held.forEach(function (candidate) { pc.addIceCandidate(candidate).catch(function () {}); });
           if (description.type !== "offer") return;
-          return pc.setLocalDescription().then(function () { send(from, { description: bare(pc.localDescription) }); });
+          return pc.setLocalDescription().then(function () {
+            send(from, { description: bare(pc.localDescription), lean: lean });
+          });
         })
         .catch(function (error) { console.error(error); });
     } else if (payload.candidate) {
@@ -394,27 +454,38 @@
     return "poor";
   }
 
+  // Sound only sends no track at all (Firefox went on sending video for half a minute with `active: false`)
+  // and marks the video inactive (else Chromium probes the line with padding at several hundred kbit/s,
+  // which drowned the first seconds of sound on 50 kbit/s).
   function applyStep(p) {
     tellMedia(p.id);
     var sender = videoSenders(p.pc)[0];
     if (!sender) return Promise.resolve();
-    var parameters = sender.getParameters();
-    if (!parameters.encodings || !parameters.encodings.length) parameters.encodings = [{}];
-    var encoding = parameters.encodings[0];
-    encoding.active = p.step < 2;
-    if (p.step === 1) {
-      encoding.scaleResolutionDownBy = 4;
-      encoding.maxBitrate = 150000;
-    } else {
-      encoding.scaleResolutionDownBy = 1;
-      delete encoding.maxBitrate;
-    }
-    return sender.setParameters(parameters).catch(function (error) { console.error(error); });
+    return media().then(function (stream) {
+      var track = soundOnly || p.step === 2 ? null : screenTrack || stream.getVideoTracks()[0] || null;
+      return sender.replaceTrack(track);
+    }).then(function () {
+      var parameters = sender.getParameters();
+      if (!parameters.encodings || !parameters.encodings.length) return;
+      var encoding = parameters.encodings[0];
+      encoding.active = p.step < 2 && !soundOnly;
+      if (p.step === 1) {
+        encoding.scaleResolutionDownBy = 4;
+        encoding.maxBitrate = 150000;
+      } else {
+        encoding.scaleResolutionDownBy = 1;
+        delete encoding.maxBitrate;
+      }
+      return sender.setParameters(parameters);
+    }).catch(function (error) { console.error(error); });
   }
 
   // One reading for connection `p`: two poor ones in a row lower the video, three more (or heavy loss) send
   // sound only; three good ones in a row go one step back up.
-  function assess(p, reading, loss) {
+  function assess(p, reading, loss, rtt) {
+    // A connection that started lean steps up only on a clearly good line (a 300 ms line can read just
+    // under 300 ms, and its first picture would flood it).
+    if (p.leanStart && reading === "good" && !(rtt < 150 && loss < 0.02)) reading = "fair";
     if (reading === "poor") {
       p.poor += 1;
       p.good = 0;
@@ -428,6 +499,12 @@
     } else {
       p.poor = 0;
       p.good = reading === "good" ? p.good + 1 : 0;
+      // A line guessed slow at the start that reads good was guessed wrong: the picture at once.
+      if (p.step > 0 && p.leanStart && reading === "good") {
+        p.step = 0;
+        p.leanStart = false;
+        return applyStep(p);
+      }
       if (p.step > 0 && p.good >= 3) {
         p.step -= 1;
         p.good = 0;
@@ -476,7 +553,7 @@
       var newLost = Math.max(0, lost - last.lost), newReceived = Math.max(0, received - last.received);
       var loss = newLost + newReceived > 0 ? newLost / (newLost + newReceived) : 0;
       var reading = level(rtt, loss);
-      return assess(p, reading, loss).then(function () { return { reading: reading, rtt: rtt, loss: loss }; });
+      return assess(p, reading, loss, rtt).then(function () { return { reading: reading, rtt: rtt, loss: loss }; });
     });
   }
 
@@ -523,7 +600,7 @@
     var replaced = [];
     Object.keys(peers).forEach(function (id) {
       videoSenders(peers[id].pc).forEach(function (sender) {
-        replaced.push(sender.replaceTrack(soundOnly ? null : track));
+        replaced.push(sender.replaceTrack(soundOnly || peers[id].step === 2 ? null : track));
       });
     });
     return Promise.all(replaced);
@@ -538,9 +615,7 @@
     soundOnly = !soundOnly;
     soundButton.setAttribute("aria-pressed", soundOnly ? "true" : "false");
     soundButton.textContent = soundButton.getAttribute(soundOnly ? "data-on" : "data-off");
-    media().then(function (stream) {
-      return sendVideo(screenTrack || stream.getVideoTracks()[0] || null);
-    }).then(function () { tellMedia(); }, function () {});
+    Object.keys(peers).forEach(function (id) { applyStep(peers[id]); });
   });
 
   // "Kamera wechseln" (phones: front and back): the next camera replaces the track in every connection.

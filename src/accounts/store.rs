@@ -135,17 +135,15 @@ pub async fn practice(db: &Db, account_id: &str) -> Result<PracticeDetails, sqlx
 
 pub async fn set_practice(db: &Db, account_id: &AccountId, details: &PracticeDetails) -> Result<(), sqlx::Error> {
     let blank_is_none = |text: &str| (!text.is_empty()).then(|| text.to_owned());
-    sqlx::query(
-        "UPDATE accounts SET practice = $1, city = $2, practice_phone = $3, practice_email = $4 WHERE id = $5",
-    )
-    .bind(blank_is_none(&details.practice))
-    .bind(blank_is_none(&details.city))
-    .bind(blank_is_none(&details.phone))
-    .bind(blank_is_none(&details.email))
-    .bind(account_id)
-    .execute(&db.pool)
-    .await
-    .map(|_| ())
+    sqlx::query("UPDATE accounts SET practice = $1, city = $2, practice_phone = $3, practice_email = $4 WHERE id = $5")
+        .bind(blank_is_none(&details.practice))
+        .bind(blank_is_none(&details.city))
+        .bind(blank_is_none(&details.phone))
+        .bind(blank_is_none(&details.email))
+        .bind(account_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
 }
 
 pub async fn username_taken(db: &Db, username: &str) -> Result<bool, sqlx::Error> {

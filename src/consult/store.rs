@@ -6,9 +6,9 @@ use sqlx::any::AnyRow;
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx, decode_enum};
 use crate::domain::appointment::Window;
-use crate::domain::practice::PracticeContact;
 use crate::domain::names::AccountId;
 use crate::domain::participant::ParticipantState;
+use crate::domain::practice::PracticeContact;
 
 crate::db::stored_enum! {
     pub enum AppointmentStatus {

@@ -2,10 +2,10 @@
 //! by the same templates for the page and for the WebSocket, so both always look the same.
 use askama::Template;
 
-use crate::domain::practice::PracticeContact;
 use crate::consult::store::{self, Appointment, OtherDevice, Participant};
 use crate::consult::texts::{self, Texts};
 use crate::domain::participant::ParticipantState;
+use crate::domain::practice::PracticeContact;
 use crate::notify::outbox::{self, Channel, Delivery, DeliveryState};
 use crate::state::AppState;
 use crate::web::format;

@@ -49,7 +49,12 @@ impl Mailer {
         let reply_to = match sender {
             Some(sender) => {
                 from.name = Some(sender.name.clone());
-                sender.reply_to.as_deref().map(str::parse::<Mailbox>).transpose().map_err(|e| format!("Antwort an: {e}"))?
+                sender
+                    .reply_to
+                    .as_deref()
+                    .map(str::parse::<Mailbox>)
+                    .transpose()
+                    .map_err(|e| format!("Antwort an: {e}"))?
             }
             None => None,
         };
@@ -75,10 +80,7 @@ impl Mailer {
         if let Some(reply_to) = reply_to {
             message = message.reply_to(reply_to);
         }
-        let message = message
-            .subject(subject.as_str())
-            .multipart(body)
-            .map_err(|e| format!("Nachricht: {e}"))?;
+        let message = message.subject(subject.as_str()).multipart(body).map_err(|e| format!("Nachricht: {e}"))?;
         match self {
             Mailer::File(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),

@@ -18,10 +18,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
                 state.sms.send(&message.recipient, &message.body_text).await,
                 crate::domain::phone::mask(&message.recipient),
             ),
-            Channel::Email => (
-                state.mailer.send(&state.config.mail_from, &message).await,
-                mask(&message.recipient),
-            ),
+            Channel::Email => (state.mailer.send(&state.config.mail_from, &message).await, mask(&message.recipient)),
         };
         let now = state.clock.now();
         match result {

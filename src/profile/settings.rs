@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::SignedIn;
+use crate::accounts::changes;
 use crate::accounts::email::EmailAddress;
 use crate::accounts::store::{self as store, PracticeDetails};
-use crate::accounts::changes;
 use crate::auth::session;
 use crate::domain::password_policy::PasswordContext;
 use crate::error::{AppError, AppResult};

@@ -282,10 +282,12 @@ fn property<'a>(lines: &'a [(String, String)], key: &str) -> &'a str {
     &lines.iter().find(|(k, _)| k == key).unwrap_or_else(|| panic!("{key}")).1
 }
 
-async fn invitations_by_mail_carry_a_calendar_file(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
-    let id = create_appointment(&app, &host, DATE, TIME).await;
+/// Anna Beispiel invited by e-mail and SMS, the messages delivered; her access and the invitation mail.
+async fn anna_invited_by_mail_and_sms(
+    app: &TestApp,
+    host: &reqwest::Client,
+    id: &str,
+) -> (Invitation, crate::harness::Mail) {
     let fields = [
         ("name", "Anna Beispiel"),
         ("email", "anna@beispiel.de"),
@@ -293,9 +295,17 @@ async fn invitations_by_mail_carry_a_calendar_file(backend: Backend) {
         ("send_email", "ja"),
         ("send_sms", "ja"),
     ];
-    let shown = add_participant(&app, &host, &id, &fields).await;
+    let shown = add_participant(app, host, id, &fields).await;
     app.deliver().await;
     let mail = app.mails().into_iter().rfind(|m| m.raw.contains("To: anna@beispiel.de")).expect("invitation mail");
+    (shown, mail)
+}
+
+async fn invitations_by_mail_carry_a_calendar_file(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let (shown, mail) = anna_invited_by_mail_and_sms(&app, &host, &id).await;
     assert!(mail.subject().contains("Einladung zur Videosprechstunde am 02.11.2026, 10:20 Uhr"), "{}", mail.subject());
     let text = mail.text();
     assert!(text.contains(&shown.link) && text.contains(&shown.code), "link and code in the mail");
@@ -377,16 +387,7 @@ async fn the_practice_is_the_patients_contact(backend: Backend) {
     assert!(profile.contains(support), "account pages keep the operator's support");
 
     let id = create_appointment(&app, &host, DATE, TIME).await;
-    let fields = [
-        ("name", "Anna Beispiel"),
-        ("email", "anna@beispiel.de"),
-        ("phone", "0171 7654321"),
-        ("send_email", "ja"),
-        ("send_sms", "ja"),
-    ];
-    let shown = add_participant(&app, &host, &id, &fields).await;
-    app.deliver().await;
-    let mail = app.mails().into_iter().rfind(|m| m.raw.contains("To: anna@beispiel.de")).expect("invitation mail");
+    let (shown, mail) = anna_invited_by_mail_and_sms(&app, &host, &id).await;
     let from = mail.header("From").unwrap();
     assert!(from.starts_with("Praxis Dr. Wolf über Sprechstunde"), "{from}");
     assert!(from.contains(&app.state().config.mail_sender_address()), "the service's own address: {from}");

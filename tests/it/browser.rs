@@ -52,41 +52,74 @@ fn processes_of(profiles: &[String]) -> Vec<u32> {
 }
 
 pub async fn start_chromedriver() -> WebDriver {
-    start_driver(
-        "chromedriver",
-        |port| vec![format!("--port={port}")],
-        "chromedriver is required for the browser tests (apt-get install chromium chromium-driver)",
-    )
-    .await
+    start_driver("chromedriver", |port| vec![format!("--port={port}")], CHROMEDRIVER_MISSING, None).await
 }
+
+const CHROMEDRIVER_MISSING: &str =
+    "chromedriver is required for the browser tests (apt-get install chromium chromium-driver)";
+const GECKODRIVER_MISSING: &str =
+    "geckodriver is required for the Firefox tests (cargo install geckodriver --locked; apt-get install firefox-esr)";
 
 /// geckodriver for Debian's Firefox ESR (`cargo install geckodriver --locked`; `.ci/run` does it). It drives
 /// one Firefox at a time: start one per browser open at once.
 pub async fn start_geckodriver() -> WebDriver {
-    start_driver(
-        "geckodriver",
-        |port| vec![format!("--port={port}"), "--log=fatal".to_owned()],
-        "geckodriver is required for the Firefox tests (cargo install geckodriver --locked; apt-get install firefox-esr)",
-    )
-    .await
+    start_driver("geckodriver", gecko_args, GECKODRIVER_MISSING, None).await
 }
 
-async fn start_driver(program: &str, args: impl Fn(u16) -> Vec<String>, missing: &str) -> WebDriver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(program)
-        .args(args(port))
+fn gecko_args(port: u16) -> Vec<String> {
+    vec![format!("--port={port}"), "--log=fatal".to_owned()]
+}
+
+/// A driver whose browsers live behind a poor line (see [`crate::poor_line`]).
+pub async fn start_driver_behind(line: &mut crate::poor_line::PoorLine, firefox: bool) -> WebDriver {
+    if firefox {
+        start_driver("geckodriver", gecko_args, GECKODRIVER_MISSING, Some(line)).await
+    } else {
+        start_driver("chromedriver", |port| vec![format!("--port={port}")], CHROMEDRIVER_MISSING, Some(line)).await
+    }
+}
+
+async fn start_driver(
+    program: &str,
+    args: impl Fn(u16) -> Vec<String>,
+    missing: &str,
+    line: Option<&mut crate::poor_line::PoorLine>,
+) -> WebDriver {
+    let own_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut command = match &line {
+        Some(line) => {
+            let mut command = Command::new("ip");
+            command.args(["netns", "exec", line.namespace(), program]);
+            command
+        }
+        None => Command::new(program),
+    };
+    let child = command
+        .args(args(own_port))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("{missing}: {e}"));
+    // Behind a line the driver is reached through a forwarder, which accepts at once: ready means it answers.
+    let port = line.map_or(own_port, |line| line.control(own_port));
     let driver = WebDriver { child, port, profiles: std::sync::Mutex::new(Vec::new()) };
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if answers(port).await {
             return driver;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{program} did not start");
+    panic!("{program} did not start ({missing})");
+}
+
+async fn answers(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else { return false };
+    if stream.write_all(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.is_err() {
+        return false;
+    }
+    let mut first = [0u8; 1];
+    matches!(tokio::time::timeout(Duration::from_secs(2), stream.read(&mut first)).await, Ok(Ok(1)))
 }
 
 /// Headless Firefox with a synthetic camera and microphone, permission granted, ICE over loopback with
@@ -419,6 +452,28 @@ async fn profile_two_factor_and_a_support_pin_check_in_chromium() {
     click(&browser, "disable").await;
     wait_for_path(&browser, "/profil").await;
     assert_eq!(text_of(&browser, "#two-factor-status").await, "Nicht aktiv.");
+    // The practice as patients will see it: a wrong number is named, and nothing typed is lost.
+    find(&browser, Locator::Id("practice")).await.unwrap().send_keys("Praxis Dr. Muster").await.unwrap();
+    let phone = find(&browser, Locator::Id("practice-phone")).await.unwrap();
+    phone.send_keys("030 12").await.unwrap();
+    click(&browser, "save-practice").await;
+    wait_for_text(
+        &browser,
+        "#form-errors li",
+        "Diese Telefonnummer ist nicht gültig. Bitte geben Sie sie mit Vorwahl ein, z. B. 030 12345678.",
+    )
+    .await;
+    let kept = find(&browser, Locator::Id("practice")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("Praxis Dr. Muster"));
+    snap(&browser, "profile-practice-error").await;
+    let phone = find(&browser, Locator::Id("practice-phone")).await.unwrap();
+    phone.clear().await.unwrap();
+    phone.send_keys("03012345678").await.unwrap();
+    click(&browser, "save-practice").await;
+    wait_for_text(&browser, "#notice", "Die Angaben zur Praxis wurden gespeichert.").await;
+    let shown = find(&browser, Locator::Id("practice-phone")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(shown.as_deref(), Some("030 12345678"), "as people read it");
+    snap(&browser, "profile-practice").await;
     find(&browser, Locator::Css("a[href='/']")).await.unwrap().click().await.unwrap();
     wait_for_path(&browser, "/").await;
     find(&browser, Locator::Css("form[action='/abmelden'] button")).await.unwrap().click().await.unwrap();

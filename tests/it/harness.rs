@@ -521,8 +521,9 @@ fn decode_header(value: &str) -> String {
             decoded.push(' ');
         }
         match encoded {
-            Some(encoded) => decoded
-                .push_str(&String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()),
+            Some(encoded) => decoded.push_str(
+                &String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap(),
+            ),
             None => decoded.push_str(word),
         }
         last_encoded = encoded.is_some();

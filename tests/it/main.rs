@@ -16,6 +16,7 @@ mod login;
 mod mail;
 mod migrations;
 mod operations;
+mod poor_line;
 mod profile;
 mod recovery;
 mod room;

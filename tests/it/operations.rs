@@ -54,6 +54,19 @@ async fn static_files_are_compressed_and_pages_are_not(backend: Backend) {
     }
     let page = client.get(app.url("/anmelden")).header("accept-encoding", "gzip").send().await.unwrap();
     assert!(page.headers().get("content-encoding").is_none(), "pages are not compressed");
+    // Pages link each file by a name that changes with its content; under that name it is kept for a year.
+    let html = page.text().await.unwrap();
+    let start = html.find("/static/app.").expect("the stylesheet by its hashed name");
+    let hashed = &html[start..start + html[start..].find('"').unwrap()];
+    assert!(hashed.len() == "/static/app..css".len() + 10, "{hashed}");
+    let kept = client.get(app.url(hashed)).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(kept.status(), 200);
+    assert_eq!(kept.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(kept.headers()["content-encoding"], "gzip");
+    let plain = client.get(app.url("/static/app.css")).send().await.unwrap();
+    assert_eq!(plain.headers()["cache-control"], "public, max-age=3600", "the plain name: an hour");
+    let stale = client.get(app.url("/static/app.0000000000.css")).send().await.unwrap();
+    assert_eq!(stale.status(), 404);
 }
 
 both_databases!(health_and_readiness, security_headers_on_every_route, static_files_are_compressed_and_pages_are_not);

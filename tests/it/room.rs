@@ -40,7 +40,8 @@ async fn video_flows(browser: &Client, peer: &str, since: Instant) -> Duration {
 const PEER_STATE: &str = "const p = (window.roomPeers || {})[arguments[0]]; \
     const ufrag = (d) => d ? (/a=ice-ufrag:(\\S+)/.exec(d.sdp) || [])[1] + '/' + (d.sdp.match(/a=candidate/g) || []).length : '-'; \
     return p ? [p.pc.signalingState, p.pc.connectionState, p.pc.iceConnectionState, p.pc.iceGatheringState, \
-      p.pc.getSenders().map((s) => s.track && s.track.kind), p.remoteSession, \
+      p.pc.getSenders().map((s) => s.track && s.track.kind), p.remoteSession, 'step ' + p.step, \
+      'lean ' + document.getElementById('room').dataset.lean, \
       ufrag(p.pc.localDescription), ufrag(p.pc.remoteDescription), p.candidates.length] : 'none';";
 
 /// Polls every page for its first frame from its peer; returns when each saw one, after `since`.
@@ -97,6 +98,8 @@ async fn browsers(driver: &WebDriver, n: usize) -> (Vec<Client>, Vec<tempfile::T
 /// A host with an appointment starting now and one participant per name.
 async fn appointment_with(app: &TestApp, names: &[&str]) -> (reqwest::Client, String, Vec<Invitation>) {
     let (host_http, _) = crate::appointments::host(app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let practice = [("practice", "Praxis Dr. Wolf"), ("city", "Köln"), ("practice_phone", "0221 1234567")];
+    assert_eq!(app.post(&host_http, "/profil/praxis", &practice).await.status(), 303);
     let id = create_appointment(app, &host_http, DATE, TIME).await;
     let mut invitations = Vec::new();
     for name in names {
@@ -207,9 +210,9 @@ async fn a_consultation_in_chromium() {
         host,
         &format!(
             "const p = window.roomPeers['{pid}']; const q = window.roomQuality; const seen = []; \
-             const enc = () => p.pc.getSenders().find((s) => s.track && s.track.kind === 'video').getParameters().encodings[0]; \
+             const video = () => p.pc.getTransceivers().find((t) => t.receiver.track.kind === 'video').sender; \
              const feed = async (reading, n) => {{ for (let i = 0; i < n; i++) await q.assess(p, reading, 0.05); \
-               const e = enc(); seen.push([e.active, e.scaleResolutionDownBy || 1]); }}; \
+               const s = video(); seen.push([!!s.track, s.track ? s.getParameters().encodings[0].scaleResolutionDownBy || 1 : 0]); }}; \
              return feed('poor', 2).then(() => feed('poor', 3)).then(() => feed('good', 3)).then(() => feed('good', 3)) \
                .then(() => [seen, q.level(50, 0), q.level(500, 0.05), q.level(100, 0.3)]);"
         ),
@@ -217,7 +220,7 @@ async fn a_consultation_in_chromium() {
     .await;
     assert_eq!(
         steps,
-        serde_json::json!([[[true, 4], [false, 1], [true, 4], [true, 1]], "good", "fair", "poor"]),
+        serde_json::json!([[[true, 4], [false, 0], [true, 4], [true, 1]], "good", "fair", "poor"]),
         "normal → lower resolution → sound only → lower resolution → normal"
     );
 
@@ -1049,4 +1052,249 @@ async fn without_a_camera_the_patient_takes_part_with_sound_only_in_chromium() {
     for browser in [host, guest] {
         browser.close().await.unwrap();
     }
+}
+
+/// One side's figures from its connection to `peer`: audio packets received, concealed and received
+/// samples, and the resolution of the video it receives.
+async fn line_figures(browser: &Client, peer: &str) -> serde_json::Value {
+    let script = "const [id, done] = arguments; const p = (window.roomPeers || {})[id]; \
+        if (!p) { done(null); return; } \
+        p.pc.getStats().then((r) => { const f = { packets: 0, concealed: 0, samples: 0, width: 0, height: 0, \
+            frames: 0, state: p.pc.connectionState }; \
+          r.forEach((s) => { \
+            if (s.type === 'inbound-rtp' && s.kind === 'audio') { f.packets = s.packetsReceived || 0; \
+              f.concealed = s.concealedSamples || 0; f.samples = s.totalSamplesReceived || 0; } \
+            if (s.type === 'inbound-rtp' && s.kind === 'video') { f.width = s.frameWidth || 0; \
+              f.height = s.frameHeight || 0; f.frames = s.framesDecoded || 0; } \
+            if (s.type === 'outbound-rtp') f['sent_' + s.kind] = s.bytesSent || 0; }); \
+          done(f); });";
+    browser.execute_async(script, vec![peer.into()]).await.unwrap()
+}
+
+/// With `POOR_LINE_TRACE` set: both sides' connection states every half second for 12 s (to see where a
+/// slow start spends its time).
+async fn trace_connection(host: &Client, pid: &str, guest: &Client, since: Instant) {
+    if std::env::var("POOR_LINE_TRACE").is_err() {
+        return;
+    }
+    for _ in 0..24 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let g = guest.execute(PEER_STATE, vec!["host".into()]).await.unwrap();
+        let h = host.execute(PEER_STATE, vec![pid.into()]).await.unwrap();
+        println!("{:?} guest {g} | host {h}", since.elapsed());
+    }
+}
+
+/// Concealed share of the audio samples between two readings.
+fn concealment(before: &serde_json::Value, after: &serde_json::Value) -> f64 {
+    let delta = |key: &str| after[key].as_f64().unwrap_or(0.0) - before[key].as_f64().unwrap_or(0.0);
+    if delta("samples") <= 0.0 { 1.0 } else { delta("concealed") / delta("samples") }
+}
+
+/// Issue 16, point 14: a patient on 50 kbit/s, 300 ms round trip and 5 % loss (emulated in user space),
+/// a doctor on a good line. Sound must carry both ways from the first seconds on.
+async fn sound_survives_a_poor_line(firefox: bool) {
+    let _alone = crate::harness::exclusive().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (host_http, id, invitations) = appointment_with(&app, &["Gerda Weber"]).await;
+    let port: u16 = app.base.rsplit(':').next().unwrap().parse().unwrap();
+    let mut line = crate::poor_line::PoorLine::new(crate::poor_line::Shape::poor());
+    line.carry(port);
+    let chromedriver = start_chromedriver().await;
+    let guest_driver = crate::browser::start_driver_behind(&mut line, firefox).await;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let host = open_browser(&chromedriver, dirs[0].path(), dirs[1].path()).await;
+    let guest = if firefox {
+        crate::browser::open_firefox(&guest_driver, dirs[2].path()).await
+    } else {
+        open_browser(&guest_driver, dirs[2].path(), dirs[1].path()).await
+    };
+    let engine = if firefox { "Firefox" } else { "Chromium" };
+    let pid = participant_id(&app, "Gerda Weber").await;
+    let loading = Instant::now();
+    guest_waits(&guest, &invitations[0].link).await;
+    println!("{engine} patient on the poor line: link to waiting room {:?}", loading.elapsed());
+    host_in_room(&host, &app, &id).await;
+    let admitted_at = Instant::now();
+    admit(&app, &host_http, &id, &pid).await;
+    trace_connection(&host, &pid, &guest, admitted_at).await;
+    let connected =
+        "const p = (window.roomPeers || {})[arguments[0]]; return !!p && p.pc.connectionState === 'connected';";
+    while host.execute(connected, vec![pid.clone().into()]).await.unwrap() != true
+        || guest.execute(connected, vec!["host".into()]).await.unwrap() != true
+    {
+        assert!(admitted_at.elapsed() < Duration::from_secs(20), "{engine} patient: not connected within 20 s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let connected_after = admitted_at.elapsed();
+    // Readings 10, 20 and 30 s after Einlassen, each side, with the line's counters.
+    let mut readings = Vec::new();
+    for second in [10u64, 20, 30] {
+        tokio::time::sleep_until((admitted_at + Duration::from_secs(second)).into()).await;
+        let (doctor, patient) = (line_figures(&host, &pid).await, line_figures(&guest, "host").await);
+        let get = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        let line_bytes = [get(&line.to_guest.bytes), get(&line.from_guest.bytes), get(&line.to_guest.tcp_bytes)];
+        readings.push((doctor, patient, line_bytes));
+    }
+    let window = |from: usize| {
+        let (before, after) = (&readings[from], &readings[from + 1]);
+        let kbit = |i: usize| (after.2[i] - before.2[i]) as f64 * 8.0 / 10_000.0;
+        let packets = |side: &serde_json::Value, earlier: &serde_json::Value| {
+            side["packets"].as_u64().unwrap_or(0) - earlier["packets"].as_u64().unwrap_or(0)
+        };
+        println!(
+            "{engine} patient, {}–{} s after Einlassen: doctor hears {:.0} % concealed ({} audio packets, video {}x{}), \
+             patient hears {:.0} % concealed ({} audio packets, video {}x{}); line {:.1} kbit/s to the patient \
+             ({:.1} of it TCP), {:.1} kbit/s from",
+            10 * (from + 1),
+            10 * (from + 2),
+            concealment(&before.0, &after.0) * 100.0,
+            packets(&after.0, &before.0),
+            after.0["width"],
+            after.0["height"],
+            concealment(&before.1, &after.1) * 100.0,
+            packets(&after.1, &before.1),
+            after.1["width"],
+            after.1["height"],
+            kbit(0),
+            kbit(2),
+            kbit(1),
+        );
+        (
+            concealment(&before.0, &after.0),
+            concealment(&before.1, &after.1),
+            packets(&after.0, &before.0),
+            packets(&after.1, &before.1),
+        )
+    };
+    println!("{engine} patient on the poor line: connected {connected_after:?} after Einlassen");
+    let early = window(0);
+    let (doctor_hears, patient_hears, doctor_packets, patient_packets) = window(1);
+    println!(
+        "{engine} patient: concealment 10–20 s {:.0} % / {:.0} %, 20–30 s {:.0} % / {:.0} % (doctor / patient)",
+        early.0 * 100.0,
+        early.1 * 100.0,
+        doctor_hears * 100.0,
+        patient_hears * 100.0
+    );
+    snap(&guest, "guest-room-poor-line").await;
+    snap(&host, "host-room-poor-line").await;
+    let last = &readings[2];
+    // Still (or, after a moment's "disconnected" that 5 % loss can cause, again) connected on both sides.
+    let both_connected = || async {
+        host.execute(connected, vec![pid.clone().into()]).await.unwrap() == true
+            && guest.execute(connected, vec!["host".into()]).await.unwrap() == true
+    };
+    let checked = Instant::now();
+    while !both_connected().await {
+        assert!(checked.elapsed() < Duration::from_secs(10), "{engine} patient: the call dropped: {last:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // The patient's page knew its line was slow: no picture either way, and both tiles say so.
+    assert_eq!(script(&guest, "return document.getElementById('room').dataset.lean").await, "true");
+    assert_eq!(text_of(&host, &format!("#remote-{pid} .tile-state")).await, "nur Ton");
+    assert_eq!(text_of(&guest, "#remote-host .tile-state").await, "nur Ton");
+    assert_eq!((last.0["frames"].as_u64(), last.1["frames"].as_u64()), (Some(0), Some(0)), "no picture");
+    // Sound both ways, most of it heard: at 40 ms a packet, 250 come in 10 s; 5 % of them are lost.
+    assert!(doctor_packets > 150 && patient_packets > 150, "sound both ways: {doctor_packets} / {patient_packets}");
+    assert!(doctor_hears < 0.2, "the doctor hears the patient: {:.0} % concealed", doctor_hears * 100.0);
+    assert!(patient_hears < 0.2, "the patient hears the doctor: {:.0} % concealed", patient_hears * 100.0);
+    guest.close().await.unwrap();
+    host.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sound_survives_a_poor_line_for_a_chromium_patient() {
+    sound_survives_a_poor_line(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sound_survives_a_poor_line_for_a_firefox_patient() {
+    sound_survives_a_poor_line(true).await;
+}
+
+/// Issue 16, point 13: the patient's line drops for 12 s (nothing crosses, not even the WebSocket) and
+/// comes back; the call must come back by itself, with Chromium and Firefox on either side.
+async fn the_call_comes_back_after_an_outage(host_in_firefox: bool) {
+    let _alone = crate::harness::exclusive().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (host_http, id, invitations) = appointment_with(&app, &["Otto Ausfall"]).await;
+    let port: u16 = app.base.rsplit(':').next().unwrap().parse().unwrap();
+    let good = crate::poor_line::Shape {
+        rate_bits: 4_000_000,
+        delay: Duration::from_millis(15),
+        loss: 0.0,
+        queue_bytes: 200_000,
+    };
+    let mut line = crate::poor_line::PoorLine::new(good);
+    line.carry(port);
+    let host_driver =
+        if host_in_firefox { crate::browser::start_geckodriver().await } else { start_chromedriver().await };
+    let guest_driver = crate::browser::start_driver_behind(&mut line, !host_in_firefox).await;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let host = if host_in_firefox {
+        crate::browser::open_firefox(&host_driver, dirs[0].path()).await
+    } else {
+        open_browser(&host_driver, dirs[0].path(), dirs[1].path()).await
+    };
+    let guest = if host_in_firefox {
+        open_browser(&guest_driver, dirs[2].path(), dirs[1].path()).await
+    } else {
+        crate::browser::open_firefox(&guest_driver, dirs[2].path()).await
+    };
+    let pairing = if host_in_firefox { "Firefox doctor, Chromium patient" } else { "Chromium doctor, Firefox patient" };
+    let pid = participant_id(&app, "Otto Ausfall").await;
+    guest_waits(&guest, &invitations[0].link).await;
+    host_in_room(&host, &app, &id).await;
+    let admitted_at = Instant::now();
+    admit(&app, &host_http, &id, &pid).await;
+    let first = first_frames(&[(&host, &pid), (&guest, "host")], admitted_at).await;
+    println!("{pairing}: first frame after Einlassen: doctor {:?}, patient {:?}", first[0], first[1]);
+
+    line.set_down(true);
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let before = (frames_from(&host, &pid).await, frames_from(&guest, "host").await);
+    line.set_down(false);
+    let back_at = Instant::now();
+    let mut recovered = [None, None];
+    while recovered.iter().any(Option::is_none) {
+        if back_at.elapsed() > Duration::from_secs(30) {
+            let states = (
+                host.execute(PEER_STATE, vec![pid.clone().into()]).await.unwrap(),
+                guest.execute(PEER_STATE, vec!["host".into()]).await.unwrap(),
+            );
+            let pairs = "const [id, done] = arguments; window.roomPeers[id].pc.getStats().then((r) => { const out = []; \
+                r.forEach((s) => { if (s.type === 'candidate-pair') out.push([s.state, s.nominated, s.selected, s.localCandidateId, s.remoteCandidateId, s.requestsSent, s.responsesReceived, s.requestsReceived]); \
+                  if (s.type === 'local-candidate' || s.type === 'remote-candidate') out.push([s.id, s.address, s.port, s.protocol, s.candidateType]); }); done(out); });";
+            let guest_pairs = guest.execute_async(pairs, vec!["host".into()]).await.unwrap();
+            panic!(
+                "{pairing}: no video 30 s after a 12 s outage: {recovered:?}; connections: {states:?}; guest's pairs: {guest_pairs}"
+            );
+        }
+        if recovered[0].is_none() && frames_from(&host, &pid).await > before.0 + 10 {
+            recovered[0] = Some(back_at.elapsed());
+        }
+        if recovered[1].is_none() && frames_from(&guest, "host").await > before.1 + 10 {
+            recovered[1] = Some(back_at.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("{pairing}: video again after a 12 s outage: doctor {:?}, patient {:?}", recovered[0], recovered[1]);
+    assert_eq!(security_code(&host, &pid).await, security_code(&guest, "host").await, "the same keys");
+    guest.close().await.unwrap();
+    host.close().await.unwrap();
+}
+
+/// Not yet reliable: in about 1 of 4 runs Firefox stays "checking" after the outage (its pairs succeed but
+/// are never nominated) while Chromium is connected again; see docs/video-room.md. Run it by name with
+/// `--ignored` to work on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "Firefox patient after a 12 s outage: about 1 run in 4 never comes back (docs/video-room.md)"]
+async fn a_firefox_patient_comes_back_after_a_12_s_outage() {
+    the_call_comes_back_after_an_outage(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chromium_patient_comes_back_to_a_firefox_doctor_after_a_12_s_outage() {
+    the_call_comes_back_after_an_outage(true).await;
 }

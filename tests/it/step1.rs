@@ -24,6 +24,7 @@ async fn the_form_shows_rules_labels_and_autocomplete(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let browser = open_wizard(&app).await;
     let html = app.get(&browser, "/registrierung").await.text().await.unwrap();
+    let script = format!("<script src=\"{}\" defer></script>", sprechstunde::web::assets::url("step1.js"));
     for expected in [
         "<label for=\"username\">Benutzername</label>",
         "<label for=\"password\">Passwort</label>",
@@ -37,7 +38,7 @@ async fn the_form_shows_rules_labels_and_autocomplete(backend: Backend) {
         "data-rule=\"not_context\"",
         "data-rule=\"matches\"",
         "data-rule=\"available\"",
-        "<script src=\"/static/step1.js\" defer></script>",
+        script.as_str(),
         ">Bestätigen &#38; Fortfahren</button>",
     ] {
         assert!(html.contains(expected), "missing {expected}");
