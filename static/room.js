@@ -23,16 +23,18 @@
   var screenTrack = null; // the shared screen, sent instead of the camera (host)
   var peers = {};
   var early = {}; // media states that arrived before the connection they belong to
-  // A slow line, read from how this page itself arrived (every file of some size at under 150 kbit/s; on
-  // 50 kbit/s they come at about 45): such a page starts every connection with sound only and Opus at
-  // 16 kbit/s, and asks the others to send it no picture either. Stepping down later left the first 20 s
+  // A slow line, read from how this page itself arrived: every file of 4 KB or more took, from request to
+  // its last byte, long enough for under 150 kbit/s (on 50 kbit/s and 300 ms they come at about 40; the
+  // round trip alone keeps 4 KB under 110). From the request, not the first byte: a busy browser read a
+  // body that had long arrived "at once". Such a page starts every connection with sound only and Opus at
+  // 16 kbit/s, and asks the others to send it no picture either: stepping down later left the first 20 s
   // unintelligible on 50 kbit/s. A wrong guess (a busy computer) costs the picture one good reading.
   var lean = (function () {
     if (!window.performance || !performance.getEntriesByType) return false;
     var entries = performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
-      .filter(function (e) { return e.transferSize >= 4000 && e.responseEnd > e.responseStart; });
+      .filter(function (e) { return e.transferSize >= 4000 && e.responseEnd > e.requestStart && e.requestStart > 0; });
     return entries.length > 0 && entries.every(function (e) {
-      return e.transferSize * 8 / ((e.responseEnd - e.responseStart) / 1000) < 150000;
+      return e.transferSize * 8 / ((e.responseEnd - e.requestStart) / 1000) < 150000;
     });
   })();
   room.setAttribute("data-lean", lean ? "true" : "false");

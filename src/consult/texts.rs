@@ -215,7 +215,7 @@ crate::web::i18n::texts! {
     quality_fair: "mittel", "fair";
     quality_poor: "schlecht", "poor";
     quality_reduced: "Schwache Verbindung: Ihr Bild wird in geringerer Qualität gesendet.", "Weak connection: your picture is sent in lower quality.";
-    quality_audio_only: "Sehr schwache Verbindung: es wird nur Ihr Ton gesendet, bis die Verbindung besser ist.", "Very weak connection: only your sound is sent until the connection improves.";
+    quality_audio_only: "Langsame Verbindung: Bild ist angehalten, nur Ton wird gesendet, bis die Verbindung besser ist.", "Slow connection: the picture is paused and only sound is sent until the connection improves.";
     room_camera_missing: "Es wurde keine Kamera gefunden (oder sie ist gerade nicht verfügbar). Sie können nur mit Ton teilnehmen – die anderen hören Sie dann, sehen Sie aber nicht.", "No camera was found (or it is not available right now). You can take part with sound only – the others then hear you but do not see you.";
     room_microphone_missing: "Es wurde kein Mikrofon gefunden. Schließen Sie ein Headset oder Mikrofon an und tippen Sie auf „Erneut versuchen“ – oder nehmen Sie mit einem Smartphone teil.", "No microphone was found. Connect a headset or microphone and tap “Try again” – or take part with a smartphone.";
     room_audio_only: "Nur mit Ton teilnehmen", "Take part with sound only";
