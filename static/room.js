@@ -86,7 +86,7 @@
       var outgoing = track.kind === "video" && screenTrack ? screenTrack : track;
       if (sent.indexOf(outgoing) >= 0) return;
       p.pc.addTrack(outgoing, stream);
-      if (track.kind === "video" && (soundOnly || p.step === 2)) applyStep(p);
+      if (track.kind === "video" && !picture(p)) applyStep(p);
     });
   }
 
@@ -176,7 +176,7 @@
     var targets = id ? [id] : Object.keys(peers);
     targets.forEach(function (to) {
       // "paused": no picture goes to that side now ("Nur Ton", or the step-down on a poor line).
-      var state = { audio: mine.audio, video: mine.video, paused: soundOnly || peers[to].step === 2, lean: lean };
+      var state = { audio: mine.audio, video: mine.video, paused: !picture(peers[to]), lean: lean };
       send(to, { media: state });
     });
   }
@@ -456,6 +456,11 @@
     return "poor";
   }
 
+  // Whether connection `p` carries this page's picture: not with "Nur Ton", nor at the last step down.
+  function picture(p) {
+    return !soundOnly && p.step !== 2;
+  }
+
   // Sound only sends no track at all (Firefox went on sending video for half a minute with `active: false`)
   // and marks the video inactive (else Chromium probes the line with padding at several hundred kbit/s,
   // which drowned the first seconds of sound on 50 kbit/s).
@@ -464,13 +469,13 @@
     var sender = videoSenders(p.pc)[0];
     if (!sender) return Promise.resolve();
     return media().then(function (stream) {
-      var track = soundOnly || p.step === 2 ? null : screenTrack || stream.getVideoTracks()[0] || null;
+      var track = picture(p) ? screenTrack || stream.getVideoTracks()[0] || null : null;
       return sender.replaceTrack(track);
     }).then(function () {
       var parameters = sender.getParameters();
       if (!parameters.encodings || !parameters.encodings.length) return;
       var encoding = parameters.encodings[0];
-      encoding.active = p.step < 2 && !soundOnly;
+      encoding.active = picture(p);
       if (p.step === 1) {
         encoding.scaleResolutionDownBy = 4;
         encoding.maxBitrate = 150000;
@@ -602,7 +607,7 @@
     var replaced = [];
     Object.keys(peers).forEach(function (id) {
       videoSenders(peers[id].pc).forEach(function (sender) {
-        replaced.push(sender.replaceTrack(soundOnly || peers[id].step === 2 ? null : track));
+        replaced.push(sender.replaceTrack(picture(peers[id]) ? track : null));
       });
     });
     return Promise.all(replaced);

@@ -48,10 +48,8 @@ impl axum::extract::FromRequestParts<AppState> for Guest {
             current(state, &parts.headers).await?
         else {
             let c = texts::of(lang);
-            let action = Action { href: "/teilnehmen".into(), label: c.to_code_entry };
-            let layout = page::Layout::new(state, lang, c.no_session_title).for_guests(None);
-            let message = page::MessagePage::new(layout, c.no_session_text.to_owned(), c.invalid_next, Some(action));
-            let page = page::render(StatusCode::UNAUTHORIZED, &message)?;
+            let page =
+                without_appointment(state, lang, StatusCode::UNAUTHORIZED, c.no_session_title, c.no_session_text)?;
             return Err(AppError::elsewhere(page));
         };
         if let Some((_, refused)) = refusal(state, &participant, &appointment, lang)? {
@@ -59,6 +57,21 @@ impl axum::extract::FromRequestParts<AppState> for Guest {
         }
         Ok(Guest { session_hash, participant, appointment, other_device, lang })
     }
+}
+
+/// A guest page that knows no appointment (an unknown link, no session): on to the code entry; the practice
+/// cannot be named.
+pub fn without_appointment(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    text: &str,
+) -> AppResult<Response> {
+    let c = texts::of(lang);
+    let action = Action { href: "/teilnehmen".into(), label: c.to_code_entry };
+    let layout = page::Layout::new(state, lang, title).for_guests(None);
+    page::render(status, &page::MessagePage::new(layout, text.to_owned(), c.invalid_next, Some(action)))
 }
 
 /// Why a guest may not (or not yet, or no longer) enter, as named in the audit log, and the page that

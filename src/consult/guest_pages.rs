@@ -81,10 +81,7 @@ pub async fn open_link(
         let entry = Entry::new(AuditEvent::GuestLink, "unknown", Actor::Anonymous, None).from_addr(addr);
         audit::record(&state.db.pool, entry, state.clock.now()).await?;
         let c = texts::of(lang);
-        let action = page::Action { href: "/teilnehmen".into(), label: c.to_code_entry };
-        let layout = Layout::new(&state, lang, c.invalid_title).for_guests(None);
-        let message = page::MessagePage::new(layout, c.invalid_text.into(), c.invalid_next, Some(action));
-        return page::render(StatusCode::NOT_FOUND, &message);
+        return guest::without_appointment(&state, lang, StatusCode::NOT_FOUND, c.invalid_title, c.invalid_text);
     };
     enter(&state, AuditEvent::GuestLink, addr, participant, appointment, &headers).await
 }

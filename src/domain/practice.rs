@@ -32,14 +32,6 @@ impl PracticeContact {
         let name: String = self.name.chars().filter(|c| !c.is_control()).collect();
         format!("{name} über {service}")
     }
-
-    /// "Praxis Dr. Muster, Telefon 030 12345678, praxis@example.de" – for plain text (SMS, e-mail).
-    pub fn line(&self, phone_word: &str) -> String {
-        let mut parts = vec![self.name.clone()];
-        parts.extend(self.phone.iter().map(|phone| format!("{phone_word} {phone}")));
-        parts.extend(self.email.iter().cloned());
-        parts.join(", ")
-    }
 }
 
 #[cfg(test)]
@@ -57,7 +49,7 @@ mod tests {
             Some("030 12345678".into()),
             Some("praxis@example.de".into()),
         );
-        assert_eq!(full.line("Telefon"), "Praxis Dr. Muster, Telefon 030 12345678, praxis@example.de");
+        assert_eq!((full.phone.as_deref(), full.email.as_deref()), (Some("030 12345678"), Some("praxis@example.de")));
         assert_eq!(full.tel_href().as_deref(), Some("tel:03012345678"));
         assert_eq!(full.sender_name("Sprechstunde"), "Praxis Dr. Muster über Sprechstunde");
     }

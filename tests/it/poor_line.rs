@@ -40,8 +40,6 @@ pub struct Counters {
     pub bytes: AtomicU64,
     /// Of those, TCP (pages and the WebSocket) rather than media.
     pub tcp_bytes: AtomicU64,
-    /// And STUN (ICE checks and consent).
-    pub stun_bytes: AtomicU64,
     pub dropped: AtomicU64,
 }
 
@@ -232,10 +230,6 @@ impl PoorLine {
                     delivered.bytes.fetch_add(packet.len() as u64, Ordering::Relaxed);
                     if packet.get(9) == Some(&6) {
                         delivered.tcp_bytes.fetch_add(packet.len() as u64, Ordering::Relaxed);
-                    }
-                    // UDP whose payload starts like a STUN message (first two bits zero, magic cookie).
-                    if packet.get(9) == Some(&17) && packet.len() > 36 && packet[32..36] == [0x21, 0x12, 0xa4, 0x42] {
-                        delivered.stun_bytes.fetch_add(packet.len() as u64, Ordering::Relaxed);
                     }
                 }
             }
