@@ -43,6 +43,23 @@
   var preview = document.getElementById("local-video");
   var stateLine = document.getElementById("room-state");
 
+  // The video box ends above the pinned controls: the names and states at the bottom of each tile stayed
+  // hidden under them (the stylesheet's height only guesses what lies above the box and how many rows the
+  // buttons take). At a desk the box fits below what is above it; on a phone it fills the screen above the
+  // controls, and a patient let in is scrolled to it.
+  var videos = room.querySelector(".videos");
+  var controls = room.querySelector(".room-controls");
+  var phone = window.matchMedia("(max-width: 47.99rem)");
+  function fitVideos() {
+    if (room.hidden) return;
+    videos.style.height = "";
+    var top = phone.matches ? 0 : videos.getBoundingClientRect().top + window.scrollY;
+    var free = window.innerHeight - top - controls.offsetHeight - 8;
+    if (free >= 256 && free < videos.offsetHeight) videos.style.height = free + "px";
+  }
+  window.addEventListener("resize", fitVideos);
+  fitVideos();
+
   function nameOf(id) {
     for (var i = 0; i < members.length; i++) if (members[i].id === id) return members[i].name;
     return "";
@@ -390,6 +407,7 @@
       // The other page (re)connected: what we sent while it was away never reached it. A new page makes
       // its own offer; starting one here too would only make the two cross.
       if (!p) return;
+      tellMedia(from);
       if (p.pc.signalingState === "have-local-offer" && p.offer) sendOffer(from, p);
       else if (!p.polite && /^(disconnected|failed)$/.test(p.pc.iceConnectionState)) restart(from, p);
       return;
@@ -718,14 +736,17 @@
     if (message.type === "ice") {
       config = message;
       sync();
-      // Whatever the others sent before this page could receive it is lost: they send it again.
+      // Whatever the others sent before this page could receive it is lost: they send it again. What this
+      // page sent while its socket was down is lost too: its media state goes out again.
       members.forEach(function (m) { if (m.id !== me) send(m.id, { hello: true }); });
+      tellMedia();
     } else if (message.type === "signal" && config && inRoom) {
       onSignal(message.from, message.payload);
     } else if (message.type === "participants" || message.type === "status") {
       members = message.room.members;
       if (message.room.html) replaceRoster(message.room.html);
       if (message.type === "status") {
+        var entered = !inRoom && message.state === "admitted";
         inRoom = message.state === "admitted";
         room.hidden = !inRoom;
         var heading = document.querySelector("h1");
@@ -734,6 +755,8 @@
         if (check) check.hidden = message.state !== "waiting";
         if (inRoom && window.deviceCheckStop) window.deviceCheckStop();
         if (inRoom) media(); else stopMedia();
+        fitVideos();
+        if (entered && phone.matches) videos.scrollIntoView({ block: "start" });
       }
       Object.keys(peers).forEach(function (id) { tile(id); });
       sync();
