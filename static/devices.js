@@ -29,9 +29,37 @@
   var speaker = document.getElementById("dc-speaker");
   var ua = navigator.userAgent;
 
+  // A guest whose browser will not do gets a personal link for another one (the invitation's link left the
+  // address bar at check-in), to copy; the address bar shows it too, so that an app's "Im Browser öffnen"
+  // carries them on. Plain XMLHttpRequest: such browsers are often old.
+  // The warning then comes before the check-in form, not below it.
+  var handedOver = false;
+  function handOver() {
+    if (handedOver) return;
+    handedOver = true;
+    var form = document.getElementById("checkin-form");
+    var fold = box.closest("details") || box;
+    if (form && form.parentNode === fold.parentNode) form.parentNode.insertBefore(fold, form);
+    var handover = document.getElementById("handover");
+    if (!handover || !window.XMLHttpRequest) return;
+    var request = new XMLHttpRequest();
+    request.open("POST", handover.getAttribute("data-make"));
+    request.onload = function () {
+      var url = null;
+      try { url = request.status === 200 && JSON.parse(request.responseText).url; } catch (e) { /* no link */ }
+      if (!url) return;
+      document.getElementById("handover-url").value = url;
+      handover.hidden = false;
+      if (window.copyButtons) window.copyButtons(handover);
+      try { history.replaceState(null, "", url); } catch (e) { /* another origin configured: copy only */ }
+    };
+    request.send();
+  }
+
   // In-app browsers (the link opened from a messenger or social app) often lack camera access or WebRTC.
   if (/FBAN|FBAV|Instagram|WhatsApp|Line\/|MicroMessenger|Snapchat|TikTok|musical_ly|Twitter|GSA\//.test(ua)) {
     warn("dc-in-app");
+    handOver();
   }
   speaker.hidden = false;
   if (!window.isSecureContext) {
@@ -40,6 +68,7 @@
   }
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.RTCPeerConnection) {
     warn("dc-unsupported");
+    handOver();
     return;
   }
   start.hidden = false;

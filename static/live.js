@@ -122,25 +122,5 @@
     });
   }
 
-  // "Kopieren" buttons, also in parts inserted later (fresh access details in the room).
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("button.copy");
-    if (!button) return;
-    var field = document.getElementById(button.getAttribute("data-copy"));
-    if (!field) return;
-    var done = function () { button.textContent = button.getAttribute("data-done"); };
-    if (navigator.clipboard) {
-      navigator.clipboard.writeText(field.value).then(done);
-    } else if (field.select) {
-      field.select();
-      document.execCommand("copy");
-      done();
-    }
-  });
-  window.liveEnhance = function (root) {
-    root.querySelectorAll("button.copy").forEach(function (button) { button.hidden = false; });
-  };
-  window.liveEnhance(document);
-
   connect();
 })();

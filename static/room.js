@@ -807,7 +807,7 @@
         var fresh = document.getElementById("room-fresh");
         if (answer.html && fresh) {
           fresh.innerHTML = answer.html;
-          if (window.liveEnhance) window.liveEnhance(fresh);
+          if (window.copyButtons) window.copyButtons(fresh);
           fresh.scrollIntoView({ block: "nearest" });
         }
         // What was added is done; a refused form keeps everything typed.

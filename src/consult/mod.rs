@@ -6,6 +6,7 @@
 pub mod changes;
 pub mod guest;
 mod guest_pages;
+mod handover;
 mod host_pages;
 pub mod messages;
 pub mod purge;
@@ -37,6 +38,8 @@ pub fn router() -> Router<AppState> {
         .route("/teilnehmen/eintreten", get(guest_pages::check_in_form).post(guest_pages::check_in))
         .route("/warteraum", get(guest_pages::waiting_room))
         .route("/warteraum/verlassen", post(guest_pages::leave))
+        .route("/teilnehmen/weitergeben", post(handover::make))
+        .route("/weiter/{token}", get(handover::take))
         .route("/nutzungsbedingungen", get(guest_pages::terms))
         .route("/datenschutz", get(guest_pages::privacy))
         .route("/ws", get(ws::connect))

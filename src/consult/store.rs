@@ -495,6 +495,74 @@ pub async fn make_only_device(tx: &mut Tx, participant_id: &str, session_hash: &
     .map(|_| ())
 }
 
+/// A link for another browser, made by the participant's own session `session_hash` (see
+/// `migrations/0020_handover.sql`); it replaces the one that session made before. `false` if the session
+/// is not the participant's own device.
+pub async fn keep_handover(
+    db: &Db,
+    session_hash: &str,
+    handover_hash: &str,
+    expires_at: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE guest_sessions SET handover_hash = $1, handover_expires_at = $2 \
+         WHERE id_hash = $3 AND device_state IS NULL",
+    )
+    .bind(handover_hash)
+    .bind(expires_at)
+    .bind(session_hash)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The session that made the handover link `handover_hash`, if the link is still good.
+pub async fn handover_session(db: &Db, handover_hash: &str, now: Timestamp) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id_hash FROM guest_sessions WHERE handover_hash = $1 AND handover_expires_at > $2 \
+         AND device_state IS NULL AND expires_at > $2",
+    )
+    .bind(handover_hash)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|row| row.try_get(0)).transpose()
+}
+
+/// The new browser's session `new_hash` takes the place of `from`, the session that made the handover
+/// link: `from` becomes a replaced device and the link is spent. `false` if someone was quicker.
+pub async fn take_handover(
+    db: &Db,
+    (from, handover_hash): (&str, &str),
+    (new_hash, participant_id): (&str, &str),
+    (now, expires_at): (Timestamp, Timestamp),
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let spent = sqlx::query(
+        "UPDATE guest_sessions SET device_state = 'replaced', handover_hash = NULL, handover_expires_at = NULL \
+         WHERE id_hash = $1 AND handover_hash = $2 AND device_state IS NULL",
+    )
+    .bind(from)
+    .bind(handover_hash)
+    .execute(&mut *tx)
+    .await?;
+    if spent.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO guest_sessions (id_hash, participant_id, created_at, expires_at, device_state) \
+         VALUES ($1, $2, $3, $4, NULL)",
+    )
+    .bind(new_hash)
+    .bind(participant_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// A knocking device as the host sees it: not the session's hash, but a short name derived from it.
 fn knock_id(id_hash: &str) -> String {
     crate::security::token::hash(crate::security::token::Purpose::Knock, id_hash)[..16].to_owned()

@@ -169,6 +169,9 @@ crate::web::i18n::texts! {
     cancelled_next: "Bitte wenden Sie sich an Ihre Praxis, wenn Sie einen neuen Termin brauchen.", "Please contact your practice if you need a new appointment.";
     invalid_title: "Dieser Link ist nicht gültig", "This link is not valid";
     invalid_text: "Der Einladungslink ist unbekannt oder wurde durch einen neueren ersetzt.", "The invitation link is unknown or has been replaced by a newer one.";
+    handover_invalid: "Dieser Link für einen anderen Browser wurde schon geöffnet oder ist abgelaufen (er gilt einmal und 30 Minuten lang). Öffnen Sie den Link aus Ihrer Einladung noch einmal, oder geben Sie Ihren Zugangscode ein.", "This link for another browser has already been opened or has expired (it works once, for 30 minutes). Open the link from your invitation again, or enter your access code.";
+    handover_intro: "Ihr persönlicher Link für einen anderen Browser: kopieren, in Chrome, Safari oder Firefox in die Adresszeile einfügen und öffnen. Er gilt einmal und 30 Minuten lang.", "Your personal link for another browser: copy it, paste it into the address bar of Chrome, Safari or Firefox and open it. It works once, for 30 minutes.";
+    handover_copy: "Link kopieren", "Copy link";
     invalid_next: "Bitte verwenden Sie den Link aus Ihrer neuesten Einladung oder geben Sie Ihren Zugangscode ein.", "Please use the link from your most recent invitation, or enter your access code.";
     no_session_title: "Bitte erneut eintreten", "Please enter again";
     no_session_text: "Ihre Sitzung ist abgelaufen oder wurde in einem anderen Browser geöffnet.", "Your session has expired or was opened in another browser.";

@@ -175,6 +175,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/0019_practice_contact.sql"),
         include_str!("../../migrations/0019_practice_contact.sql"),
     ),
+    (
+        20,
+        "handover",
+        concat!(
+            include_str!("../../migrations/0020_handover.sql"),
+            include_str!("../../migrations/0020_handover.sqlite.sql")
+        ),
+        concat!(
+            include_str!("../../migrations/0020_handover.sql"),
+            include_str!("../../migrations/0020_handover.postgres.sql")
+        ),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.

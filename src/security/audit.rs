@@ -62,6 +62,8 @@ crate::db::stored_enum! {
         /// revoked).
         GuestCode = "guest.code",
         GuestDeclined = "guest.declined",
+        /// A guest made a link for another browser (outcome: made), or opened one (success, unknown, …).
+        GuestHandover = "guest.handover",
         GuestLeft = "guest.left",
         /// An invitation link was opened (outcomes as for codes).
         GuestLink = "guest.link",

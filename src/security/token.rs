@@ -50,6 +50,8 @@ pub enum Purpose {
     FreshView,
     /// The name under which the host sees a knocking device (derived from its session's hash).
     Knock,
+    /// A guest's link for another browser (see `migrations/0020_handover.sql`).
+    Handover,
 }
 
 impl Purpose {
@@ -64,6 +66,7 @@ impl Purpose {
             Purpose::PasswordReset => "password-reset",
             Purpose::FreshView => "fresh-view",
             Purpose::Knock => "knock",
+            Purpose::Handover => "handover",
         }
     }
 }

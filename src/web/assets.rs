@@ -18,6 +18,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("code.js", "text/javascript; charset=utf-8", include_str!("../../static/code.js")),
     ("counter.js", "text/javascript; charset=utf-8", include_str!("../../static/counter.js")),
     ("pin.js", "text/javascript; charset=utf-8", include_str!("../../static/pin.js")),
+    ("copy.js", "text/javascript; charset=utf-8", include_str!("../../static/copy.js")),
     ("live.js", "text/javascript; charset=utf-8", include_str!("../../static/live.js")),
     ("room.js", "text/javascript; charset=utf-8", include_str!("../../static/room.js")),
     ("devices.js", "text/javascript; charset=utf-8", include_str!("../../static/devices.js")),

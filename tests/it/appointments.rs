@@ -1075,7 +1075,80 @@ async fn no_invitation_goes_unsent_silently(backend: Backend) {
     assert!(line(&page, "Emma Mail").contains("class=\"secondary resend\""), "with a button to send again");
 }
 
+/// A link for another browser (issue 16, point 13: a browser that cannot hold the call): made by the
+/// participant's own session only, opens once within 30 minutes, and the new browser takes the old one's
+/// place without knocking; the old page says so.
+async fn a_guest_goes_on_in_another_browser(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (host, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &host, DATE, TIME).await;
+    let anna = add_participant(&app, &host, &id, &[("name", "Anna Beispiel")]).await;
+    let anna_id = participant_id(&app, "Anna Beispiel").await;
+    app.clock.advance(STARTS_AT - app.clock.now());
+    let (in_app, _) = guest_by_link(&app, &anna.link).await;
+    let make = |browser: reqwest::Client| {
+        let app = &app;
+        async move {
+            let response = app.post(&browser, "/teilnehmen/weitergeben", &[]).await;
+            let status = response.status().as_u16();
+            let url = if status == 200 {
+                response.json::<serde_json::Value>().await.unwrap()["url"].as_str().unwrap().to_owned()
+            } else {
+                String::new()
+            };
+            (status, url)
+        }
+    };
+    let (status, first) = make(in_app.clone()).await;
+    assert_eq!(status, 200);
+    assert!(first.starts_with(&format!("{}/weiter/", app.base)), "{first}");
+    let (_, url) = make(in_app.clone()).await;
+    assert_ne!(url, first, "a new link each time");
+    let path = url.trim_start_matches(&app.base).to_owned();
+    assert_eq!(
+        app.get(&app.browser(), first.trim_start_matches(&app.base)).await.status(),
+        404,
+        "the older one is gone"
+    );
+    let sql = "SELECT COUNT(*) FROM guest_sessions WHERE participant_id = $1 AND handover_hash IS NOT NULL";
+    assert_eq!(app.scalar_i64(sql, &anna_id).await, 1);
+    let token = path.rsplit('/').next().unwrap();
+    let stored = "SELECT COUNT(*) FROM guest_sessions WHERE handover_hash = $1";
+    assert_eq!(app.scalar_i64(stored, token).await, 0, "only its hash is stored");
+
+    // The browser that made it, reloaded with the link in its address bar, stays what it was.
+    let reloaded = app.get(&in_app, &path).await;
+    assert_eq!(reloaded.headers()["location"], "/warteraum");
+    assert_eq!(guest_state_shown(&app, &in_app).await, "waiting");
+
+    // Another browser: straight to the waiting room, no knocking, no new check-in.
+    let (chrome, _) = jar_browser();
+    let opened = app.get(&chrome, &path).await;
+    assert_eq!(opened.status(), 303);
+    assert_eq!(opened.headers()["location"], "/warteraum");
+    assert_eq!(guest_state_shown(&app, &chrome).await, "waiting");
+    assert_eq!(guest_state_shown(&app, &in_app).await, "device_replaced", "the old page says where it went on");
+    let knocking = "SELECT COUNT(*) FROM guest_sessions WHERE participant_id = $1 AND device_state = 'waiting'";
+    assert_eq!(app.scalar_i64(knocking, &anna_id).await, 0);
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE event = 'guest.handover' AND outcome = $1";
+    assert_eq!(app.scalar_i64(audited, "success").await, 1);
+
+    // Once only; the replaced page can make no new one.
+    let again = app.get(&app.browser(), &path).await;
+    assert_eq!(again.status(), 404);
+    assert!(again.text().await.unwrap().contains("schon geöffnet oder ist abgelaufen"));
+    assert_eq!(make(in_app.clone()).await.0, 409, "a replaced device hands nothing over");
+    assert_eq!(app.post(&app.browser(), "/teilnehmen/weitergeben", &[]).await.status(), 401, "nor does a stranger");
+
+    // 30 minutes, then it is spent.
+    let (_, late) = make(chrome.clone()).await;
+    app.clock.advance(30 * 60);
+    assert_eq!(app.get(&app.browser(), late.trim_start_matches(&app.base)).await.status(), 404);
+    assert_eq!(guest_state_shown(&app, &chrome).await, "waiting");
+}
+
 both_databases!(
+    a_guest_goes_on_in_another_browser,
     the_practice_is_the_patients_contact,
     a_room_holds_four_and_ends_for_everyone,
     no_invitation_goes_unsent_silently,

@@ -964,10 +964,19 @@ async fn a_browser_without_webrtc_is_told_and_still_asked_before_ending() {
     let no_webrtc = serde_json::json!({ "media.peerconnection.enabled": false });
     let guest = crate::browser::open_firefox_with(&geckodriver, dirs[0].path(), no_webrtc.clone()).await;
     guest.goto(&invitations[0].link).await.unwrap();
-    wait_for_path(&guest, "/teilnehmen/eintreten").await;
+    appears_within(&guest, "#checkin-form", Duration::from_secs(10)).await;
     assert_eq!(script(&guest, "return typeof window.RTCPeerConnection").await, "undefined");
     appears_within(&guest, "#dc-unsupported:not([hidden])", Duration::from_secs(5)).await;
     assert!(text_of(&guest, "#dc-unsupported").await.starts_with("Ihr Browser kann keine Videosprechstunde"));
+    // A link for another browser, to copy, and in the address bar.
+    appears_within(&guest, "#handover:not([hidden])", Duration::from_secs(5)).await;
+    let handover = script(&guest, "return document.getElementById('handover-url').value").await;
+    let handover = handover.as_str().unwrap().to_owned();
+    assert!(handover.starts_with(&format!("{}/weiter/", app.base)), "{handover}");
+    assert_eq!(guest.current_url().await.unwrap().as_str(), handover);
+    click(&guest, "handover-copy").await;
+    eventually(|| async { text_of(&guest, "#handover-copy").await == "Kopiert" }, "the copy confirmed").await;
+    snap(&guest, "checkin-no-webrtc").await;
     click(&guest, "enter").await;
     wait_for_path(&guest, "/warteraum").await;
     let chromedriver = start_chromedriver().await;
@@ -990,6 +999,18 @@ async fn a_browser_without_webrtc_is_told_and_still_asked_before_ending() {
     )
     .await;
     doctor.close().await.unwrap();
+
+    // The patient goes on in Chromium with the waiting room's link: straight into the room, no new
+    // admission; the Firefox page says where the consultation went on.
+    appears_within(&guest, "#handover:not([hidden])", Duration::from_secs(5)).await;
+    let handover = script(&guest, "return document.getElementById('handover-url').value").await;
+    let patient_dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let chrome = open_browser(&chromedriver, patient_dirs[0].path(), patient_dirs[1].path()).await;
+    chrome.goto(handover.as_str().unwrap()).await.unwrap();
+    wait_for_path(&chrome, "/warteraum").await;
+    appears_within(&chrome, "#room:not([hidden])", Duration::from_secs(10)).await;
+    appears_within(&guest, "#guest-status[data-state='device_replaced']", Duration::from_secs(10)).await;
+    chrome.close().await.unwrap();
 
     // geckodriver drives one Firefox at a time.
     let second_driver = crate::browser::start_geckodriver().await;
@@ -1205,7 +1226,10 @@ async fn sound_survives_a_poor_line(firefox: bool) {
                     return;
                 }
                 let content = script(&browser, &format!("return document.querySelector('{css}').textContent")).await;
-                assert!(start.elapsed() < Duration::from_secs(10), "{engine} patient: tile {tile} shows {shown:?} ({content:?} in the page)");
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "{engine} patient: tile {tile} shows {shown:?} ({content:?} in the page)"
+                );
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         }
