@@ -6,10 +6,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::consult::store::{self, Appointment, AppointmentStatus, GuestSession, OtherDevice, Participant};
-use crate::consult::texts;
+use crate::consult::texts::{self, Texts};
 use crate::domain::appointment::WindowPosition;
 use crate::domain::participant::ParticipantState;
 use crate::error::{AppError, AppResult};
+use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::token::{self, Purpose};
 use crate::state::AppState;
 use crate::web::cookies::{self, Jar};
@@ -72,6 +73,21 @@ pub fn without_appointment(
     let action = Action { href: "/teilnehmen".into(), label: c.to_code_entry };
     let layout = page::Layout::new(state, lang, title).for_guests(None);
     page::render(status, &page::MessagePage::new(layout, text.to_owned(), c.invalid_next, Some(action)))
+}
+
+/// A link that leads to no one (unknown, replaced, spent or expired): audited without a name (`event`: which
+/// kind of link), and a page that says so and leads on to the code entry.
+pub async fn unknown_link(
+    state: &AppState,
+    lang: Lang,
+    addr: std::net::IpAddr,
+    event: AuditEvent,
+    text: fn(&Texts) -> &'static str,
+) -> AppResult<Response> {
+    let entry = Entry::new(event, "unknown", Actor::Anonymous, None).from_addr(addr);
+    audit::record(&state.db.pool, entry, state.clock.now()).await?;
+    let c = texts::of(lang);
+    without_appointment(state, lang, StatusCode::NOT_FOUND, c.invalid_title, text(c))
 }
 
 /// Why a guest may not (or not yet, or no longer) enter, as named in the audit log, and the page that

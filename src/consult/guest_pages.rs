@@ -78,10 +78,7 @@ pub async fn open_link(
         None
     };
     let Some((participant, appointment)) = found else {
-        let entry = Entry::new(AuditEvent::GuestLink, "unknown", Actor::Anonymous, None).from_addr(addr);
-        audit::record(&state.db.pool, entry, state.clock.now()).await?;
-        let c = texts::of(lang);
-        return guest::without_appointment(&state, lang, StatusCode::NOT_FOUND, c.invalid_title, c.invalid_text);
+        return guest::unknown_link(&state, lang, addr, AuditEvent::GuestLink, |c| c.invalid_text).await;
     };
     enter(&state, AuditEvent::GuestLink, addr, participant, appointment, &headers).await
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::consult::guest::{self, Guest};
 use crate::consult::store::{self, GuestSession};
-use crate::consult::texts;
+use crate::consult::texts::Texts;
 use crate::error::AppResult;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
@@ -58,11 +58,9 @@ pub async fn take(
         Some(from) => store::guest_session(&state.db, &from, now).await?.map(|session| (from, session)),
         None => None,
     };
+    let spent = |c: &Texts| c.handover_invalid;
     let Some((from, GuestSession { participant, appointment, .. })) = found else {
-        let entry = Entry::new(AuditEvent::GuestHandover, "unknown", Actor::Anonymous, None).from_addr(addr);
-        audit::record(&state.db.pool, entry, now).await?;
-        let c = texts::of(lang);
-        return guest::without_appointment(&state, lang, StatusCode::NOT_FOUND, c.invalid_title, c.handover_invalid);
+        return guest::unknown_link(&state, lang, addr, AuditEvent::GuestHandover, spent).await;
     };
     // The browser that made the link, reloaded with it in the address bar: it stays what it was.
     if guest::current(&state, &headers).await?.is_some_and(|(current, _)| current == from) {
@@ -82,8 +80,7 @@ pub async fn take(
     let expires = appointment.window(&state.config.appointments).closes;
     if !store::take_handover(&state.db, (&from, &hash), (&new_hash, &participant.id), (now, expires)).await? {
         // Opened twice at once: the other one has it.
-        let c = texts::of(lang);
-        return guest::without_appointment(&state, lang, StatusCode::NOT_FOUND, c.invalid_title, c.handover_invalid);
+        return guest::unknown_link(&state, lang, addr, AuditEvent::GuestHandover, spent).await;
     }
     audit::record(&state.db.pool, audit_entry("success"), now).await?;
     // The old page learns that it was replaced; the host's list stays as it was.

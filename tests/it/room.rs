@@ -504,8 +504,13 @@ async fn the_device_check_before_entering_in_chromium() {
     )
     .await;
     refused.goto(&invitations[1].link).await.unwrap();
-    wait_for_path(&refused, "/teilnehmen/eintreten").await;
+    appears_within(&refused, "#checkin-form", Duration::from_secs(10)).await;
     assert!(text_of(&refused, "#dc-in-app").await.contains("in einer App geöffnet"));
+    // The link for another browser stands in the address bar, for the app's "Im Browser öffnen".
+    appears_within(&refused, "#handover:not([hidden])", Duration::from_secs(5)).await;
+    let handover = script(&refused, "return document.getElementById('handover-url').value").await;
+    assert_eq!(refused.current_url().await.unwrap().as_str(), handover.as_str().unwrap());
+    assert!(handover.as_str().unwrap().contains("/weiter/"), "{handover}");
     click(&refused, "dc-start").await; // the in-app warning opened the fold
     appears_within(&refused, "#dc-denied:not([hidden])", Duration::from_secs(5)).await;
     let help = text_of(&refused, "#dc-denied").await;
@@ -978,7 +983,7 @@ async fn a_browser_without_webrtc_is_told_and_still_asked_before_ending() {
     eventually(|| async { text_of(&guest, "#handover-copy").await == "Kopiert" }, "the copy confirmed").await;
     snap(&guest, "checkin-no-webrtc").await;
     click(&guest, "enter").await;
-    wait_for_path(&guest, "/warteraum").await;
+    appears_within(&guest, "#guest-status[data-state='waiting']", Duration::from_secs(10)).await;
     let chromedriver = start_chromedriver().await;
     let chrome_dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let doctor = open_browser(&chromedriver, chrome_dirs[0].path(), chrome_dirs[1].path()).await;
