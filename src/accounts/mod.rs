@@ -5,6 +5,7 @@ pub mod changes;
 pub mod email;
 pub mod links;
 pub mod progress;
+pub mod registration;
 pub mod resets;
 pub mod store;
 

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{Account, AccountStatus, store};
 use crate::auth::session::{self, Session, SessionKind};
+use crate::db::Tx;
 use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
@@ -39,27 +40,51 @@ impl axum::extract::FromRequestParts<AppState> for AtStep {
 
 /// Saves the step as done (progress survives a closed browser) and goes on to the next one.
 pub async fn advance(state: &AppState, account: &Account, step: Step) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let next = complete(&mut tx, state, account, step).await?;
+    tx.commit().await?;
+    Ok(moved_on(account, step, next))
+}
+
+/// The wizard's visibility step: the choice, its audit entry and the step done, committed together.
+pub async fn choose_visibility(state: &AppState, account: &Account, visible: bool) -> AppResult<Response> {
+    let step = Step::ContactVisibility;
+    let mut tx = state.db.begin().await?;
+    store::set_visible(&mut *tx, &account.id, visible).await?;
+    let entry =
+        Entry::new(AuditEvent::VisibilityChanged, "success", Actor::Account(account.id.clone()), Some(&account.id))
+            .detail(if visible { "visible" } else { "hidden" });
+    audit::record(&mut *tx, entry, state.clock.now()).await?;
+    let next = complete(&mut tx, state, account, step).await?;
+    tx.commit().await?;
+    Ok(moved_on(account, step, next))
+}
+
+/// Marks `step` done in `tx` (with the contact-search entry and the audit entries); returns the next step.
+async fn complete(tx: &mut Tx, state: &AppState, account: &Account, step: Step) -> AppResult<Step> {
     let next = account.plan.with_done(step).next(true);
     let now = state.clock.now();
     let actor = || Actor::Account(account.id.clone());
-    let mut tx = state.db.begin().await?;
-    store::complete_step(&mut *tx, account, step).await?;
-    crate::contacts::index::refresh(&mut tx, &account.id).await?;
+    store::complete_step(&mut **tx, account, step).await?;
+    crate::contacts::index::refresh(tx, &account.id).await?;
     audit::record(
-        &mut *tx,
+        &mut **tx,
         Entry::new(AuditEvent::RegistrationStep, "success", actor(), Some(&account.id)).detail(step.key()),
         now,
     )
     .await?;
     if next == Step::Complete {
         audit::record(
-            &mut *tx,
+            &mut **tx,
             Entry::new(AuditEvent::RegistrationCompleted, "success", actor(), Some(&account.id)),
             now,
         )
         .await?;
     }
-    tx.commit().await?;
+    Ok(next)
+}
+
+fn moved_on(account: &Account, step: Step, next: Step) -> Response {
     tracing::info!(account = %account.id, step = step.key(), next = next.key(), "Registrierungsschritt abgeschlossen");
-    Ok(Redirect::to(next.path()).into_response())
+    Redirect::to(next.path()).into_response()
 }

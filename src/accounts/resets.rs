@@ -3,6 +3,7 @@
 //! bar; a newer link replaces the older ones of the account.
 use sqlx::Row;
 
+use crate::auth::session::{self, SessionKind};
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
 use crate::domain::names::AccountId;
@@ -106,7 +107,7 @@ pub async fn find_by_session(db: &Db, session_hash: &str) -> Result<Option<Reset
 }
 
 /// Binds the link to the session it was opened in (opening it again in another browser moves it there).
-pub async fn bind_session<'e>(
+async fn bind_session<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     reset_id: &str,
     session_hash: &str,
@@ -117,6 +118,25 @@ pub async fn bind_session<'e>(
         .execute(executor)
         .await
         .map(|_| ())
+}
+
+/// The browser that opened reset link `reset_id` (or passed its SMS code) gets a new session of `kind`,
+/// bound to the link; `replaced`: the session it had, which ends. One transaction; returns the token.
+pub async fn start_session(
+    db: &Db,
+    (reset_id, account_id): (&str, &AccountId),
+    kind: SessionKind,
+    replaced: Option<&str>,
+    now: Timestamp,
+) -> Result<String, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if let Some(old) = replaced {
+        session::delete(&mut *tx, old).await?;
+    }
+    let raw = session::create(&mut *tx, kind, account_id, None, now).await?;
+    bind_session(&mut *tx, reset_id, &session::id_hash(&raw)).await?;
+    tx.commit().await?;
+    Ok(raw)
 }
 
 /// Uses the link up; exactly one of simultaneous calls gets `true`.

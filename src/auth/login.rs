@@ -200,7 +200,7 @@ pub async fn submit(
     audit::record(&state.db.pool, entry, now).await?;
     // A fresh session id at login; whatever session the browser had before ends here.
     if let Some(old) = session::current(&state, &headers).await? {
-        session::delete(&state, &old.id_hash).await?;
+        session::delete(&state.db.pool, &old.id_hash).await?;
     }
     if let (true, Some(phone)) = (account.two_factor_enabled, account.phone.as_deref()) {
         // The password was right; this login attempt now needs the SMS code sent to it.
@@ -225,7 +225,7 @@ pub async fn submit(
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
     if let Some(current) = session::current(&state, &headers).await? {
-        session::delete(&state, &current.id_hash).await?;
+        session::delete(&state.db.pool, &current.id_hash).await?;
         tracing::info!(account = %current.account_id, "abgemeldet");
         let entry = Entry::new(
             AuditEvent::Logout,
@@ -381,7 +381,7 @@ pub async fn verify_code(
         Entry::new(AuditEvent::LoginSecondFactor, outcome, Actor::Account(account.id.clone()), Some(&account.id));
     audit::record(&state.db.pool, entry, now).await?;
     if let Checked::Valid { .. } = checked {
-        session::delete(&state, &session.id_hash).await?;
+        session::delete(&state.db.pool, &session.id_hash).await?;
         let raw = session::create(&state.db.pool, SessionKind::Login, &account.id, None, now).await?;
         store::record_login(&state.db, &account.id, now).await?;
         tracing::info!(account = %account.id, "Anmeldung mit SMS-Code erfolgreich");

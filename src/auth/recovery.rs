@@ -252,14 +252,11 @@ async fn open_link(
     };
     account.language = Lang::for_visitor(&headers, account.language);
     // Whatever session this browser had ends here (as at login): no old session stays behind the new cookie.
-    if let Some(old) = session::current(&state, &headers).await? {
-        session::delete(&state, &old.id_hash).await?;
-    }
+    let old = session::current(&state, &headers).await?.map(|old| old.id_hash);
     let second_factor = account.two_factor_enabled && account.phone.is_some();
     let kind = if second_factor { SessionKind::ResetSecondFactor } else { SessionKind::PasswordReset };
-    let raw = session::create(&state.db.pool, kind, &account.id, None, now).await?;
+    let raw = resets::start_session(&state.db, (&reset.id, &account.id), kind, old.as_deref(), now).await?;
     let session_hash = session::id_hash(&raw);
-    resets::bind_session(&state.db.pool, &reset.id, &session_hash).await?;
     let next = if let (true, Some(number)) = (second_factor, account.phone.as_deref()) {
         // Refusals (60 s rule, caps) are shown on the code page, which offers a new code when possible.
         let _ = send_code(&state, &account, &session_hash, number, &peer.to_string()).await?;
@@ -407,9 +404,9 @@ async fn verify_code(
         )
         .await;
     }
-    session::delete(&state, &session.id_hash).await?;
-    let raw = session::create(&state.db.pool, SessionKind::PasswordReset, &account.id, None, now).await?;
-    resets::bind_session(&state.db.pool, &reset.id, &session::id_hash(&raw)).await?;
+    let (reset_id, replaced) = (&reset.id, Some(session.id_hash.as_str()));
+    let raw =
+        resets::start_session(&state.db, (reset_id, &account.id), SessionKind::PasswordReset, replaced, now).await?;
     let mut response = Redirect::to("/passwort-neu").into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookies::set(&state.config, cookies::Jar::Account, &raw));
     Ok(response)

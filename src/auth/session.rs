@@ -121,7 +121,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
     let now = state.clock.now();
     let (last_seen, expires): (i64, i64) = (row.try_get(3)?, row.try_get(4)?);
     if now >= expires || now - last_seen >= IDLE_TIMEOUT {
-        delete(state, &id_hash).await?;
+        delete(&state.db.pool, &id_hash).await?;
         return Ok(None);
     }
     if row.try_get::<Option<String>, _>(6)?.is_none() {
@@ -219,8 +219,11 @@ pub async fn end_others<'e>(
         .map(|r| r.rows_affected())
 }
 
-pub async fn delete(state: &AppState, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&state.db.pool).await.map(|_| ())
+pub async fn delete<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(executor).await.map(|_| ())
 }
 
 /// Housekeeping for the worker: drop sessions past their absolute or idle limit.

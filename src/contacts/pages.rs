@@ -5,20 +5,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::messages::{self, SmsError};
 use super::store::{self, Contact, Found};
 use crate::accounts::Account;
 use crate::error::{AppError, AppResult};
-use crate::notify::outbox;
 use crate::profile::ProductUser;
-use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
 use crate::web::form::{self, StrictForm};
 use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
-
-/// SMS to contacts per sender: (window in seconds, most messages).
-const SMS_CAPS: [(i64, i64); 2] = [(3600, 5), (86_400, 20)];
-pub const NOTE_MAX: usize = 160;
 
 #[derive(Template)]
 #[template(path = "contacts/list.html")]
@@ -163,15 +158,6 @@ struct SmsPage {
 }
 
 /// The fixed text; the note is optional.
-fn sms_text(state: &AppState, sender: &Account, note: &str) -> String {
-    let mut text = format!("{} möchte Sie in der Videosprechstunde erreichen.", sender.name);
-    if !note.is_empty() {
-        text.push_str(&format!(" Nachricht: „{note}“"));
-    }
-    text.push_str(&format!(" {}/", state.config.public_url));
-    text
-}
-
 async fn sms_page(
     state: &AppState,
     account: &Account,
@@ -186,10 +172,10 @@ async fn sms_page(
         &SmsPage {
             layout: Layout::new(state, account.language, t.sms_button).signed_in("kontakte", account.is_staff()),
             intro: fill(t.sms_intro, &[("name", &contact.name)]),
-            preview: sms_text(state, account, ""),
+            preview: messages::text(state, account, ""),
             contact,
             note,
-            note_max: NOTE_MAX,
+            note_max: messages::NOTE_MAX,
             error,
         },
     )
@@ -222,38 +208,12 @@ pub async fn send_sms(
     let t = account.language.texts();
     let (contact, phone) = store::get(&state.db, &account.id, &id).await?.ok_or(AppError::NotFound)?;
     let note: String = form.note.trim().chars().filter(|c| !c.is_control()).collect();
-    let now = state.clock.now();
-    let outcome = |o| {
-        Entry::new(AuditEvent::ContactSms, o, Actor::Account(account.id.clone()), Some(&account.id))
-            .detail(format!("an {}", contact.id))
+    let (error, status) = match messages::send(&state, &account, (&contact, phone.as_deref()), &note).await {
+        Ok(()) => return Ok(Redirect::to("/kontakte?gesendet").into_response()),
+        Err(SmsError::Unreachable) => (t.sms_unreachable, StatusCode::CONFLICT),
+        Err(SmsError::TooLong) => (t.note_too_long, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(SmsError::Capped) => (t.contact_cap, StatusCode::TOO_MANY_REQUESTS),
+        Err(error) => return Err(error.into()),
     };
-    let (Some(phone), true) = (phone, contact.reachable) else {
-        audit::record(&state.db.pool, outcome("refused"), now).await?;
-        return sms_page(&state, &account, contact, note, Some(t.sms_unreachable), StatusCode::CONFLICT).await;
-    };
-    if note.chars().count() > NOTE_MAX {
-        return sms_page(&state, &account, contact, note, Some(t.note_too_long), StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
-    }
-    // One sender's parallel requests count one after the other, so the caps hold.
-    let mut tx = state.db.begin_serialized(&[&format!("contact-sms:{}", account.id)], now).await?;
-    for (window, most) in SMS_CAPS {
-        if store::messages_since(&mut tx, &account.id, now - window).await? >= most {
-            tx.rollback().await?;
-            audit::record(&state.db.pool, outcome("capped"), now).await?;
-            return sms_page(&state, &account, contact, note, Some(t.contact_cap), StatusCode::TOO_MANY_REQUESTS).await;
-        }
-    }
-    sqlx::query("INSERT INTO contact_messages (id, sender_id, recipient_id, sent_at) VALUES ($1, $2, $3, $4)")
-        .bind(crate::security::token::new_id())
-        .bind(&account.id)
-        .bind(&contact.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    outbox::enqueue_sms(&mut tx, Some(&contact.id), &phone, &sms_text(&state, &account, &note), now).await?;
-    audit::record(&mut *tx, outcome("success"), now).await?;
-    tx.commit().await?;
-    state.outbox_wakeup.notify_one();
-    Ok(Redirect::to("/kontakte?gesendet").into_response())
+    sms_page(&state, &account, contact, note, Some(error), status).await
 }

@@ -237,6 +237,18 @@ pub async fn remove(db: &Db, owner: &str, contact: &str) -> Result<(), sqlx::Err
         .map(|_| ())
 }
 
+/// One SMS from `sender` to `recipient`, counted against the sender's caps.
+pub async fn record_message(tx: &mut Tx, sender: &str, recipient: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO contact_messages (id, sender_id, recipient_id, sent_at) VALUES ($1, $2, $3, $4)")
+        .bind(crate::security::token::new_id())
+        .bind(sender)
+        .bind(recipient)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
 pub async fn messages_since(tx: &mut Tx, sender: &str, since: Timestamp) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM contact_messages WHERE sender_id = $1 AND sent_at > $2")
         .bind(sender)

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::accounts::links::{self, Link, LinkOutcome};
+use crate::accounts::registration::{self, RegistrationError};
 use crate::accounts::{Account, AccountStatus, store};
 use crate::auth::session::{self, Session, SessionKind};
 use crate::domain::password_policy::{PasswordContext, PasswordPolicy};
@@ -266,37 +267,19 @@ pub async fn submit(
     if !errors.is_empty() {
         return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let password_hash = state.hasher.hash(form.password).await?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    if !links::consume(&mut tx, &link.id, now).await? {
-        tx.rollback().await?;
-        return already_decided(&state, &link.id, account.language).await;
-    }
-    match store::register(&mut tx, &account, &username, &password_hash, now).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tx.rollback().await?;
-            return already_decided(&state, &link.id, account.language).await;
-        }
-        Err(e) if crate::db::is_unique_violation(&e) => {
-            tx.rollback().await?;
-            let errors = vec![match store::free_variant(&state.db, &username).await? {
+    let raw = match registration::set_credentials(&state, &account, &link.id, (&username, form.password), peer).await {
+        Ok(raw) => raw,
+        Err(RegistrationError::LinkSpent) => return already_decided(&state, &link.id, account.language).await,
+        Err(RegistrationError::UsernameTaken { suggestion }) => {
+            let errors = vec![match suggestion {
                 Some(suggestion) => fill(t.username_taken_suggest, &[("name", &username), ("suggestion", &suggestion)]),
                 None => t.error_username_taken.to_owned(),
             }];
             return render_form(&state, &account, &username, errors, StatusCode::UNPROCESSABLE_ENTITY);
         }
-        Err(e) => return Err(e.into()),
-    }
-    crate::contacts::index::refresh(&mut tx, &account.id).await?;
-    let raw = session::create(&mut *tx, SessionKind::Login, &account.id, None, now).await?;
-    let entry =
-        Entry::new(AuditEvent::RegistrationStep, "success", Actor::Account(account.id.clone()), Some(&account.id))
-            .from_addr(peer)
-            .detail(Step::Credentials.key());
-    audit::record(&mut *tx, entry, now).await?;
-    tx.commit().await?;
+        Err(RegistrationError::Database(error)) => return Err(error.into()),
+        Err(RegistrationError::Hashing(error)) => return Err(error),
+    };
     let next = account.plan.next(true);
     tracing::info!(account = %account.id, next = next.key(), "Registrierung: Benutzername und Passwort festgelegt");
     let mut response = Redirect::to(next.path()).into_response();

@@ -6,7 +6,6 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::accounts::progress::{self, AtStep};
-use crate::accounts::store;
 use crate::domain::wizard::Step;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -40,6 +39,5 @@ pub async fn submit(
     AtStep(_, account): AtStep,
     StrictForm(form): StrictForm<VisibilityForm>,
 ) -> AppResult<Response> {
-    store::set_visible(&state.db.pool, &account.id, form.visible.is_some()).await?;
-    progress::advance(&state, &account, Step::ContactVisibility).await
+    progress::choose_visibility(&state, &account, form.visible.is_some()).await
 }

@@ -230,6 +230,11 @@ async fn visibility_is_off_unless_chosen(backend: Backend) {
         assert_eq!(account.visible, choice, "{username}");
         assert_eq!(account.status.as_str(), "active");
         assert!(!account.two_factor_enabled, "postponed");
+        // The choice is in the audit log, as a change in the profile would be.
+        let sql = "SELECT detail FROM audit_log WHERE event = 'visibility.changed' AND account_id = $1";
+        let detail: String =
+            sqlx::query_scalar(sql).bind(account.id.as_str()).fetch_one(&app.state().db.pool).await.unwrap();
+        assert_eq!(detail, if choice { "visible" } else { "hidden" });
     }
 }
 
