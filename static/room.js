@@ -150,8 +150,10 @@
     preview.srcObject = null;
   }
 
+  // Each message names the page (`session`) and this page's connection to the recipient (`conn`).
   function send(to, payload) {
     payload.session = session;
+    if (peers[to]) payload.conn = peers[to].conn;
     window.liveSend({ type: "signal", to: to, payload: payload });
   }
 
@@ -217,8 +219,25 @@
   // refuses ("Failed to set SSL role"). The polite side asks the other to restart.
   function restart(id, p) {
     if (p.pc.signalingState === "closed") return;
+    p.downSince = p.downSince || Date.now();
+    // Restarts that bring nothing back for 12 s: both sides start the connection afresh. (After an outage
+    // a Firefox answering restarts often stayed "checking" for good, pairs succeeded but never nominated.)
+    if (Date.now() - p.downSince > 12000) return afresh(id);
     if (p.polite) send(id, { restart: true, down: true });
     else if (p.pc.restartIce) p.pc.restartIce();
+  }
+
+  // A new connection to `id` in place of the old one; the other side drops its old one too. The impolite
+  // side makes the new offer, which follows the request on the same socket.
+  function afresh(id) {
+    send(id, { afresh: true });
+    close(id);
+    if (!isPolite(id)) peer(id);
+  }
+
+  // Of two pages the host is never polite, and of two guests the one with the greater id is.
+  function isPolite(id) {
+    return role === "guest" && (id === "host" || me > id);
   }
 
   // An offer nobody answered (the other page was not connected yet, or its own offer crossed ours and it
@@ -272,16 +291,23 @@
     }, wait);
   }
 
+  // One DTLS certificate for all of this page's connections: a connection started afresh keeps the
+  // Sicherheitscode that the two people may have compared already.
+  var certificate = null;
+  if (RTCPeerConnection.generateCertificate) {
+    RTCPeerConnection.generateCertificate({ name: "ECDSA", namedCurve: "P-256" })
+      .then(function (made) { certificate = made; }, function () {});
+  }
+
   function peer(id) {
     if (peers[id]) return peers[id];
-    var pc = new RTCPeerConnection({
-      iceServers: config.ice_servers,
-      iceTransportPolicy: config.relay_only ? "relay" : "all"
-    });
+    var options = { iceServers: config.ice_servers, iceTransportPolicy: config.relay_only ? "relay" : "all" };
+    if (certificate) options.certificates = [certificate];
+    var pc = new RTCPeerConnection(options);
     var p = {
-      id: id,
+      id: id, conn: Math.random().toString(36).slice(2),
       pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null, offerTimer: null, offer: null, candidates: [], held: [],
-      polite: role === "guest" && (id === "host" || me > id),
+      polite: isPolite(id),
       step: lean ? 2 : 0, leanStart: lean, poor: 0, good: 0, last: null
     };
     peers[id] = p;
@@ -319,17 +345,23 @@
       if (video.srcObject !== event.streams[0]) video.srcObject = event.streams[0];
     };
     // A failed connection restarts ICE at once; a "disconnected" one after 3 s (it often recovers alone).
-    // Firefox, after an outage, could stay "checking" for good while Chromium on the other side was
-    // connected again: 8 s of that after having been connected is down too.
+    // "Checking" for seconds after having been connected is stuck: after an outage Chromium, connected
+    // again on the old path, answered Firefox's restart by nominating no new pair, and Firefox waited for
+    // good (its pairs succeeded, none nominated) while receiving nothing. Only a new connection helps.
     pc.oniceconnectionstatechange = function () {
       clearTimeout(p.timer);
       var state = pc.iceConnectionState;
-      if (state === "connected" || state === "completed") p.wasConnected = true;
+      if (state === "connected" || state === "completed") {
+        p.wasConnected = true;
+        p.downSince = p.quietSince = 0;
+      }
       if (state === "failed") restart(id, p);
-      var wait = state === "disconnected" ? 3000 : state === "checking" && p.wasConnected ? 8000 : 0;
+      var stuck = state === "checking" && p.wasConnected;
+      var wait = state === "disconnected" ? 3000 : stuck ? (lean ? 8000 : 5000) : 0;
       if (!wait) return;
       var check = function () {
         if (peers[id] !== p || pc.iceConnectionState !== state) return;
+        if (stuck) return afresh(id);
         restart(id, p);
         p.timer = setTimeout(check, 8000); // asked again while still down: the request may have been lost
       };
@@ -381,9 +413,14 @@
     });
   }
 
+  // The other side's connections that ours were paired with and that are gone: whatever of theirs still
+  // arrives (a restart offer, candidates, queued while a line was down) is dropped, not taken for new.
+  var gone = {};
+
   function close(id) {
     var p = peers[id];
     if (!p) return;
+    if (p.remoteConn) (gone[id] = gone[id] || []).push(p.remoteConn);
     clearTimeout(p.timer);
     clearTimeout(p.offerTimer);
     p.pc.close();
@@ -412,15 +449,34 @@
       else if (!p.polite && /^(disconnected|failed)$/.test(p.pc.iceConnectionState)) restart(from, p);
       return;
     }
+    if (payload.conn && (gone[from] || []).indexOf(payload.conn) >= 0) return;
+    var offer = !!payload.description && payload.description.type === "offer";
+    if (p && p.remoteConn && payload.conn && payload.conn !== p.remoteConn) {
+      // From another connection of theirs than the one ours is paired with: a new one's offer replaces
+      // ours; anything else of it waits for that offer.
+      if (!offer) {
+        if (payload.media) showMedia(from, payload.media);
+        return;
+      }
+      close(from);
+      p = null;
+    }
+    if (payload.afresh) {
+      if (!p) return;
+      close(from);
+      if (!isPolite(from)) peer(from);
+      return;
+    }
     // Only an offer starts a connection to a page we have none with (a new one, or one that reloaded):
     // anything else arriving first (its media state, a restart request) made this side offer too, the two
     // offers crossed, and Chromium's polite side, rolled back, then gathered no candidate at all.
-    if (!p && !payload.description) {
+    if (!p && !offer) {
       if (payload.media) early[from] = payload.media;
       return;
     }
     p = p || peer(from);
     if (payload.session) p.remoteSession = payload.session;
+    if (payload.conn && payload.description) p.remoteConn = payload.conn;
     var pc = p.pc;
     if (payload.lean === true || (payload.media && payload.media.lean === true)) leanTowards(p);
     if (payload.media) {
@@ -572,14 +628,27 @@
           received += s.packetsReceived || 0;
         }
       });
-      if (rtt === null) return null;
       var last = p.last || { lost: lost, received: received };
       p.last = { lost: lost, received: received };
       var newLost = Math.max(0, lost - last.lost), newReceived = Math.max(0, received - last.received);
+      if (quiet(p, newReceived)) return afresh(p.id);
+      if (rtt === null) return null;
       var loss = newLost + newReceived > 0 ? newLost / (newLost + newReceived) : 0;
       var reading = level(rtt, loss);
       return assess(p, reading, loss, rtt).then(function () { return { reading: reading, rtt: rtt, loss: loss }; });
     });
+  }
+
+  // Connected, yet nothing arrives for 6 s from a page that has a microphone (which sends packets even
+  // when muted): the connection is dead in a way ICE does not see (once after an outage, Firefox said
+  // "connected" without a nominated pair and received nothing). A new connection helps.
+  function quiet(p, newReceived) {
+    if (newReceived > 0 || tile(p.id).getAttribute("data-audio") === "none") {
+      p.quietSince = 0;
+      return false;
+    }
+    p.quietSince = p.quietSince || Date.now();
+    return Date.now() - p.quietSince > 6000;
   }
 
   var order = { good: 0, fair: 1, poor: 2 };

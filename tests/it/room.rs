@@ -19,7 +19,7 @@ async fn frames_from(browser: &Client, peer: &str) -> u64 {
         if (!peer) { done(0); return; } \
         peer.pc.getStats().then((report) => { let n = 0; \
           report.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') n = s.framesDecoded || 0; }); \
-          done(n); });";
+          done(n); }, () => done(0));";
     browser.execute_async(script, vec![peer.into()]).await.unwrap().as_u64().unwrap_or(0)
 }
 
@@ -1301,12 +1301,15 @@ async fn the_call_comes_back_after_an_outage(host_in_firefox: bool) {
     let first = first_frames(&[(&host, &pid), (&guest, "host")], admitted_at).await;
     println!("{pairing}: first frame after Einlassen: doctor {:?}, patient {:?}", first[0], first[1]);
 
+    let code = security_code(&host, &pid).await;
     line.set_down(true);
     tokio::time::sleep(Duration::from_secs(12)).await;
     let before = (frames_from(&host, &pid).await, frames_from(&guest, "host").await);
     line.set_down(false);
     let back_at = Instant::now();
     let mut recovered = [None, None];
+    // Counted from the lowest reading since: a connection started afresh counts its frames from 0.
+    let mut baseline = [before.0, before.1];
     while recovered.iter().any(Option::is_none) {
         if back_at.elapsed() > Duration::from_secs(30) {
             let states = (
@@ -1321,25 +1324,35 @@ async fn the_call_comes_back_after_an_outage(host_in_firefox: bool) {
                 "{pairing}: no video 30 s after a 12 s outage: {recovered:?}; connections: {states:?}; guest's pairs: {guest_pairs}"
             );
         }
-        if recovered[0].is_none() && frames_from(&host, &pid).await > before.0 + 10 {
-            recovered[0] = Some(back_at.elapsed());
+        let frames = [frames_from(&host, &pid).await, frames_from(&guest, "host").await];
+        if std::env::var("POOR_LINE_TRACE").is_ok() {
+            let video = "const [id, done] = arguments; const p = (window.roomPeers || {})[id]; if (!p) { done('none'); return; } \
+                p.pc.getStats().then((r) => { const out = [p.pc.connectionState, p.pc.iceConnectionState]; r.forEach((s) => { \
+                  if (s.type === 'inbound-rtp') out.push([s.kind, s.packetsReceived, s.framesReceived, s.framesDecoded, s.pliCount, s.nackCount]); \
+                  if (s.type === 'outbound-rtp') out.push(['out', s.kind, s.packetsSent, s.framesEncoded, s.pliCount]); }); done(out); }, () => done('err'));";
+            let g = guest.execute_async(video, vec!["host".into()]).await.unwrap();
+            let h = host.execute_async(video, vec![pid.clone().into()]).await.unwrap();
+            println!("{:?} patient {g} | doctor {h}", back_at.elapsed());
         }
-        if recovered[1].is_none() && frames_from(&guest, "host").await > before.1 + 10 {
-            recovered[1] = Some(back_at.elapsed());
+        for side in 0..2 {
+            baseline[side] = baseline[side].min(frames[side]);
+            if recovered[side].is_none() && frames[side] > baseline[side] + 10 {
+                recovered[side] = Some(back_at.elapsed());
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     println!("{pairing}: video again after a 12 s outage: doctor {:?}, patient {:?}", recovered[0], recovered[1]);
-    assert_eq!(security_code(&host, &pid).await, security_code(&guest, "host").await, "the same keys");
+    // A connection started afresh keeps each page's certificate: the code the two compared still holds.
+    assert_eq!(security_code(&host, &pid).await, code, "the Sicherheitscode stays");
+    assert_eq!(security_code(&guest, "host").await, code, "the same keys");
     guest.close().await.unwrap();
     host.close().await.unwrap();
 }
 
-/// Not yet reliable: in about 1 of 4 runs Firefox stays "checking" after the outage (its pairs succeed but
-/// are never nominated) while Chromium is connected again; see docs/video-room.md. Run it by name with
-/// `--ignored` to work on it.
+/// After the outage Chromium, connected again on the old path, nominated no pair for Firefox's restart:
+/// the pages start the connection afresh (docs/video-room.md, "Coming back after an outage").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "Firefox patient after a 12 s outage: about 1 run in 4 never comes back (docs/video-room.md)"]
 async fn a_firefox_patient_comes_back_after_a_12_s_outage() {
     the_call_comes_back_after_an_outage(false).await;
 }
