@@ -39,6 +39,7 @@
   })();
   room.setAttribute("data-lean", lean ? "true" : "false");
   window.roomPeers = peers; // for the browser tests (getStats)
+  var counts = window.roomCounts = { restarts: 0, afresh: 0 }; // how often a connection was mended, for the tests
   var remotes = document.getElementById("remote-videos");
   var preview = document.getElementById("local-video");
   var stateLine = document.getElementById("room-state");
@@ -223,6 +224,7 @@
     // Restarts that bring nothing back for 12 s: both sides start the connection afresh. (After an outage
     // a Firefox answering restarts often stayed "checking" for good, pairs succeeded but never nominated.)
     if (Date.now() - p.downSince > 12000) return afresh(id);
+    counts.restarts += 1;
     if (p.polite) send(id, { restart: true, down: true });
     else if (p.pc.restartIce) p.pc.restartIce();
   }
@@ -230,6 +232,7 @@
   // A new connection to `id` in place of the old one; the other side drops its old one too. The impolite
   // side makes the new offer, which follows the request on the same socket.
   function afresh(id) {
+    counts.afresh += 1;
     send(id, { afresh: true });
     close(id);
     if (!isPolite(id)) peer(id);

@@ -1161,6 +1161,9 @@ async fn sound_survives_a_poor_line(firefox: bool) {
         let get = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
         let line_bytes = [get(&line.to_guest.bytes), get(&line.from_guest.bytes), get(&line.to_guest.tcp_bytes)];
         readings.push((doctor, patient, line_bytes));
+        let mended = "return JSON.stringify(window.roomCounts)";
+        let mended = (host.execute(mended, vec![]).await.unwrap(), guest.execute(mended, vec![]).await.unwrap());
+        println!("{engine} patient, {second} s after Einlassen: connections mended (doctor, patient): {mended:?}");
     }
     let window = |from: usize| {
         let (before, after) = (&readings[from], &readings[from + 1]);
