@@ -11,6 +11,7 @@ mod contacts;
 mod edge;
 mod foundations;
 mod language;
+mod layers;
 mod links;
 mod login;
 mod mail;

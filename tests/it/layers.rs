@@ -1,0 +1,142 @@
+//! The layers of `docs/architecture.md` as a test (issue 17): every `crate::…` path in `src/` (test modules
+//! left out) is an edge from its file's top-level module to another, and each edge must keep the rules
+//! below. What breaks them today is listed in `EXCEPTIONS`, each with its reason; the test also fails when
+//! an exception no longer occurs, so the list only shrinks.
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The layer of each top-level module of `src/`.
+fn layer(module: &str) -> Option<Layer> {
+    Some(match module {
+        "main" | "lib" | "cli" | "app" | "dev" => Layer::Composition,
+        "onboarding" | "auth" | "profile" | "support" | "contacts" | "consult" | "api" | "start" => Layer::Feature,
+        "accounts" => Layer::Kernel,
+        "domain" | "clock" => Layer::Pure,
+        "state" | "config" | "db" | "error" | "notify" | "security" | "server" | "web" | "live" => Layer::Leaf,
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Layer {
+    /// Pure rules and the time they are about (`domain`, `clock`): import nothing else.
+    Pure,
+    /// Import only other leaves and `domain`.
+    Leaf,
+    /// `accounts`, the identity kernel: imports only leaves.
+    Kernel,
+    /// Import `accounts`, leaves and other features, but never another feature's store, nor `app`.
+    Feature,
+    /// Anything.
+    Composition,
+}
+
+/// (file under `src/`, the module it reaches, why it is allowed for now).
+const EXCEPTIONS: &[(&str, &str, &str)] = &[
+    ("accounts/changes.rs", "auth", "sessions move into accounts (issue 17, point 1)"),
+    ("accounts/changes.rs", "contacts", "the contact-search index moves into accounts (point 1)"),
+    ("accounts/progress.rs", "auth", "sessions move into accounts (point 1)"),
+    ("accounts/progress.rs", "contacts", "the contact-search index moves into accounts (point 1)"),
+    ("accounts/registration.rs", "auth", "sessions move into accounts (point 1)"),
+    ("accounts/registration.rs", "contacts", "the contact-search index moves into accounts (point 1)"),
+    ("accounts/resets.rs", "auth", "sessions move into accounts (point 1)"),
+    ("api/mod.rs", "support::store", "the account list belongs in an accounts service (point 1)"),
+    ("start.rs", "consult::store", "the start page reads today's appointments; a consult service (point 1)"),
+    ("start.rs", "contacts::store", "the start page reads the contacts; a contacts service (point 1)"),
+    ("notify/templates.rs", "accounts", "account messages move out of notify into accounts (point 1)"),
+    ("notify/worker.rs", "accounts", "housekeeping jobs are registered from app (point 1)"),
+    ("notify/worker.rs", "auth", "housekeeping jobs are registered from app (point 1)"),
+    ("web/language.rs", "accounts", "saving the language is an accounts service (point 1)"),
+    ("web/language.rs", "auth", "the language guard reads the session; sessions move into accounts (point 1)"),
+    ("domain/password_policy.rs", "web", "rule texts move to a web form module (point 1)"),
+    ("domain/names.rs", "web", "the readable-text check moves into domain (point 1)"),
+    ("domain/names.rs", "security", "new ids come from security::token; to be passed in (point 1)"),
+    ("domain/service_pin.rs", "security", "random bytes come from security::token; to be passed in (point 1)"),
+    ("domain/participant.rs", "db", "the stored-enum macro; to be split from the rule (point 1)"),
+];
+
+fn allowed(from: Layer, to: Layer, reaches_store_of_feature: bool) -> bool {
+    match from {
+        Layer::Pure => to == Layer::Pure,
+        Layer::Leaf => matches!(to, Layer::Leaf | Layer::Pure),
+        Layer::Kernel => matches!(to, Layer::Leaf | Layer::Pure),
+        Layer::Feature => to != Layer::Composition && !reaches_store_of_feature,
+        Layer::Composition => true,
+    }
+}
+
+/// Every `crate::module[::item]` in `text` outside comments and test modules.
+fn paths(text: &str) -> Vec<(String, String)> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    let mut found = Vec::new();
+    for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
+        let mut rest = line;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            let word = |s: &str| s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<String>();
+            let module = word(rest);
+            let item = rest[module.len()..].strip_prefix("::").map(word).unwrap_or_default();
+            if !module.is_empty() {
+                found.push((module, item));
+            }
+        }
+    }
+    found
+}
+
+fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_layers_hold() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    assert!(all.len() > 50, "read the sources");
+    let mut broken = BTreeSet::new();
+    for path in all {
+        let file = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        let own = file.split('/').next().unwrap().trim_end_matches(".rs").to_owned();
+        let from = layer(&own).unwrap_or_else(|| panic!("{file}: module {own} has no layer in this test"));
+        for (module, item) in paths(&std::fs::read_to_string(&path).unwrap()) {
+            if module == own {
+                continue;
+            }
+            let to = layer(&module).unwrap_or_else(|| panic!("{file}: crate::{module} has no layer in this test"));
+            let store = to == Layer::Feature && item == "store";
+            if !allowed(from, to, store) {
+                let target = if store { format!("{module}::store") } else { module };
+                broken.insert((file.clone(), target));
+            }
+        }
+    }
+    let listed: BTreeSet<(String, String)> =
+        EXCEPTIONS.iter().map(|(file, to, _)| ((*file).to_owned(), (*to).to_owned())).collect();
+    let new: Vec<_> = broken.difference(&listed).collect();
+    assert!(new.is_empty(), "imports against the layers (docs/architecture.md): {new:?}");
+    let gone: Vec<_> = listed.difference(&broken).collect();
+    assert!(gone.is_empty(), "exceptions that no longer occur, to be struck from the list: {gone:?}");
+}
+
+#[test]
+fn the_path_reader_sees_what_it_should() {
+    let text = "use crate::accounts::store;\n// crate::app::routes\nlet x = crate::consult::store::find(db);\n\
+                #[cfg(test)]\nmod tests { use crate::app; }";
+    assert_eq!(
+        paths(text),
+        vec![("accounts".into(), "store".into()), ("consult".into(), "store".into())],
+        "comments and test modules are left out"
+    );
+    assert!(!allowed(Layer::Feature, Layer::Feature, true), "another feature's store");
+    assert!(allowed(Layer::Feature, Layer::Feature, false), "another feature's service");
+    assert!(!allowed(Layer::Leaf, Layer::Kernel, false));
+    assert!(!allowed(Layer::Feature, Layer::Composition, false));
+}
