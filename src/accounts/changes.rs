@@ -46,13 +46,7 @@ async fn commit(state: &AppState, mut pending: Pending, account: &Account, notic
     let (tx, now) = (&mut pending.tx, pending.now);
     // A reset link sent before a change of password, address, number or 2FA must not outlive it (a mailbox
     // reported as compromised, say).
-    sqlx::query(
-        "UPDATE password_resets SET revoked_at = $1 WHERE account_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(&account.id)
-    .execute(&mut **tx)
-    .await?;
+    super::resets::revoke_open(tx, &account.id, now).await?;
     let mail = templates::change_notice(&state.config, account, notice.change, now)?;
     for to in std::iter::once(account.email.clone()).chain(notice.also_to) {
         let email = outbox::OutgoingEmail {
@@ -274,12 +268,9 @@ pub async fn reset_password(
         return Ok(false);
     }
     store::set_password_hash(&mut *pending.tx, &account.id, password_hash).await?;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(&account.id).execute(&mut *pending.tx).await?;
+    crate::auth::session::end_others(&mut *pending.tx, &account.id, None).await?;
     if let Some(username) = &account.username {
-        sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
-            .bind(format!("u:{}", username.to_lowercase()))
-            .execute(&mut *pending.tx)
-            .await?;
+        crate::auth::throttle::forget(&mut *pending.tx, &format!("u:{}", username.to_lowercase())).await?;
     }
     commit(state, pending, account, Notice::new(Change::PasswordReset, by_the_person(account))).await?;
     Ok(true)

@@ -28,6 +28,18 @@ impl Reset {
     }
 }
 
+/// The account's open links stop working (a new one was issued, or a change made them unsafe).
+pub async fn revoke_open(tx: &mut Tx, account_id: &AccountId, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE password_resets SET revoked_at = $1 WHERE account_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
 /// A new link for the account (the older open ones stop working); returns its id and the raw token.
 pub async fn issue(
     tx: &mut Tx,
@@ -35,13 +47,7 @@ pub async fn issue(
     requested_by: &str,
     now: Timestamp,
 ) -> Result<(String, String), sqlx::Error> {
-    sqlx::query(
-        "UPDATE password_resets SET revoked_at = $1 WHERE account_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(account_id)
-    .execute(&mut **tx)
-    .await?;
+    revoke_open(tx, account_id, now).await?;
     let id = token::new_id();
     let raw = token::generate();
     sqlx::query(

@@ -205,7 +205,6 @@ pub async fn list_for_account(
 }
 
 /// Ends every session of the account except `keep` (all of them with `None`); returns how many ended.
-/// Ends the account's sessions except `keep`; how many ended.
 pub async fn end_others<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &crate::domain::names::AccountId,

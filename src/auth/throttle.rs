@@ -70,6 +70,11 @@ async fn record_failure(tx: &mut Tx, key: &str, limits: Limits, now: Timestamp) 
         .map(|_| ())
 }
 
+/// The failures counted against `key` are forgotten (a right password, or a new one set by reset).
+pub async fn forget<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key).execute(executor).await.map(|_| ())
+}
+
 /// Records how a password check ended. A right password clears the first key (the username or account;
 /// earlier failures of an address stay); a wrong one counts against every key, in one transaction. It runs
 /// as a task of its own, so a client that hangs up at this moment cannot leave half of it undone (which
@@ -81,7 +86,7 @@ pub async fn record_outcome(db: &Db, keys: &[(&str, Limits)], correct: bool, now
         let mut tx = db.begin().await?;
         if correct {
             if let Some((key, _)) = keys.first() {
-                sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key).execute(&mut *tx).await?;
+                forget(&mut *tx, key).await?;
             }
         } else {
             for (key, limits) in &keys {

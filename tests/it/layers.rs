@@ -140,3 +140,60 @@ fn the_path_reader_sees_what_it_should() {
     assert!(!allowed(Layer::Leaf, Layer::Kernel, false));
     assert!(!allowed(Layer::Feature, Layer::Composition, false));
 }
+
+/// Writers of a table besides its one owner, for now: (table, file under `src/`, why).
+const OTHER_WRITERS: &[(&str, &str, &str)] = &[
+    ("accounts", "support/store.rs", "the Service-PIN check's failure count; an accounts service (issue 17, point 1)"),
+    ("accounts", "dev.rs", "development seeding writes accounts directly (dev only)"),
+    ("audit_log", "consult/store.rs", "the purge of ended appointments; an audit service (point 1)"),
+    ("outbox", "consult/store.rs", "a renewed invitation cancels its unsent messages; an outbox function (point 1)"),
+    ("registration_links", "notify/outbox.rs", "the link's 14 days start at delivery; an accounts hook (point 1)"),
+];
+
+/// Each table is written (INSERT, UPDATE, DELETE) from one file of `src/`, its owner: a schema change then
+/// needs no grep. The tables are those the migrations create.
+#[test]
+fn each_table_has_one_writer() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut tables = BTreeSet::new();
+    for entry in std::fs::read_dir(root.join("migrations")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for part in text.split("CREATE TABLE ").skip(1) {
+            let name: String = part
+                .trim_start_matches("IF NOT EXISTS ")
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            tables.insert(name);
+        }
+    }
+    assert!(tables.contains("accounts") && tables.contains("outbox"), "{tables:?}");
+    let src = root.join("src");
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    let mut writers: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for path in all {
+        let file = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for verb in ["INSERT INTO ", "UPDATE ", "DELETE FROM "] {
+            for part in code.split(verb).skip(1) {
+                let table: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if tables.contains(&table) {
+                    writers.entry(table).or_default().insert(file.clone());
+                }
+            }
+        }
+    }
+    for (table, files) in &writers {
+        let owners: Vec<_> =
+            files.iter().filter(|file| !OTHER_WRITERS.iter().any(|(t, f, _)| t == table && f == file)).collect();
+        assert!(owners.len() <= 1, "{table} is written from {owners:?}: one file should own it");
+    }
+    for (table, file, _) in OTHER_WRITERS {
+        assert!(
+            writers.get(*table).is_some_and(|files| files.contains(*file)),
+            "{file} no longer writes {table}: strike it from OTHER_WRITERS"
+        );
+    }
+}
