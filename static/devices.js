@@ -3,6 +3,15 @@
 // app that cannot do WebRTC, or the page is not a secure context (browsers allow the camera only on https).
 (function () {
   "use strict";
+  // Whose help to show when camera or microphone are refused, here and in the room (room.js).
+  window.browserKind = function () {
+    var ua = navigator.userAgent;
+    if (/SamsungBrowser/.test(ua)) return "samsung";
+    if (/Firefox|FxiOS/.test(ua)) return "firefox";
+    if (/Edg\/|Chrome|Chromium|CriOS/.test(ua)) return "chrome";
+    if (/Safari/.test(ua)) return "safari";
+    return "other";
+  };
   var box = document.getElementById("device-check");
   if (!box) return;
   var CHECKED = "sprechstunde-devices";
@@ -73,14 +82,6 @@
   }
   start.hidden = false;
 
-  function browser() {
-    if (/SamsungBrowser/.test(ua)) return "samsung";
-    if (/Firefox|FxiOS/.test(ua)) return "firefox";
-    if (/Edg\/|Chrome|Chromium|CriOS/.test(ua)) return "chrome";
-    if (/Safari/.test(ua)) return "safari";
-    return "other";
-  }
-
   var audio = null;
   function context() {
     var Context = window.AudioContext || window.webkitAudioContext;
@@ -122,7 +123,7 @@
       var name = error && error.name;
       if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
         show("dc-denied");
-        box.querySelector('#dc-denied [data-browser="' + browser() + '"]').hidden = false;
+        box.querySelector('#dc-denied [data-browser="' + window.browserKind() + '"]').hidden = false;
       } else if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") {
         show("dc-busy");
       } else {

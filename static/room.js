@@ -108,15 +108,6 @@
     });
   }
 
-  function browserName() {
-    var ua = navigator.userAgent;
-    if (/SamsungBrowser/.test(ua)) return "samsung";
-    if (/Firefox|FxiOS/.test(ua)) return "firefox";
-    if (/Edg\/|Chrome|Chromium|CriOS/.test(ua)) return "chrome";
-    if (/Safari/.test(ua)) return "safari";
-    return "other";
-  }
-
   // Which device is missing or refused, and what to do: this browser's help, "Nur mit Ton teilnehmen",
   // "Erneut versuchen".
   function showMediaError(error) {
@@ -129,7 +120,7 @@
     var show = function (reason) {
       box.querySelectorAll("[data-reason], [data-browser]").forEach(function (line) { line.hidden = true; });
       box.querySelector('[data-reason="' + reason + '"]').hidden = false;
-      if (reason === "denied") box.querySelector('[data-browser="' + browserName() + '"]').hidden = false;
+      if (reason === "denied") box.querySelector('[data-browser="' + (window.browserKind ? window.browserKind() : "other") + '"]').hidden = false;
       // Sound only helps when there is a microphone to send it.
       document.getElementById("audio-only").hidden = reason === "no-microphone";
       box.hidden = false;
