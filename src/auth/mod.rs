@@ -3,7 +3,7 @@ pub mod code_page;
 pub mod login;
 pub mod phone_setup;
 pub mod recovery;
-mod recovery_texts;
+pub(crate) mod recovery_texts;
 pub mod session;
 pub mod sms_code;
 pub mod throttle;

@@ -100,6 +100,13 @@ macro_rules! texts {
         pub struct $texts { $(pub $key: &'static str,)* }
         pub static $de_name: $texts = $texts { $($key: $de,)* };
         pub static $en_name: $texts = $texts { $($key: $en,)* };
+        #[cfg(test)]
+        impl $texts {
+            /// Every text as (name, German, English), for the test that compares the two languages.
+            pub fn all() -> Vec<(&'static str, &'static str, &'static str)> {
+                vec![$((stringify!($key), $de, $en),)*]
+            }
+        }
     };
 }
 pub(crate) use texts;
@@ -424,6 +431,36 @@ mod tests {
         assert_eq!(Lang::from_headers(&headers), Lang::En);
         headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("fr, de-AT;q=0.9, en;q=0.5"));
         assert_eq!(Lang::from_headers(&headers), Lang::De);
+    }
+
+    /// The `{name}` placeholders of a text.
+    fn placeholders(text: &str) -> Vec<&str> {
+        let mut found: Vec<&str> =
+            text.split('{').skip(1).filter_map(|part| part.split_once('}')).map(|(name, _)| name).collect();
+        found.sort_unstable();
+        found
+    }
+
+    /// Both languages of every text (all three sets) have the same placeholders, so what fills one fills the
+    /// other and no "{name}" is left in the page; braces come in pairs.
+    #[test]
+    fn both_languages_have_the_same_placeholders() {
+        let sets = [
+            ("web", Texts::all()),
+            ("consult", crate::consult::texts::Texts::all()),
+            ("recovery", crate::auth::recovery_texts::Texts::all()),
+        ];
+        for (set, texts) in sets {
+            assert!(texts.len() > 10, "{set}");
+            for (key, de, en) in texts {
+                for text in [de, en] {
+                    assert_eq!(text.matches('{').count(), text.matches('}').count(), "{set}.{key}: {text}");
+                    assert!(!text.trim().is_empty(), "{set}.{key} is empty");
+                }
+                assert_eq!(placeholders(de), placeholders(en), "{set}.{key}");
+            }
+        }
+        assert_eq!(placeholders("{a} und {b}, {a}"), vec!["a", "a", "b"]);
     }
 
     #[test]
