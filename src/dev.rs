@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
-use crate::contacts::{normalize, store};
+use crate::contacts::store;
+use crate::domain::search_terms as normalize;
 use crate::state::AppState;
 
 const FIRST: &[&str] = &[

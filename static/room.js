@@ -299,7 +299,7 @@
     if (certificate) options.certificates = [certificate];
     var pc = new RTCPeerConnection(options);
     var p = {
-      id: id, conn: Math.random().toString(36).slice(2),
+      id: id, conn: Date.now() * 1000 + (connections++ % 1000),
       pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null, offerTimer: null, offer: null, candidates: [], held: [],
       polite: isPolite(id),
       step: lean ? 2 : 0, leanStart: lean, poor: 0, good: 0, last: null
@@ -409,7 +409,19 @@
 
   // The other side's connections that ours were paired with and that are gone: whatever of theirs still
   // arrives (a restart offer, candidates, queued while a line was down) is dropped, not taken for new.
+  // Connection ids grow with time on each page, so anything from a connection older than the newest seen
+  // of that page is dropped too (a second device once took an offer meant for the first one's connection).
   var gone = {};
+  var newest = {}; // per participant: { session, conn } of the newest connection seen
+  var connections = 0;
+  function stale(from, payload) {
+    if (typeof payload.conn !== "number") return false;
+    if ((gone[from] || []).indexOf(payload.conn) >= 0) return true;
+    var seen = newest[from];
+    if (seen && seen.session === payload.session && payload.conn < seen.conn) return true;
+    newest[from] = { session: payload.session, conn: payload.conn };
+    return false;
+  }
 
   function close(id) {
     var p = peers[id];
@@ -443,7 +455,7 @@
       else if (!p.polite && /^(disconnected|failed)$/.test(p.pc.iceConnectionState)) restart(from, p);
       return;
     }
-    if (payload.conn && (gone[from] || []).indexOf(payload.conn) >= 0) return;
+    if (stale(from, payload)) return;
     var offer = !!payload.description && payload.description.type === "offer";
     if (p && p.remoteConn && payload.conn && payload.conn !== p.remoteConn) {
       // From another connection of theirs than the one ours is paired with: a new one's offer replaces

@@ -132,7 +132,7 @@ pub async fn set_pin(state: &AppState, account: &Account, pin_hash: &str, renewa
 pub async fn rename(state: &AppState, account: &Account, name: &PersonName, actor: Actor) -> Result<(), AccountError> {
     let mut pending = begin(state).await?;
     store::set_name(&mut pending.tx, &account.id, name).await?;
-    crate::contacts::index::refresh(&mut pending.tx, &account.id).await?;
+    super::search_index::refresh(&mut pending.tx, &account.id).await?;
     let renamed = Account { name: name.clone(), ..account.clone() };
     commit(state, pending, &renamed, Notice::new(Change::Name, actor)).await
 }
@@ -171,7 +171,7 @@ pub async fn set_locked(
 ) -> Result<u64, AccountError> {
     let mut pending = begin(state).await?;
     store::set_locked(&mut *pending.tx, &account.id, lock.is_some()).await?;
-    crate::contacts::index::refresh(&mut pending.tx, &account.id).await?;
+    super::search_index::refresh(&mut pending.tx, &account.id).await?;
     let (event, detail, ended) = match lock {
         Some(reason) => {
             let ended = session::end_others(&mut *pending.tx, &account.id, None).await?;
@@ -190,7 +190,7 @@ pub async fn set_locked(
 pub async fn set_visibility(state: &AppState, account: &Account, visible: bool) -> Result<(), AccountError> {
     let mut pending = begin(state).await?;
     store::set_visible(&mut *pending.tx, &account.id, visible).await?;
-    crate::contacts::index::refresh(&mut pending.tx, &account.id).await?;
+    super::search_index::refresh(&mut pending.tx, &account.id).await?;
     let entry = Entry::new(AuditEvent::VisibilityChanged, "success", by_the_person(account), Some(&account.id))
         .detail(if visible { "visible" } else { "hidden" });
     audit::record(&mut *pending.tx, entry, pending.now).await?;

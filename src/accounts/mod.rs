@@ -7,6 +7,7 @@ pub mod links;
 pub mod progress;
 pub mod registration;
 pub mod resets;
+pub mod search_index;
 pub mod store;
 
 use crate::clock::Timestamp;

@@ -66,7 +66,7 @@ async fn complete(tx: &mut Tx, state: &AppState, account: &Account, step: Step) 
     let now = state.clock.now();
     let actor = || Actor::Account(account.id.clone());
     store::complete_step(&mut **tx, account, step).await?;
-    crate::contacts::index::refresh(tx, &account.id).await?;
+    super::search_index::refresh(tx, &account.id).await?;
     audit::record(
         &mut **tx,
         Entry::new(AuditEvent::RegistrationStep, "success", actor(), Some(&account.id)).detail(step.key()),

@@ -50,7 +50,7 @@ pub async fn set_credentials(
         }
         Err(e) => return Err(e.into()),
     }
-    crate::contacts::index::refresh(&mut tx, &account.id).await?;
+    crate::accounts::search_index::refresh(&mut tx, &account.id).await?;
     let raw = session::create(&mut *tx, SessionKind::Login, &account.id, None, now).await?;
     let entry =
         Entry::new(AuditEvent::RegistrationStep, "success", Actor::Account(account.id.clone()), Some(&account.id))

@@ -1,7 +1,5 @@
 //! Contacts: find visible colleagues, keep a contact list, contact them by SMS without ever seeing the number.
-pub mod index;
 pub mod messages;
-pub mod normalize;
 mod pages;
 pub mod store;
 

@@ -1,9 +1,9 @@
 //! Queries for contact search, contact lists and contact SMS.
 use sqlx::Row;
 
-use super::normalize;
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
+use crate::domain::search_terms as normalize;
 
 pub const PAGE_SIZE: usize = 20;
 

@@ -10,6 +10,7 @@ pub mod participant;
 pub mod password_policy;
 pub mod phone;
 pub mod practice;
+pub mod search_terms;
 pub mod service_pin;
 pub(crate) mod text;
 pub mod username;

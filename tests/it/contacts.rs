@@ -33,7 +33,7 @@ async fn only_visible_active_users_are_ever_found(backend: Backend) {
     app.member("gesperrt@praxis-beispiel.de", "Dr. Vera Gesperrt", "vgesperrt", true).await;
     let locked = sprechstunde::accounts::AccountId::from_stored(id_of(&app, "gesperrt@praxis-beispiel.de").await);
     sprechstunde::accounts::store::set_locked(&app.state().db.pool, &locked, true).await.unwrap();
-    sprechstunde::contacts::index::refresh_now(&app.state().db, &locked).await.unwrap();
+    sprechstunde::accounts::search_index::refresh_now(&app.state().db, &locked).await.unwrap();
     // Staff:
     crate::support::agent(&app).await;
 

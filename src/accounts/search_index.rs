@@ -4,7 +4,7 @@
 //! affect this (registration completed, visibility, name, lock).
 use sqlx::Row;
 
-use super::normalize;
+use crate::domain::search_terms as normalize;
 
 pub async fn refresh(
     conn: &mut sqlx::AnyConnection,
