@@ -28,14 +28,12 @@ struct Made {
 }
 
 /// `POST /teilnehmen/weitergeben`: `{"url": …}`, the link for another browser. Only the participant's own
-/// device makes one (a knocking device would slip past the host with it).
+/// device makes one (a knocking device would slip past the host with it; the store checks that).
 pub async fn make(State(state): State<AppState>, guest: Guest) -> AppResult<Response> {
     let raw = token::generate();
     let now = state.clock.now();
     let hash = token::hash(Purpose::Handover, &raw);
-    if guest.other_device.is_some()
-        || !store::keep_handover(&state.db, &guest.session_hash, &hash, now + HANDOVER_SECONDS).await?
-    {
+    if !store::keep_handover(&state.db, &guest.session_hash, &hash, now + HANDOVER_SECONDS).await? {
         return Ok(StatusCode::CONFLICT.into_response());
     }
     let entry = Entry::new(AuditEvent::GuestHandover, "made", Actor::Guest(guest.participant.id.clone()), None);

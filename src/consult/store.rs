@@ -449,11 +449,9 @@ crate::db::stored_enum! {
     }
 }
 
-/// A new guest session; `knocking`: another device of someone already waiting or in the room.
-pub async fn create_guest_session(
-    db: &Db,
-    id_hash: &str,
-    participant_id: &str,
+async fn insert_guest_session<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    (id_hash, participant_id): (&str, &str),
     (now, expires_at): (Timestamp, Timestamp),
     knocking: bool,
 ) -> Result<(), sqlx::Error> {
@@ -466,8 +464,20 @@ pub async fn create_guest_session(
     .bind(now)
     .bind(expires_at)
     .bind(knocking.then_some(OtherDevice::Knocking.as_str()))
-    .execute(&db.pool)
-    .await?;
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// A new guest session; `knocking`: another device of someone already waiting or in the room.
+pub async fn create_guest_session(
+    db: &Db,
+    id_hash: &str,
+    participant_id: &str,
+    (now, expires_at): (Timestamp, Timestamp),
+    knocking: bool,
+) -> Result<(), sqlx::Error> {
+    insert_guest_session(&db.pool, (id_hash, participant_id), (now, expires_at), knocking).await?;
     // Each opening of the link starts a session (a phone and a laptop, a mail scanner): the newest few of
     // each kind stay. Counted apart, so that knocking devices can never push out the participant's own.
     for kind in ["device_state IS NULL", "device_state IS NOT NULL"] {
@@ -549,16 +559,7 @@ pub async fn take_handover(
     if spent.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query(
-        "INSERT INTO guest_sessions (id_hash, participant_id, created_at, expires_at, device_state) \
-         VALUES ($1, $2, $3, $4, NULL)",
-    )
-    .bind(new_hash)
-    .bind(participant_id)
-    .bind(now)
-    .bind(expires_at)
-    .execute(&mut *tx)
-    .await?;
+    insert_guest_session(&mut *tx, (new_hash, participant_id), (now, expires_at), false).await?;
     tx.commit().await?;
     Ok(true)
 }
