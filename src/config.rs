@@ -9,6 +9,10 @@ use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::wizard::Step;
 use crate::security::client_addr::{ForwardedHeader, IpRange};
 
+mod settings;
+use settings::RawConfig;
+pub use settings::{SETTINGS, Setting};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("Konfigurationsdatei {path} kann nicht gelesen werden: {source}")]
@@ -248,326 +252,96 @@ impl Config {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
-    listen: Option<SocketAddr>,
-    public_url: Option<String>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    registration_link_ttl: Option<String>,
-    reauth_window: Option<String>,
-    log_format: Option<String>,
-    default_edition: Option<String>,
-    #[serde(default)]
-    editions: BTreeMap<String, RawEdition>,
-    #[serde(default)]
-    sms: RawSms,
-    #[serde(default)]
-    mail: RawMail,
-    #[serde(default)]
-    support: RawSupport,
-    #[serde(default)]
-    password: RawPassword,
-    #[serde(default)]
-    http: RawHttp,
-    #[serde(default)]
-    appointments: RawAppointments,
-    #[serde(default)]
-    ice: RawIce,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawIce {
-    stun_urls: Option<Vec<String>>,
-    turn_urls: Option<Vec<String>>,
-    turn_secret: Option<Secret>,
-    relay_only: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAppointments {
-    open_before: Option<String>,
-    open_after: Option<String>,
-    retention_days: Option<i64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHttp {
-    request_timeout: Option<String>,
-    header_timeout: Option<String>,
-    trusted_proxies: Option<Vec<String>>,
-    forwarded_header: Option<String>,
-    tls_cert_file: Option<PathBuf>,
-    tls_key_file: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMail {
-    transport: Option<String>,
-    from: Option<String>,
-    smtp_host: Option<String>,
-    smtp_port: Option<u16>,
-    smtp_tls: Option<String>,
-    smtp_user: Option<String>,
-    smtp_password: Option<Secret>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawEdition {
     steps: Vec<String>,
     two_factor: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSms {
-    transport: Option<String>,
-    timeout: Option<String>,
-    codes_per_address_per_hour: Option<i64>,
-    http_url: Option<String>,
-    http_token: Option<Secret>,
-    twilio_base_url: Option<String>,
-    twilio_account_sid: Option<String>,
-    twilio_auth_token: Option<Secret>,
-    twilio_from: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSupport {
-    name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPassword {
-    min_length: Option<usize>,
-    max_length: Option<usize>,
-    require_lowercase: Option<bool>,
-    require_uppercase: Option<bool>,
-    require_digit: Option<bool>,
-    require_symbol: Option<bool>,
-}
-
-fn set<T: std::str::FromStr>(
-    slot: &mut Option<T>,
-    env: &impl Fn(&str) -> Option<String>,
-    key: &'static str,
-) -> Result<(), ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    if let Some(value) = env(key) {
-        *slot = Some(value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { key, message: e.to_string() })?);
-    }
-    Ok(())
-}
-
 impl RawConfig {
     fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let env = &env;
-        set(&mut self.listen, env, "SPRECHSTUNDE_LISTEN")?;
-        set(&mut self.public_url, env, "SPRECHSTUNDE_PUBLIC_URL")?;
-        set(&mut self.data_dir, env, "SPRECHSTUNDE_DATA_DIR")?;
-        set(&mut self.database_url, env, "SPRECHSTUNDE_DATABASE_URL")?;
-        set(&mut self.registration_link_ttl, env, "SPRECHSTUNDE_REGISTRATION_LINK_TTL")?;
-        set(&mut self.reauth_window, env, "SPRECHSTUNDE_REAUTH_WINDOW")?;
-        set(&mut self.log_format, env, "SPRECHSTUNDE_LOG_FORMAT")?;
-        set(&mut self.default_edition, env, "SPRECHSTUNDE_DEFAULT_EDITION")?;
-        set(&mut self.sms.transport, env, "SPRECHSTUNDE_SMS_TRANSPORT")?;
-        set(&mut self.sms.http_url, env, "SPRECHSTUNDE_SMS_HTTP_URL")?;
-        set(&mut self.sms.timeout, env, "SPRECHSTUNDE_SMS_TIMEOUT")?;
-        set(&mut self.sms.codes_per_address_per_hour, env, "SPRECHSTUNDE_SMS_CODES_PER_ADDRESS_PER_HOUR")?;
-        set(&mut self.sms.twilio_base_url, env, "SPRECHSTUNDE_SMS_TWILIO_BASE_URL")?;
-        set(&mut self.sms.twilio_account_sid, env, "SPRECHSTUNDE_SMS_TWILIO_ACCOUNT_SID")?;
-        set(&mut self.sms.twilio_from, env, "SPRECHSTUNDE_SMS_TWILIO_FROM")?;
-        if let Some(token) = env("SPRECHSTUNDE_SMS_HTTP_TOKEN") {
-            self.sms.http_token = Some(Secret(token));
-        }
-        if let Some(token) = env("SPRECHSTUNDE_SMS_TWILIO_AUTH_TOKEN") {
-            self.sms.twilio_auth_token = Some(Secret(token));
-        }
-        set(&mut self.mail.transport, env, "SPRECHSTUNDE_MAIL_TRANSPORT")?;
-        set(&mut self.mail.from, env, "SPRECHSTUNDE_MAIL_FROM")?;
-        set(&mut self.mail.smtp_host, env, "SPRECHSTUNDE_SMTP_HOST")?;
-        set(&mut self.mail.smtp_port, env, "SPRECHSTUNDE_SMTP_PORT")?;
-        set(&mut self.mail.smtp_tls, env, "SPRECHSTUNDE_SMTP_TLS")?;
-        set(&mut self.mail.smtp_user, env, "SPRECHSTUNDE_SMTP_USER")?;
-        if let Some(password) = env("SPRECHSTUNDE_SMTP_PASSWORD") {
-            self.mail.smtp_password = Some(Secret(password));
-        }
-        set(&mut self.support.name, env, "SPRECHSTUNDE_SUPPORT_NAME")?;
-        set(&mut self.support.email, env, "SPRECHSTUNDE_SUPPORT_EMAIL")?;
-        set(&mut self.support.phone, env, "SPRECHSTUNDE_SUPPORT_PHONE")?;
-        set(&mut self.password.min_length, env, "SPRECHSTUNDE_PASSWORD_MIN_LENGTH")?;
-        set(&mut self.password.max_length, env, "SPRECHSTUNDE_PASSWORD_MAX_LENGTH")?;
-        set(&mut self.password.require_lowercase, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_LOWERCASE")?;
-        set(&mut self.password.require_uppercase, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_UPPERCASE")?;
-        set(&mut self.password.require_digit, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_DIGIT")?;
-        set(&mut self.password.require_symbol, env, "SPRECHSTUNDE_PASSWORD_REQUIRE_SYMBOL")?;
-        set(&mut self.http.request_timeout, env, "SPRECHSTUNDE_HTTP_REQUEST_TIMEOUT")?;
-        set(&mut self.http.header_timeout, env, "SPRECHSTUNDE_HTTP_HEADER_TIMEOUT")?;
-        set(&mut self.http.forwarded_header, env, "SPRECHSTUNDE_HTTP_FORWARDED_HEADER")?;
-        set(&mut self.http.tls_cert_file, env, "SPRECHSTUNDE_HTTP_TLS_CERT_FILE")?;
-        set(&mut self.http.tls_key_file, env, "SPRECHSTUNDE_HTTP_TLS_KEY_FILE")?;
-        set(&mut self.appointments.open_before, env, "SPRECHSTUNDE_APPOINTMENTS_OPEN_BEFORE")?;
-        set(&mut self.appointments.open_after, env, "SPRECHSTUNDE_APPOINTMENTS_OPEN_AFTER")?;
-        set(&mut self.appointments.retention_days, env, "SPRECHSTUNDE_APPOINTMENTS_RETENTION_DAYS")?;
-        let list = |text: String| text.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
-        if let Some(urls) = env("SPRECHSTUNDE_ICE_STUN_URLS") {
-            self.ice.stun_urls = Some(list(urls));
-        }
-        if let Some(urls) = env("SPRECHSTUNDE_ICE_TURN_URLS") {
-            self.ice.turn_urls = Some(list(urls));
-        }
-        if let Some(secret) = env("SPRECHSTUNDE_ICE_TURN_SECRET") {
-            self.ice.turn_secret = Some(Secret(secret));
-        }
-        set(&mut self.ice.relay_only, env, "SPRECHSTUNDE_ICE_RELAY_ONLY")?;
-        if let Some(list) = env("SPRECHSTUNDE_HTTP_TRUSTED_PROXIES") {
-            let entries = list.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
-            self.http.trusted_proxies = Some(entries);
-        }
-        Ok(())
+        self.env_overrides(env)?;
+        self.sms.env_overrides(env)?;
+        self.mail.env_overrides(env)?;
+        self.support.env_overrides(env)?;
+        self.password.env_overrides(env)?;
+        self.http.env_overrides(env)?;
+        self.appointments.env_overrides(env)?;
+        self.ice.env_overrides(env)
     }
 
-    fn resolve(self) -> Result<Config, ConfigError> {
-        let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8080".parse().expect("literal"));
-        let public_url = self.public_url.unwrap_or_else(|| format!("http://{listen}")).trim_end_matches('/').to_owned();
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(ConfigError::Invalid {
-                key: "public_url",
-                message: "muss mit http:// oder https:// beginnen".into(),
-            });
-        }
-        let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("data"));
-        let database_url = resolve_database_url(self.database_url, &data_dir);
-        let registration_link_ttl = match self.registration_link_ttl {
-            Some(text) => parse_duration(&text)
-                .map_err(|message| ConfigError::Invalid { key: "registration_link_ttl", message })?,
-            None => 14 * 24 * 3600,
-        };
-        let reauth_window = match self.reauth_window {
-            Some(text) => {
-                parse_duration(&text).map_err(|message| ConfigError::Invalid { key: "reauth_window", message })?
-            }
-            None => 600,
-        };
-        let log_format = match self.log_format.as_deref().unwrap_or("pretty") {
-            "pretty" => LogFormat::Pretty,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(ConfigError::Invalid {
-                    key: "log_format",
-                    message: format!("„{other}“: erlaubt sind pretty und json"),
-                });
-            }
-        };
-        let mail = resolve_mail(self.mail.transport.as_deref(), &self.mail, &data_dir)?;
-        let sms_timeout = match self.sms.timeout.as_deref() {
-            Some(text) => {
-                parse_duration(text).map_err(|message| ConfigError::Invalid { key: "sms.timeout", message })?
-            }
-            None => 15,
-        };
-        let sms_timeout = std::time::Duration::from_secs(sms_timeout as u64);
-        let sms_codes_per_address_per_hour = self.sms.codes_per_address_per_hour.unwrap_or(10);
-        if !(1..=10_000).contains(&sms_codes_per_address_per_hour) {
-            return Err(ConfigError::Invalid {
-                key: "sms.codes_per_address_per_hour",
-                message: format!("{sms_codes_per_address_per_hour}: erlaubt sind 1 bis 10000"),
-            });
-        }
-        let sms = resolve_sms(self.sms, &data_dir)?;
-        let editions = resolve_editions(self.editions)?;
-        let default_edition = self.default_edition.unwrap_or_else(|| "standard".into());
-        if !editions.contains_key(&default_edition) {
+    fn resolve(mut self) -> Result<Config, ConfigError> {
+        let top = self.values()?;
+        let public_url = top.public_url.unwrap_or_else(|| format!("http://{}", top.listen));
+        let data_dir = top.data_dir;
+        let database_url = resolve_database_url(top.database_url, &data_dir);
+        let log_format = if top.log_format == "json" { LogFormat::Json } else { LogFormat::Pretty };
+        let sms_settings = self.sms.values()?;
+        let mail_settings = self.mail.values()?;
+        let mail = resolve_mail(&mail_settings, &data_dir)?;
+        let editions = resolve_editions(std::mem::take(&mut self.editions))?;
+        if !editions.contains_key(&top.default_edition) {
             return Err(ConfigError::Invalid {
                 key: "default_edition",
-                message: format!("„{default_edition}“ ist keine definierte Ausführung"),
+                message: format!("„{}“ ist keine definierte Ausführung", top.default_edition),
             });
         }
-        let mail_from = self.mail.from.unwrap_or_else(|| "Sprechstunde <no-reply@localhost>".into());
-        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(ConfigError::Invalid {
-                key: "mail.from",
-                message: format!("„{mail_from}“ ist keine gültige Absenderadresse"),
-            });
-        }
-        let support = SupportContact {
-            name: self.support.name.unwrap_or_else(|| "Sprechstunde-Support".into()),
-            email: self.support.email.unwrap_or_else(|| "support@localhost".into()),
-            phone: self.support.phone.unwrap_or_default(),
-        };
-        let defaults = PasswordPolicy::default();
-        let p = self.password;
-        let password_policy = PasswordPolicy {
-            min_length: p.min_length.unwrap_or(defaults.min_length),
-            max_length: p.max_length.unwrap_or(defaults.max_length),
-            require_lowercase: p.require_lowercase.unwrap_or(false),
-            require_uppercase: p.require_uppercase.unwrap_or(false),
-            require_digit: p.require_digit.unwrap_or(false),
-            require_symbol: p.require_symbol.unwrap_or(false),
-        };
-        if password_policy.min_length < 8 || password_policy.min_length > password_policy.max_length {
+        let support = self.support.values()?;
+        let p = self.password.values()?;
+        if p.min_length > p.max_length {
             return Err(ConfigError::Invalid {
                 key: "password.min_length",
                 message: "muss mindestens 8 und höchstens max_length sein".into(),
             });
         }
-        if password_policy.max_length < 64 {
-            return Err(ConfigError::Invalid {
-                key: "password.max_length",
-                message: "muss mindestens 64 sein (lange Passwörter müssen möglich sein)".into(),
-            });
-        }
-        let http = resolve_http(self.http)?;
-        let appointments = resolve_appointments(self.appointments)?;
-        let ice = resolve_ice(self.ice)?;
+        let appointments = self.appointments.values()?;
         Ok(Config {
-            ice,
-            http,
-            appointments,
-            listen,
-            public_url,
+            ice: resolve_ice(self.ice.values()?)?,
+            http: resolve_http(self.http.values()?)?,
+            appointments: AppointmentSettings {
+                open_before: appointments.open_before.0,
+                open_after: appointments.open_after.0,
+                retention_days: appointments.retention_days,
+            },
+            listen: top.listen,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            registration_link_ttl: top.registration_link_ttl.0,
+            reauth_window: top.reauth_window.0,
+            mail_from: mail_settings.from.clone(),
+            mail,
+            sms_timeout: sms_settings.timeout.duration(),
+            sms_codes_per_address_per_hour: sms_settings.codes_per_address_per_hour,
+            sms: resolve_sms(sms_settings, &data_dir)?,
+            editions,
+            default_edition: top.default_edition,
+            support: SupportContact {
+                name: support.name,
+                email: support.email,
+                phone: support.phone.unwrap_or_default(),
+            },
+            password_policy: PasswordPolicy {
+                min_length: p.min_length,
+                max_length: p.max_length,
+                require_lowercase: p.require_lowercase,
+                require_uppercase: p.require_uppercase,
+                require_digit: p.require_digit,
+                require_symbol: p.require_symbol,
+            },
+            log_format,
             data_dir,
             database_url,
-            registration_link_ttl,
-            reauth_window,
-            mail_from,
-            mail,
-            sms,
-            sms_timeout,
-            sms_codes_per_address_per_hour,
-            editions,
-            default_edition,
-            support,
-            password_policy,
-            log_format,
         })
     }
 }
 
-fn resolve_ice(raw: RawIce) -> Result<IceSettings, ConfigError> {
+fn resolve_ice(ice: settings::Ice) -> Result<IceSettings, ConfigError> {
     let ice = IceSettings {
-        stun_urls: raw.stun_urls.unwrap_or_default(),
-        turn_urls: raw.turn_urls.unwrap_or_default(),
-        turn_secret: raw.turn_secret.filter(|s| !s.expose().is_empty()),
-        relay_only: raw.relay_only.unwrap_or(false),
+        stun_urls: ice.stun_urls.0,
+        turn_urls: ice.turn_urls.0,
+        turn_secret: ice.turn_secret.filter(|s| !s.expose().is_empty()),
+        relay_only: ice.relay_only,
     };
     let invalid = |key, message: &str| Err(ConfigError::Invalid { key, message: message.to_owned() });
-    if ice.stun_urls.iter().any(|u| !u.starts_with("stun:") && !u.starts_with("stuns:")) {
-        return invalid("ice.stun_urls", "jede Adresse beginnt mit stun: (oder stuns:)");
-    }
-    if ice.turn_urls.iter().any(|u| !u.starts_with("turn:") && !u.starts_with("turns:")) {
-        return invalid("ice.turn_urls", "jede Adresse beginnt mit turn: oder turns:");
-    }
     if !ice.turn_urls.is_empty() && ice.turn_secret.is_none() {
         return invalid("ice.turn_secret", "TURN-Adressen brauchen das gemeinsame Geheimnis (static-auth-secret)");
     }
@@ -577,52 +351,18 @@ fn resolve_ice(raw: RawIce) -> Result<IceSettings, ConfigError> {
     Ok(ice)
 }
 
-fn resolve_appointments(raw: RawAppointments) -> Result<AppointmentSettings, ConfigError> {
-    let seconds = |text: Option<String>, key: &'static str, default: i64| match text {
-        Some(text) => parse_duration(&text).map_err(|message| ConfigError::Invalid { key, message }),
-        None => Ok(default),
-    };
-    let retention_days = raw.retention_days.unwrap_or(30);
-    if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
-        return Err(ConfigError::Invalid {
-            key: "appointments.retention_days",
-            message: format!(
-                "muss zwischen 1 und {MAX_RETENTION_DAYS} Tagen liegen (KBV Anlage 31b: höchstens 3 Monate)"
-            ),
-        });
-    }
-    Ok(AppointmentSettings {
-        open_before: seconds(raw.open_before, "appointments.open_before", 30 * 60)?,
-        open_after: seconds(raw.open_after, "appointments.open_after", 2 * 3600)?,
-        retention_days,
-    })
-}
-
-fn resolve_http(raw: RawHttp) -> Result<HttpSettings, ConfigError> {
-    let seconds = |text: Option<String>, key: &'static str, default: i64| -> Result<std::time::Duration, ConfigError> {
-        let seconds = match text {
-            Some(text) => parse_duration(&text).map_err(|message| ConfigError::Invalid { key, message })?,
-            None => default,
-        };
-        if seconds < 1 {
-            return Err(ConfigError::Invalid { key, message: "muss mindestens 1s sein".into() });
-        }
-        Ok(std::time::Duration::from_secs(seconds as u64))
-    };
-    let trusted_proxies = raw
+fn resolve_http(http: settings::Http) -> Result<HttpSettings, ConfigError> {
+    let trusted_proxies = http
         .trusted_proxies
-        .unwrap_or_default()
+        .0
         .iter()
         .map(|entry| entry.parse().map_err(|message| ConfigError::Invalid { key: "http.trusted_proxies", message }))
         .collect::<Result<_, _>>()?;
-    let forwarded_header = match raw.forwarded_header.as_deref() {
-        None => ForwardedHeader::XForwardedFor,
-        Some(text) => ForwardedHeader::parse(text).ok_or_else(|| ConfigError::Invalid {
-            key: "http.forwarded_header",
-            message: format!("„{text}“: erlaubt sind x-forwarded-for und forwarded"),
-        })?,
-    };
-    let tls = match (raw.tls_cert_file, raw.tls_key_file) {
+    let forwarded_header = ForwardedHeader::parse(&http.forwarded_header).ok_or_else(|| ConfigError::Invalid {
+        key: "http.forwarded_header",
+        message: format!("„{}“: erlaubt sind x-forwarded-for und forwarded", http.forwarded_header),
+    })?;
+    let tls = match (http.tls_cert_file, http.tls_key_file) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
         (None, None) => None,
         _ => {
@@ -633,8 +373,8 @@ fn resolve_http(raw: RawHttp) -> Result<HttpSettings, ConfigError> {
         }
     };
     Ok(HttpSettings {
-        request_timeout: seconds(raw.request_timeout, "http.request_timeout", 30)?,
-        header_timeout: seconds(raw.header_timeout, "http.header_timeout", 10)?,
+        request_timeout: http.request_timeout.duration(),
+        header_timeout: http.header_timeout.duration(),
         trusted_proxies,
         forwarded_header,
         tls,
@@ -654,44 +394,26 @@ fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
-fn resolve_mail(transport: Option<&str>, raw: &RawMail, data_dir: &Path) -> Result<MailTransport, ConfigError> {
-    let transport = transport.unwrap_or(if raw.smtp_host.is_some() { "smtp" } else { "file" });
-    match transport {
-        "file" => Ok(MailTransport::File { dir: data_dir.join("outbox").join("mail") }),
-        "smtp" => {
-            let host = raw.smtp_host.clone().ok_or(ConfigError::Invalid {
-                key: "mail.smtp_host",
-                message: "fehlt (für mail.transport = smtp nötig)".into(),
-            })?;
-            let tls = match raw.smtp_tls.as_deref().unwrap_or("starttls") {
-                "none" => SmtpTls::None,
-                "starttls" => SmtpTls::StartTls,
-                "tls" => SmtpTls::Tls,
-                other => {
-                    return Err(ConfigError::Invalid {
-                        key: "mail.smtp_tls",
-                        message: format!("„{other}“: erlaubt sind none, starttls und tls"),
-                    });
-                }
-            };
-            let port = raw.smtp_port.unwrap_or(match tls {
-                SmtpTls::Tls => 465,
-                SmtpTls::StartTls => 587,
-                SmtpTls::None => 25,
-            });
-            Ok(MailTransport::Smtp {
-                host,
-                port,
-                tls,
-                user: raw.smtp_user.clone(),
-                password: raw.smtp_password.clone(),
-            })
-        }
-        other => Err(ConfigError::Invalid {
-            key: "mail.transport",
-            message: format!("„{other}“: erlaubt sind file und smtp"),
-        }),
+fn resolve_mail(mail: &settings::Mail, data_dir: &Path) -> Result<MailTransport, ConfigError> {
+    let transport = mail.transport.as_deref().unwrap_or(if mail.smtp_host.is_some() { "smtp" } else { "file" });
+    if transport == "file" {
+        return Ok(MailTransport::File { dir: data_dir.join("outbox").join("mail") });
     }
+    let host = mail.smtp_host.clone().ok_or(ConfigError::Invalid {
+        key: "mail.smtp_host",
+        message: "fehlt (für mail.transport = smtp nötig)".into(),
+    })?;
+    let tls = match mail.smtp_tls.as_str() {
+        "none" => SmtpTls::None,
+        "tls" => SmtpTls::Tls,
+        _ => SmtpTls::StartTls,
+    };
+    let port = mail.smtp_port.unwrap_or(match tls {
+        SmtpTls::Tls => 465,
+        SmtpTls::StartTls => 587,
+        SmtpTls::None => 25,
+    });
+    Ok(MailTransport::Smtp { host, port, tls, user: mail.smtp_user.clone(), password: mail.smtp_password.clone() })
 }
 
 fn resolve_editions(raw: BTreeMap<String, RawEdition>) -> Result<BTreeMap<String, Edition>, ConfigError> {
@@ -725,25 +447,17 @@ fn resolve_editions(raw: BTreeMap<String, RawEdition>) -> Result<BTreeMap<String
     Ok(editions)
 }
 
-fn resolve_sms(raw: RawSms, data_dir: &Path) -> Result<SmsTransport, ConfigError> {
+fn resolve_sms(sms: settings::Sms, data_dir: &Path) -> Result<SmsTransport, ConfigError> {
     let missing = |key: &'static str| ConfigError::Invalid { key, message: "fehlt für diesen SMS-Versand".into() };
-    match raw.transport.as_deref().unwrap_or("file") {
-        "file" => Ok(SmsTransport::File { dir: data_dir.join("outbox").join("sms") }),
-        "http" => Ok(SmsTransport::Http { url: raw.http_url.ok_or(missing("sms.http_url"))?, token: raw.http_token }),
+    match sms.transport.as_str() {
+        "http" => Ok(SmsTransport::Http { url: sms.http_url.ok_or(missing("sms.http_url"))?, token: sms.http_token }),
         "twilio" => Ok(SmsTransport::Twilio {
-            base_url: raw
-                .twilio_base_url
-                .unwrap_or_else(|| "https://api.twilio.com".into())
-                .trim_end_matches('/')
-                .to_owned(),
-            account_sid: raw.twilio_account_sid.ok_or(missing("sms.twilio_account_sid"))?,
-            auth_token: raw.twilio_auth_token.ok_or(missing("sms.twilio_auth_token"))?,
-            from: raw.twilio_from.ok_or(missing("sms.twilio_from"))?,
+            base_url: sms.twilio_base_url.trim_end_matches('/').to_owned(),
+            account_sid: sms.twilio_account_sid.ok_or(missing("sms.twilio_account_sid"))?,
+            auth_token: sms.twilio_auth_token.ok_or(missing("sms.twilio_auth_token"))?,
+            from: sms.twilio_from.ok_or(missing("sms.twilio_from"))?,
         }),
-        other => Err(ConfigError::Invalid {
-            key: "sms.transport",
-            message: format!("„{other}“: erlaubt sind file, http und twilio"),
-        }),
+        _ => Ok(SmsTransport::File { dir: data_dir.join("outbox").join("sms") }),
     }
 }
 
@@ -770,18 +484,24 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::settings::{RawAppointments, RawIce};
     use super::*;
+
+    #[test]
+    fn the_password_defaults_are_the_policy_defaults() {
+        assert_eq!(RawConfig::default().resolve().unwrap().password_policy, PasswordPolicy::default());
+    }
 
     #[test]
     fn turn_needs_its_secret_and_relay_only_needs_turn() {
         let with = |ice: RawIce| RawConfig { ice, ..Default::default() }.resolve();
-        let urls = |u: &str| Some(vec![u.to_owned()]);
+        let urls = |u: &str| Some(settings::List(vec![u.to_owned()]));
         assert!(with(RawIce { turn_urls: urls("turn:turn.example:3478"), ..Default::default() }).is_err());
         assert!(with(RawIce { relay_only: Some(true), ..Default::default() }).is_err());
         assert!(with(RawIce { stun_urls: urls("https://stun.example"), ..Default::default() }).is_err());
         let ok = with(RawIce {
             turn_urls: urls("turns:turn.example:443?transport=tcp"),
-            turn_secret: Some(Secret("s".into())),
+            turn_secret: Some(Secret::new("s")),
             relay_only: Some(true),
             ..Default::default()
         })
@@ -852,8 +572,8 @@ mod tests {
         let mut raw = RawConfig::default();
         let err = raw.apply_env(|key| (key == "SPRECHSTUNDE_LISTEN").then(|| "nicht-da".into())).unwrap_err();
         assert!(err.to_string().contains("SPRECHSTUNDE_LISTEN"));
-        let raw = RawConfig { registration_link_ttl: Some("zwei Wochen".into()), ..RawConfig::default() };
-        assert!(raw.resolve().unwrap_err().to_string().contains("registration_link_ttl"));
+        let raw = toml::from_str::<RawConfig>("registration_link_ttl = \"zwei Wochen\"");
+        assert!(raw.unwrap_err().to_string().contains("registration_link_ttl"));
         assert!(toml::from_str::<RawConfig>("unbekannt = 1").is_err());
     }
 
@@ -871,8 +591,7 @@ mod tests {
         assert!(bad.resolve().unwrap_err().to_string().contains("http.trusted_proxies"));
         let half: RawConfig = toml::from_str("[http]\ntls_cert_file = \"cert.pem\"\n").unwrap();
         assert!(half.resolve().unwrap_err().to_string().contains("tls_key_file"));
-        let zero: RawConfig = toml::from_str("[http]\nrequest_timeout = \"0s\"\n").unwrap();
-        assert!(zero.resolve().is_err());
+        assert!(toml::from_str::<RawConfig>("[http]\nrequest_timeout = \"0s\"\n").is_err(), "0s is no timeout");
     }
 
     #[test]

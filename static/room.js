@@ -39,7 +39,8 @@
   })();
   room.setAttribute("data-lean", lean ? "true" : "false");
   window.roomPeers = peers; // for the browser tests (getStats)
-  var counts = window.roomCounts = { restarts: 0, afresh: 0 }; // how often a connection was mended, for the tests
+  // How often a connection was mended, and why (the ICE state then), for the tests.
+  var counts = window.roomCounts = { restarts: 0, afresh: 0, why: [] };
   var remotes = document.getElementById("remote-videos");
   var preview = document.getElementById("local-video");
   var stateLine = document.getElementById("room-state");
@@ -216,6 +217,7 @@
     // a Firefox answering restarts often stayed "checking" for good, pairs succeeded but never nominated.)
     if (Date.now() - p.downSince > 12000) return afresh(id);
     counts.restarts += 1;
+    counts.why.push(p.pc.iceConnectionState + "@" + Math.round(performance.now() / 1000));
     if (p.polite) send(id, { restart: true, down: true });
     else if (p.pc.restartIce) p.pc.restartIce();
   }
@@ -241,7 +243,7 @@
   // rollback repeats no candidate events); only when they would make it outgrow the 7 KiB a message may
   // have, they are left out (they were trickled already).
   function bare(description) {
-    var plain = { type: description.type, sdp: lean ? capOpus(description.sdp) : description.sdp };
+    var plain = { type: description.type, sdp: lean ? capForSlowLine(description.sdp) : description.sdp };
     if (plain.sdp.length < 6000) return plain;
     plain.sdp = plain.sdp.split("\r\n").filter(function (line) {
       return line.indexOf("a=candidate:") !== 0 && line !== "a=end-of-candidates";
@@ -249,15 +251,33 @@
     return plain;
   }
 
-  // Opus at 16 kbit/s: speech stays clear, and with the packets' overhead it fits a 50 kbit/s line. Put
-  // into the descriptions a slow page sends (the other side's sender keeps to it) and receives (its own does).
-  function capOpus(sdp) {
+  // Put into the descriptions a slow page sends (the other side's sender keeps to them) and receives (its
+  // own does). Opus at 16 kbit/s in 40 ms packets: speech stays clear, and with the packets' overhead it
+  // fits a 50 kbit/s line. Video codecs get a low start and ceiling for the bandwidth estimate: Chromium
+  // otherwise probes the line with bursts of padding (16 KB 3 s into a call, 2.5 s of queue on 50 kbit/s:
+  // a quarter of the sound lost), also while no video is sent.
+  function capForSlowLine(sdp) {
     var opus = /a=rtpmap:(\d+) opus\/48000/i.exec(sdp);
-    if (!opus) return sdp;
-    return sdp.replace(new RegExp("a=fmtp:" + opus[1] + " [^\r\n]*"), function (line) {
-      if (/maxaveragebitrate/.test(line)) return line;
-      return line + ";maxaveragebitrate=16000" + (/a=ptime:/.test(sdp) ? "" : "\r\na=ptime:40");
-    });
+    if (opus) {
+      sdp = sdp.replace(new RegExp("a=fmtp:" + opus[1] + " [^\r\n]*"), function (line) {
+        if (/maxaveragebitrate/.test(line)) return line;
+        return line + ";maxaveragebitrate=16000" + (/a=ptime:/.test(sdp) ? "" : "\r\na=ptime:40");
+      });
+    }
+    var estimate = "x-google-start-bitrate=32;x-google-max-bitrate=300";
+    var video = /a=rtpmap:(\d+) (VP8|VP9|H264|AV1)\/90000/gi;
+    var codec;
+    while ((codec = video.exec(sdp))) {
+      var type = codec[1];
+      var fmtp = new RegExp("a=fmtp:" + type + " ([^\r\n]*)");
+      var found = fmtp.exec(sdp);
+      if (found && /x-google-max-bitrate/.test(found[1])) continue;
+      sdp = found
+        ? sdp.replace(fmtp, "a=fmtp:" + type + " " + found[1] + ";" + estimate)
+        : sdp.replace(codec[0], codec[0] + "\r\na=fmtp:" + type + " " + estimate);
+      video.lastIndex = 0;
+    }
+    return sdp;
   }
 
   // The other side is on a slow line: no picture goes to it until readings say the line is good.
@@ -351,7 +371,10 @@
       }
       if (state === "failed") restart(id, p);
       var stuck = state === "checking" && p.wasConnected;
-      var wait = state === "disconnected" ? 3000 : stuck ? (lean ? 8000 : 5000) : 0;
+      // On a slow line a queue of seconds reads as "disconnected" for a moment, and a restart's offer only
+      // queues up in front of the sound (once 22 % concealed for 20 s): there it waits 6 s.
+      var slow = lean || p.leanStart;
+      var wait = state === "disconnected" ? (slow ? 6000 : 3000) : stuck ? (slow ? 8000 : 5000) : 0;
       if (!wait) return;
       var check = function () {
         if (peers[id] !== p || pc.iceConnectionState !== state) return;
@@ -496,7 +519,7 @@
       else if (!p.polite && (down || /^(disconnected|failed)$/.test(pc.iceConnectionState))) restart(from, p);
     } else if (payload.description) {
       var description = payload.description;
-      if (lean && description.sdp) description = { type: description.type, sdp: capOpus(description.sdp) };
+      if (lean && description.sdp) description = { type: description.type, sdp: capForSlowLine(description.sdp) };
       var collision = description.type === "offer" && (p.makingOffer || pc.signalingState !== "stable");
       p.ignoreOffer = !p.polite && collision;
       if (p.ignoreOffer) return;

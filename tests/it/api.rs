@@ -242,6 +242,7 @@ both_databases!(
 
 #[test]
 fn api_tokens_at_the_command_line() {
+    let _shared = crate::harness::shared_blocking();
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_sprechstunde"))

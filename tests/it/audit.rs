@@ -64,6 +64,7 @@ both_databases!(onboarding_and_login_leave_a_trail_without_secrets);
 
 #[test]
 fn audit_export_writes_json_lines() {
+    let _shared = crate::harness::shared_blocking();
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_sprechstunde"))

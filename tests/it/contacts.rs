@@ -347,6 +347,7 @@ both_databases!(
 
 #[test]
 fn dev_seed_and_the_search_benchmark_run() {
+    let _shared = crate::harness::shared_blocking();
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_sprechstunde"))

@@ -93,6 +93,7 @@ async fn parallel_wrong_guesses_are_counted_one_by_one(backend: Backend) {
 
 #[test]
 fn hashing_keeps_its_memory_on_a_fixed_set_of_threads() {
+    let _shared = crate::harness::shared_blocking();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_sprechstunde"))
         .args(["dev", "bench-hashing", "--hashes", "50"])
         .output()

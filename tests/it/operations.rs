@@ -82,6 +82,7 @@ fn cli(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn the_command_line_manages_accounts() {
+    let _shared = crate::harness::shared_blocking();
     let dir = tempfile::tempdir().unwrap();
     let created = cli(
         dir.path(),
@@ -153,6 +154,70 @@ fn the_example_settings_file_is_valid() {
     assert!(config.editions["klinik"].two_factor_required);
     assert_eq!(config.http.request_timeout.as_secs(), 30);
     assert_eq!(config.http.trusted_proxies.len(), 1);
+}
+
+/// Issue 17, point 4: the settings are declared once (`config::SETTINGS`); README.md's table and the
+/// example file name each of them, with its default, and nothing else.
+#[test]
+fn the_readme_and_the_example_file_list_every_setting() {
+    use sprechstunde::config::SETTINGS;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let example = std::fs::read_to_string(root.join("sprechstunde.example.toml")).unwrap();
+    let known = |env: &str| SETTINGS.iter().find(|s| s.env == env);
+    // Not settings of the service's configuration: the file's own name and the log filter.
+    let other = ["SPRECHSTUNDE_CONFIG", "SPRECHSTUNDE_LOG"];
+    let mut documented = Vec::new();
+    for row in readme.lines().filter(|line| line.starts_with("| `SPRECHSTUNDE_")) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let names: Vec<&str> = cells[0].split('`').skip(1).step_by(2).collect();
+        let first = names[0];
+        let mut in_row = Vec::new();
+        for name in &names {
+            // `_PORT` after `SPRECHSTUNDE_SMTP_HOST` stands for `SPRECHSTUNDE_SMTP_PORT`.
+            let full = if name.starts_with('_') {
+                let expanded = first
+                    .match_indices('_')
+                    .map(|(i, _)| format!("{}{name}", &first[..i]))
+                    .find(|e| known(e).is_some());
+                expanded.unwrap_or_else(|| panic!("README: {name} in the row of {first} is no setting"))
+            } else {
+                name.to_string()
+            };
+            assert!(
+                known(&full).is_some() || other.contains(&full.as_str()),
+                "README names {full}, which is no setting"
+            );
+            in_row.push(full);
+        }
+        for setting in in_row.iter().filter_map(|name| known(name)) {
+            if let Some(default) = setting.default.filter(|d| !d.is_empty()) {
+                assert!(
+                    cells[1].contains(&format!("`{default}`")),
+                    "README: {} has the default {default}: {row}",
+                    setting.env
+                );
+            }
+        }
+        documented.extend(in_row);
+    }
+    for setting in SETTINGS {
+        assert!(documented.iter().any(|name| name == setting.env), "README.md lacks {}", setting.env);
+        assert!(example.contains(setting.env), "sprechstunde.example.toml lacks {}", setting.env);
+        let (section, key) = setting.key.rsplit_once('.').unwrap_or(("", setting.key));
+        let body = if section.is_empty() {
+            example.split("\n[").next().unwrap().to_owned()
+        } else {
+            let header = format!("\n[{section}]\n");
+            let start = example.find(&header).unwrap_or_else(|| panic!("example: no [{section}]")) + header.len();
+            example[start..].split("\n[").next().unwrap().to_owned()
+        };
+        let written = body.lines().any(|line| {
+            let line = line.trim_start_matches('#').trim_start();
+            line.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
+        });
+        assert!(written, "sprechstunde.example.toml lacks {} in [{section}]", key);
+    }
 }
 
 async fn logs_never_contain_secrets_or_full_addresses(backend: Backend) {

@@ -191,6 +191,7 @@ impl PoorLine {
             let mut random = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
             let mut wire_free = Instant::now();
             let mut buffer = vec![0u8; 65_536];
+            let (trace, started) = (std::env::var("POOR_LINE_PACKETS").is_ok(), Instant::now());
             while !stop.load(Ordering::Relaxed) {
                 if !readable(&from) {
                     continue;
@@ -214,6 +215,20 @@ impl PoorLine {
                 if lost || down.load(Ordering::Relaxed) || queued + size as f64 > shape.queue_bytes as f64 {
                     counters.dropped.fetch_add(1, Ordering::Relaxed);
                     continue;
+                }
+                if trace {
+                    let ihl = (buffer[0] & 0x0f) as usize * 4;
+                    let (first, second) =
+                        (buffer.get(ihl + 8).copied().unwrap_or(0), buffer.get(ihl + 9).copied().unwrap_or(0));
+                    let class = match (buffer[9], first) {
+                        (6, _) => "tcp",
+                        (17, 0..=3) => "stun",
+                        (17, 20..=63) => "dtls",
+                        (17, 128..=191) if (200..=206).contains(&second) => "rtcp",
+                        (17, 128..=191) => "rtp",
+                        _ => "other",
+                    };
+                    eprintln!("line {seed} {:>7.3} {class} {size} queued {queued:.0}", started.elapsed().as_secs_f64());
                 }
                 wire_free += Duration::from_secs_f64(size as f64 * 8.0 / shape.rate_bits as f64);
                 if sender.send((wire_free + shape.delay, buffer[..size].to_vec())).is_err() {

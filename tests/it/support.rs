@@ -291,6 +291,7 @@ both_databases!(
 
 #[test]
 fn support_agents_are_created_at_the_command_line() {
+    let _shared = crate::harness::shared_blocking();
     let dir = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_sprechstunde"))
         .args(["support", "create-user", "--email", "agent@praxis-service.example", "--name", "Sam Support"])
