@@ -7,8 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::consult::store as appointments;
-use crate::contacts::store as contacts;
 use crate::domain::participant::ParticipantState;
 use crate::error::AppResult;
 use crate::profile::ProductUser;
@@ -56,11 +54,7 @@ async fn show(State(state): State<AppState>, ProductUser(account): ProductUser) 
     let t = lang.texts();
     let c = crate::consult::texts::of(lang);
     let mut today = Vec::new();
-    for appointment in appointments::upcoming(&state.db, &account.id, format::berlin_day_start(now)).await? {
-        if !format::same_berlin_day(appointment.starts_at, now) || !appointment.is_open() {
-            continue;
-        }
-        let participants = appointments::participants(&state.db, &appointment.id).await?;
+    for (appointment, participants) in crate::consult::agenda::today(&state.db, &account.id, now).await? {
         let waiting = participants.iter().filter(|p| p.state == ParticipantState::Waiting).count();
         today.push(TodayRow {
             id: appointment.id.clone(),
@@ -70,7 +64,7 @@ async fn show(State(state): State<AppState>, ProductUser(account): ProductUser) 
             waiting: if waiting == 0 { String::new() } else { fill(t.start_waiting, &[("n", &waiting.to_string())]) },
         });
     }
-    let recent = contacts::recent(&state.db, &account.id, RECENT_CONTACTS).await?;
+    let recent = crate::contacts::recent(&state.db, &account.id, RECENT_CONTACTS).await?;
     page::render(
         StatusCode::OK,
         &StartPage {

@@ -22,7 +22,7 @@ use crate::web::i18n::Lang;
 
 pub use email::EmailAddress;
 
-crate::db::stored_enum! {
+crate::domain::text::stored_enum! {
     pub enum AccountStatus {
         /// Created by support; the registration link is out.
         Invited = "invited",
@@ -33,7 +33,7 @@ crate::db::stored_enum! {
     }
 }
 
-crate::db::stored_enum! {
+crate::domain::text::stored_enum! {
     /// What an account may do: practice users use the product, support staff also the console.
     pub enum Role {
         User = "user",
@@ -137,7 +137,7 @@ pub async fn create(state: &AppState, new: NewAccount, actor: Actor) -> Result<A
     })?;
     let now = state.clock.now();
     let account = Account {
-        id: AccountId::generate(),
+        id: AccountId::from_stored(crate::security::token::new_id()),
         email: email.as_str().to_owned(),
         name,
         language: new.language,

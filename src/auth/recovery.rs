@@ -20,7 +20,6 @@ use crate::accounts::{Account, store};
 use crate::domain::password_policy::PasswordContext;
 use crate::domain::phone;
 use crate::error::{AppError, AppResult};
-use crate::onboarding::step1::{RuleView, password_rule_views, unmet_password_rules};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
 use crate::state::AppState;
@@ -28,6 +27,7 @@ use crate::web::cookies;
 use crate::web::form::StrictForm;
 use crate::web::i18n::{Lang, fill};
 use crate::web::page::{self, Action, Layout};
+use crate::web::password_rules::{RuleView, password_rule_views, unmet_password_rules};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -18,7 +18,7 @@ pub const RESET_LIFETIME: i64 = 30 * 60;
 /// `last_seen_at` is written at most this often, to keep page views from becoming writes.
 const TOUCH_EVERY: i64 = 60;
 
-crate::db::stored_enum! {
+crate::domain::text::stored_enum! {
     pub enum SessionKind {
         Registration = "registration",
         /// Password was right; the SMS code of this login attempt is still to come.

@@ -3,6 +3,7 @@
 //! plans appointments at `/termine`, the guest comes in by link or at `/teilnehmen`, checks in and waits
 //! until admitted; both pages are live over one WebSocket (`/ws`). Participants' data is deleted a
 //! configurable number of days after the appointment (`purge`).
+pub mod agenda;
 pub mod changes;
 pub mod guest;
 mod guest_pages;

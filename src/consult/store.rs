@@ -10,7 +10,7 @@ use crate::domain::names::AccountId;
 use crate::domain::participant::ParticipantState;
 use crate::domain::practice::PracticeContact;
 
-crate::db::stored_enum! {
+crate::domain::text::stored_enum! {
     pub enum AppointmentStatus {
         Planned = "planned",
         Cancelled = "cancelled",
@@ -438,7 +438,7 @@ pub enum AccessColumn {
     Code,
 }
 
-crate::db::stored_enum! {
+crate::domain::text::stored_enum! {
     /// A guest session's device, besides the participant's own (stored as NULL): one opened while the
     /// participant already waits or is in the room elsewhere knocks first; the host lets it in (the other
     /// device is replaced) or declines it.

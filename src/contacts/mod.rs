@@ -3,6 +3,9 @@ pub mod messages;
 mod pages;
 pub mod store;
 
+/// The contacts added last (the start page).
+pub use store::recent;
+
 use axum::Router;
 use axum::routing::{get, post};
 

@@ -10,35 +10,6 @@ use sqlx::{AnyPool, Executor, SqlSafeStr};
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-/// An enum stored as text: `as_str` for writing, `parse` for reading, which refuses unknown text instead of
-/// guessing (a CHECK constraint, on SQLite a trigger, keeps the column to the same list: migration 11).
-macro_rules! stored_enum {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        $vis enum $name { $($(#[$vmeta])* $variant),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),* }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)* _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use stored_enum;
-
 /// Reads a stored enum from `column` of `row`; unknown text is a decoding error, never a default.
 pub fn decode_enum<T>(
     row: &sqlx::any::AnyRow,

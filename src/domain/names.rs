@@ -11,7 +11,8 @@ impl PersonName {
 
     pub fn parse(input: &str) -> Option<PersonName> {
         let name = input.trim();
-        let readable = crate::web::text::check(name, crate::web::text::Shown::Displayed).is_ok();
+        let readable =
+            !name.chars().any(|c| crate::domain::text::is_stray_control(c) || crate::domain::text::is_invisible(c));
         (readable && !name.is_empty() && name.chars().count() <= Self::MAX_CHARS).then(|| PersonName(name.to_owned()))
     }
 }
@@ -19,12 +20,6 @@ impl PersonName {
 crate::domain::text::text_newtype! {
     /// An account's id (random, from `security::token::new_id`).
     AccountId
-}
-
-impl AccountId {
-    pub fn generate() -> Self {
-        AccountId::from_stored(crate::security::token::new_id())
-    }
 }
 
 #[cfg(test)]

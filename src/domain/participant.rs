@@ -3,7 +3,7 @@
 //! guest comes back within the window. `declined` and `revoked` are final. Every transition is stored as
 //! one conditional UPDATE from the state it was computed from, so two hosts clicking at once cannot both win.
 
-crate::db::stored_enum! {
+crate::domain::text::stored_enum! {
     pub enum ParticipantState {
         Invited = "invited",
         LinkOpened = "link_opened",

@@ -3,8 +3,6 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use crate::web::i18n::{Texts, fill};
-
 /// About 30,000 common passwords (zxcvbn's frequency list, MIT) plus German ones, lower-case, one per line.
 pub const COMMON_PASSWORDS: &str = include_str!("../../assets/common-passwords.txt");
 
@@ -143,40 +141,6 @@ impl PasswordPolicy {
             Rule::MaxLength => Some(self.max_length),
             _ => None,
         }
-    }
-
-    pub fn describe(&self, rule: Rule, t: &Texts) -> String {
-        let n = self.value(rule).map(|v| v.to_string()).unwrap_or_default();
-        let text = match rule {
-            Rule::MinLength => t.rule_min_length,
-            Rule::MaxLength => t.rule_max_length,
-            Rule::NotCommon => t.rule_not_common,
-            Rule::NotContext => t.rule_not_context,
-            Rule::Lowercase => t.rule_lowercase,
-            Rule::Uppercase => t.rule_uppercase,
-            Rule::Digit => t.rule_digit,
-            Rule::Symbol => t.rule_symbol,
-            Rule::Matches => t.rule_matches,
-        };
-        fill(text, &[("n", &n)])
-    }
-
-    /// What is wrong when `rule` is not met, said positively (the list's "Kein häufig verwendetes
-    /// Passwort" would read "Nicht erfüllt: Kein …", a double negative).
-    pub fn problem(&self, rule: Rule, t: &Texts) -> String {
-        let n = self.value(rule).map(|v| v.to_string()).unwrap_or_default();
-        let text = match rule {
-            Rule::MinLength => t.problem_min_length,
-            Rule::MaxLength => t.problem_max_length,
-            Rule::NotCommon => t.problem_not_common,
-            Rule::NotContext => t.problem_not_context,
-            Rule::Lowercase => t.problem_lowercase,
-            Rule::Uppercase => t.problem_uppercase,
-            Rule::Digit => t.problem_digit,
-            Rule::Symbol => t.problem_symbol,
-            Rule::Matches => t.problem_matches,
-        };
-        fill(text, &[("n", &n)])
     }
 
     fn is_met(&self, rule: Rule, password: &str, repeat: &str, context: &PasswordContext) -> bool {

@@ -68,11 +68,10 @@ pub fn grouped(pin: &str) -> String {
     if second.is_empty() { first } else { format!("{first} {second}") }
 }
 
-/// A random 6-digit PIN that passes [`check`].
-pub fn propose() -> String {
+/// A random 6-digit PIN that passes [`check`], from a source of random numbers.
+pub fn propose(mut random: impl FnMut() -> u32) -> String {
     loop {
-        let bytes = crate::security::token::random_bytes::<4>();
-        let n = u32::from_le_bytes(bytes);
+        let n = random();
         // Rejection sampling keeps every PIN equally likely.
         if n >= u32::MAX - u32::MAX % 1_000_000 {
             continue;
@@ -114,7 +113,8 @@ mod tests {
 
     #[test]
     fn proposals_are_valid_and_varied() {
-        let proposals: std::collections::HashSet<String> = (0..200).map(|_| propose()).collect();
+        let proposals: std::collections::HashSet<String> =
+            (0..200).map(|_| propose(|| u32::from_le_bytes(crate::security::token::random_bytes::<4>()))).collect();
         assert!(proposals.len() > 190);
         assert!(proposals.iter().all(|p| p.len() == 6 && check(p).is_ok()));
     }

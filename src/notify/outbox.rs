@@ -122,7 +122,7 @@ pub async fn cancel_pending_for_account(
     .map(|_| ())
 }
 
-crate::db::stored_enum! {
+crate::domain::text::stored_enum! {
     pub enum Channel {
         Email = "email",
         Sms = "sms",

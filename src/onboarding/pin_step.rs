@@ -152,7 +152,7 @@ pub async fn show(State(state): State<AppState>, Opened(place, account): Opened)
         &DefinePage {
             base: place.base(),
             layout: place.layout(&state, &account, title(&account)),
-            pin: service_pin::propose(),
+            pin: service_pin::propose(|| u32::from_le_bytes(crate::security::token::random_bytes::<4>())),
             error: None,
             not_shown_again,
         },

@@ -11,7 +11,7 @@ use crate::accounts::links::{self, Link, LinkOutcome};
 use crate::accounts::registration::{self, RegistrationError};
 use crate::accounts::{Account, AccountStatus, store};
 use crate::auth::session::{self, Session, SessionKind};
-use crate::domain::password_policy::{PasswordContext, PasswordPolicy};
+use crate::domain::password_policy::PasswordContext;
 use crate::domain::username::{self, UsernameRule};
 use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
@@ -21,8 +21,9 @@ use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::form::{self, StrictForm};
 use crate::web::format;
-use crate::web::i18n::{Lang, Texts, fill};
+use crate::web::i18n::{Lang, fill};
 use crate::web::page::{self, Action, Layout};
+use crate::web::password_rules::{RuleView, password_rule_views, unmet_password_rules};
 
 /// `GET /registrierung/{token}`: never consumes the link. A valid link starts a short registration
 /// session and moves on to a token-free address, so the token leaves the address bar and the history.
@@ -143,13 +144,6 @@ async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<(Sessio
     }
 }
 
-/// One requirement as the page lists it; `data` drives the live check in `static/step1.js`.
-pub struct RuleView {
-    pub id: &'static str,
-    pub data: String,
-    pub text: String,
-}
-
 #[derive(Template)]
 #[template(path = "onboarding/step1.html")]
 struct Step1Page {
@@ -206,30 +200,6 @@ fn render_form(
             context_words: PasswordContext::new(&account.name, &account.email).words_for_page(),
         },
     )
-}
-
-/// The password rules as the page lists them (step 1 and "Passwort ändern" in the profile).
-pub fn password_rule_views(policy: &PasswordPolicy, t: &Texts) -> Vec<RuleView> {
-    policy
-        .rules()
-        .into_iter()
-        .map(|rule| RuleView {
-            id: rule.id(),
-            data: policy.value(rule).map(|v| v.to_string()).unwrap_or_default(),
-            text: policy.describe(rule, t),
-        })
-        .collect()
-}
-
-/// Every unmet password rule as a message saying what is wrong.
-pub fn unmet_password_rules(
-    policy: &PasswordPolicy,
-    password: &str,
-    repeat: &str,
-    context: &PasswordContext,
-    t: &Texts,
-) -> Vec<String> {
-    policy.unmet(password, repeat, context).into_iter().map(|rule| policy.problem(rule, t)).collect()
 }
 
 /// `GET /registrierung`

@@ -10,11 +10,11 @@ use crate::auth::session;
 use crate::domain::password_policy::PasswordContext;
 use crate::domain::phone;
 use crate::error::AppResult;
-use crate::onboarding::step1::{RuleView, password_rule_views};
 use crate::state::AppState;
 use crate::web::format;
 use crate::web::i18n::fill;
 use crate::web::page::{self, Layout};
+use crate::web::password_rules::{RuleView, password_rule_views};
 
 pub struct SessionView {
     pub current: bool,

@@ -12,12 +12,12 @@ use crate::accounts::store::{self as store, PracticeDetails};
 use crate::auth::session;
 use crate::domain::password_policy::PasswordContext;
 use crate::error::{AppError, AppResult};
-use crate::onboarding::step1::unmet_password_rules;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
 use crate::web::form::{self, StrictForm};
 use crate::web::i18n::{Lang, fill};
 use crate::web::page::{self, Layout};
+use crate::web::password_rules::unmet_password_rules;
 
 #[derive(Template)]
 #[template(path = "profile/reauth.html")]

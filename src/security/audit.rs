@@ -40,7 +40,7 @@ impl Actor {
     }
 }
 
-crate::db::stored_enum! {
+crate::domain::text::stored_enum! {
     /// Every kind of event the audit log records (the database accepts only these: migrations 11, 12 and 13).
     pub enum AuditEvent {
         AccountCreated = "account.created",

@@ -6,6 +6,7 @@ pub mod format;
 pub mod i18n;
 pub mod language;
 pub mod page;
+pub mod password_rules;
 pub mod pdf;
 pub mod problem;
 pub mod text;

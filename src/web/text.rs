@@ -4,6 +4,8 @@
 //! (a 50,000-character search is no search). Rules of a field's own (name length, note ≤ 160) come later,
 //! in the domain; this is the floor for all of them.
 
+use crate::domain::text::{is_invisible, is_stray_control};
+
 /// The longest value any single field may carry.
 pub const MAX_CHARS: usize = 1000;
 
@@ -31,15 +33,9 @@ impl Shown {
     }
 }
 
-/// Zero-width characters, bidirectional embeddings, overrides and isolates, and the soft hyphen.
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-}
-
 pub fn check(value: &str, shown: Shown) -> Result<(), TextProblem> {
     // Line breaks and tabs are ordinary typing (a note in a text area).
-    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if value.chars().any(is_stray_control) {
         return Err(TextProblem::Control);
     }
     if shown == Shown::Displayed && value.chars().any(is_invisible) {

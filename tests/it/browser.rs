@@ -16,37 +16,65 @@ pub struct WebDriver {
     profiles: std::sync::Mutex<Vec<String>>,
 }
 
+/// The profile folders of every browser a live `WebDriver` of this test process started.
+static LIVE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+impl WebDriver {
+    fn register(&self, profile: &std::path::Path) {
+        let profile = profile.display().to_string();
+        LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(profile.clone());
+        self.profiles.lock().unwrap_or_else(|e| e.into_inner()).push(profile);
+    }
+}
+
 impl Drop for WebDriver {
     /// Ends the driver and every browser it started: a test that fails before closing its browsers must
     /// not leave them running, encoding video for the tests after it. Debian's `chromium` wrapper leaves the
-    /// browser re-parented to init, so the processes are found by their profile folder, and their whole
-    /// process groups (zygotes, Firefox's content processes) are ended.
+    /// browser re-parented to init, so the processes are found by their profile folder (Chromium's
+    /// zygotes and renderers carry it too; Firefox's content processes end with their parent).
     fn drop(&mut self) {
         let profiles = self.profiles.lock().map(|p| p.clone()).unwrap_or_default();
-        let groups: std::collections::BTreeSet<String> =
-            processes_of(&profiles).into_iter().map(|pgid| format!("-{pgid}")).collect();
-        if !groups.is_empty() {
-            let _ = Command::new("sh").args(["-c", "kill -KILL -- \"$@\" 2>/dev/null", "kill"]).args(&groups).status();
-        }
+        end_all(processes_where(|args| profiles.iter().any(|p| args.iter().any(|a| a.contains(p.as_str())))));
+        LIVE.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| !profiles.contains(p));
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-/// The process groups of the processes started with one of these profile folders (from /proc).
-fn processes_of(profiles: &[String]) -> Vec<u32> {
+/// Browsers under a driver's remote control that no live `WebDriver` of this process started were left
+/// behind (a failed run once left three Chromiums encoding video, and the room tests after it failed one
+/// after another): ended before a driver starts. Browser tests run one at a time (`harness::exclusive`).
+fn end_orphans() {
+    let live = LIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    end_all(processes_where(|args| {
+        let browser = args.first().is_some_and(|a| a.contains("chromium") || a.contains("firefox"));
+        // Chromium rewrites its children's command line into one string: look inside the arguments.
+        let driven =
+            args.iter().any(|a| a.contains("--test-type=webdriver") || a.split(' ').any(|w| w == "-marionette"));
+        browser && driven && !live.iter().any(|p| args.iter().any(|a| a.contains(p.as_str())))
+    }));
+}
+
+/// Ends these processes. Not their process groups: a browser started by a driver is in the test
+/// process's own group.
+fn end_all(pids: Vec<u32>) {
+    if !pids.is_empty() {
+        // procps' kill (dash's built-in one refused `--`, so nothing was ever ended).
+        let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
+        let _ = Command::new("kill").args(["-KILL", "--"]).args(&pids).stderr(Stdio::null()).status();
+    }
+}
+
+/// The processes whose arguments match (from /proc), this one's own excepted.
+fn processes_where(matches: impl Fn(&[String]) -> bool) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
         .filter_map(|entry| {
             let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            let cmdline = String::from_utf8_lossy(&cmdline);
-            if !profiles.iter().any(|p| cmdline.contains(p.as_str())) {
-                return None;
-            }
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // After the command name in parentheses: state, the parent's pid, the process group.
-            stat.rsplit_once(')')?.1.split_whitespace().nth(2)?.parse().ok()
+            let args: Vec<String> =
+                cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+            (pid != std::process::id() && matches(&args)).then_some(pid)
         })
         .collect()
 }
@@ -85,6 +113,7 @@ async fn start_driver(
     missing: &str,
     line: Option<&mut crate::poor_line::PoorLine>,
 ) -> WebDriver {
+    end_orphans();
     let own_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut command = match &line {
         Some(line) => {
@@ -131,7 +160,7 @@ pub async fn open_firefox(driver: &WebDriver, profile: &std::path::Path) -> Clie
 /// As [`open_firefox`], with more preferences (`media.peerconnection.enabled: false`: a browser without
 /// WebRTC).
 pub async fn open_firefox_with(driver: &WebDriver, profile: &std::path::Path, prefs: serde_json::Value) -> Client {
-    driver.profiles.lock().unwrap().push(profile.display().to_string());
+    driver.register(profile);
     let mut all = serde_json::json!({
         "media.navigator.streams.fake": true,
         "media.navigator.permission.disabled": true,
@@ -202,7 +231,7 @@ pub async fn open_browser_with(
     .map(|arg| (*arg).to_owned())
     .collect();
     args.push(format!("--user-data-dir={}", profile.display()));
-    driver.profiles.lock().unwrap().push(profile.display().to_string());
+    driver.register(profile);
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),

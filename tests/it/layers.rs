@@ -38,18 +38,11 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
     ("accounts/registration.rs", "auth", "sessions move into accounts (point 1)"),
     ("accounts/resets.rs", "auth", "sessions move into accounts (point 1)"),
     ("api/mod.rs", "support::store", "the account list belongs in an accounts service (point 1)"),
-    ("start.rs", "consult::store", "the start page reads today's appointments; a consult service (point 1)"),
-    ("start.rs", "contacts::store", "the start page reads the contacts; a contacts service (point 1)"),
     ("notify/templates.rs", "accounts", "account messages move out of notify into accounts (point 1)"),
     ("notify/worker.rs", "accounts", "housekeeping jobs are registered from app (point 1)"),
     ("notify/worker.rs", "auth", "housekeeping jobs are registered from app (point 1)"),
     ("web/language.rs", "accounts", "saving the language is an accounts service (point 1)"),
     ("web/language.rs", "auth", "the language guard reads the session; sessions move into accounts (point 1)"),
-    ("domain/password_policy.rs", "web", "rule texts move to a web form module (point 1)"),
-    ("domain/names.rs", "web", "the readable-text check moves into domain (point 1)"),
-    ("domain/names.rs", "security", "new ids come from security::token; to be passed in (point 1)"),
-    ("domain/service_pin.rs", "security", "random bytes come from security::token; to be passed in (point 1)"),
-    ("domain/participant.rs", "db", "the stored-enum macro; to be split from the rule (point 1)"),
 ];
 
 fn allowed(from: Layer, to: Layer, reaches_store_of_feature: bool) -> bool {

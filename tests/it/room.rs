@@ -53,7 +53,9 @@ async fn first_frames(pages: &[(&Client, &str)], since: Instant) -> Vec<Duration
             for (browser, peer) in pages {
                 states.push(browser.execute(PEER_STATE, vec![(*peer).into()]).await.unwrap());
             }
-            panic!("no video within 10 s: {seen:?}; connections: {states:?}");
+            let logs = crate::harness::logs();
+            let socket: Vec<&str> = logs.lines().filter(|line| line.contains("WebSocket")).collect();
+            panic!("no video within 10 s: {seen:?}; connections: {states:?}; the server on sockets: {socket:?}");
         }
         for (i, (browser, peer)) in pages.iter().enumerate() {
             if seen[i].is_none() && frames_from(browser, peer).await > 0 {
