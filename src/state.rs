@@ -39,7 +39,7 @@ pub struct Inner {
     pub username_checks: RateLimiter,
     pub contact_searches: RateLimiter,
     pub recovery_requests: RateLimiter,
-    /// Password checks queue here per username (or account), one at a time, see `auth::throttle`.
+    /// Password checks queue here per username (or account), one at a time, see `accounts::throttle`.
     pub login_gate: crate::security::gate::Gate,
     /// … and per client address, a few at a time.
     pub address_gate: crate::security::gate::Gate,

@@ -3,7 +3,7 @@
 //! notice cannot be queued the change is refused and the old state stays. Handlers call these functions and
 //! render; none of them opens a transaction.
 use super::{Account, AccountError, EmailAddress, PersonName, store};
-use crate::auth::session;
+use crate::accounts::session;
 use crate::clock::Timestamp;
 use crate::db::Tx;
 use crate::notify::outbox;
@@ -268,9 +268,9 @@ pub async fn reset_password(
         return Ok(false);
     }
     store::set_password_hash(&mut *pending.tx, &account.id, password_hash).await?;
-    crate::auth::session::end_others(&mut *pending.tx, &account.id, None).await?;
+    crate::accounts::session::end_others(&mut *pending.tx, &account.id, None).await?;
     if let Some(username) = &account.username {
-        crate::auth::throttle::forget(&mut *pending.tx, &format!("u:{}", username.to_lowercase())).await?;
+        crate::accounts::throttle::forget(&mut *pending.tx, &format!("u:{}", username.to_lowercase())).await?;
     }
     commit(state, pending, account, Notice::new(Change::PasswordReset, by_the_person(account))).await?;
     Ok(true)

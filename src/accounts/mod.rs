@@ -2,13 +2,16 @@
 //! the person registers (`active`). Creating and resending write the account, its link and its e-mail in
 //! one transaction (transactional outbox).
 pub mod changes;
+pub mod directory;
 pub mod email;
 pub mod links;
 pub mod progress;
 pub mod registration;
 pub mod resets;
 pub mod search_index;
+pub mod session;
 pub mod store;
+pub mod throttle;
 
 use crate::clock::Timestamp;
 pub use crate::domain::names::{AccountId, PersonName};

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{Account, AccountStatus, store};
-use crate::auth::session::{self, Session, SessionKind};
+use crate::accounts::session::{self, Session, SessionKind};
 use crate::db::Tx;
 use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};

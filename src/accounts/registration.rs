@@ -1,8 +1,8 @@
 //! Registration's step 1 as a service: the credentials, the spent link, the contact-search entry, the login
 //! session and the audit entry in one transaction. The wizard's page (`onboarding::step1`) checks the form
 //! and shows what comes back.
+use crate::accounts::session::{self, SessionKind};
 use crate::accounts::{Account, links, store};
-use crate::auth::session::{self, SessionKind};
 use crate::domain::wizard::Step;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;

@@ -3,7 +3,7 @@
 //! bar; a newer link replaces the older ones of the account.
 use sqlx::Row;
 
-use crate::auth::session::{self, SessionKind};
+use crate::accounts::session::{self, SessionKind};
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
 use crate::domain::names::AccountId;

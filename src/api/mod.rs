@@ -264,12 +264,13 @@ async fn list(
     authorize(&state, &headers, Scope::AccountsRead).await?;
     let query: ListQuery = serde_urlencoded::from_str(&query.unwrap_or_default())
         .map_err(|e| Problem::bad_request(format!("Parameter passen nicht: {e}")))?;
-    let filter =
-        crate::support::store::StatusFilter::parse(query.status.as_deref().unwrap_or_default()).ok_or_else(|| {
+    let filter = crate::accounts::directory::StatusFilter::parse(query.status.as_deref().unwrap_or_default())
+        .ok_or_else(|| {
             Problem::bad_request("status: erlaubt sind invited, link_expired, registering, active, locked.")
         })?;
     let found =
-        crate::support::store::search(&state.db, query.q.as_deref().unwrap_or(""), filter, state.clock.now()).await?;
+        crate::accounts::directory::search(&state.db, query.q.as_deref().unwrap_or(""), filter, state.clock.now())
+            .await?;
     let accounts: Vec<AccountJson> = found.into_iter().map(json).collect();
     Ok(ok(StatusCode::OK, serde_json::json!({ "accounts": accounts })))
 }

@@ -10,9 +10,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::code_page::{self, CodeForm};
-use super::session::{self, Session, SessionKind};
 use super::sms_code::{self, Checked, Purpose, Refused};
-use super::throttle;
+use crate::accounts::session::{self, Session, SessionKind};
+use crate::accounts::throttle;
 use crate::accounts::{Account, store};
 use crate::domain::phone;
 use crate::error::{AppError, AppResult};
@@ -286,7 +286,7 @@ async fn pending(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, A
     Ok((session, account))
 }
 
-super::session::guard_extractor! {
+crate::accounts::session::guard_extractor! {
     /// A login attempt whose password was right and whose SMS code is still to come, as a handler argument.
     PendingSecondFactor = pending
 }

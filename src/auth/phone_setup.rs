@@ -13,9 +13,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::code_page::{self, CodeForm};
-use super::session::Session;
 use super::sms_code::{self, Checked, Purpose};
 use crate::accounts::progress;
+use crate::accounts::session::Session;
 use crate::accounts::{Account, changes, store};
 use crate::domain::phone::{self, MobileNumber, PhoneProblem};
 use crate::domain::wizard::Step;

@@ -12,10 +12,10 @@ use serde::Deserialize;
 
 use super::code_page::{self, CodeForm};
 use super::recovery_texts::{self as texts, Texts};
-use super::session::{self, Session, SessionKind};
 use super::sms_code::{self, Checked, Purpose};
 use crate::accounts::changes::{self, ResetRequester};
 use crate::accounts::resets::{self, Reset};
+use crate::accounts::session::{self, Session, SessionKind};
 use crate::accounts::{Account, store};
 use crate::domain::password_policy::PasswordContext;
 use crate::domain::phone;

@@ -332,7 +332,7 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                 }
                 in_window += 1;
                 if in_window > RATE_MAX {
-                    tracing::info!("WebSocket wegen zu vieler Nachrichten geschlossen");
+                    tracing::info!(%me, "WebSocket wegen zu vieler Nachrichten geschlossen");
                     return close(socket, 1008, "too many messages").await;
                 }
                 match message {
@@ -347,8 +347,11 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                         Ok(ClientMessage::Signal { to, payload }) => {
                             if admitted && to != me && room.contains(&to) {
                                 state.live.relay(&state.db, &appointment.id, &to, &me, &payload.to_string()).await;
-                            } else if !send(&mut socket, &ServerMessage::Refused { reason: "not_admitted" }).await {
-                                return;
+                            } else {
+                                tracing::info!(%me, %to, admitted, "WebSocket: Signal abgewiesen");
+                                if !send(&mut socket, &ServerMessage::Refused { reason: "not_admitted" }).await {
+                                    return;
+                                }
                             }
                         }
                         Err(_) => return close(socket, 1003, "unknown message").await,

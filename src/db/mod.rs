@@ -346,8 +346,8 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::session::SessionKind;
     use crate::accounts::{AccountStatus, Role};
-    use crate::auth::session::SessionKind;
     use crate::domain::participant::ParticipantState;
     use crate::notify::outbox::Channel;
     use crate::security::audit::AuditEvent;

@@ -69,7 +69,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         let now = state.clock.now();
         if now - last_purge >= 300 {
             last_purge = now;
-            if let Err(error) = crate::auth::session::purge_expired(&state).await {
+            if let Err(error) = crate::accounts::session::purge_expired(&state).await {
                 tracing::warn!(%error, "abgelaufene Sitzungen konnten nicht entfernt werden");
             }
             if let Err(error) = state.db.purge_serial_locks(now - 86_400).await {

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use crate::accounts::links::{self, Link, LinkOutcome};
 use crate::accounts::registration::{self, RegistrationError};
+use crate::accounts::session::{self, Session, SessionKind};
 use crate::accounts::{Account, AccountStatus, store};
-use crate::auth::session::{self, Session, SessionKind};
 use crate::domain::password_policy::PasswordContext;
 use crate::domain::username::{self, UsernameRule};
 use crate::domain::wizard::Step;

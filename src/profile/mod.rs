@@ -10,9 +10,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
+use crate::accounts::session::{self, Session, SessionKind};
+use crate::accounts::throttle;
 use crate::accounts::{Account, AccountStatus, store};
-use crate::auth::session::{self, Session, SessionKind};
-use crate::auth::{phone_setup, throttle};
+use crate::auth::phone_setup;
 use crate::error::{AppError, AppResult};
 use crate::onboarding::pin_step;
 use crate::state::AppState;
@@ -47,7 +48,7 @@ pub async fn check_password(state: &AppState, account: &Account, password: Strin
     Ok(matches)
 }
 
-crate::auth::session::guard_extractor! {
+crate::accounts::session::guard_extractor! {
     /// A signed-in, unlocked account, as a handler argument (see [`signed_in`]).
     SignedIn = signed_in
 }

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::SignedIn;
+use crate::accounts::session;
 use crate::accounts::store::PracticeDetails;
-use crate::auth::session;
 use crate::domain::password_policy::PasswordContext;
 use crate::domain::phone;
 use crate::error::AppResult;

@@ -6,9 +6,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::accounts::session::Session;
 use crate::accounts::{Account, changes};
 use crate::auth::code_page;
-use crate::auth::session::Session;
 use crate::auth::sms_code::{self, Checked, Purpose};
 use crate::domain::phone;
 use crate::error::{AppError, AppResult};

@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::console::{Feedback, Kept};
 use super::store;
+use crate::accounts::session::Session;
 use crate::accounts::{self as lifecycle, Account, AccountError, EmailAddress, PersonName, changes, store as accounts};
-use crate::auth::session::Session;
 use crate::domain::phone;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::SupportAgent;
 use super::store;
+use crate::accounts::directory;
 use crate::accounts::store::{self as accounts, Overview};
 use crate::accounts::{self as lifecycle, AccountError, NewAccount, Role};
 use crate::error::{AppError, AppResult};
@@ -133,8 +134,8 @@ async fn render_index(
     let searched = !q.trim().is_empty() || !status.is_empty();
     let rows = if searched {
         let filter =
-            store::StatusFilter::parse(&status).ok_or_else(|| AppError::BadRequest("unbekannter Status".into()))?;
-        store::search(&state.db, &q, filter, state.clock.now()).await?.iter().map(row).collect()
+            directory::StatusFilter::parse(&status).ok_or_else(|| AppError::BadRequest("unbekannter Status".into()))?;
+        directory::search(&state.db, &q, filter, state.clock.now()).await?.iter().map(row).collect()
     } else {
         Vec::new()
     };

@@ -13,8 +13,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
+use crate::accounts::session::{self, Session, SessionKind};
 use crate::accounts::{Account, AccountStatus, Role, store as accounts};
-use crate::auth::session::{self, Session, SessionKind};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/support/konten/{id}/entsperren", post(actions::unlock))
 }
 
-crate::auth::session::guard_extractor! {
+crate::accounts::session::guard_extractor! {
     /// A signed-in support agent with SMS two-factor on, as a handler argument (see [`agent`]).
     SupportAgent = agent
 }

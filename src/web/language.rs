@@ -30,7 +30,7 @@ pub async fn switch(State(state): State<AppState>, request: Request, next: Next)
     let page = request.method() == Method::GET && !request.uri().path().starts_with("/api/");
     let chosen = page.then(|| request.uri().query().and_then(split_query)).flatten();
     let Some((lang, rest)) = chosen else { return next.run(request).await };
-    if let Ok(Some(session)) = crate::auth::session::current(&state, request.headers()).await {
+    if let Ok(Some(session)) = crate::accounts::session::current(&state, request.headers()).await {
         // The person's own account: pages and mails follow their choice from now on.
         if let Err(e) = crate::accounts::store::set_language(&state.db, &session.account_id, lang).await {
             tracing::warn!(error = %e, "Sprache nicht gespeichert");

@@ -33,16 +33,9 @@ enum Layer {
 
 /// (file under `src/`, the module it reaches, why it is allowed for now).
 const EXCEPTIONS: &[(&str, &str, &str)] = &[
-    ("accounts/changes.rs", "auth", "sessions move into accounts (issue 17, point 1)"),
-    ("accounts/progress.rs", "auth", "sessions move into accounts (point 1)"),
-    ("accounts/registration.rs", "auth", "sessions move into accounts (point 1)"),
-    ("accounts/resets.rs", "auth", "sessions move into accounts (point 1)"),
-    ("api/mod.rs", "support::store", "the account list belongs in an accounts service (point 1)"),
     ("notify/templates.rs", "accounts", "account messages move out of notify into accounts (point 1)"),
     ("notify/worker.rs", "accounts", "housekeeping jobs are registered from app (point 1)"),
-    ("notify/worker.rs", "auth", "housekeeping jobs are registered from app (point 1)"),
     ("web/language.rs", "accounts", "saving the language is an accounts service (point 1)"),
-    ("web/language.rs", "auth", "the language guard reads the session; sessions move into accounts (point 1)"),
 ];
 
 fn allowed(from: Layer, to: Layer, reaches_store_of_feature: bool) -> bool {

@@ -36,7 +36,7 @@ crate::domain::text::stored_enum! {
 macro_rules! guard_extractor {
     ($(#[$meta:meta])* $name:ident = $guard:path) => {
         $(#[$meta])*
-        pub struct $name(pub $crate::auth::session::Session, pub $crate::accounts::Account);
+        pub struct $name(pub $crate::accounts::session::Session, pub $crate::accounts::Account);
 
         impl axum::extract::FromRequestParts<$crate::state::AppState> for $name {
             type Rejection = $crate::error::AppError;
