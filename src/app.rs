@@ -167,7 +167,24 @@ impl App {
             tasks.push(tokio::spawn(state.live.clone().listen(url, signal.clone())));
         }
         if options.run_worker {
-            tasks.push(tokio::spawn(crate::consult::purge::run(state.clone(), signal.clone())));
+            // Housekeeping, registered here: every feature's own clean-up, on its own schedule.
+            tasks.push(tokio::spawn(every(
+                3600,
+                "Termindaten löschen",
+                state.clone(),
+                signal.clone(),
+                |s| async move { crate::consult::purge::run_once(&s).await.map(drop) },
+            )));
+            tasks.push(tokio::spawn(every(
+                300,
+                "abgelaufene Sitzungen entfernen",
+                state.clone(),
+                signal.clone(),
+                |s| async move {
+                    crate::accounts::session::purge_expired(&s).await?;
+                    s.db.purge_serial_locks(s.clock.now() - 86_400).await.map(drop)
+                },
+            )));
             tasks.push(tokio::spawn(crate::notify::worker::run(state.clone(), signal)));
         }
         Ok(App { addr, state, shutdown, tasks })
@@ -177,6 +194,23 @@ impl App {
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+    }
+}
+
+/// Runs `job` now and then every `seconds` until `shutdown`; a failure is logged and tried again next time.
+async fn every<F, Fut>(seconds: u64, what: &'static str, state: AppState, mut shutdown: watch::Receiver<bool>, job: F)
+where
+    F: Fn(AppState) -> Fut,
+    Fut: std::future::Future<Output = Result<(), sqlx::Error>>,
+{
+    loop {
+        if let Err(error) = job(state.clone()).await {
+            tracing::warn!(%error, what, "Aufräumen fehlgeschlagen, nächster Versuch folgt");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(seconds)) => {}
+            _ = shutdown.changed() => return,
         }
     }
 }

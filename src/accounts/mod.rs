@@ -3,7 +3,6 @@
 //! one transaction (transactional outbox).
 pub mod changes;
 pub mod directory;
-pub mod email;
 pub mod links;
 pub mod progress;
 pub mod registration;
@@ -23,7 +22,7 @@ use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 
-pub use email::EmailAddress;
+pub use crate::domain::email::EmailAddress;
 
 crate::domain::text::stored_enum! {
     pub enum AccountStatus {

@@ -1,9 +1,6 @@
 //! Data minimisation: participants' names, addresses and numbers and the appointment's details are
 //! deleted `appointments.retention_days` after the appointment ended (default 30, at most 90: the KBV's
 //! Anlage 31b allows three months). The audit log keeps only participant ids.
-use std::time::Duration;
-
-use tokio::sync::watch;
 
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
@@ -21,17 +18,4 @@ pub async fn run_once(state: &AppState) -> Result<(u64, u64), sqlx::Error> {
         tracing::info!(appointments, participants, "Abgelaufene Termindaten gelöscht");
     }
     Ok((appointments, participants))
-}
-
-/// Every hour until `shutdown`.
-pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        if let Err(error) = run_once(&state).await {
-            tracing::warn!(%error, "Termindaten konnten nicht gelöscht werden");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::accounts::email::mask;
+use crate::domain::email::mask;
 use crate::notify::outbox::Channel;
 use crate::state::AppState;
 
@@ -58,23 +58,11 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(attempted)
 }
 
-/// Runs until `shutdown` turns true: delivers, tidies expired sessions and old lock rows, then waits for
-/// new work.
+/// Runs until `shutdown` turns true: delivers, then waits for new work.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut last_purge = 0;
     loop {
         if let Err(error) = deliver_due(&state).await {
             tracing::error!(%error, "Zustellung unterbrochen (Datenbank)");
-        }
-        let now = state.clock.now();
-        if now - last_purge >= 300 {
-            last_purge = now;
-            if let Err(error) = crate::accounts::session::purge_expired(&state).await {
-                tracing::warn!(%error, "abgelaufene Sitzungen konnten nicht entfernt werden");
-            }
-            if let Err(error) = state.db.purge_serial_locks(now - 86_400).await {
-                tracing::warn!(%error, "alte Sperreinträge konnten nicht entfernt werden");
-            }
         }
         tokio::select! {
             _ = state.outbox_wakeup.notified() => {}

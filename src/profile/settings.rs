@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use super::SignedIn;
 use crate::accounts::changes;
-use crate::accounts::email::EmailAddress;
 use crate::accounts::session;
 use crate::accounts::store::{self as store, PracticeDetails};
+use crate::domain::email::EmailAddress;
 use crate::domain::password_policy::PasswordContext;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};

@@ -34,7 +34,6 @@ enum Layer {
 /// (file under `src/`, the module it reaches, why it is allowed for now).
 const EXCEPTIONS: &[(&str, &str, &str)] = &[
     ("notify/templates.rs", "accounts", "account messages move out of notify into accounts (point 1)"),
-    ("notify/worker.rs", "accounts", "housekeeping jobs are registered from app (point 1)"),
     ("web/language.rs", "accounts", "saving the language is an accounts service (point 1)"),
 ];
 
