@@ -348,7 +348,7 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                             if admitted && to != me && room.contains(&to) {
                                 state.live.relay(&state.db, &appointment.id, &to, &me, &payload.to_string()).await;
                             } else {
-                                tracing::info!(%me, %to, admitted, "WebSocket: Signal abgewiesen");
+                                tracing::debug!(%me, %to, admitted, "WebSocket: Signal abgewiesen");
                                 if !send(&mut socket, &ServerMessage::Refused { reason: "not_admitted" }).await {
                                     return;
                                 }

@@ -149,10 +149,9 @@ async fn the_room_in_english_in_chromium() {
     guest_waits(guest, &invitations[0].link).await;
     assert_eq!(text_of(guest, "h1").await, "Waiting room");
     snap(guest, "guest-waiting-en").await;
-    sign_in(host, &app, "hwolf").await;
-    wait_for_path(host, "/").await;
+    host_in_room(host, &app, &id).await;
     host.goto(&app.url(&format!("/termine/{id}/raum?sprache=en"))).await.unwrap();
-    appears_within(host, "#roster li[data-member='host']", Duration::from_secs(5)).await;
+    appears_within(host, "html[lang='en'] #roster li[data-member='host']", Duration::from_secs(5)).await;
     let pid = participant_id(&app, "Anna Beispiel").await;
     appears_within(host, "#participants li[data-state='waiting']", Duration::from_secs(5)).await;
     let admitted_at = Instant::now();
