@@ -40,7 +40,13 @@
   room.setAttribute("data-lean", lean ? "true" : "false");
   window.roomPeers = peers; // for the browser tests (getStats)
   // How often a connection was mended, and why (the ICE state then), for the tests.
-  var counts = window.roomCounts = { restarts: 0, afresh: 0, why: [] };
+  // `log`: the last signalling steps, "seconds id what state", to find why a connection stays silent.
+  var counts = window.roomCounts = { restarts: 0, afresh: 0, why: [], log: [] };
+  function trace(id, what) {
+    var p = peers[id];
+    counts.log.push((performance.now() / 1000).toFixed(1) + " " + id + " " + what + (p ? " " + p.pc.signalingState : ""));
+    if (counts.log.length > 120) counts.log.shift();
+  }
   var remotes = document.getElementById("remote-videos");
   var preview = document.getElementById("local-video");
   var stateLine = document.getElementById("room-state");
@@ -105,6 +111,7 @@
       var outgoing = track.kind === "video" && screenTrack ? screenTrack : track;
       if (sent.indexOf(outgoing) >= 0) return;
       p.pc.addTrack(outgoing, stream);
+      trace(p.id, "track+" + track.kind);
       if (track.kind === "video" && !picture(p)) applyStep(p);
     });
   }
@@ -226,6 +233,7 @@
   // side makes the new offer, which follows the request on the same socket.
   function afresh(id) {
     counts.afresh += 1;
+    trace(id, "afresh>");
     send(id, { afresh: true });
     close(id);
     if (!isPolite(id)) peer(id);
@@ -300,6 +308,7 @@
     wait = wait || 3000;
     p.offerTimer = setTimeout(function () {
       if (peers[id] !== p || p.pc.signalingState !== "have-local-offer") return;
+      trace(id, "offer>again");
       sendOffer(id, p);
       awaitAnswer(id, p, lean ? Math.min(wait * 2, 12000) : wait);
     }, wait);
@@ -320,7 +329,7 @@
     var pc = new RTCPeerConnection(options);
     var p = {
       id: id, conn: Date.now() * 1000 + (connections++ % 1000),
-      pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null, offerTimer: null, offer: null, candidates: [], held: [],
+      pc: pc, makingOffer: false, ignoreOffer: false, remoteSession: null, timer: null, offerTimer: null, offer: null, candidates: [], held: [], offerSeen: null, answerPending: false,
       polite: isPolite(id),
       step: lean ? 2 : 0, leanStart: lean, poor: 0, good: 0, last: null
     };
@@ -348,6 +357,7 @@
       pc.setLocalDescription()
         .then(function () {
           p.offer = bare(pc.localDescription);
+          trace(id, "offer>");
           send(id, { description: p.offer, lean: lean });
           awaitAnswer(id, p);
         })
@@ -449,6 +459,7 @@
   function close(id) {
     var p = peers[id];
     if (!p) return;
+    trace(id, "closed");
     if (p.remoteConn) (gone[id] = gone[id] || []).push(p.remoteConn);
     clearTimeout(p.timer);
     clearTimeout(p.offerTimer);
@@ -470,6 +481,7 @@
       p = null;
     }
     if (payload.hello) {
+      trace(from, "hello<");
       // The other page (re)connected: what we sent while it was away never reached it. A new page makes
       // its own offer; starting one here too would only make the two cross.
       if (!p) return;
@@ -478,19 +490,20 @@
       else if (!p.polite && /^(disconnected|failed)$/.test(p.pc.iceConnectionState)) restart(from, p);
       return;
     }
-    if (stale(from, payload)) return;
+    if (stale(from, payload)) return trace(from, "stale<" + kind(payload));
     var offer = !!payload.description && payload.description.type === "offer";
     if (p && p.remoteConn && payload.conn && payload.conn !== p.remoteConn) {
       // From another connection of theirs than the one ours is paired with: a new one's offer replaces
       // ours; anything else of it waits for that offer.
       if (!offer) {
         if (payload.media) showMedia(from, payload.media);
-        return;
+        return trace(from, "other-conn<" + kind(payload));
       }
       close(from);
       p = null;
     }
     if (payload.afresh) {
+      trace(from, "afresh<");
       if (!p) return;
       close(from);
       if (!isPolite(from)) peer(from);
@@ -501,7 +514,7 @@
     // offers crossed, and Chromium's polite side, rolled back, then gathered no candidate at all.
     if (!p && !offer) {
       if (payload.media) early[from] = payload.media;
-      return;
+      return trace(from, "early<" + kind(payload));
     }
     p = p || peer(from);
     if (payload.session) p.remoteSession = payload.session;
@@ -519,12 +532,30 @@
       else if (!p.polite && (down || /^(disconnected|failed)$/.test(pc.iceConnectionState))) restart(from, p);
     } else if (payload.description) {
       var description = payload.description;
+      // The same offer again (sent again on the other page's "hello", or repeated because our answer was
+      // lost): answered already or being answered. Applied twice, the second `setLocalDescription()` ran
+      // after the first answer and made an offer the other side ignored, leaving this page's connection
+      // in "have-local-offer" without a picture for good.
+      if (offer && description.sdp === p.offerSeen) {
+        var answer = pc.localDescription;
+        trace(from, "offer< again");
+        if (pc.signalingState === "stable" && answer && answer.type === "answer") {
+          send(from, { description: bare(answer), lean: lean });
+        }
+        return;
+      }
+      if (offer) p.offerSeen = description.sdp;
       if (lean && description.sdp) description = { type: description.type, sdp: capForSlowLine(description.sdp) };
-      var collision = description.type === "offer" && (p.makingOffer || pc.signalingState !== "stable");
-      p.ignoreOffer = !p.polite && collision;
+      // As in the specification's perfect negotiation: an offer that comes while our own offer's answer is
+      // being applied is no collision (the host once ignored such an offer, and the other page waited).
+      var ready = !p.makingOffer && (pc.signalingState === "stable" || p.answerPending);
+      p.ignoreOffer = !p.polite && offer && !ready;
+      trace(from, description.type + "<" + (p.ignoreOffer ? " ignored" : ""));
       if (p.ignoreOffer) return;
+      p.answerPending = description.type === "answer";
       pc.setRemoteDescription(description)
         .then(function () {
+          p.answerPending = false;
           // Candidates that came with the ignored offer: a polite side that rolled back keeps its ICE
           // credentials for the answer and does not announce these candidates again.
           var held = p.held;
@@ -532,14 +563,32 @@
           held.forEach(function (candidate) { pc.addIceCandidate(candidate).catch(function () {}); });
           if (description.type !== "offer") return;
           return pc.setLocalDescription().then(function () {
-            send(from, { description: bare(pc.localDescription), lean: lean });
+            var made = bare(pc.localDescription);
+            trace(from, made.type + ">");
+            send(from, { description: made, lean: lean });
+            // Should the other side's offer have been answered already (a state this page did not expect),
+            // what went out is an offer of ours: it is repeated until answered, like any other.
+            if (made.type === "offer") {
+              p.offer = made;
+              awaitAnswer(from, p);
+            }
           });
         })
-        .catch(function (error) { console.error(error); });
+        .catch(function (error) {
+          p.answerPending = false;
+          trace(from, "refused " + description.type + ": " + error.message);
+          console.error(error);
+        });
     } else if (payload.candidate) {
       if (p.ignoreOffer) p.held.push(payload.candidate);
       else pc.addIceCandidate(payload.candidate).catch(function (error) { console.error(error); });
     }
+  }
+
+  function kind(payload) {
+    return payload.description ? payload.description.type : Object.keys(payload).filter(function (key) {
+      return key !== "session" && key !== "conn";
+    }).join(",");
   }
 
   // Connects to everyone in the room and lets go of those who left it.
