@@ -45,6 +45,12 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::auth::recovery::router())
         .merge(crate::start::router())
         .merge(crate::profile::router())
+        // Setting up SMS two-factor and a new Service-PIN: one page each, in the wizard and in the profile.
+        .merge(crate::auth::phone_setup::routes(crate::auth::phone_setup::Place::Wizard))
+        .merge(crate::auth::phone_setup::routes(crate::auth::phone_setup::Place::ProfileEnable))
+        .merge(crate::auth::phone_setup::routes(crate::auth::phone_setup::Place::ProfileChange))
+        .merge(crate::onboarding::pin_step::routes(crate::onboarding::pin_step::Place::Wizard))
+        .merge(crate::onboarding::pin_step::routes(crate::onboarding::pin_step::Place::Profile))
         .merge(crate::support::router())
         .merge(crate::contacts::router())
         .merge(crate::consult::router())
@@ -61,7 +67,7 @@ pub fn edge(routes: Router<AppState>, state: AppState) -> Router {
     let request_timeout = state.config.http.request_timeout;
     routes
         .fallback(|| async { AppError::NotFound })
-        .layer(from_fn_with_state(state.clone(), crate::web::language::switch))
+        .layer(from_fn_with_state(state.clone(), switch_language))
         .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))
         .layer(from_fn(refuse_unreadable_uris))
         .layer(CatchPanicLayer::custom(|_| AppError::Panic.into_response()))
@@ -71,6 +77,18 @@ pub fn edge(routes: Router<AppState>, state: AppState) -> Router {
         .layer(from_fn(log_requests))
         .layer(from_fn_with_state(state.clone(), resolve_client))
         .with_state(state)
+}
+
+/// The language switch (`?sprache=…`): the cookie, and the account of a signed-in person or one in their
+/// registration, whose pages and mails follow the choice from now on.
+async fn switch_language(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some((lang, location)) = crate::web::language::requested(&request) else { return next.run(request).await };
+    if let Ok(Some(session)) = crate::accounts::session::current(&state, request.headers()).await
+        && let Err(e) = crate::accounts::store::set_language(&state.db, &session.account_id, lang).await
+    {
+        tracing::warn!(error = %e, "Sprache nicht gespeichert");
+    }
+    crate::web::language::switched(lang, &location, state.config.is_https())
 }
 
 /// Puts the client's address (see `security::client_addr`) on the request for every layer and handler.

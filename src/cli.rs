@@ -7,10 +7,10 @@ use clap::{Parser, Subcommand};
 use crate::accounts::{self, NewAccount, store};
 use crate::clock::Clock;
 use crate::config::{Config, LogFormat};
+use crate::domain::lang::Lang;
 use crate::security::audit::Actor;
 use crate::state::AppState;
 use crate::web::format::iso_utc;
-use crate::web::i18n::Lang;
 
 #[derive(Parser)]
 #[command(name = "sprechstunde", version, about = "Videosprechstunde für Arztpraxen – selbst betrieben")]

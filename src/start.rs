@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 
+use crate::accounts::guards::ProductUser;
 use crate::domain::participant::ParticipantState;
 use crate::error::AppResult;
-use crate::profile::ProductUser;
 use crate::state::AppState;
 use crate::web::format;
 use crate::web::i18n::fill;

@@ -3,11 +3,11 @@
 //! notice cannot be queued the change is refused and the old state stays. Handlers call these functions and
 //! render; none of them opens a transaction.
 use super::{Account, AccountError, EmailAddress, PersonName, store};
+use crate::accounts::messages::{self, Change};
 use crate::accounts::session;
 use crate::clock::Timestamp;
 use crate::db::Tx;
 use crate::notify::outbox;
-use crate::notify::templates::{self, Change};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
 
@@ -47,7 +47,7 @@ async fn commit(state: &AppState, mut pending: Pending, account: &Account, notic
     // A reset link sent before a change of password, address, number or 2FA must not outlive it (a mailbox
     // reported as compromised, say).
     super::resets::revoke_open(tx, &account.id, now).await?;
-    let mail = templates::change_notice(&state.config, account, notice.change, now)?;
+    let mail = messages::change_notice(&state.config, account, notice.change, now)?;
     for to in std::iter::once(account.email.clone()).chain(notice.also_to) {
         let email = outbox::OutgoingEmail {
             account_id: Some(account.id.to_string()),
@@ -235,7 +235,7 @@ pub async fn send_password_reset(
     }
     let (_, token) = super::resets::issue(&mut tx, &account.id, &requested_by, now).await?;
     let url = format!("{}/passwort-vergessen/{token}", state.config.public_url);
-    let mail = templates::password_reset(&state.config, account, &url, now + super::resets::LIFETIME)?;
+    let mail = messages::password_reset(&state.config, account, &url, now + super::resets::LIFETIME)?;
     let email = outbox::OutgoingEmail {
         account_id: Some(account.id.to_string()),
         link_id: None,
@@ -310,7 +310,7 @@ pub async fn send_username_reminder(
         participant_id: None,
         topic: None,
         to: account.email.clone(),
-        mail: templates::username_reminder(&state.config, account)?,
+        mail: messages::username_reminder(&state.config, account)?,
         action_url: None,
         sender: None,
     };

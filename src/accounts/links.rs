@@ -148,7 +148,7 @@ pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<(Link, Account)>, sq
 mod tests {
     use super::*;
     use crate::accounts::{AccountId, AccountStatus, PersonName};
-    use crate::web::i18n::Lang;
+    use crate::domain::lang::Lang;
 
     fn link() -> Link {
         Link { id: "l".into(), account_id: "a".into(), expires_at: Some(1000), revoked_at: None, used_at: None }

@@ -3,7 +3,9 @@
 //! one transaction (transactional outbox).
 pub mod changes;
 pub mod directory;
+pub mod guards;
 pub mod links;
+pub mod messages;
 pub mod progress;
 pub mod registration;
 pub mod resets;
@@ -13,14 +15,14 @@ pub mod store;
 pub mod throttle;
 
 use crate::clock::Timestamp;
+use crate::domain::lang::Lang;
 pub use crate::domain::names::{AccountId, PersonName};
 use crate::domain::phone::MobileNumber;
 use crate::domain::username::Username;
 use crate::domain::wizard::{Plan, Step};
-use crate::notify::{outbox, templates};
+use crate::notify::outbox;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
-use crate::web::i18n::Lang;
 
 pub use crate::domain::email::EmailAddress;
 
@@ -212,7 +214,7 @@ async fn queue_registration_mail(
 ) -> Result<(), AccountError> {
     let (link_id, token) = links::issue(tx, &account.id, now).await?;
     let url = format!("{}/registrierung/{token}", state.config.public_url);
-    let mail = templates::registration(&state.config, account, &url, now)?;
+    let mail = messages::registration(&state.config, account, &url, now)?;
     outbox::enqueue_email(
         tx,
         outbox::OutgoingEmail {

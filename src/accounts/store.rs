@@ -5,8 +5,8 @@ use sqlx::any::AnyRow;
 use super::{Account, AccountId, AccountStatus, EmailAddress, PersonName};
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
+use crate::domain::lang::Lang;
 use crate::domain::wizard::{self, Plan, Step};
-use crate::web::i18n::Lang;
 
 /// Static SQL only (sqlx refuses strings built at run time): the column list is spliced in by `concat!`.
 macro_rules! columns {
@@ -278,7 +278,7 @@ pub async fn password_hash(db: &Db, account_id: &AccountId) -> Result<Option<Str
 pub async fn set_language(
     db: &Db,
     account_id: &AccountId,
-    language: crate::web::i18n::Lang,
+    language: crate::domain::lang::Lang,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET language = $1 WHERE id = $2")
         .bind(language.code())
@@ -487,6 +487,35 @@ pub async fn set_locked<'e>(
         .bind(i64::from(locked))
         .bind(account_id)
         .execute(executor)
+        .await
+        .map(|_| ())
+}
+
+/// The Service-PIN's hash and how many checks failed in a row (support's PIN check).
+pub async fn pin_state(db: &Db, account_id: &str) -> Result<(Option<String>, i64), sqlx::Error> {
+    let row = sqlx::query("SELECT pin_hash, pin_failed_attempts FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// Counts a check *before* it is made (so parallel checks cannot exceed the limit); `false` when locked.
+pub async fn reserve_pin_attempt(db: &Db, account_id: &str, limit: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE accounts SET pin_failed_attempts = pin_failed_attempts + 1 WHERE id = $1 AND pin_failed_attempts < $2",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .execute(&db.pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn reset_pin_failures(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET pin_failed_attempts = 0 WHERE id = $1")
+        .bind(account_id)
+        .execute(&db.pool)
         .await
         .map(|_| ())
 }

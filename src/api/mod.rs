@@ -18,9 +18,9 @@ use self::problem::Problem;
 use self::tokens::{ApiToken, Scope};
 use crate::accounts::store::{self, Overview};
 use crate::accounts::{self, NewAccount, Role};
+use crate::domain::lang::Lang;
 use crate::security::audit::Actor;
 use crate::state::AppState;
-use crate::web::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -48,7 +48,7 @@ impl Place {
     async fn open(self, state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Account)> {
         let found = match self {
             Place::Wizard => progress::current_step(state, headers, Step::TwoFactor).await?,
-            _ => crate::profile::recently_confirmed(state, headers, self.base()).await?,
+            _ => crate::accounts::guards::recently_confirmed(state, headers, self.base()).await?,
         };
         // Turning 2FA on when it is on would replace the number without telling the old one.
         if self == Place::ProfileEnable && found.1.two_factor_enabled {

@@ -4,7 +4,8 @@
 //! do not tell who has an account.
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -114,39 +115,33 @@ struct IdentifierForm {
 }
 
 /// The checks both request forms share: something entered, and not too many requests from this address.
-/// `Err` is the form again with the message (what was typed stays in the field).
-fn admit_request(
+/// `Some` is the form again with the message (what was typed stays in the field).
+fn refuse_request(
     state: &AppState,
     lang: Lang,
     which: Forgotten,
     peer: &str,
     value: &str,
-) -> Result<(), AppResult<Response>> {
+) -> AppResult<Option<Response>> {
     let rt = texts::of(lang);
     if value.is_empty() {
         let message = match which {
             Forgotten::Password => rt.identifier_missing,
             Forgotten::Username => rt.email_missing,
         };
-        return Err(forgot_page(
-            state,
-            lang,
-            which,
-            String::new(),
-            Some(message.to_owned()),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
+        let form =
+            forgot_page(state, lang, which, String::new(), Some(message.to_owned()), StatusCode::UNPROCESSABLE_ENTITY);
+        return form.map(Some);
     }
     if let Err(wait) = state.recovery_requests.hit(peer, state.clock.now()) {
         let minutes = ((wait + 59) / 60).max(1).to_string();
         let message = fill(rt.too_many_requests, &[("minutes", &minutes)]);
         let page = forgot_page(state, lang, which, value.to_owned(), Some(message), StatusCode::TOO_MANY_REQUESTS);
-        return Err(page.map(|mut response| {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
-            response
-        }));
+        let mut response = page?;
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+        return Ok(Some(response));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Accounts someone can sign in to (a username and password exist) and that are not locked.
@@ -185,8 +180,8 @@ async fn answer_request(
 ) -> AppResult<Response> {
     let lang = Lang::from_headers(headers);
     let client_addr = peer.to_string();
-    if let Err(page) = admit_request(state, lang, which, &client_addr, identifier) {
-        return page;
+    if let Some(page) = refuse_request(state, lang, which, &client_addr, identifier)? {
+        return Ok(page);
     }
     let account = match which {
         _ if identifier.contains('@') => store::find(&state.db, identifier).await?,
@@ -296,6 +291,22 @@ async fn send_code(
     Ok(sms_code::send(state, code_request(account, binding, number, client_addr)).await?)
 }
 
+/// The reset session behind the request's cookie, with its still usable link and account, as a handler
+/// argument: `ResetAt<CODE>` (the SMS code is still to come) or `ResetAt<NEW_PASSWORD>` (may set it).
+struct ResetAt<const KIND: bool>(Session, Reset, Account);
+const CODE: bool = false;
+const NEW_PASSWORD: bool = true;
+
+impl<const KIND: bool> FromRequestParts<AppState> for ResetAt<KIND> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let kind = if KIND == NEW_PASSWORD { SessionKind::PasswordReset } else { SessionKind::ResetSecondFactor };
+        let (session, reset, account) = open_reset(state, &parts.headers, kind).await?;
+        Ok(ResetAt(session, reset, account))
+    }
+}
+
 /// The reset session of this kind behind the request's cookie, with its still usable link and account.
 async fn open_reset(state: &AppState, headers: &HeaderMap, kind: SessionKind) -> AppResult<(Session, Reset, Account)> {
     let lang = Lang::from_headers(headers);
@@ -352,8 +363,11 @@ async fn code_form(
     )
 }
 
-async fn show_code(State(state): State<AppState>, ClientIp(peer): ClientIp, headers: HeaderMap) -> AppResult<Response> {
-    let (session, _, account) = open_reset(&state, &headers, SessionKind::ResetSecondFactor).await?;
+async fn show_code(
+    State(state): State<AppState>,
+    ClientIp(peer): ClientIp,
+    ResetAt(session, _, account): ResetAt<CODE>,
+) -> AppResult<Response> {
     code_form(&state, (&session, &account), &peer.to_string(), None, StatusCode::OK).await
 }
 
@@ -367,10 +381,9 @@ struct CodeInput {
 async fn verify_code(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
+    ResetAt(session, reset, account): ResetAt<CODE>,
     StrictForm(form): StrictForm<CodeInput>,
 ) -> AppResult<Response> {
-    let (session, reset, account) = open_reset(&state, &headers, SessionKind::ResetSecondFactor).await?;
     let t = account.language.texts();
     if !code_page::looks_like_code(&form.code) {
         return code_form(
@@ -415,9 +428,8 @@ async fn verify_code(
 async fn resend_code(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
+    ResetAt(session, _, account): ResetAt<CODE>,
 ) -> AppResult<Response> {
-    let (session, _, account) = open_reset(&state, &headers, SessionKind::ResetSecondFactor).await?;
     let Some(number) = account.phone.clone() else { return Ok(Redirect::to("/passwort-neu").into_response()) };
     match send_code(&state, &account, &session.id_hash, &number, &peer.to_string()).await? {
         Ok(()) => Ok(Redirect::to("/passwort-neu/code").into_response()),
@@ -463,8 +475,10 @@ fn new_password_form(
     )
 }
 
-async fn show_new_password(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let (_, _, account) = open_reset(&state, &headers, SessionKind::PasswordReset).await?;
+async fn show_new_password(
+    State(state): State<AppState>,
+    ResetAt(_, _, account): ResetAt<NEW_PASSWORD>,
+) -> AppResult<Response> {
     new_password_form(&state, &account, Vec::new(), StatusCode::OK)
 }
 
@@ -479,10 +493,9 @@ struct NewPasswordForm {
 /// person signs in with the new password.
 async fn set_new_password(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ResetAt(_, reset, account): ResetAt<NEW_PASSWORD>,
     StrictForm(form): StrictForm<NewPasswordForm>,
 ) -> AppResult<Response> {
-    let (_, reset, account) = open_reset(&state, &headers, SessionKind::PasswordReset).await?;
     let t = account.language.texts();
     let username = account.username.as_deref().unwrap_or_default().to_owned();
     let context = PasswordContext::new(&account.name, &account.email).with_username(&username);

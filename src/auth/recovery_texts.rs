@@ -1,5 +1,5 @@
 //! The texts of "Passwort vergessen?" and "Benutzername vergessen?", German and English side by side.
-use crate::web::i18n::Lang;
+use crate::domain::lang::Lang;
 
 pub fn of(lang: Lang) -> &'static Texts {
     match lang {

@@ -7,10 +7,10 @@ use sqlx::Row;
 
 use crate::clock::Timestamp;
 use crate::db::Tx;
+use crate::domain::lang::Lang;
 use crate::notify::outbox;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
-use crate::web::i18n::Lang;
 
 pub const LIFETIME: i64 = 5 * 60;
 pub const RESEND_AFTER: i64 = 60;

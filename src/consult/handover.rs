@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Response};
 use crate::consult::guest::{self, Guest};
 use crate::consult::store::{self, GuestSession};
 use crate::consult::texts::Texts;
+use crate::domain::lang::Lang;
 use crate::error::AppResult;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
 use crate::security::token::{self, Purpose};
 use crate::state::AppState;
 use crate::web::cookies::{self, Jar};
-use crate::web::i18n::Lang;
 
 /// How long a link for another browser works.
 pub const HANDOVER_SECONDS: i64 = 30 * 60;

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::accounts::guards::ProductUser;
 use crate::accounts::{Account, EmailAddress};
 use crate::consult::changes::{self, ConsultError, Delivery};
 use crate::consult::messages::Access;
@@ -17,7 +18,6 @@ use crate::domain::access_code::AccessCode;
 use crate::domain::appointment::{DURATIONS, NAME_MAX, NOTICE_MAX, PRESET_NOTICES, TITLE_MAX};
 use crate::domain::participant::Action;
 use crate::error::{AppError, AppResult};
-use crate::profile::ProductUser;
 use crate::security::audit::Actor;
 use crate::security::sealed;
 use crate::security::token::{self, Purpose};
@@ -291,7 +291,7 @@ async fn show_once(
     appointment_id: &str,
     data: FreshData,
 ) -> AppResult<Response> {
-    let (session, _) = crate::profile::signed_in(state, headers).await?;
+    let (session, _) = crate::accounts::guards::signed_in(state, headers).await?;
     let token = token::generate();
     let plain = serde_json::to_vec(&data).map_err(|e| AppError::Internal(e.to_string()))?;
     let sealed = sealed::seal(&token, &session.id_hash, &plain);
@@ -312,7 +312,7 @@ async fn take_once(
     if !token::looks_valid(token) {
         return Ok(None);
     }
-    let (session, _) = crate::profile::signed_in(state, headers).await?;
+    let (session, _) = crate::accounts::guards::signed_in(state, headers).await?;
     let id_hash = token::hash(Purpose::FreshView, token);
     let key = (id_hash.as_str(), session.id_hash.as_str(), appointment_id);
     let Some(sealed) = store::take_fresh_view(&state.db, key, state.clock.now()).await? else { return Ok(None) };
@@ -843,7 +843,7 @@ pub async fn room(
     let lang = account.language;
     let c = texts::of(lang);
     let participants = store::participants(&state.db, &appointment.id).await?;
-    let roster = views::Roster::of(&appointment, &participants, crate::consult::ws::HOST, lang);
+    let roster = views::Roster::of(&appointment, &participants, views::HOST, lang);
     let facts = views::Facts::read(&state, &appointment).await?;
     let participants = views::participant_lines(&appointment, participants, &facts, lang);
     page::render(

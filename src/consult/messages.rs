@@ -5,12 +5,12 @@ use askama::Template;
 use crate::config::Config;
 use crate::consult::store::Appointment;
 use crate::domain::access_code::AccessCode;
+use crate::domain::lang::Lang;
 use crate::domain::practice::PracticeContact;
+use crate::notify::RenderedMail;
 use crate::notify::ics;
 use crate::notify::outbox::Sender;
-use crate::notify::templates::RenderedMail;
 use crate::web::format;
-use crate::web::i18n::Lang;
 
 /// A participant's way in, as it exists only in the host's page and the messages.
 pub struct Access {

@@ -9,6 +9,8 @@ use crate::domain::appointment::Window;
 use crate::domain::names::AccountId;
 use crate::domain::participant::ParticipantState;
 use crate::domain::practice::PracticeContact;
+use crate::notify::outbox;
+use crate::security::audit;
 
 crate::domain::text::stored_enum! {
     pub enum AppointmentStatus {
@@ -343,20 +345,9 @@ pub async fn replace_access(tx: &mut Tx, id: &str, hashes: &AccessHashes, now: T
     .execute(&mut **tx)
     .await?;
     end_guest_sessions(tx, id).await?;
-    cancel_pending_messages(tx, id).await?;
+    // Invitations not yet delivered carry a link that no longer works: they are not sent.
+    outbox::cancel_pending_for_participant(tx, id).await?;
     Ok(result.rows_affected() == 1)
-}
-
-/// Invitations not yet delivered carry a link that no longer works: they are not sent.
-async fn cancel_pending_messages(tx: &mut Tx, participant_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE outbox SET status = 'cancelled', body_text = '', body_html = '', action_url = NULL, attachment = NULL \
-         WHERE participant_id = $1 AND status = 'pending'",
-    )
-    .bind(participant_id)
-    .execute(&mut **tx)
-    .await
-    .map(|_| ())
 }
 
 /// The participant's link and code stop working for good. Removed: they are forgotten (an unknown link).
@@ -369,7 +360,8 @@ pub async fn revoke(tx: &mut Tx, id: &str, now: Timestamp, forget_access: bool) 
     };
     sqlx::query(sql).bind(now).bind(id).execute(&mut **tx).await?;
     if forget_access {
-        cancel_pending_messages(tx, id).await?;
+        // Invitations not yet delivered carry a link that no longer works: they are not sent.
+        outbox::cancel_pending_for_participant(tx, id).await?;
     }
     end_guest_sessions(tx, id).await
 }
@@ -750,17 +742,17 @@ pub async fn purge_ended(db: &Db, ended_before: Timestamp) -> Result<(u64, u64),
     let mut tx = db.begin().await?;
     let old = "SELECT id FROM appointments WHERE starts_at + duration_minutes * 60 < $1";
     let in_old = format!("SELECT id FROM participants WHERE appointment_id IN ({old})");
-    for sql in [
+    let ids: Vec<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(in_old.clone())).bind(ended_before).fetch_all(&mut *tx).await?;
+    for id in &ids {
         // The addresses guests came from are personal data too; the audit entries stay, without them.
-        format!(
-            "UPDATE audit_log SET client_addr = NULL WHERE detail IN (SELECT 'participant:' || id FROM participants \
-                 WHERE appointment_id IN ({old}))"
-        ),
-        format!("DELETE FROM guest_sessions WHERE participant_id IN ({in_old})"),
-        format!("DELETE FROM outbox WHERE participant_id IN ({in_old})"),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ended_before).execute(&mut *tx).await?;
+        audit::forget_client_addr(&mut tx, &format!("participant:{id}")).await?;
+        outbox::forget_participant(&mut tx, id).await?;
     }
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM guest_sessions WHERE participant_id IN ({in_old})")))
+        .bind(ended_before)
+        .execute(&mut *tx)
+        .await?;
     let participants =
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM participants WHERE appointment_id IN ({old})")))
             .bind(ended_before)

@@ -82,6 +82,9 @@ impl ParticipantList {
     }
 }
 
+/// How the host is addressed in the room and in signalling (guests by their participant id).
+pub const HOST: &str = "host";
+
 /// Someone in the video room: the host (id `host`, as addressed in signalling) or an admitted guest.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Member {
@@ -102,7 +105,7 @@ pub struct Roster {
 impl Roster {
     /// The host and every admitted participant.
     pub fn of(appointment: &Appointment, participants: &[Participant], me: &str, lang: Lang) -> Roster {
-        let host = Member { id: crate::consult::ws::HOST.to_owned(), name: appointment.host_name.clone() };
+        let host = Member { id: HOST.to_owned(), name: appointment.host_name.clone() };
         let guests = participants
             .iter()
             .filter(|p| p.state == ParticipantState::Admitted)

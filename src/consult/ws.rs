@@ -21,21 +21,20 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::accounts::Account;
 use crate::consult::store::{self, Appointment, OtherDevice};
+use crate::consult::views::HOST;
 use crate::consult::{guest, views};
+use crate::domain::lang::Lang;
 use crate::domain::participant::ParticipantState;
 use crate::error::{AppError, AppResult};
 use crate::live::{EVERYTHING, Event};
 use crate::security::turn;
 use crate::state::AppState;
-use crate::web::i18n::Lang;
 
 /// An SDP offer with audio and video is 4–6 KiB; a relay must fit PostgreSQL's 8000-byte `NOTIFY`.
 pub const MAX_MESSAGE: usize = 7 * 1024;
 const RATE_WINDOW: Duration = Duration::from_secs(10);
 /// A connection's start sends an offer and a burst of ICE candidates to each of up to three others.
 pub const RATE_MAX: u32 = 120;
-/// How the host is addressed in signalling (guests by their participant id).
-pub const HOST: &str = "host";
 const PING_EVERY: Duration = Duration::from_secs(20);
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 
@@ -148,7 +147,7 @@ enum Viewer {
 
 /// The signed-in, unlocked host with nothing left to set up (as `ProductUser` demands of the pages).
 async fn signed_in_host(state: &AppState, headers: &HeaderMap) -> Option<(String, Account)> {
-    let (session, account) = crate::profile::signed_in(state, headers).await.ok()?;
+    let (session, account) = crate::accounts::guards::signed_in(state, headers).await.ok()?;
     (account.home_path() == "/").then_some((session.id_hash, account))
 }
 

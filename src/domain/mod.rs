@@ -6,6 +6,7 @@ pub mod access_code;
 pub mod appointment;
 pub mod device;
 pub mod email;
+pub mod lang;
 pub mod names;
 pub mod participant;
 pub mod password_policy;

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
-use crate::notify::templates::RenderedMail;
+use crate::notify::RenderedMail;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 
 /// Attempts before a message is marked `failed`; with the backoff below that spans about six hours.
@@ -120,6 +120,27 @@ pub async fn cancel_pending_for_account(
     .execute(&mut **tx)
     .await
     .map(|_| ())
+}
+
+/// Cancels a participant's undelivered invitations (their link no longer works).
+pub async fn cancel_pending_for_participant(tx: &mut Tx, participant_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'cancelled', body_text = '', body_html = '', action_url = NULL, attachment = NULL \
+         WHERE participant_id = $1 AND status = 'pending'",
+    )
+    .bind(participant_id)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+/// Deletes every message to a participant (their appointment's data is purged).
+pub async fn forget_participant(tx: &mut Tx, participant_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM outbox WHERE participant_id = $1")
+        .bind(participant_id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
 }
 
 crate::domain::text::stored_enum! {

@@ -14,8 +14,6 @@ pub fn router() -> Router<AppState> {
         .route("/registrierung", get(step1::show).post(step1::submit))
         .route("/registrierung/benutzername", get(step1::username_available))
         .route("/registrierung/abgeschlossen", get(step1::done))
-        .merge(pin_step::routes(pin_step::Place::Wizard))
-        .merge(crate::auth::phone_setup::routes(crate::auth::phone_setup::Place::Wizard))
         .route(
             "/registrierung/sichtbarkeit",
             get(visibility::show)

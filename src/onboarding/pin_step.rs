@@ -106,7 +106,7 @@ impl Place {
     async fn open(self, state: &AppState, headers: &HeaderMap) -> AppResult<Account> {
         let found = match self {
             Place::Wizard => progress::current_step(state, headers, Step::ServicePin).await?,
-            Place::Profile => crate::profile::recently_confirmed(state, headers, self.base()).await?,
+            Place::Profile => crate::accounts::guards::recently_confirmed(state, headers, self.base()).await?,
         };
         Ok(found.1)
     }

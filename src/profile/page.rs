@@ -4,7 +4,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::SignedIn;
+use crate::accounts::guards::SignedIn;
 use crate::accounts::session;
 use crate::accounts::store::PracticeDetails;
 use crate::domain::password_policy::PasswordContext;
@@ -116,7 +116,7 @@ pub async fn render(
             two_factor_status,
             phone: masked,
             visible: account.visible,
-            english: account.language == crate::web::i18n::Lang::En,
+            english: account.language == crate::domain::lang::Lang::En,
             sessions,
         },
     )

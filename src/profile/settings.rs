@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::SignedIn;
 use crate::accounts::changes;
+use crate::accounts::guards::SignedIn;
 use crate::accounts::session;
 use crate::accounts::store::{self as store, PracticeDetails};
 use crate::domain::email::EmailAddress;

@@ -29,7 +29,7 @@ struct OffPage {
 
 /// A signed-in account with 2FA on; everyone else goes back to the profile.
 async fn open(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Account, String)> {
-    let (session, account) = super::signed_in(state, headers).await?;
+    let (session, account) = crate::accounts::guards::signed_in(state, headers).await?;
     // Where the edition requires 2FA (and for all staff) it cannot be turned off.
     if account.must_use_second_factor() {
         return Err(AppError::elsewhere(Redirect::to("/profil").into_response()));

@@ -155,6 +155,16 @@ pub async fn record<'e>(
     .map(|_| ())
 }
 
+/// Entries about `detail` (e.g. `participant:<id>`) no longer say where the request came from: the entries
+/// stay, the address (personal data) goes.
+pub async fn forget_client_addr(tx: &mut crate::db::Tx, detail: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE audit_log SET client_addr = NULL WHERE detail = $1")
+        .bind(detail)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
 #[derive(Debug, Serialize)]
 pub struct Record {
     pub at: String,

@@ -1,11 +1,13 @@
 //! The Service-PIN check and what a correct check allows, for this agent's session and this account.
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::console::{Feedback, Kept};
 use super::store;
+use crate::accounts::guards::SupportAgent;
 use crate::accounts::session::Session;
 use crate::accounts::{self as lifecycle, Account, AccountError, EmailAddress, PersonName, changes, store as accounts};
 use crate::domain::phone;
@@ -47,14 +49,13 @@ pub struct PinForm {
 /// `POST …/pin-pruefen`: the answer is only „korrekt“ or „nicht korrekt“.
 pub async fn check_pin(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SupportAgent(session, agent): SupportAgent,
     Path(id): Path<String>,
     StrictForm(form): StrictForm<PinForm>,
 ) -> AppResult<Response> {
-    let (session, agent) = super::agent(&state, &headers).await?;
     let account = target(&state, &id).await?;
-    let (hash, _) = store::pin_state(&state.db, &account.id).await?;
-    if !store::reserve_pin_attempt(&state.db, &account.id, PIN_ATTEMPTS).await? {
+    let (hash, _) = crate::accounts::store::pin_state(&state.db, &account.id).await?;
+    if !crate::accounts::store::reserve_pin_attempt(&state.db, &account.id, PIN_ATTEMPTS).await? {
         log(&state, &agent, &account.id, AuditEvent::PinCheck, "locked", None).await?;
         let error =
             Some("PIN-Prüfung gesperrt: 5 falsche Versuche. Die Person muss eine neue Service-PIN festlegen.".into());
@@ -64,27 +65,40 @@ pub async fn check_pin(
     let pin: String = form.pin.chars().filter(|c| !c.is_whitespace()).collect();
     let correct = hash.is_some() && state.hasher.verify(pin, hash).await?;
     if correct {
-        store::reset_pin_failures(&state.db, &account.id).await?;
+        crate::accounts::store::reset_pin_failures(&state.db, &account.id).await?;
         store::grant(&state.db, &session.id_hash, &account.id, state.clock.now()).await?;
         log(&state, &agent, &account.id, AuditEvent::PinCheck, "correct", None).await?;
     } else {
         log(&state, &agent, &account.id, AuditEvent::PinCheck, "incorrect", None).await?;
     }
-    let (_, failures) = store::pin_state(&state.db, &account.id).await?;
+    let (_, failures) = crate::accounts::store::pin_state(&state.db, &account.id).await?;
     let result = super::console::PinResult { correct, attempts_left: (PIN_ATTEMPTS - failures).max(0) };
     let feedback = Feedback { pin_result: Some(result), ..Feedback::default() };
     super::console::render_account(&state, &session.id_hash, &id, feedback, StatusCode::OK).await
 }
 
-/// The agent, the account, and proof of a correct PIN check in this session for this account.
-async fn granted(state: &AppState, headers: &HeaderMap, id: &str) -> AppResult<(Session, Account, Account)> {
-    let (session, agent) = super::agent(state, headers).await?;
-    let account = target(state, id).await?;
-    if !store::has_grant(&state.db, &session.id_hash, &account.id).await? {
-        log(state, &agent, &account.id, AuditEvent::SupportChange, "refused", Some("ohne PIN-Prüfung".into())).await?;
-        return Err(AppError::Forbidden);
+/// A support agent's request about one account (`…/konten/{id}/…`), after a correct Service-PIN check in
+/// this session for this account, as a handler argument. Without the check: 403, and an audit entry.
+pub struct Granted {
+    pub session: Session,
+    pub agent: Account,
+    pub account: Account,
+}
+
+impl FromRequestParts<AppState> for Granted {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let SupportAgent(session, agent) = SupportAgent::from_request_parts(parts, state).await?;
+        let Path(id) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        let account = target(state, &id).await?;
+        if !store::has_grant(&state.db, &session.id_hash, &account.id).await? {
+            log(state, &agent, &account.id, AuditEvent::SupportChange, "refused", Some("ohne PIN-Prüfung".into()))
+                .await?;
+            return Err(AppError::Forbidden);
+        }
+        Ok(Granted { session, agent, account })
     }
-    Ok((session, agent, account))
 }
 
 fn saved(id: &str) -> Response {
@@ -109,11 +123,10 @@ pub struct ValueForm {
 
 pub async fn change_name(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    Granted { session, agent, account }: Granted,
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
-    let (session, agent, account) = granted(&state, &headers, &id).await?;
     let Some(name) = PersonName::parse(&form.value) else {
         let kept = Kept { name: Some(form.value), ..Kept::default() };
         return refuse(&state, &session, &id, lifecycle::AccountError::InvalidName.to_string(), kept).await;
@@ -124,11 +137,10 @@ pub async fn change_name(
 
 pub async fn change_email(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    Granted { session, agent, account }: Granted,
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
-    let (session, agent, account) = granted(&state, &headers, &id).await?;
     let Ok(email) = EmailAddress::parse(&form.value) else {
         let message = format!("„{}“ ist keine gültige E-Mail-Adresse.", form.value);
         return refuse(&state, &session, &id, message, Kept { email: Some(form.value), ..Kept::default() }).await;
@@ -145,11 +157,10 @@ pub async fn change_email(
 
 pub async fn change_phone(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    Granted { session, agent, account }: Granted,
     StrictForm(form): StrictForm<ValueForm>,
 ) -> AppResult<Response> {
-    let (session, agent, account) = granted(&state, &headers, &id).await?;
     let number = match phone::MobileNumber::parse(&form.value) {
         Ok(number) => number,
         Err(phone::PhoneProblem::Landline) => {
@@ -167,10 +178,9 @@ pub async fn change_phone(
 
 pub async fn reset_two_factor(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    Granted { agent, account, .. }: Granted,
 ) -> AppResult<Response> {
-    let (_, agent, account) = granted(&state, &headers, &id).await?;
     changes::reset_two_factor(&state, &account, by(&agent)).await?;
     Ok(saved(&id))
 }
@@ -179,10 +189,9 @@ pub async fn reset_two_factor(
 /// shown to the agent or sent elsewhere), within the same cap per account and hour.
 pub async fn send_password_reset(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    Granted { session, agent, account }: Granted,
 ) -> AppResult<Response> {
-    let (session, agent, account) = granted(&state, &headers, &id).await?;
     if account.username.is_none() {
         let message =
             "Der Account ist noch nicht registriert: Senden Sie stattdessen die Registrierungs-E-Mail erneut.";
@@ -212,11 +221,10 @@ pub struct LockForm {
 /// (Unlocking and data changes still need the check.)
 pub async fn lock(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SupportAgent(session, agent): SupportAgent,
     Path(id): Path<String>,
     StrictForm(form): StrictForm<LockForm>,
 ) -> AppResult<Response> {
-    let (session, agent) = super::agent(&state, &headers).await?;
     let account = target(&state, &id).await?;
     if account.is_staff() {
         let message = "Support-Accounts werden nicht in der Konsole gesperrt, sondern vom Betrieb.".into();
@@ -231,8 +239,11 @@ pub async fn lock(
     Ok(saved(&id))
 }
 
-pub async fn unlock(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
-    let (_, agent, account) = granted(&state, &headers, &id).await?;
+pub async fn unlock(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Granted { agent, account, .. }: Granted,
+) -> AppResult<Response> {
     changes::set_locked(&state, &account, by(&agent), None).await?;
     Ok(saved(&id))
 }

@@ -5,17 +5,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::SupportAgent;
 use super::store;
 use crate::accounts::directory;
+use crate::accounts::guards::SupportAgent;
 use crate::accounts::store::{self as accounts, Overview};
 use crate::accounts::{self as lifecycle, AccountError, NewAccount, Role};
+use crate::domain::lang::Lang;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::Actor;
 use crate::state::AppState;
 use crate::web::form::{self, StrictForm};
 use crate::web::format;
-use crate::web::i18n::Lang;
 use crate::web::page::{self, Layout};
 
 /// An account as the console lists it: never a secret, times in Berlin time.
@@ -247,7 +247,7 @@ pub async fn render_account(
     code: StatusCode,
 ) -> AppResult<Response> {
     let overview = accounts::overview(&state.db, account_id, state.clock.now()).await?.ok_or(AppError::NotFound)?;
-    let (_, failures) = store::pin_state(&state.db, account_id).await?;
+    let (_, failures) = crate::accounts::store::pin_state(&state.db, account_id).await?;
     let (history, history_more) = super::history::page(&state.db, account_id, 1).await?;
     let row = row(&overview);
     let Kept { name, email, phone, lock_reason } = feedback.kept;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::domain::lang::Lang;
 use crate::web::format;
-use crate::web::i18n::Lang;
 
 /// Entries per page.
 pub const PAGE: i64 = 20;

@@ -9,13 +9,8 @@ mod history;
 pub mod store;
 
 use axum::Router;
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
-use crate::accounts::session::{self, Session, SessionKind};
-use crate::accounts::{Account, AccountStatus, Role, store as accounts};
-use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -33,25 +28,4 @@ pub fn router() -> Router<AppState> {
         .route("/support/konten/{id}/sperren", post(actions::lock))
         .route("/support/konten/{id}/passwort-link", post(actions::send_password_reset))
         .route("/support/konten/{id}/entsperren", post(actions::unlock))
-}
-
-crate::accounts::session::guard_extractor! {
-    /// A signed-in support agent with SMS two-factor on, as a handler argument (see [`agent`]).
-    SupportAgent = agent
-}
-
-/// A signed-in support agent (active, role `support`, signed in with the second factor).
-pub async fn agent(state: &AppState, headers: &HeaderMap) -> AppResult<(Session, Account)> {
-    let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::Login) else {
-        return Err(AppError::elsewhere(Redirect::to("/anmelden").into_response()));
-    };
-    let account = accounts::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
-    if account.status != AccountStatus::Active {
-        return Err(AppError::elsewhere(Redirect::to(account.home_path()).into_response()));
-    }
-    if account.role != Role::Support || !account.two_factor_enabled {
-        tracing::warn!(account = %account.id, "Zugriff auf die Support-Konsole verweigert");
-        return Err(AppError::Forbidden);
-    }
-    Ok((session, account))
 }

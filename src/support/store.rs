@@ -1,36 +1,7 @@
 //! Queries only the support console needs.
-use sqlx::Row;
 
 use crate::clock::Timestamp;
 use crate::db::Db;
-
-pub async fn pin_state(db: &Db, account_id: &str) -> Result<(Option<String>, i64), sqlx::Error> {
-    let row = sqlx::query("SELECT pin_hash, pin_failed_attempts FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&db.pool)
-        .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
-}
-
-/// Counts a check *before* it is made (so parallel checks cannot exceed the limit); `false` when locked.
-pub async fn reserve_pin_attempt(db: &Db, account_id: &str, limit: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query(
-        "UPDATE accounts SET pin_failed_attempts = pin_failed_attempts + 1 WHERE id = $1 AND pin_failed_attempts < $2",
-    )
-    .bind(account_id)
-    .bind(limit)
-    .execute(&db.pool)
-    .await
-    .map(|r| r.rows_affected() == 1)
-}
-
-pub async fn reset_pin_failures(db: &Db, account_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET pin_failed_attempts = 0 WHERE id = $1")
-        .bind(account_id)
-        .execute(&db.pool)
-        .await
-        .map(|_| ())
-}
 
 /// After a correct PIN: this agent's session may change this account.
 pub async fn grant(db: &Db, session_hash: &str, account_id: &str, now: Timestamp) -> Result<(), sqlx::Error> {

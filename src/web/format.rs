@@ -1,6 +1,6 @@
 //! Dates and durations as people in German practices read them (Europe/Berlin, 24-hour clock).
 use crate::clock::Timestamp;
-use crate::web::i18n::Lang;
+use crate::domain::lang::Lang;
 
 use std::sync::LazyLock;
 

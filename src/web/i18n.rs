@@ -1,28 +1,10 @@
 //! German first, English second. Every text exists in both languages side by side, checked by the compiler.
 use axum::http::{HeaderMap, header};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    De,
-    En,
-}
+pub use crate::domain::lang::Lang;
 
+/// How pages find the language: the switch's cookie, the account's language, the browser's preference.
 impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::De => "de",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Lang> {
-        match code {
-            "de" => Some(Lang::De),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
     /// The visitor's own choice from the language switch (the `lang` cookie), if they made one.
     pub fn chosen(headers: &HeaderMap) -> Option<Lang> {
         crate::web::cookies::read(headers, LANG_COOKIE).and_then(|code| Lang::parse(&code))
@@ -31,22 +13,6 @@ impl Lang {
     /// For a page about an account: the visitor's choice, else the account's language.
     pub fn for_visitor(headers: &HeaderMap, account: Lang) -> Lang {
         Lang::chosen(headers).unwrap_or(account)
-    }
-
-    /// The language the switch offers instead of this one.
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::De => Lang::En,
-            Lang::En => Lang::De,
-        }
-    }
-
-    /// The language's own name, as the switch shows it.
-    pub fn own_name(self) -> &'static str {
-        match self {
-            Lang::De => "Deutsch",
-            Lang::En => "English",
-        }
     }
 
     /// The visitor's choice (see [`Lang::chosen`]); otherwise German unless the browser prefers English.

@@ -1,12 +1,10 @@
-//! The language switch in every page's header: a link to the same page with `?sprache=en` (or `de`). This
-//! layer keeps the choice in a cookie, saves it to the account of a signed-in person or one in their
-//! registration, and sends the browser back to the page without the parameter.
-use axum::extract::{Request, State};
+//! The language switch in every page's header: a link to the same page with `?sprache=en` (or `de`). The
+//! choice is kept in a cookie and the browser sent back to the page without the parameter (`app` saves it
+//! to the account as well).
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::state::AppState;
 use crate::web::i18n::{Lang, lang_cookie};
 
 /// The chosen language of a `?sprache=…` query, and the query without it.
@@ -26,23 +24,21 @@ fn back_to(path: &str, rest: &str) -> String {
     if rest.is_empty() { path.to_owned() } else { format!("{path}?{rest}") }
 }
 
-pub async fn switch(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// A page asked for with `?sprache=…`: the language chosen and where to send the browser back to.
+pub fn requested(request: &Request) -> Option<(Lang, String)> {
     let page = request.method() == Method::GET && !request.uri().path().starts_with("/api/");
-    let chosen = page.then(|| request.uri().query().and_then(split_query)).flatten();
-    let Some((lang, rest)) = chosen else { return next.run(request).await };
-    if let Ok(Some(session)) = crate::accounts::session::current(&state, request.headers()).await {
-        // The person's own account: pages and mails follow their choice from now on.
-        if let Err(e) = crate::accounts::store::set_language(&state.db, &session.account_id, lang).await {
-            tracing::warn!(error = %e, "Sprache nicht gespeichert");
-        }
-    }
-    let location = back_to(request.uri().path(), &rest);
+    let (lang, rest) = page.then(|| request.uri().query().and_then(split_query)).flatten()?;
+    Some((lang, back_to(request.uri().path(), &rest)))
+}
+
+/// Back to the page, with the choice kept in the cookie.
+pub fn switched(lang: Lang, location: &str, secure: bool) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();
-    if let Ok(location) = HeaderValue::from_str(&location) {
+    if let Ok(location) = HeaderValue::from_str(location) {
         headers.insert(header::LOCATION, location);
     }
-    headers.insert(header::SET_COOKIE, lang_cookie(lang, state.config.is_https()));
+    headers.insert(header::SET_COOKIE, lang_cookie(lang, secure));
     response
 }
 

@@ -32,10 +32,7 @@ enum Layer {
 }
 
 /// (file under `src/`, the module it reaches, why it is allowed for now).
-const EXCEPTIONS: &[(&str, &str, &str)] = &[
-    ("notify/templates.rs", "accounts", "account messages move out of notify into accounts (point 1)"),
-    ("web/language.rs", "accounts", "saving the language is an accounts service (point 1)"),
-];
+const EXCEPTIONS: &[(&str, &str, &str)] = &[];
 
 fn allowed(from: Layer, to: Layer, reaches_store_of_feature: bool) -> bool {
     match from {
@@ -123,12 +120,140 @@ fn the_path_reader_sees_what_it_should() {
     assert!(!allowed(Layer::Feature, Layer::Composition, false));
 }
 
+/// The files a `crate::…` path of `code` names: the longest prefix of the path that is a module of `src/`
+/// (`crate::accounts::store::find` is `accounts/store.rs`; `use crate::a::{b, c::d}` names both).
+fn files_named(code: &str, modules: &std::collections::BTreeMap<Vec<String>, String>) -> BTreeSet<String> {
+    fn ident(rest: &str) -> &str {
+        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        &rest[..end]
+    }
+    // The paths of one `prefix::…` item, and how much of `rest` it took.
+    fn walk(prefix: &[String], rest: &str, out: &mut Vec<Vec<String>>) -> usize {
+        let trimmed = rest.trim_start();
+        let mut at = rest.len() - trimmed.len();
+        if let Some(group) = trimmed.strip_prefix('{') {
+            at += 1;
+            let mut inner = group;
+            loop {
+                let taken = walk(prefix, inner, out);
+                at += taken;
+                inner = &inner[taken..];
+                let next = inner.trim_start();
+                at += inner.len() - next.len() + 1;
+                match next.chars().next() {
+                    Some(',') => inner = &next[1..],
+                    _ => return at.min(rest.len()),
+                }
+                if inner.trim_start().starts_with('}') {
+                    let skip = inner.len() - inner.trim_start().len() + 1;
+                    return (at + skip).min(rest.len());
+                }
+            }
+        }
+        let word = ident(trimmed);
+        let mut path = prefix.to_vec();
+        if !word.is_empty() && word != "self" {
+            path.push(word.to_owned());
+        }
+        at += word.len();
+        let after = &rest[at..];
+        if let Some(more) = after.strip_prefix("::") {
+            return at + 2 + walk(&path, more, out);
+        }
+        out.push(path);
+        at
+    }
+    let mut paths = Vec::new();
+    let mut rest = code;
+    while let Some(found) = rest.find("crate::") {
+        rest = &rest[found + "crate::".len()..];
+        let taken = walk(&[], rest, &mut paths);
+        rest = &rest[taken.min(rest.len())..];
+    }
+    paths.into_iter().filter_map(|path| (1..=path.len()).rev().find_map(|n| modules.get(&path[..n]).cloned())).collect()
+}
+
+/// No two files of `src/` import each other, directly or around a circle: a cycle is a layer in disguise,
+/// and the next change to one of its files drags in all the others.
+#[test]
+fn no_file_imports_itself_around_a_circle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    let mut modules = std::collections::BTreeMap::new();
+    for path in &all {
+        let file = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        let mut parts: Vec<String> = file.trim_end_matches(".rs").split('/').map(str::to_owned).collect();
+        if parts.last().is_some_and(|p| p == "mod") || parts == ["lib"] || parts == ["main"] {
+            parts.pop();
+        }
+        modules.insert(parts, file);
+    }
+    let mut edges = std::collections::BTreeMap::new();
+    for path in &all {
+        let file = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        let code: String = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut named = files_named(&code, &modules);
+        named.remove(&file);
+        edges.insert(file, named);
+    }
+    assert!(edges["accounts/changes.rs"].contains("accounts/messages.rs"), "the reader follows `use` groups");
+    // Depth-first search; a file met again while still on the path closes a cycle.
+    fn visit<'a>(
+        file: &'a str,
+        edges: &'a std::collections::BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|f| *f == file) {
+            return Some(path[at..].iter().map(|f| (*f).to_owned()).chain([file.to_owned()]).collect());
+        }
+        if !done.insert(file) {
+            return None;
+        }
+        path.push(file);
+        for next in &edges[file] {
+            if let Some(cycle) = visit(next, edges, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    for file in edges.keys() {
+        let cycle = visit(file, &edges, &mut Vec::new(), &mut done);
+        assert!(cycle.is_none(), "files that import each other: {}", cycle.unwrap().join(" → "));
+    }
+}
+
+#[test]
+fn the_file_reader_follows_groups_and_prefixes() {
+    let modules: std::collections::BTreeMap<Vec<String>, String> = [
+        (vec!["accounts".to_owned()], "accounts/mod.rs".to_owned()),
+        (vec!["accounts".to_owned(), "store".to_owned()], "accounts/store.rs".to_owned()),
+        (vec!["web".to_owned(), "i18n".to_owned()], "web/i18n.rs".to_owned()),
+        (vec!["notify".to_owned(), "outbox".to_owned()], "notify/outbox.rs".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let code = "use crate::accounts::{Account, store::{self, find}};\nlet x = crate::web::i18n::Lang::De;\n\
+                use crate::{notify::outbox, clock};";
+    let named: Vec<String> = files_named(code, &modules).into_iter().collect();
+    assert_eq!(named, ["accounts/mod.rs", "accounts/store.rs", "notify/outbox.rs", "web/i18n.rs"]);
+}
+
 /// Writers of a table besides its one owner, for now: (table, file under `src/`, why).
 const OTHER_WRITERS: &[(&str, &str, &str)] = &[
-    ("accounts", "support/store.rs", "the Service-PIN check's failure count; an accounts service (issue 17, point 1)"),
     ("accounts", "dev.rs", "development seeding writes accounts directly (dev only)"),
-    ("audit_log", "consult/store.rs", "the purge of ended appointments; an audit service (point 1)"),
-    ("outbox", "consult/store.rs", "a renewed invitation cancels its unsent messages; an outbox function (point 1)"),
     ("registration_links", "notify/outbox.rs", "the link's 14 days start at delivery; an accounts hook (point 1)"),
 ];
 

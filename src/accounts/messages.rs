@@ -1,21 +1,13 @@
-//! Message templates (compiled into the binary): `templates/email/<name>.{txt,html}`, German and English
-//! side by side in each file.
+//! The e-mails an account gets (registration, change notices, recovery), compiled into the binary:
+//! `templates/email/<name>.{txt,html}`, German and English side by side in each file.
 use askama::Template;
 
 use crate::accounts::Account;
 use crate::config::Config;
+use crate::domain::lang::Lang;
+use crate::notify::RenderedMail;
 use crate::security::audit::AuditEvent;
 use crate::web::format;
-use crate::web::i18n::Lang;
-
-#[derive(Clone)]
-pub struct RenderedMail {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-    /// An iCalendar file sent along (`text/calendar`), for invitations.
-    pub calendar: Option<String>,
-}
 
 struct Registration<'a> {
     en: bool,
