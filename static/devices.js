@@ -75,7 +75,9 @@
     warn("dc-insecure");
     return;
   }
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.RTCPeerConnection) {
+  // The room's script is a set of ES modules: a browser without them (2017 and older) has no room.
+  var modules = "noModule" in document.createElement("script");
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.RTCPeerConnection || !modules) {
     warn("dc-unsupported");
     handOver();
     return;

@@ -52,14 +52,24 @@
     if (fresh) old.replaceWith(fresh);
   }
 
-  // The video room (room.js) listens to every message and sends its own through `window.liveSend`.
+  // The video room (room.js) listens to every message and sends its own through `window.liveSend`. Its
+  // modules may run after the first messages came (on a slow line they arrive later than the socket's
+  // first answer): they take what came before them with `window.liveTake` once, then listen.
   window.liveSend = function (message) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  };
+  var backlog = [];
+  window.liveTake = function () {
+    var taken = backlog || [];
+    backlog = null;
+    return taken;
   };
 
   function onMessage(event) {
     var message;
     try { message = JSON.parse(event.data); } catch (e) { return; }
+    if (backlog) backlog.push(message);
+    if (backlog && backlog.length > 200) backlog.shift();
     document.dispatchEvent(new CustomEvent("live-message", { detail: message }));
     if (message.type === "participants") {
       replace("participants", message.html);
