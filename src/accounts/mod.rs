@@ -5,6 +5,7 @@ pub mod changes;
 pub mod directory;
 pub mod guards;
 pub mod links;
+pub mod message_texts;
 pub mod messages;
 pub mod progress;
 pub mod registration;

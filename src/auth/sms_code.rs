@@ -177,14 +177,7 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     let now = state.clock.now();
     let id = crate::security::token::new_id();
     let code = generate();
-    let text = match request.language {
-        Lang::De => {
-            format!("Ihr Sprechstunde-Code lautet {code}. Er ist 5 Minuten gültig. Geben Sie ihn niemandem weiter.")
-        }
-        Lang::En => {
-            format!("Your Sprechstunde code is {code}. It is valid for 5 minutes. Do not share it with anyone.")
-        }
-    };
+    let text = crate::web::i18n::fill(request.language.texts().sms_code, &[("code", &code)]);
     // Parallel requests for the same account, number or address wait here for each other, so the 60 s rule
     // and the caps below count every code that went out before.
     let keys = [

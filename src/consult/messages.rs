@@ -1,9 +1,11 @@
-//! What guests receive: the invitation (e-mail with a calendar file, or SMS) and the cancellation.
-//! Guests have no account and no language setting: German first, a short English part below.
+//! What guests receive: the invitation (e-mail with a calendar file, or SMS) and the cancellation, with
+//! their texts from `consult::texts`. Guests have no account and no language setting: German first, a short
+//! English part below.
 use askama::Template;
 
 use crate::config::Config;
 use crate::consult::store::Appointment;
+use crate::consult::texts::{DE, EN, Texts};
 use crate::domain::access_code::AccessCode;
 use crate::domain::lang::Lang;
 use crate::domain::practice::PracticeContact;
@@ -11,6 +13,7 @@ use crate::notify::RenderedMail;
 use crate::notify::ics;
 use crate::notify::outbox::Sender;
 use crate::web::format;
+use crate::web::i18n::{around, fill};
 
 /// A participant's way in, as it exists only in the host's page and the messages.
 pub struct Access {
@@ -19,18 +22,21 @@ pub struct Access {
 }
 
 struct Invitation<'a> {
-    name: &'a str,
+    de: &'static Texts,
+    subject: String,
+    greeting: String,
+    invites: String,
+    when_line: String,
+    reason: Option<String>,
     host: &'a str,
     practice: &'a PracticeContact,
-    when_de: String,
-    when_en: String,
-    minutes: i64,
-    title: Option<&'a str>,
     url: &'a str,
     entry_url: String,
+    /// "Oder öffnen Sie … und geben Sie diesen Zugangscode ein:" around the entry address.
+    or_code: (&'static str, &'static str),
     code: String,
-    opens_before_de: String,
-    opens_before_en: String,
+    opens: String,
+    summary_en: String,
 }
 
 #[derive(Template)]
@@ -46,11 +52,13 @@ struct InvitationHtml<'a> {
 }
 
 struct Cancellation<'a> {
-    name: &'a str,
+    de: &'static Texts,
+    subject: String,
+    greeting: String,
+    cancelled: String,
     host: &'a str,
     practice: &'a PracticeContact,
-    when_de: String,
-    when_en: String,
+    summary_en: String,
 }
 
 #[derive(Template)]
@@ -82,11 +90,11 @@ fn calendar(
         uid: &calendar_uid(config, participant_id),
         starts_at: appointment.starts_at,
         ends_at: appointment.ends_at(),
-        summary: &format!("Videosprechstunde bei {}", appointment.host_name),
+        summary: &fill(DE.calendar_summary, &[("host", &appointment.host_name)]),
         description,
         url,
         organizer: (&appointment.practice.name, &config.mail_sender_address()),
-        location: "Videosprechstunde – Link in der Beschreibung",
+        location: DE.calendar_location,
         cancelled: url.is_none(),
         now,
     })
@@ -100,27 +108,44 @@ pub fn invitation_mail(
     access: &Access,
     now: i64,
 ) -> Result<RenderedMail, askama::Error> {
+    let host = appointment.host_name.as_str();
+    let (when_de, when_en) =
+        (format::date_time(appointment.starts_at, Lang::De), format::date_time(appointment.starts_at, Lang::En));
+    let minutes = appointment.duration_minutes.to_string();
+    let entry_url = format!("{}/teilnehmen", config.public_url);
+    let code = access.code.grouped();
+    let before_en = format::duration(config.appointments.open_before, Lang::En);
     let m = Invitation {
-        name,
-        host: &appointment.host_name,
+        de: &DE,
+        subject: fill(DE.invitation_subject, &[("when", &when_de)]),
+        greeting: fill(DE.mail_greeting, &[("name", name)]),
+        invites: fill(DE.invitation_invites, &[("host", host)]),
+        when_line: fill(DE.invitation_when, &[("when", &when_de), ("minutes", &minutes)]),
+        reason: guest_title(appointment).map(|title| fill(DE.invitation_reason, &[("title", title)])),
+        host,
         practice: &appointment.practice,
-        when_de: format::date_time(appointment.starts_at, Lang::De),
-        when_en: format::date_time(appointment.starts_at, Lang::En),
-        minutes: appointment.duration_minutes,
-        title: guest_title(appointment),
         url: &access.url,
-        entry_url: format!("{}/teilnehmen", config.public_url),
-        code: access.code.grouped(),
-        opens_before_de: format::duration(config.appointments.open_before, Lang::De),
-        opens_before_en: format::duration(config.appointments.open_before, Lang::En),
+        or_code: around(DE.invitation_or_code, "entry_url"),
+        opens: fill(DE.invitation_opens, &[("before", &format::duration(config.appointments.open_before, Lang::De))]),
+        summary_en: fill(
+            EN.invitation_summary,
+            &[
+                ("host", host),
+                ("when", &when_en),
+                ("minutes", &minutes),
+                ("entry_url", &entry_url),
+                ("code", &code),
+                ("before", &before_en),
+            ],
+        ),
+        entry_url,
+        code,
     };
-    let description = format!(
-        "Zur Videosprechstunde: {}\nOder {} öffnen und den Zugangscode {} eingeben.",
-        access.url, m.entry_url, m.code
-    );
+    let description =
+        fill(DE.calendar_description, &[("url", &access.url), ("entry_url", &m.entry_url), ("code", &m.code)]);
     let calendar = calendar(config, appointment, participant_id, &description, Some(&access.url), now);
     Ok(RenderedMail {
-        subject: format!("Einladung zur Videosprechstunde am {}", m.when_de),
+        subject: m.subject.clone(),
         text: InvitationText { m: &m }.render()?,
         html: InvitationHtml { m: &m }.render()?,
         calendar: Some(calendar),
@@ -128,25 +153,29 @@ pub fn invitation_mail(
 }
 
 pub fn invitation_sms(appointment: &Appointment, access: &Access) -> String {
-    format!(
-        "{}lädt Sie zur Videosprechstunde am {} ein. Link: {} Zugangscode: {}{}",
-        sms_sender(appointment),
-        format::date_time(appointment.starts_at, Lang::De),
-        access.url,
-        access.code.grouped(),
-        sms_questions(appointment)
-    )
+    let when = format::date_time(appointment.starts_at, Lang::De);
+    let text = fill(
+        DE.invitation_sms,
+        &[
+            ("sender", &sms_sender(appointment)),
+            ("when", &when),
+            ("url", &access.url),
+            ("code", &access.code.grouped()),
+        ],
+    );
+    text + &sms_questions(appointment)
 }
 
-/// "Praxis Dr. Muster: Dr. Eva Muster " – who writes, as the patient knows them.
+/// "Praxis Dr. Muster: Dr. Eva Muster" – who writes, as the patient knows them.
 fn sms_sender(appointment: &Appointment) -> String {
     let (host, practice) = (&appointment.host_name, &appointment.practice.name);
-    if host == practice { format!("{host} ") } else { format!("{practice}: {host} ") }
+    if host == practice { host.clone() } else { format!("{practice}: {host}") }
 }
 
 /// " Fragen: Telefon 030 12345678" when the practice gave a number.
 fn sms_questions(appointment: &Appointment) -> String {
-    appointment.practice.phone.as_ref().map(|phone| format!(" Fragen: Telefon {phone}")).unwrap_or_default()
+    let phone = appointment.practice.phone.as_ref();
+    phone.map(|phone| format!(" {}", fill(DE.sms_questions, &[("phone", phone)]))).unwrap_or_default()
 }
 
 pub fn cancellation_mail(
@@ -156,16 +185,25 @@ pub fn cancellation_mail(
     name: &str,
     now: i64,
 ) -> Result<RenderedMail, askama::Error> {
+    let host = appointment.host_name.as_str();
+    let (when_de, when_en) =
+        (format::date_time(appointment.starts_at, Lang::De), format::date_time(appointment.starts_at, Lang::En));
     let m = Cancellation {
-        name,
-        host: &appointment.host_name,
+        de: &DE,
+        subject: fill(DE.cancellation_subject, &[("when", &when_de)]),
+        greeting: fill(DE.mail_greeting, &[("name", name)]),
+        cancelled: fill(DE.cancellation_cancelled, &[("host", host), ("when", &when_de)]),
+        host,
         practice: &appointment.practice,
-        when_de: format::date_time(appointment.starts_at, Lang::De),
-        when_en: format::date_time(appointment.starts_at, Lang::En),
+        summary_en: format!(
+            "{} {}",
+            fill(EN.cancellation_cancelled, &[("host", host), ("when", &when_en)]),
+            EN.cancellation_void
+        ),
     };
-    let calendar = calendar(config, appointment, participant_id, "Abgesagt.", None, now);
+    let calendar = calendar(config, appointment, participant_id, DE.calendar_cancelled, None, now);
     Ok(RenderedMail {
-        subject: format!("Abgesagt: Videosprechstunde am {}", m.when_de),
+        subject: m.subject.clone(),
         text: CancellationText { m: &m }.render()?,
         html: CancellationHtml { m: &m }.render()?,
         calendar: Some(calendar),
@@ -173,12 +211,8 @@ pub fn cancellation_mail(
 }
 
 pub fn cancellation_sms(appointment: &Appointment) -> String {
-    format!(
-        "{}hat die Videosprechstunde am {} abgesagt. Ihr Link und Ihr Zugangscode gelten nicht mehr.{}",
-        sms_sender(appointment),
-        format::date_time(appointment.starts_at, Lang::De),
-        sms_questions(appointment)
-    )
+    let when = format::date_time(appointment.starts_at, Lang::De);
+    fill(DE.cancellation_sms, &[("sender", &sms_sender(appointment)), ("when", &when)]) + &sms_questions(appointment)
 }
 
 /// Invitations come from the practice "über Sprechstunde"; replies go to the practice when it gave an address.

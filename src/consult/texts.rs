@@ -10,6 +10,42 @@ pub fn of(lang: Lang) -> &'static Texts {
 
 crate::web::i18n::texts! {
     Texts, DE, EN;
+    // What guests receive (`consult::messages`): German, with a short English part below.
+    mail_greeting: "Guten Tag {name},", "Hello {name},";
+    mail_regards: "Mit freundlichen Grüßen", "Kind regards";
+    mail_practice: "Fragen zu Ihrem Termin? So erreichen Sie Ihre Praxis:", "Questions about your appointment? How to reach your practice:";
+    mail_phone: "Telefon", "Phone";
+    mail_email: "E-Mail", "E-mail";
+    invitation_subject: "Einladung zur Videosprechstunde am {when}", "Invitation to a video consultation on {when}";
+    invitation_invites: "{host} lädt Sie zu einer Videosprechstunde ein.", "{host} invites you to a video consultation.";
+    invitation_when: "Termin: {when} ({minutes} Minuten)", "Appointment: {when} ({minutes} minutes)";
+    invitation_reason: "Anlass: {title}", "Reason: {title}";
+    invitation_how: "So nehmen Sie teil – ohne Anmeldung, ohne eigenes Konto:", "How to take part – no sign-up, no account of your own:";
+    invitation_open_link: "Öffnen Sie kurz vor dem Termin diesen Link:", "Shortly before the appointment, open this link:";
+    invitation_button: "Zur Videosprechstunde", "To the video consultation";
+    invitation_or_code: "Oder öffnen Sie {entry_url} und geben Sie diesen Zugangscode ein:", "Or open {entry_url} and enter this access code:";
+    invitation_opens: "Der Zugang öffnet {before} vor Beginn. Sie brauchen ein Smartphone, Tablet oder einen Computer mit Kamera, Mikrofon und einem aktuellen Browser.",
+        "Access opens {before} before the start. You need a smartphone, tablet or computer with a camera, a microphone and an up-to-date browser.";
+    invitation_personal: "Bitte geben Sie Link und Code nicht weiter: Sie gelten nur für Sie.", "Please do not pass on the link and code: they are for you only.";
+    invitation_calendar: "Mit der Kalenderdatei im Anhang können Sie den Termin in Ihren Kalender übernehmen.",
+        "With the calendar file attached you can add the appointment to your calendar.";
+    invitation_summary: "{host} lädt Sie am {when} zu einer Videosprechstunde ein ({minutes} Minuten). Öffnen Sie kurz vorher den Link oben, oder öffnen Sie {entry_url} und geben Sie den Zugangscode {code} ein. Sie brauchen kein Konto. Der Zugang öffnet {before} vor Beginn.",
+        "{host} invites you to a video consultation on {when} ({minutes} minutes). Shortly before, open the link above, or open {entry_url} and enter the access code {code}. No account is needed. Access opens {before} before the start.";
+    invitation_sms: "{sender} lädt Sie zur Videosprechstunde am {when} ein. Link: {url} Zugangscode: {code}",
+        "{sender} invites you to a video consultation on {when}. Link: {url} Access code: {code}";
+    sms_questions: "Fragen: Telefon {phone}", "Questions: phone {phone}";
+    calendar_summary: "Videosprechstunde bei {host}", "Video consultation with {host}";
+    calendar_location: "Videosprechstunde – Link in der Beschreibung", "Video consultation – link in the description";
+    calendar_description: "Zur Videosprechstunde: {url}\nOder {entry_url} öffnen und den Zugangscode {code} eingeben.",
+        "To the video consultation: {url}\nOr open {entry_url} and enter the access code {code}.";
+    calendar_cancelled: "Abgesagt.", "Cancelled.";
+    cancellation_subject: "Abgesagt: Videosprechstunde am {when}", "Cancelled: video consultation on {when}";
+    cancellation_cancelled: "{host} hat die Videosprechstunde am {when} abgesagt.", "{host} has cancelled the video consultation on {when}.";
+    cancellation_void: "Ihr Einladungslink und Ihr Zugangscode gelten nicht mehr.", "Your invitation link and access code no longer work.";
+    cancellation_new: "Wenn Sie einen neuen Termin brauchen, wenden Sie sich bitte an die Praxis.", "If you need a new appointment, please contact the practice.";
+    cancellation_sms: "{sender} hat die Videosprechstunde am {when} abgesagt. Ihr Link und Ihr Zugangscode gelten nicht mehr.",
+        "{sender} has cancelled the video consultation on {when}. Your link and access code no longer work.";
+
     appointments_title: "Termine", "Appointments";
     appointments_empty: "Sie haben heute und in nächster Zeit keine Termine.", "You have no appointments today or coming up.";
     today: "Heute", "Today";

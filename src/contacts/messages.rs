@@ -6,6 +6,7 @@ use crate::contacts::store::{self, Contact};
 use crate::notify::outbox;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::state::AppState;
+use crate::web::i18n::fill;
 
 /// The longest note, in characters (one SMS with the sender's name around it).
 pub const NOTE_MAX: usize = 160;
@@ -75,9 +76,11 @@ pub async fn send(
 
 /// The SMS as the contact reads it (the form shows it as a preview).
 pub fn text(state: &AppState, sender: &Account, note: &str) -> String {
-    let mut text = format!("{} möchte Sie in der Videosprechstunde erreichen.", sender.name);
+    let t = crate::domain::lang::Lang::De.texts();
+    let mut text = fill(t.contact_sms, &[("name", &sender.name)]);
     if !note.is_empty() {
-        text.push_str(&format!(" Nachricht: „{note}“"));
+        text.push(' ');
+        text.push_str(&fill(t.contact_sms_note, &[("note", note)]));
     }
     text.push_str(&format!(" {}/", state.config.public_url));
     text

@@ -54,9 +54,27 @@ pub fn lang_cookie(lang: Lang, secure: bool) -> axum::http::HeaderValue {
     .expect("language codes are valid header values")
 }
 
-/// Replaces `{key}` placeholders in a text.
+/// The `{name}` placeholders of a text.
+pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{').skip(1).filter_map(|part| part.split_once('}')).map(|(name, _)| name)
+}
+
+/// Replaces `{key}` placeholders in a text. A placeholder without a value is a mistake in the code that
+/// calls it: the test suite (a debug build) stops there, a release build leaves the placeholder visible.
 pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
+    debug_assert!(
+        placeholders(text).all(|name| values.iter().any(|(key, _)| *key == name)),
+        "a placeholder of {text:?} has no value among {:?}",
+        values.iter().map(|(key, _)| key).collect::<Vec<_>>()
+    );
     values.iter().fold(text.to_owned(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
+}
+
+/// The text before and after placeholder `{key}`, for markup between them (a link in an e-mail).
+pub fn around<'a>(text: &'a str, key: &str) -> (&'a str, &'a str) {
+    let mark = format!("{{{key}}}");
+    debug_assert!(text.contains(&mark), "{mark} is not in {text:?}");
+    text.split_once(&mark).unwrap_or((text, ""))
 }
 
 /// A set of texts in both languages: `texts! { Texts, DE, EN; key: "Deutsch", "English"; … }` defines the
@@ -80,6 +98,11 @@ pub(crate) use texts;
 texts! {
     Texts, DE, EN;
     app_name: "Sprechstunde", "Sprechstunde";
+    // The SMS to a contact goes out in German, word for word as the sender sees it in the preview.
+    contact_sms: "{name} möchte Sie in der Videosprechstunde erreichen.", "{name} would like to reach you in the video consultation service.";
+    contact_sms_note: "Nachricht: „{note}“", "Message: “{note}”";
+    sms_code: "Ihr Sprechstunde-Code lautet {code}. Er ist 5 Minuten gültig. Geben Sie ihn niemandem weiter.",
+        "Your Sprechstunde code is {code}. It is valid for 5 minutes. Do not share it with anyone.";
     support_hint: "Fragen? Unser Support hilft Ihnen gerne:", "Questions? Our support team is happy to help:";
     practice_hint_guest: "Fragen zu Ihrem Termin beantwortet Ihre Praxis:", "Your practice answers questions about your appointment:";
     ask_practice_hint: "Fragen zu Ihrem Termin beantwortet Ihre Praxis. Ihre Telefonnummer steht in Ihrer Einladung.", "Your practice answers questions about your appointment. Its phone number is in your invitation.";
@@ -399,15 +422,13 @@ mod tests {
         assert_eq!(Lang::from_headers(&headers), Lang::De);
     }
 
-    /// The `{name}` placeholders of a text.
-    fn placeholders(text: &str) -> Vec<&str> {
-        let mut found: Vec<&str> =
-            text.split('{').skip(1).filter_map(|part| part.split_once('}')).map(|(name, _)| name).collect();
+    fn sorted_placeholders(text: &str) -> Vec<&str> {
+        let mut found: Vec<&str> = placeholders(text).collect();
         found.sort_unstable();
         found
     }
 
-    /// Both languages of every text (all three sets) have the same placeholders, so what fills one fills the
+    /// Both languages of every text (every set) have the same placeholders, so what fills one fills the
     /// other and no "{name}" is left in the page; braces come in pairs.
     #[test]
     fn both_languages_have_the_same_placeholders() {
@@ -415,6 +436,7 @@ mod tests {
             ("web", Texts::all()),
             ("consult", crate::consult::texts::Texts::all()),
             ("recovery", crate::auth::recovery_texts::Texts::all()),
+            ("account mails", crate::accounts::message_texts::Texts::all()),
         ];
         for (set, texts) in sets {
             assert!(texts.len() > 10, "{set}");
@@ -423,10 +445,10 @@ mod tests {
                     assert_eq!(text.matches('{').count(), text.matches('}').count(), "{set}.{key}: {text}");
                     assert!(!text.trim().is_empty(), "{set}.{key} is empty");
                 }
-                assert_eq!(placeholders(de), placeholders(en), "{set}.{key}");
+                assert_eq!(sorted_placeholders(de), sorted_placeholders(en), "{set}.{key}");
             }
         }
-        assert_eq!(placeholders("{a} und {b}, {a}"), vec!["a", "a", "b"]);
+        assert_eq!(sorted_placeholders("{a} und {b}, {a}"), vec!["a", "a", "b"]);
     }
 
     #[test]
