@@ -1,12 +1,4 @@
 //! The texts of the e-mails an account gets (`accounts::messages`), German and English side by side.
-use crate::domain::lang::Lang;
-
-pub fn of(lang: Lang) -> &'static Texts {
-    match lang {
-        Lang::De => &DE,
-        Lang::En => &EN,
-    }
-}
 
 crate::web::i18n::texts! {
     Texts, DE, EN;

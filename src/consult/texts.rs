@@ -1,12 +1,4 @@
 //! The texts of the appointment, guest and waiting-room pages, German and English side by side.
-use crate::domain::lang::Lang;
-
-pub fn of(lang: Lang) -> &'static Texts {
-    match lang {
-        Lang::De => &DE,
-        Lang::En => &EN,
-    }
-}
 
 crate::web::i18n::texts! {
     Texts, DE, EN;

@@ -34,10 +34,7 @@ impl Lang {
     }
 
     pub fn texts(self) -> &'static Texts {
-        match self {
-            Lang::De => &DE,
-            Lang::En => &EN,
-        }
+        of(self)
     }
 }
 
@@ -84,6 +81,14 @@ macro_rules! texts {
         pub struct $texts { $(pub $key: &'static str,)* }
         pub static $de_name: $texts = $texts { $($key: $de,)* };
         pub static $en_name: $texts = $texts { $($key: $en,)* };
+
+        /// The set in one language.
+        pub fn of(lang: $crate::domain::lang::Lang) -> &'static $texts {
+            match lang {
+                $crate::domain::lang::Lang::De => &$de_name,
+                $crate::domain::lang::Lang::En => &$en_name,
+            }
+        }
         #[cfg(test)]
         impl $texts {
             /// Every text as (name, German, English), for the test that compares the two languages.

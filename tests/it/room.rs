@@ -113,6 +113,26 @@ async fn appointment_with(app: &TestApp, names: &[&str]) -> (reqwest::Client, St
     (host_http, id, invitations)
 }
 
+/// A doctor's appointment (now, on SQLite) with one participant, Anna, and two Chromiums: the doctor's
+/// (`clients[0]`) and Anna's (`clients[1]`). `_browsers` keeps the driver and the profiles while the test runs.
+struct WithAnna {
+    app: TestApp,
+    host_http: reqwest::Client,
+    id: String,
+    link: String,
+    clients: Vec<Client>,
+    _browsers: (WebDriver, Vec<tempfile::TempDir>),
+}
+
+async fn with_anna() -> WithAnna {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (host_http, id, mut invitations) = appointment_with(&app, &["Anna Beispiel"]).await;
+    let driver = start_chromedriver().await;
+    let (clients, dirs) = browsers(&driver, 2).await;
+    let link = invitations.remove(0).link;
+    WithAnna { app, host_http, id, link, clients, _browsers: (driver, dirs) }
+}
+
 /// The guest opens the link, agrees and waits.
 async fn guest_waits(guest: &Client, link: &str) {
     guest.goto(link).await.unwrap();
@@ -137,13 +157,10 @@ async fn admit(app: &TestApp, host_http: &reqwest::Client, id: &str, pid: &str) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_room_in_english_in_chromium() {
     let _alone = crate::harness::exclusive().await;
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let (host_http, id, invitations) = appointment_with(&app, &["Anna Beispiel"]).await;
-    let driver = start_chromedriver().await;
-    let (clients, _dirs) = browsers(&driver, 2).await;
+    let WithAnna { app, host_http, id, link, clients, _browsers } = with_anna().await;
     let (host, guest) = (&clients[0], &clients[1]);
     guest.goto(&app.url("/teilnehmen?sprache=en")).await.unwrap();
-    guest_waits(guest, &invitations[0].link).await;
+    guest_waits(guest, &link).await;
     assert_eq!(text_of(guest, "h1").await, "Waiting room");
     snap(guest, "guest-waiting-en").await;
     host_in_room(host, &app, &id).await;
@@ -173,12 +190,9 @@ async fn the_room_in_english_in_chromium() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consultation_in_chromium() {
     let _alone = crate::harness::exclusive().await;
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let (host_http, id, invitations) = appointment_with(&app, &["Anna Beispiel"]).await;
-    let driver = start_chromedriver().await;
-    let (clients, _dirs) = browsers(&driver, 2).await;
+    let WithAnna { app, host_http, id, link, clients, _browsers } = with_anna().await;
     let (host, guest) = (&clients[0], &clients[1]);
-    guest_waits(guest, &invitations[0].link).await;
+    guest_waits(guest, &link).await;
     assert_eq!(text_of(guest, "h1").await, "Wartezimmer");
     host_in_room(host, &app, &id).await;
     let pid = participant_id(&app, "Anna Beispiel").await;
@@ -329,7 +343,7 @@ async fn a_consultation_in_chromium() {
     assert!(text_of(guest, "#guest-status").await.contains("Die Sprechstunde ist beendet"));
     eventually(|| async { script(guest, "return Object.keys(window.roomPeers).length").await == 0 }, "ended").await;
     let (again, _) = crate::appointments::jar_browser();
-    let refused = app.get(&again, &invitations[0].link).await;
+    let refused = app.get(&again, &link).await;
     assert_eq!(refused.status(), 403);
     assert!(refused.text().await.unwrap().contains("Die Sprechstunde ist beendet"));
     for browser in clients {
@@ -444,12 +458,9 @@ async fn relayed_through_coturn_in_chromium() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offer_that_arrives_twice_is_answered_once_in_chromium() {
     let _alone = crate::harness::exclusive().await;
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let (host_http, id, invitations) = appointment_with(&app, &["Anna Beispiel"]).await;
-    let driver = start_chromedriver().await;
-    let (clients, _dirs) = browsers(&driver, 2).await;
+    let WithAnna { app, host_http, id, link, clients, _browsers } = with_anna().await;
     let (host, guest) = (&clients[0], &clients[1]);
-    guest_waits(guest, &invitations[0].link).await;
+    guest_waits(guest, &link).await;
     host_in_room(host, &app, &id).await;
     let twice = "const send = window.liveSend; window.liveSend = function (message) { send(message); \
         if (message.payload && message.payload.description) send(message); }; return 0";
