@@ -17,6 +17,12 @@ const CHANNEL: &str = "sprechstunde_live";
 /// Sent to everyone when announcements may have been missed (a lost listener connection): read again.
 pub const EVERYTHING: &str = "*";
 
+/// The topic announced when sessions of an account end (sign-out, lock, a new password, "Andere Sitzungen
+/// abmelden"): that account's live pages look again at once, and those whose session ended close.
+pub fn sessions_of(account_id: &str) -> String {
+    format!("sessions:{account_id}")
+}
+
 /// What subscribers receive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {

@@ -183,6 +183,9 @@ pub async fn set_locked(
     entry.detail = detail;
     audit::record(&mut *pending.tx, entry, pending.now).await?;
     pending.tx.commit().await?;
+    if ended > 0 {
+        session::announce_ended(state, &account.id).await;
+    }
     Ok(ended)
 }
 
@@ -268,11 +271,12 @@ pub async fn reset_password(
         return Ok(false);
     }
     store::set_password_hash(&mut *pending.tx, &account.id, password_hash).await?;
-    crate::accounts::session::end_others(&mut *pending.tx, &account.id, None).await?;
+    session::end_others(&mut *pending.tx, &account.id, None).await?;
     if let Some(username) = &account.username {
         crate::accounts::throttle::forget(&mut *pending.tx, &format!("u:{}", username.to_lowercase())).await?;
     }
     commit(state, pending, account, Notice::new(Change::PasswordReset, by_the_person(account))).await?;
+    session::announce_ended(state, &account.id).await;
     Ok(true)
 }
 

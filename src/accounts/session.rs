@@ -226,6 +226,12 @@ pub async fn delete<'e>(
 }
 
 /// Housekeeping for the worker: drop sessions past their absolute or idle limit.
+/// Tells every instance that sessions of `account_id` ended, after the commit: their live pages (the video
+/// room's signalling) close at once instead of at the next heartbeat.
+pub async fn announce_ended(state: &AppState, account_id: &crate::domain::names::AccountId) {
+    state.live.announce(&state.db, &crate::live::sessions_of(account_id)).await;
+}
+
 pub async fn purge_expired(state: &AppState) -> Result<u64, sqlx::Error> {
     let now = state.clock.now();
     sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")

@@ -42,12 +42,18 @@ async fn wrong_method() -> Problem {
     )
 }
 
+/// The credentials of `Bearer <secret>`; the scheme's name is case-insensitive (RFC 9110, 11.1).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(secret)
+}
+
 /// The token behind `Authorization: Bearer …`, if it may do `scope`.
 async fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<ApiToken, Problem> {
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer)
         .ok_or_else(Problem::unauthorized)?;
     let token =
         tokens::authenticate(&state.db, secret.trim(), state.clock.now()).await?.ok_or_else(Problem::unauthorized)?;

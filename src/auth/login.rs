@@ -201,6 +201,7 @@ pub async fn submit(
     // A fresh session id at login; whatever session the browser had before ends here.
     if let Some(old) = session::current(&state, &headers).await? {
         session::delete(&state.db.pool, &old.id_hash).await?;
+        session::announce_ended(&state, &old.account_id).await;
     }
     if let (true, Some(phone)) = (account.two_factor_enabled, account.phone.as_deref()) {
         // The password was right; this login attempt now needs the SMS code sent to it.
@@ -226,6 +227,7 @@ pub async fn submit(
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
     if let Some(current) = session::current(&state, &headers).await? {
         session::delete(&state.db.pool, &current.id_hash).await?;
+        session::announce_ended(&state, &current.account_id).await;
         tracing::info!(account = %current.account_id, "abgemeldet");
         let entry = Entry::new(
             AuditEvent::Logout,

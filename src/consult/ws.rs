@@ -116,7 +116,8 @@ fn ice(state: &AppState, appointment: &Appointment) -> ServerMessage {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    Ping,
+    /// `NoFields`: serde lets a unit variant of a tagged enum carry any fields; a struct refuses them.
+    Ping(NoFields),
     /// Signalling (SDP, ICE) for `to`: `"host"` or a participant id of the same appointment. Relayed as
     /// is, never stored, and only between members of the room: the host and admitted guests.
     Signal {
@@ -124,6 +125,10 @@ pub enum ClientMessage {
         payload: serde_json::Value,
     },
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,6 +141,8 @@ enum Viewer {
     Host {
         cookies: HeaderMap,
         session_hash: String,
+        /// `live::sessions_of` the host: announced when sessions of the account end.
+        sessions_topic: String,
         lang: Lang,
     },
     Guest {
@@ -174,7 +181,8 @@ pub async fn connect(
             cookies.extend(
                 headers.get_all(axum::http::header::COOKIE).iter().map(|v| (axum::http::header::COOKIE, v.clone())),
             );
-            (Viewer::Host { cookies, session_hash, lang: account.language }, appointment)
+            let sessions_topic = crate::live::sessions_of(&account.id);
+            (Viewer::Host { cookies, session_hash, sessions_topic, lang: account.language }, appointment)
         }
         None => {
             let (session_hash, session) = guest::current(&state, &headers).await?.ok_or(AppError::Forbidden)?;
@@ -244,6 +252,12 @@ async fn send(socket: &mut WebSocket, message: &ServerMessage) -> bool {
     socket.send(Message::Text(text.into())).await.is_ok()
 }
 
+/// A frame or message over [`MAX_MESSAGE`] (the WebSocket library's capacity error).
+fn too_big(error: &axum::Error) -> bool {
+    let text = error.to_string();
+    text.contains("Space limit exceeded") || text.contains("too long") || text.contains("too big")
+}
+
 async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
 }
@@ -306,7 +320,10 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
         }
         tokio::select! {
             update = updates.recv() => match update {
-                Ok(Event::Changed(topic)) => refresh = *topic == appointment.id || &*topic == EVERYTHING,
+                Ok(Event::Changed(topic)) => {
+                    let own = matches!(&viewer, Viewer::Host { sessions_topic, .. } if **sessions_topic == *topic);
+                    refresh = *topic == appointment.id || &*topic == EVERYTHING || own;
+                }
                 Ok(Event::Relay { topic, to, from, payload }) => {
                     // Only from someone in the room as this socket knows it: a sender sent back a moment
                     // ago, whose own socket has not refreshed yet, reaches no one.
@@ -324,7 +341,12 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                 Err(RecvError::Closed) => return,
             },
             incoming = socket.recv() => {
-                let Some(Ok(message)) = incoming else { return };
+                let message = match incoming {
+                    Some(Ok(message)) => message,
+                    // Over 7 KiB: said with its close code, not dropped in silence.
+                    Some(Err(error)) if too_big(&error) => return close(socket, 1009, "message too big").await,
+                    _ => return,
+                };
                 last_heard = Instant::now();
                 if window_start.elapsed() >= RATE_WINDOW {
                     (window_start, in_window) = (Instant::now(), 0);
@@ -336,7 +358,7 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                 }
                 match message {
                     Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
-                        Ok(ClientMessage::Ping) => {
+                        Ok(ClientMessage::Ping(_)) => {
                             if !send(&mut socket, &ServerMessage::Pong).await {
                                 return;
                             }
@@ -370,6 +392,25 @@ async fn serve(state: AppState, mut socket: WebSocket, viewer: Viewer, appointme
                     return;
                 }
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_with_fields_of_their_own_are_refused() {
+        assert!(matches!(serde_json::from_str::<ClientMessage>(r#"{"type":"ping"}"#), Ok(ClientMessage::Ping(_))));
+        let signal = r#"{"type":"signal","to":"host","payload":{"hello":true}}"#;
+        assert!(matches!(serde_json::from_str::<ClientMessage>(signal), Ok(ClientMessage::Signal { .. })));
+        for unknown in [
+            r#"{"type":"ping","admin":true}"#,
+            r#"{"type":"signal","to":"host","payload":{},"from":"someone-else"}"#,
+            r#"{"type":"shout"}"#,
+        ] {
+            assert!(serde_json::from_str::<ClientMessage>(unknown).is_err(), "{unknown}");
         }
     }
 }

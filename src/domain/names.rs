@@ -11,8 +11,13 @@ impl PersonName {
 
     pub fn parse(input: &str) -> Option<PersonName> {
         let name = input.trim();
-        let readable =
-            !name.chars().any(|c| crate::domain::text::is_stray_control(c) || crate::domain::text::is_invisible(c));
+        // A name is one line: a line break or tab inside it (ordinary in a note) would start a new line in
+        // a calendar file or an SMS ("Dr. Carl\rATTENDEE:…").
+        let readable = !name.chars().any(|c| {
+            matches!(c, '\r' | '\n' | '\t')
+                || crate::domain::text::is_stray_control(c)
+                || crate::domain::text::is_invisible(c)
+        });
         (readable && !name.is_empty() && name.chars().count() <= Self::MAX_CHARS).then(|| PersonName(name.to_owned()))
     }
 }
@@ -33,6 +38,9 @@ mod tests {
         assert!(PersonName::parse(&"a".repeat(201)).is_none());
         assert!(PersonName::parse("Anna\u{202E}rellüM").is_none(), "no direction override");
         assert!(PersonName::parse("Anna\0").is_none());
+        for broken in ["Dr. Carl\rATTENDEE:mailto:x@example.org", "Dr. Carl\nMüller", "Dr.\tCarl"] {
+            assert!(PersonName::parse(broken).is_none(), "one line: {broken:?}");
+        }
     }
 
     #[test]

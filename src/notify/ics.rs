@@ -53,7 +53,12 @@ pub fn write(event: &Event) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace("\r\n", "\\n").replace('\n', "\\n")
+    // A lone CR ends a line for some calendar programs too (RFC 5545 only names CRLF).
+    text.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace("\r\n", "\\n")
+        .replace(['\r', '\n'], "\\n")
 }
 
 /// Lines longer than 75 octets continue on the next line after a space, never inside a character.
@@ -102,5 +107,12 @@ mod tests {
         assert!(unfolded.contains("\r\nORGANIZER;CN=\"Dr. Müller\":mailto:no-reply@praxis.example\r\n"));
         assert!(unfolded.contains("\r\nLOCATION:Videosprechstunde – Link in der Beschreibung\r\n"));
         assert!(unfolded.contains("BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\n"));
+    }
+
+    /// A lone CR in a value (a name that came in before names were one line) starts no property of its own.
+    #[test]
+    fn a_lone_carriage_return_is_escaped() {
+        assert_eq!(escape("Dr. Carl\rATTENDEE:mailto:x@example.org"), "Dr. Carl\\nATTENDEE:mailto:x@example.org");
+        assert_eq!(escape("a\r\nb\nc"), "a\\nb\\nc");
     }
 }

@@ -236,6 +236,7 @@ pub async fn end_other_sessions(
     SignedIn(current, account): SignedIn,
 ) -> AppResult<Response> {
     let ended = session::end_others(&state.db.pool, &account.id, Some(&current.id_hash)).await?;
+    session::announce_ended(&state, &account.id).await;
     let entry = Entry::new(AuditEvent::SessionsEnded, "success", Actor::Account(account.id.clone()), Some(&account.id))
         .detail(format!("{ended} other session(s)"));
     audit::record(&state.db.pool, entry, state.clock.now()).await?;

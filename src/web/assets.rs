@@ -100,14 +100,20 @@ pub fn module_graph(name: &str) -> Vec<String> {
     found.into_iter().map(|hashed| format!("/static/{hashed}")).collect()
 }
 
+/// A file that is not there (an old page asking for a name that changed): the error page, cached briefly
+/// like the plain names, so a proxy or browser asks again soon but not on every view.
+fn missing() -> Response {
+    let mut response = AppError::NotFound.into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    response
+}
+
 /// `GET /static/{name}`: by hashed name (immutable) or plain name.
 pub async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
-    let (asset, hashed) = assets()
-        .iter()
-        .find_map(|asset| {
-            if asset.hashed == name { Some((asset, true)) } else { (asset.name == name).then_some((asset, false)) }
-        })
-        .ok_or(AppError::NotFound)?;
+    let found = assets().iter().find_map(|asset| {
+        if asset.hashed == name { Some((asset, true)) } else { (asset.name == name).then_some((asset, false)) }
+    });
+    let Some((asset, hashed)) = found else { return Ok(missing()) };
     let gzip = !asset.gzipped.is_empty()
         && headers
             .get_all(header::ACCEPT_ENCODING)

@@ -55,6 +55,12 @@ async fn tokens_and_scopes_decide_everything(backend: Backend) {
     let (status, _, body) = call(&app, reqwest::Method::GET, "/api/v1/accounts", Some(&reader), None, None).await;
     assert_eq!(status, 200);
     assert_eq!(body["accounts"], json!([]));
+    // The scheme's name is case-insensitive.
+    for scheme in ["bearer", "BEARER"] {
+        let request =
+            app.browser().get(app.url("/api/v1/accounts")).header("authorization", format!("{scheme} {reader}"));
+        assert_eq!(request.send().await.unwrap().status(), 200, "{scheme}");
+    }
     let (status, _, problem) =
         call(&app, reqwest::Method::POST, "/api/v1/accounts", Some(&reader), Some(new_account()), None).await;
     assert_eq!(status, 403, "reading is not writing");
@@ -138,6 +144,8 @@ async fn creating_accounts_idempotently(backend: Backend) {
     for (body, expected) in [
         (json!({ "email": "kaputt", "name": "X" }), 422),
         (json!({ "email": "a@praxis-beispiel.de", "name": "" }), 422),
+        // A name is one line: a CR once reached the calendar file's SUMMARY and the invitation SMS.
+        (json!({ "email": "f@praxis-beispiel.de", "name": "Dr. Carl\rATTENDEE:mailto:x@example.org" }), 422),
         (json!({ "email": "b@praxis-beispiel.de", "name": "X", "edition": "gold" }), 422),
         (json!({ "email": "c@praxis-beispiel.de", "name": "X", "language": "fr" }), 400),
         (json!({ "email": "d@praxis-beispiel.de", "name": "X", "role": "support" }), 400),

@@ -68,6 +68,7 @@ async fn static_files_are_compressed_and_pages_are_not(backend: Backend) {
     assert_eq!(plain.headers()["cache-control"], "public, max-age=3600", "the plain name: an hour");
     let stale = client.get(app.url("/static/app.0000000000.css")).send().await.unwrap();
     assert_eq!(stale.status(), 404);
+    assert_eq!(stale.headers()["cache-control"], "public, max-age=60", "a missing file is asked for again soon");
 }
 
 /// A module as written: `from "./room-view.0123456789.js"` back to `from "./room-view.js"`.
