@@ -106,7 +106,7 @@ impl Account {
 pub enum AccountError {
     #[error("„{0}“ ist keine gültige E-Mail-Adresse")]
     InvalidEmail(String),
-    #[error("Der Name darf nicht leer sein und höchstens 200 Zeichen lang sein")]
+    #[error("Der Name muss eine Zeile sein, darf nicht leer sein und höchstens 200 Zeichen lang sein")]
     InvalidName,
     #[error("Für {0} gibt es bereits einen Account")]
     EmailTaken(String),
@@ -133,6 +133,21 @@ pub struct NewAccount {
 
 /// Creates the account and queues its registration e-mail, atomically.
 pub async fn create(state: &AppState, new: NewAccount, actor: Actor) -> Result<Account, AccountError> {
+    let mut tx = state.db.begin().await?;
+    let account = create_in(state, &mut tx, new, actor).await?;
+    tx.commit().await?;
+    created(state, &account);
+    Ok(account)
+}
+
+/// As [`create`], inside the caller's transaction; the caller commits it, then calls [`created`]. (The admin
+/// API writes its idempotency key in the same transaction.)
+pub async fn create_in(
+    state: &AppState,
+    tx: &mut crate::db::Tx,
+    new: NewAccount,
+    actor: Actor,
+) -> Result<Account, AccountError> {
     let email = EmailAddress::parse(&new.email).map_err(|_| AccountError::InvalidEmail(new.email.clone()))?;
     let name = PersonName::parse(&new.name).ok_or(AccountError::InvalidName)?;
     let edition_name = new.edition.unwrap_or_else(|| state.config.default_edition.clone());
@@ -159,19 +174,22 @@ pub async fn create(state: &AppState, new: NewAccount, actor: Actor) -> Result<A
         role: new.role,
         locked: false,
     };
-    let mut tx = state.db.begin().await?;
-    store::insert(&mut tx, &account, &email).await.map_err(|e| {
+    store::insert(tx, &account, &email).await.map_err(|e| {
         if crate::db::is_unique_violation(&e) { AccountError::EmailTaken(account.email.clone()) } else { e.into() }
     })?;
-    queue_registration_mail(state, &mut tx, &account, now).await?;
+    queue_registration_mail(state, tx, &account, now).await?;
     let entry = Entry::new(AuditEvent::AccountCreated, "success", actor, Some(&account.id))
         .detail(format!("edition {}", account.edition));
-    audit::record(&mut *tx, entry, now).await?;
-    tx.commit().await?;
-    state.outbox_wakeup.notify_one();
-    tracing::info!(account = %account.id, email = %email.masked(), edition = %account.edition,
-        "Account angelegt, Registrierungs-E-Mail eingereiht");
+    audit::record(&mut **tx, entry, now).await?;
     Ok(account)
+}
+
+/// After the commit of [`create_in`]: the registration e-mail goes out now.
+pub fn created(state: &AppState, account: &Account) {
+    state.outbox_wakeup.notify_one();
+    let email = crate::domain::email::mask(&account.email);
+    tracing::info!(account = %account.id, %email, edition = %account.edition,
+        "Account angelegt, Registrierungs-E-Mail eingereiht");
 }
 
 /// Sends a new registration link; every older link stops working at once.

@@ -1,5 +1,6 @@
 //! The admin API (`/api/v1`, JSON) for systems that create accounts (a practice management system, a CRM):
 //! bearer API tokens with scopes, idempotent creation, errors as problem+json, an OpenAPI 3.1 document.
+mod idempotency;
 mod openapi;
 pub mod problem;
 pub mod tokens;
@@ -12,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use self::problem::Problem;
 use self::tokens::{ApiToken, Scope};
@@ -160,30 +160,14 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         None => None,
     };
     let request_hash: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
-    if let Some(key) = &key
-        && let Claim::Replay(existing) = claim(&state, &token, key, &request_hash).await?
-    {
-        return Ok(ok(StatusCode::OK, existing));
-    }
-    let created = create_account(&state, &token, request).await;
-    if let Some(key) = &key {
-        // The key remembers the account; when nothing was created it is freed for a corrected retry.
-        let query = match &created {
-            Ok(id) => {
-                sqlx::query("UPDATE idempotency_keys SET account_id = $3 WHERE token_id = $1 AND idempotency_key = $2")
-                    .bind(&token.id)
-                    .bind(key)
-                    .bind(id)
-            }
-            Err(_) => sqlx::query(
-                "DELETE FROM idempotency_keys WHERE token_id = $1 AND idempotency_key = $2 AND account_id IS NULL",
-            )
-            .bind(&token.id)
-            .bind(key),
-        };
-        query.execute(&state.db.pool).await?;
-    }
-    let id = created?;
+    let new = new_account(request)?;
+    let id = match &key {
+        Some(key) => match idempotency::create_once(&state, &token, key, &request_hash, new).await? {
+            idempotency::Outcome::Replay(id) => return Ok(ok(StatusCode::OK, account_json(&state, &id).await?)),
+            idempotency::Outcome::Created(id) => id,
+        },
+        None => accounts::create(&state, new, Actor::ApiToken(token.id.clone())).await?.id.to_string(),
+    };
     let mut response = ok(StatusCode::CREATED, account_json(&state, &id).await?);
     if let Ok(location) = format!("/api/v1/accounts/{id}").parse() {
         response.headers_mut().insert(header::LOCATION, location);
@@ -191,61 +175,12 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
     Ok(response)
 }
 
-async fn create_account(state: &AppState, token: &ApiToken, request: CreateRequest) -> Result<String, Problem> {
+fn new_account(request: CreateRequest) -> Result<NewAccount, Problem> {
     let language = match request.language.as_deref() {
         None => Lang::De,
         Some(code) => Lang::parse(code).ok_or_else(|| Problem::bad_request("language: erlaubt sind de und en."))?,
     };
-    let new =
-        NewAccount { email: request.email, name: request.name, language, edition: request.edition, role: Role::User };
-    Ok(accounts::create(state, new, Actor::ApiToken(token.id.clone())).await?.id.to_string())
-}
-
-enum Claim {
-    /// This request holds the key now.
-    Mine,
-    /// An earlier request with this key and body created this account.
-    Replay(Box<AccountJson>),
-}
-
-/// Claims the key before anything is created, so two requests with one key can never both create.
-async fn claim(state: &AppState, token: &ApiToken, key: &str, request_hash: &str) -> Result<Claim, Problem> {
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (token_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (token_id, idempotency_key) DO NOTHING",
-    )
-    .bind(&token.id)
-    .bind(key)
-    .bind(request_hash)
-    .bind(state.clock.now())
-    .execute(&state.db.pool)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        return Ok(Claim::Mine);
-    }
-    let row = sqlx::query(
-        "SELECT request_hash, account_id FROM idempotency_keys WHERE token_id = $1 AND idempotency_key = $2",
-    )
-    .bind(&token.id)
-    .bind(key)
-    .fetch_one(&state.db.pool)
-    .await?;
-    let (stored_hash, account_id): (String, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
-    if stored_hash != request_hash {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Idempotency-Key schon verwendet",
-            "Dieser Idempotency-Key gehört zu einer anderen Anfrage.",
-        ));
-    }
-    match account_id {
-        Some(id) => Ok(Claim::Replay(Box::new(account_json(state, &id).await?))),
-        None => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "Anfrage läuft noch",
-            "Eine Anfrage mit diesem Idempotency-Key wird gerade bearbeitet; bitte gleich erneut versuchen.",
-        )),
-    }
+    Ok(NewAccount { email: request.email, name: request.name, language, edition: request.edition, role: Role::User })
 }
 
 /// `GET /api/v1/accounts/{id}`

@@ -120,10 +120,7 @@ pub enum ClientMessage {
     Ping(NoFields),
     /// Signalling (SDP, ICE) for `to`: `"host"` or a participant id of the same appointment. Relayed as
     /// is, never stored, and only between members of the room: the host and admitted guests.
-    Signal {
-        to: String,
-        payload: serde_json::Value,
-    },
+    Signal { to: String, payload: serde_json::Value },
 }
 
 #[derive(Debug, Deserialize)]

@@ -113,6 +113,44 @@ async fn creating_accounts_idempotently(backend: Backend) {
     let (status, ..) = post(new_account(), None).await;
     assert_eq!(status, 409, "without a key, the address is taken");
 
+    // A key claimed without an account (what a crash or a client that hung up left behind before the key
+    // and the account were written together) does not block a retry: it creates the account.
+    let stuck = sqlx::query(
+        "INSERT INTO idempotency_keys (token_id, idempotency_key, request_hash, created_at) \
+         SELECT id, 'crm-stuck', 'x', 0 FROM api_tokens",
+    );
+    stuck.execute(&app.state().db.pool).await.unwrap();
+    let (status, _, created) =
+        post(json!({ "email": "stuck@praxis-beispiel.de", "name": "Dr. Hängt" }), Some("crm-stuck")).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, _, again) =
+        post(json!({ "email": "stuck@praxis-beispiel.de", "name": "Dr. Hängt" }), Some("crm-stuck")).await;
+    assert_eq!((status, &again["id"]), (200, &created["id"]));
+
+    // The same request eight times at once with one key: one account, and every answer names it.
+    let mut same = Vec::new();
+    for _ in 0..8 {
+        let (url, writer) = (app.url("/api/v1/accounts"), writer.clone());
+        same.push(tokio::spawn(async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(writer)
+                .header("idempotency-key", "crm-same")
+                .header("content-type", "application/json")
+                .body(json!({ "email": "same@praxis-beispiel.de", "name": "Dr. Gleich" }).to_string())
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap()["id"].clone())
+        }));
+    }
+    let mut answers = Vec::new();
+    for task in same {
+        answers.push(task.await.unwrap());
+    }
+    assert_eq!(answers.iter().filter(|(status, _)| *status == 201).count(), 1, "{answers:?}");
+    assert!(answers.iter().all(|(status, id)| matches!(status, 200 | 201) && *id == answers[0].1), "{answers:?}");
+
     // Racing requests with one key: exactly one account, exactly one e-mail, whatever the bodies.
     let mut racing = Vec::new();
     for n in 0..8 {
