@@ -85,7 +85,7 @@ pub async fn unknown_link(
     text: fn(&Texts) -> &'static str,
 ) -> AppResult<Response> {
     let entry = Entry::new(event, "unknown", Actor::Anonymous, None).from_addr(addr);
-    audit::record(&state.db.pool, entry, state.clock.now()).await?;
+    audit::record_sampled(&state.db, &state.audit_sampler, entry, state.clock.now()).await?;
     let c = texts::of(lang);
     without_appointment(state, lang, StatusCode::NOT_FOUND, c.invalid_title, text(c))
 }

@@ -18,6 +18,7 @@ use crate::domain::practice::PracticeContact;
 use crate::error::AppResult;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::{self, ClientIp};
+use crate::security::link_opening::LinkOpening;
 use crate::security::token::{self, Purpose};
 use crate::state::AppState;
 use crate::web::form::StrictForm;
@@ -69,6 +70,7 @@ pub async fn open_link(
     State(state): State<AppState>,
     headers: HeaderMap,
     ClientIp(addr): ClientIp,
+    _: LinkOpening,
     Path(raw): Path<String>,
 ) -> AppResult<Response> {
     let lang = Lang::from_headers(&headers);
@@ -142,7 +144,7 @@ pub async fn join(
         .and_then(|()| client_addr::site_key(addr).map_or(Ok(()), |site| state.code_entries_by_site.hit(&site, now)))
         .and_then(|()| state.code_entries_everywhere.hit("all", now));
     if let Err(retry_after) = limited {
-        audit::record(&state.db.pool, audit_entry("limited"), now).await?;
+        audit::record_sampled(&state.db, &state.audit_sampler, audit_entry("limited"), now).await?;
         let minutes = (retry_after + 59) / 60;
         let error = fill(c.join_limited, &[("minutes", &minutes.max(1).to_string())]);
         let practice = known_practice(&state, &headers).await?;
@@ -159,7 +161,7 @@ pub async fn join(
         None => None,
     };
     let Some((participant, appointment)) = found else {
-        audit::record(&state.db.pool, audit_entry("unknown"), now).await?;
+        audit::record_sampled(&state.db, &state.audit_sampler, audit_entry("unknown"), now).await?;
         let look_alikes = AccessCode::look_alikes(&typed);
         let error = if look_alikes.is_empty() {
             c.join_wrong.to_owned()

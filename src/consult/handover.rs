@@ -15,6 +15,7 @@ use crate::domain::lang::Lang;
 use crate::error::AppResult;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
+use crate::security::link_opening::LinkOpening;
 use crate::security::token::{self, Purpose};
 use crate::state::AppState;
 use crate::web::cookies::{self, Jar};
@@ -46,6 +47,7 @@ pub async fn take(
     State(state): State<AppState>,
     headers: HeaderMap,
     ClientIp(addr): ClientIp,
+    _: LinkOpening,
     Path(raw): Path<String>,
 ) -> AppResult<Response> {
     let lang = Lang::from_headers(&headers);

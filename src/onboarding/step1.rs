@@ -17,6 +17,7 @@ use crate::domain::wizard::Step;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
+use crate::security::link_opening::LinkOpening;
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::form::{self, StrictForm};
@@ -30,6 +31,7 @@ use crate::web::password_rules::{RuleView, password_rule_views, unmet_password_r
 pub async fn open_link(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
+    _: LinkOpening,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -37,7 +39,7 @@ pub async fn open_link(
     let Some((link, account)) = links::find_by_token(&state.db, &token).await? else {
         tracing::info!("unbekannter Registrierungslink geöffnet");
         let entry = Entry::new(AuditEvent::LinkOpened, "unknown", Actor::Anonymous, None).from_addr(peer);
-        audit::record(&state.db.pool, entry, now).await?;
+        audit::record_sampled(&state.db, &state.audit_sampler, entry, now).await?;
         return outcome_page(&state, Lang::from_headers(&headers), LinkOutcome::Unknown, None);
     };
     let outcome = links::outcome(&link, &account, now);

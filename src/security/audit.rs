@@ -155,6 +155,50 @@ pub async fn record<'e>(
     .map(|_| ())
 }
 
+/// Anonymous failures — unknown links, refused or wrong code entries — written at most once per kind,
+/// client address and minute; the ones left out are counted and named in the next entry written. (Each
+/// used to be a row: thousands of unknown links were thousands of rows.) Per instance, in memory.
+#[derive(Default)]
+pub struct Sampler {
+    seen: std::sync::Mutex<std::collections::HashMap<(String, String), (Timestamp, u32)>>,
+}
+
+impl Sampler {
+    /// `Some(left_out)`: write this one, noting how many of the same were left out before it.
+    pub fn admit(&self, kind: &str, addr: &str, now: Timestamp) -> Option<u32> {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() > 100_000 {
+            seen.retain(|_, (since, _)| now - *since < 60);
+        }
+        let entry = seen.entry((kind.to_owned(), addr.to_owned())).or_insert((now - 60, 0));
+        if now - entry.0 < 60 {
+            entry.1 += 1;
+            return None;
+        }
+        let left_out = entry.1;
+        *entry = (now, 0);
+        Some(left_out)
+    }
+}
+
+/// Records an anonymous failure through the `sampler` (see [`Sampler`]).
+pub async fn record_sampled(
+    db: &crate::db::Db,
+    sampler: &Sampler,
+    mut entry: Entry<'_>,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let kind = format!("{}:{}", entry.event.as_str(), entry.outcome);
+    let Some(left_out) = sampler.admit(&kind, entry.client_addr.as_deref().unwrap_or(""), now) else {
+        return Ok(());
+    };
+    if left_out > 0 {
+        let before = entry.detail.take().map(|d| format!("{d}; ")).unwrap_or_default();
+        entry.detail = Some(format!("{before}{left_out} gleiche seit dem letzten Eintrag nicht einzeln vermerkt"));
+    }
+    record(&db.pool, entry, now).await
+}
+
 /// Entries about `detail` (e.g. `participant:<id>`) no longer say where the request came from: the entries
 /// stay, the address (personal data) goes.
 pub async fn forget_client_addr(tx: &mut crate::db::Tx, detail: &str) -> Result<(), sqlx::Error> {
@@ -214,4 +258,20 @@ pub async fn for_account(db: &Db, account_id: &str, limit: i64) -> Result<Vec<Re
     .iter()
     .map(from_row)
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sampler_lets_one_through_per_kind_address_and_minute() {
+        let sampler = Sampler::default();
+        assert_eq!(sampler.admit("guest.link:unknown", "203.0.113.7", 1000), Some(0));
+        assert_eq!(sampler.admit("guest.link:unknown", "203.0.113.7", 1010), None);
+        assert_eq!(sampler.admit("guest.link:unknown", "203.0.113.7", 1059), None);
+        assert_eq!(sampler.admit("guest.code:unknown", "203.0.113.7", 1010), Some(0), "another kind");
+        assert_eq!(sampler.admit("guest.link:unknown", "203.0.113.8", 1010), Some(0), "another address");
+        assert_eq!(sampler.admit("guest.link:unknown", "203.0.113.7", 1060), Some(2), "two left out");
+    }
 }

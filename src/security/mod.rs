@@ -5,6 +5,7 @@ pub mod client_addr;
 pub mod gate;
 pub mod hashing;
 pub mod headers;
+pub mod link_opening;
 pub mod rate_limit;
 pub mod sealed;
 pub mod token;

@@ -485,7 +485,9 @@ async fn code_entry_is_neutral_limited_and_audited(backend: Backend) {
             .fetch_all(&app.state().db.pool)
             .await
             .unwrap();
-    assert!(outcomes.iter().filter(|o| *o == "unknown").count() >= 19);
+    // Wrong codes reach the audit log once per address and minute (the others are counted into the next
+    // entry), so a guesser cannot fill it.
+    assert_eq!(outcomes.iter().filter(|o| *o == "unknown").count(), 1, "{outcomes:?}");
     assert!(outcomes.iter().any(|o| o == "limited"));
     assert!(outcomes.iter().any(|o| o == "success"));
     let details: Vec<Option<String>> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE event LIKE 'guest.%'")

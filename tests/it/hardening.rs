@@ -122,7 +122,43 @@ async fn parallel_requests_send_one_code(backend: Backend) {
     assert_eq!(app.sms().len(), 1, "the 60-second rule holds under parallel requests");
 }
 
+/// Unknown links by the thousand once took seconds and wrote a row each (3,000 links: 3,300 rows, 10 MiB).
+/// Now opening links is limited per client network, and unknown ones reach the audit log once per address
+/// and minute, with a count of those left out.
+async fn opening_unknown_links_is_bounded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.browser();
+    let rows = |kind: &'static str| {
+        let app = &app;
+        async move { app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE event = $1 AND outcome = 'unknown'", kind).await }
+    };
+    let mut statuses = Vec::new();
+    for n in 0..70 {
+        let path = if n % 2 == 0 { format!("/t/{}", "A".repeat(43)) } else { format!("/registrierung/unbekannt{n}") };
+        statuses.push(app.get(&browser, &path).await.status().as_u16());
+    }
+    let allowed = sprechstunde::state::LINK_OPENINGS_PER_MINUTE as usize;
+    assert!(statuses[..allowed].iter().all(|s| *s == 404 || *s == 410), "{statuses:?}");
+    assert!(statuses[allowed..].iter().all(|s| *s == 429), "{statuses:?}");
+    let limited = app.get(&browser, "/t/unbekannt").await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert!(limited.text().await.unwrap().contains("Zu viele Anfragen"));
+    assert_eq!((rows("guest.link").await, rows("link.opened").await), (1, 1), "one row per kind and minute");
+    // The next minute: one row more, naming what was left out.
+    app.clock.advance(61);
+    assert_eq!(app.get(&browser, &format!("/t/{}", "B".repeat(43))).await.status(), 404);
+    assert_eq!(rows("guest.link").await, 2);
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE event = 'guest.link' AND detail IS NOT NULL ORDER BY at DESC LIMIT 1",
+    )
+    .fetch_one(&app.state().db.pool)
+    .await
+    .unwrap();
+    assert!(detail.starts_with("29 gleiche"), "{detail}");
+}
+
 both_databases!(
+    opening_unknown_links_is_bounded,
     parallel_requests_send_one_code,
     required_two_factor_cannot_be_turned_off,
     a_setup_code_cannot_turn_two_factor_off,
