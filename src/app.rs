@@ -79,15 +79,10 @@ pub fn edge(routes: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The language switch (`?sprache=…`): the cookie, and the account of a signed-in person or one in their
-/// registration, whose pages and mails follow the choice from now on.
+/// The language switch (`?sprache=…`): the cookie only. A GET changes nothing stored; the account takes
+/// the choice when the person saves it in the profile or signs in with it.
 async fn switch_language(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some((lang, location)) = crate::web::language::requested(&request) else { return next.run(request).await };
-    if let Ok(Some(session)) = crate::accounts::session::current(&state, request.headers()).await
-        && let Err(e) = crate::accounts::store::set_language(&state.db, &session.account_id, lang).await
-    {
-        tracing::warn!(error = %e, "Sprache nicht gespeichert");
-    }
     crate::web::language::switched(lang, &location, state.config.is_https())
 }
 

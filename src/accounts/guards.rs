@@ -35,7 +35,10 @@ pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> AppResult<(Sess
     let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::Login) else {
         return Err(AppError::elsewhere(Redirect::to("/anmelden").into_response()));
     };
-    let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    let mut account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    // Pages follow the language switch at once; the account keeps its own until the person saves the
+    // choice in the profile or signs in with it (a GET changes nothing stored).
+    account.language = crate::domain::lang::Lang::for_visitor(headers, account.language);
     if account.status != AccountStatus::Active {
         return Err(AppError::elsewhere(Redirect::to(account.home_path()).into_response()));
     }

@@ -17,7 +17,8 @@ pub async fn current_step(state: &AppState, headers: &HeaderMap, step: Step) -> 
     let Some(session) = session::current(state, headers).await?.filter(|s| s.kind == SessionKind::Login) else {
         return Err(AppError::elsewhere(Redirect::to("/anmelden").into_response()));
     };
-    let account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    let mut account = store::find_by_id(&state.db, &session.account_id).await?.ok_or(AppError::NotFound)?;
+    account.language = crate::domain::lang::Lang::for_visitor(headers, account.language);
     if account.status != AccountStatus::Registering || account.next_step() != step {
         return Err(AppError::elsewhere(Redirect::to(account.home_path()).into_response()));
     }

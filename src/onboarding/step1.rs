@@ -138,7 +138,11 @@ async fn open_wizard(state: &AppState, headers: &HeaderMap) -> AppResult<(Sessio
         return Err(AppError::elsewhere(outcome_page(state, Lang::from_headers(headers), LinkOutcome::Unknown, None)?));
     };
     match links::outcome(&link, &account, state.clock.now()) {
-        LinkOutcome::Valid => Ok((session, link, account)),
+        LinkOutcome::Valid => {
+            let mut account = account;
+            account.language = Lang::for_visitor(headers, account.language);
+            Ok((session, link, account))
+        }
         other => {
             let lang = Lang::for_visitor(headers, account.language);
             Err(AppError::elsewhere(outcome_page(state, lang, other, Some(&account))?))
@@ -252,6 +256,10 @@ pub async fn submit(
         Err(RegistrationError::Database(error)) => return Err(error.into()),
         Err(RegistrationError::Hashing(error)) => return Err(error),
     };
+    // Signed in from now on: a language chosen with the switch becomes the account's (mails, SMS).
+    if Lang::chosen(&headers).is_some() {
+        store::set_language(&state.db, &account.id, account.language).await?;
+    }
     let next = account.plan.next(true);
     tracing::info!(account = %account.id, next = next.key(), "Registrierung: Benutzername und Passwort festgelegt");
     let mut response = Redirect::to(next.path()).into_response();

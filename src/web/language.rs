@@ -1,6 +1,6 @@
 //! The language switch in every page's header: a link to the same page with `?sprache=en` (or `de`). The
-//! choice is kept in a cookie and the browser sent back to the page without the parameter (`app` saves it
-//! to the account as well).
+//! choice is kept in a cookie and the browser sent back to the page without the parameter. Pages follow the
+//! cookie; the account takes the choice at sign-in or in the profile (a GET never changes what is stored).
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};

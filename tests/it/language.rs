@@ -1,5 +1,5 @@
-//! The language switch on every page: remembered in a cookie before login, saved to the account once
-//! signed in, and pages about an account follow the visitor's choice.
+//! The language switch on every page: remembered in a cookie, saved to the account at sign-in or in the
+//! profile (never by the GET itself), and pages about an account follow the visitor's choice.
 use crate::both_databases;
 use crate::harness::{Backend, TestApp};
 
@@ -26,16 +26,47 @@ async fn the_choice_is_kept_before_login(backend: Backend) {
     assert!(app.get(&browser, "/passwort-vergessen").await.text().await.unwrap().contains("Passwort vergessen"));
 }
 
+async fn stored_language(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT language FROM accounts WHERE username_normalized = 'emuster'")
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap()
+}
+
+/// Signed in, the switch changes the pages at once; the account keeps its language until the person saves
+/// the choice in the profile (a GET changes nothing stored: issue 18).
 async fn a_signed_in_choice_is_saved_to_the_account(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
     assert_eq!(switch(&app, &browser, "/profil?sprache=en").await.headers()["location"], "/profil");
-    let language: String = sqlx::query_scalar("SELECT language FROM accounts WHERE username_normalized = 'emuster'")
+    assert!(app.get(&browser, "/profil").await.text().await.unwrap().contains("<html lang=\"en\">"));
+    assert_eq!(stored_language(&app).await, "de", "a GET stores nothing");
+    let saved = app.post(&browser, "/profil/sprache", &[("language", "en")]).await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(stored_language(&app).await, "en", "mails and pages follow from now on");
+}
+
+/// Chosen in the wizard before step 1: the wizard's pages follow at once, and finishing step 1 (from then on
+/// the person is signed in) makes it the account's.
+async fn a_choice_in_the_wizard_becomes_the_accounts_at_step_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let link = app.invite("erika.muster@praxis-beispiel.de").await;
+    let browser = app.browser();
+    switch(&app, &browser, "/anmelden?sprache=en").await;
+    app.get(&browser, &link).await;
+    assert!(app.get(&browser, "/registrierung").await.text().await.unwrap().contains("<html lang=\"en\">"));
+    assert_eq!(
+        sqlx::query_scalar::<_, String>(
+            "SELECT language FROM accounts WHERE email = 'erika.muster@praxis-beispiel.de'"
+        )
         .fetch_one(&app.state().db.pool)
         .await
-        .unwrap();
-    assert_eq!(language, "en", "mails and pages follow from now on");
-    assert!(app.get(&browser, "/profil").await.text().await.unwrap().contains("<html lang=\"en\">"));
+        .unwrap(),
+        "de",
+        "not before step 1"
+    );
+    app.register(&browser, &link, "emuster").await;
+    assert_eq!(stored_language(&app).await, "en");
 }
 
 async fn pages_about_an_account_follow_the_visitor(backend: Backend) {
@@ -74,6 +105,7 @@ async fn a_choice_before_login_follows_the_person_in(backend: Backend) {
 
 both_databases!(
     a_choice_before_login_follows_the_person_in,
+    a_choice_in_the_wizard_becomes_the_accounts_at_step_one,
     the_choice_is_kept_before_login,
     a_signed_in_choice_is_saved_to_the_account,
     pages_about_an_account_follow_the_visitor,
