@@ -190,11 +190,12 @@ impl App {
             )));
             tasks.push(tokio::spawn(every(
                 300,
-                "abgelaufene Sitzungen entfernen",
+                "abgelaufene Sitzungen und Zähler entfernen",
                 state.clone(),
                 signal.clone(),
                 |s| async move {
                     crate::accounts::session::purge_expired(&s).await?;
+                    crate::security::rate_limit::purge(&s.db, s.clock.now()).await?;
                     s.db.purge_serial_locks(s.clock.now() - 86_400).await.map(drop)
                 },
             )));

@@ -14,7 +14,7 @@ use crate::security::rate_limit::RateLimiter;
 
 /// Access-code entries: a practice behind one router may have several guests typing at once; a guesser
 /// gets 20 tries per quarter hour per address (per /64 network for IPv6, where one line has billions; 100
-/// per /48 site), and all guessers together at most 600 a minute per instance. Nothing is counted per code, so wrong tries by
+/// per /48 site), and all guessers together at most 600 a minute (on PostgreSQL across all instances). Nothing is counted per code, so wrong tries by
 /// others never lock out the person whose code is right. With V codes valid at a time out of 31^10, a day
 /// at the global cap finds one with probability at most 864,000 · V / 8.2·10^14 (V = 1,000: about 10^-6).
 pub const CODE_ENTRIES_PER_ADDRESS: u32 = 20;
@@ -85,16 +85,20 @@ impl AppState {
             mailer,
             sms,
             outbox_wakeup: Notify::new(),
-            username_checks: RateLimiter::new(60, 300),
-            contact_searches: RateLimiter::new(60, 60),
-            recovery_requests: RateLimiter::new(RECOVERY_REQUESTS_PER_ADDRESS, 3600),
+            username_checks: RateLimiter::new("username", 60, 300),
+            contact_searches: RateLimiter::new("search", 60, 60),
+            recovery_requests: RateLimiter::new("recovery", RECOVERY_REQUESTS_PER_ADDRESS, 3600),
             login_gate: crate::security::gate::Gate::new(1),
             // A few at once: enough for a practice behind one router, too few for a burst to outrun the count.
             address_gate: crate::security::gate::Gate::new(4),
-            code_entries_by_address: RateLimiter::new(CODE_ENTRIES_PER_ADDRESS, CODE_ENTRY_WINDOW),
-            code_entries_everywhere: RateLimiter::new(CODE_ENTRIES_EVERYWHERE, CODE_ENTRIES_EVERYWHERE_WINDOW),
-            code_entries_by_site: RateLimiter::new(CODE_ENTRIES_PER_SITE, CODE_ENTRY_WINDOW),
-            link_openings: RateLimiter::new(LINK_OPENINGS_PER_MINUTE, 60),
+            code_entries_by_address: RateLimiter::new("code", CODE_ENTRIES_PER_ADDRESS, CODE_ENTRY_WINDOW),
+            code_entries_everywhere: RateLimiter::new(
+                "code-all",
+                CODE_ENTRIES_EVERYWHERE,
+                CODE_ENTRIES_EVERYWHERE_WINDOW,
+            ),
+            code_entries_by_site: RateLimiter::new("code-site", CODE_ENTRIES_PER_SITE, CODE_ENTRY_WINDOW),
+            link_openings: RateLimiter::new("link", LINK_OPENINGS_PER_MINUTE, 60),
             audit_sampler: crate::security::audit::Sampler::default(),
             live: Arc::new(crate::live::Live::default()),
         })))

@@ -116,7 +116,7 @@ struct IdentifierForm {
 
 /// The checks both request forms share: something entered, and not too many requests from this address.
 /// `Some` is the form again with the message (what was typed stays in the field).
-fn refuse_request(
+async fn refuse_request(
     state: &AppState,
     lang: Lang,
     which: Forgotten,
@@ -133,7 +133,7 @@ fn refuse_request(
             forgot_page(state, lang, which, String::new(), Some(message.to_owned()), StatusCode::UNPROCESSABLE_ENTITY);
         return form.map(Some);
     }
-    if let Err(wait) = state.recovery_requests.hit(peer, state.clock.now()) {
+    if let Err(wait) = state.recovery_requests.hit(&state.db, peer, state.clock.now()).await {
         let minutes = ((wait + 59) / 60).max(1).to_string();
         let message = fill(rt.too_many_requests, &[("minutes", &minutes)]);
         let page = forgot_page(state, lang, which, value.to_owned(), Some(message), StatusCode::TOO_MANY_REQUESTS);
@@ -180,7 +180,7 @@ async fn answer_request(
 ) -> AppResult<Response> {
     let lang = Lang::from_headers(headers);
     let client_addr = peer.to_string();
-    if let Some(page) = refuse_request(state, lang, which, &client_addr, identifier)? {
+    if let Some(page) = refuse_request(state, lang, which, &client_addr, identifier).await? {
         return Ok(page);
     }
     let account = match which {

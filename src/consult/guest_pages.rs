@@ -26,6 +26,15 @@ use crate::web::format;
 use crate::web::i18n::{Lang, fill};
 use crate::web::page::{self, Layout};
 
+/// One more code entry from `addr`: within the limits of its network, its site (IPv6 /48) and everyone's.
+async fn code_entry_allowed(state: &AppState, addr: std::net::IpAddr, now: i64) -> Result<(), i64> {
+    state.code_entries_by_address.hit(&state.db, &client_addr::network_key(addr), now).await?;
+    if let Some(site) = client_addr::site_key(addr) {
+        state.code_entries_by_site.hit(&state.db, &site, now).await?;
+    }
+    state.code_entries_everywhere.hit(&state.db, "all", now).await
+}
+
 /// Lets the guest in after a link or code was found: refused (with the reason), or a new session and on
 /// to the check-in. Audited with the real outcome (`event`: link or code).
 async fn enter(
@@ -138,11 +147,7 @@ pub async fn join(
     let typed = form.code.trim().to_owned();
     let audit_entry = |outcome| Entry::new(AuditEvent::GuestCode, outcome, Actor::Anonymous, None).from_addr(addr);
     let code = AccessCode::parse(&typed);
-    let limited = state
-        .code_entries_by_address
-        .hit(&client_addr::network_key(addr), now)
-        .and_then(|()| client_addr::site_key(addr).map_or(Ok(()), |site| state.code_entries_by_site.hit(&site, now)))
-        .and_then(|()| state.code_entries_everywhere.hit("all", now));
+    let limited = code_entry_allowed(&state, addr, now).await;
     if let Err(retry_after) = limited {
         audit::record_sampled(&state.db, &state.audit_sampler, audit_entry("limited"), now).await?;
         let minutes = (retry_after + 59) / 60;

@@ -92,7 +92,8 @@ pub async fn search(
     if !text.trim().is_empty() {
         state
             .contact_searches
-            .hit(&account.id, state.clock.now())
+            .hit(&state.db, &account.id, state.clock.now())
+            .await
             .map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
         let (found, has_more) = store::search(&state.db, &text, &account.id, page_number).await?;
         more = has_more;

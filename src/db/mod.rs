@@ -158,6 +158,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
             include_str!("../../migrations/0020_handover.postgres.sql")
         ),
     ),
+    (
+        21,
+        "rate limits",
+        include_str!("../../migrations/0021_rate_limits.sql"),
+        include_str!("../../migrations/0021_rate_limits.sql"),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.

@@ -303,7 +303,8 @@ pub async fn username_available(
     };
     state
         .username_checks
-        .hit(&session.id_hash, state.clock.now())
+        .hit(&state.db, &session.id_hash, state.clock.now())
+        .await
         .map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
     let name = query.name.trim();
     let valid = username::unmet(name).is_empty();

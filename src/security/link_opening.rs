@@ -17,7 +17,7 @@ impl FromRequestParts<AppState> for LinkOpening {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Ok(ClientIp(addr)) = ClientIp::from_request_parts(parts, state).await;
         let key = client_addr::network_key(addr);
-        state.link_openings.hit(&key, state.clock.now()).map_err(|retry_after| {
+        state.link_openings.hit(&state.db, &key, state.clock.now()).await.map_err(|retry_after| {
             tracing::info!(client = %key, "zu viele Links geöffnet");
             AppError::TooManyRequests { retry_after }
         })?;

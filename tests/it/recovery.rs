@@ -230,3 +230,29 @@ both_databases!(
     reset_mails_and_requests_are_capped,
     a_forgotten_username_is_sent_to_the_address_on_file,
 );
+
+/// Two instances on one PostgreSQL database share the limits (issue 18): five requests to each, and the
+/// eleventh from this address is refused by either. (In memory, each instance allowed ten.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_limit() {
+    let first = TestApp::spawn(Backend::Postgres).await;
+    let url = first.state().config.database_url.clone();
+    let second = TestApp::spawn_with(Backend::Sqlite, |config| config.database_url = url).await;
+    second.clock.advance(first.clock.now() - second.clock.now());
+    for n in 0..10 {
+        let app = if n % 2 == 0 { &first } else { &second };
+        let asked = app.post(&app.browser(), "/passwort-vergessen", &[("identifier", "niemand")]).await;
+        assert_eq!(asked.status(), 200, "request {n}");
+    }
+    for app in [&first, &second] {
+        let refused = app.post(&app.browser(), "/passwort-vergessen", &[("identifier", "niemand")]).await;
+        assert_eq!(refused.status(), 429, "the eleventh, on either instance");
+    }
+    // Links opened by token, counted the same way: 60 a minute from one network, across both.
+    for n in 0..60 {
+        let app = if n % 2 == 0 { &first } else { &second };
+        assert_eq!(app.get(&app.browser(), "/t/unbekannt").await.status(), 404, "opening {n}");
+    }
+    assert_eq!(second.get(&second.browser(), "/t/unbekannt").await.status(), 429);
+    drop(second);
+}
