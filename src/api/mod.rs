@@ -155,7 +155,7 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         serde_json::from_value(document).map_err(|e| Problem::bad_request(format!("JSON passt nicht: {e}")))?;
     let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_owned));
     let key = match key {
-        Some(Ok(key)) if !key.is_empty() && key.len() <= 200 => Some(key),
+        Some(Ok(key)) if !key.is_empty() && key.len() <= 200 && key.bytes().all(|b| b.is_ascii_graphic()) => Some(key),
         Some(_) => return Err(Problem::bad_request("Idempotency-Key muss 1 bis 200 sichtbare Zeichen haben.")),
         None => None,
     };
@@ -205,10 +205,11 @@ async fn list(
     authorize(&state, &headers, Scope::AccountsRead).await?;
     let query: ListQuery = serde_urlencoded::from_str(&query.unwrap_or_default())
         .map_err(|e| Problem::bad_request(format!("Parameter passen nicht: {e}")))?;
-    let filter = crate::accounts::directory::StatusFilter::parse(query.status.as_deref().unwrap_or_default())
-        .ok_or_else(|| {
-            Problem::bad_request("status: erlaubt sind invited, link_expired, registering, active, locked.")
-        })?;
+    // Absent means every status; present but empty is a mistake of the caller, not "every".
+    let status = query.status.as_deref().map_or(Some(""), |s| (!s.is_empty()).then_some(s));
+    let filter = status.and_then(crate::accounts::directory::StatusFilter::parse).ok_or_else(|| {
+        Problem::bad_request("status: erlaubt sind invited, link_expired, registering, active, locked.")
+    })?;
     let found =
         crate::accounts::directory::search(&state.db, query.q.as_deref().unwrap_or(""), filter, state.clock.now())
             .await?;

@@ -19,6 +19,9 @@ pub fn spec() -> Value {
     let common = |mut responses: serde_json::Map<String, Value>| {
         responses.insert("401".into(), problem_response("Kein oder ungültiger API-Token"));
         responses.insert("403".into(), problem_response("Dem Token fehlt der nötige Scope"));
+        // Every request's text is checked at the edge (control and invisible characters, length).
+        responses.entry("422").or_insert_with(|| problem_response("Unlesbare Zeichen oder zu lange Angaben"));
+        responses.insert("429".into(), problem_response("Zu viele Anfragen"));
         Value::Object(responses)
     };
     let mut account_props = serde_json::Map::new();
@@ -55,7 +58,7 @@ pub fn spec() -> Value {
                     "summary": "Accounts suchen (höchstens 50). Scope accounts:read.",
                     "parameters": [
                         { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Teil von Name, E-Mail-Adresse oder Benutzername" },
-                        { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["invited", "link_expired", "registering", "active", "locked"] } }
+                        { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["invited", "link_expired", "registering", "active", "locked"] }, "description": "Ohne Parameter: alle; leer ist kein Status" }
                     ],
                     "responses": common(serde_json::Map::from_iter([
                         ("200".to_owned(), json!({ "description": "Gefundene Accounts", "content": { "application/json": { "schema": {
@@ -68,7 +71,7 @@ pub fn spec() -> Value {
                 "post": {
                     "operationId": "createAccount",
                     "summary": "Account anlegen; die Registrierungs-E-Mail geht automatisch hinaus. Scope accounts:write.",
-                    "parameters": [{ "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "maxLength": 200 },
+                    "parameters": [{ "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]{1,200}$" },
                         "description": "Wiederholte Anfragen mit demselben Schlüssel liefern denselben Account und senden keine zweite E-Mail." }],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewAccount" } } } },
                     "responses": common(serde_json::Map::from_iter([
@@ -113,7 +116,7 @@ pub fn spec() -> Value {
                     "additionalProperties": false,
                     "properties": {
                         "email": { "type": "string", "format": "email" },
-                        "name": { "type": "string", "maxLength": 200 },
+                        "name": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\r\\n\\t]*\\S[^\\r\\n\\t]*$", "description": "Eine Zeile, nicht leer" },
                         "language": { "type": "string", "enum": ["de", "en"], "default": "de" },
                         "edition": { "type": "string", "description": "Produktausführung; ohne Angabe die Standardausführung" }
                     }

@@ -220,6 +220,17 @@ async fn reading_searching_and_resending(backend: Backend) {
     let (status, ..) =
         call(&app, reqwest::Method::GET, "/api/v1/accounts?status=kaputt", Some(&writer), None, None).await;
     assert_eq!(status, 400);
+    // Present but empty is no status (schemathesis found it taken for "all").
+    let (status, ..) = call(&app, reqwest::Method::GET, "/api/v1/accounts?status=", Some(&writer), None, None).await;
+    assert_eq!(status, 400);
+    // An Idempotency-Key is visible ASCII without spaces, as the document's pattern says.
+    let (status, ..) =
+        call(&app, reqwest::Method::POST, "/api/v1/accounts", Some(&writer), Some(new_account()), Some("crm 4711"))
+            .await;
+    assert_eq!(status, 400);
+    let (_, _, document) = call(&app, reqwest::Method::GET, "/api/v1/openapi.json", None, None, None).await;
+    let name = &document["components"]["schemas"]["NewAccount"]["properties"]["name"];
+    assert_eq!((name["minLength"].as_u64(), name["maxLength"].as_u64()), (Some(1), Some(200)), "{name}");
     app.clock.advance(60);
     let (status, ..) =
         call(&app, reqwest::Method::POST, &format!("/api/v1/accounts/{id}/resend"), Some(&writer), None, None).await;
