@@ -62,3 +62,38 @@ async fn unknown_usernames_answer_as_slowly_as_known_ones(backend: Backend) {
 
 both_databases!(a_new_installation_has_no_accounts, https_deployments_get_hsts_and_host_only_secure_cookies,);
 both_databases!(alone: unknown_usernames_answer_as_slowly_as_known_ones);
+
+/// docs/security.md maps every row of the security checklist (1–41) to tests: each row names at least one,
+/// and every name is a test function that exists (`file::function` in tests/it, or a unit test by its module
+/// path in src). A renamed or deleted test, or a row left empty, fails here.
+#[test]
+fn every_checklist_row_names_tests_that_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = std::fs::read_to_string(root.join("docs/security.md")).unwrap();
+    let mut rows = Vec::new();
+    for line in map.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let Some(number) = cells.get(1).and_then(|c| c.parse::<u32>().ok()) else { continue };
+        let tests = cells[cells.len() - 2];
+        let names: Vec<&str> = tests.split('`').skip(1).step_by(2).filter(|name| name.contains("::")).collect();
+        assert!(!names.is_empty(), "row {number} names no test: {tests}");
+        for name in names {
+            let parts: Vec<&str> = name.split("::").collect();
+            let (file, function) = if parts.len() == 2 {
+                (root.join("tests/it").join(format!("{}.rs", parts[0])), parts[1])
+            } else {
+                let at = parts.iter().position(|p| *p == "tests").unwrap_or_else(|| panic!("row {number}: {name}"));
+                let module = parts[..at].join("/");
+                let plain = root.join("src").join(format!("{module}.rs"));
+                (
+                    if plain.exists() { plain } else { root.join("src").join(&module).join("mod.rs") },
+                    parts[parts.len() - 1],
+                )
+            };
+            let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("row {number}: no file for {name}"));
+            assert!(text.contains(&format!("fn {function}(")), "row {number}: {name} does not exist");
+        }
+        rows.push(number);
+    }
+    assert_eq!(rows, (1..=41).collect::<Vec<_>>(), "every row of the checklist, in order");
+}
