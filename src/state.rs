@@ -14,8 +14,8 @@ use crate::security::rate_limit::RateLimiter;
 
 /// Access-code entries: a practice behind one router may have several guests typing at once; a guesser
 /// gets 20 tries per quarter hour per address (per /64 network for IPv6, where one line has billions; 100
-/// per /48 site), and all guessers together at most 600 a minute (on PostgreSQL across all instances). Nothing is counted per code, so wrong tries by
-/// others never lock out the person whose code is right. With V codes valid at a time out of 31^10, a day
+/// per /48 site), and all guessers together at most 600 a minute (on PostgreSQL across all instances).
+/// Nothing is counted per code, so wrong tries by others never lock out the person whose code is right. With V codes valid at a time out of 31^10, a day
 /// at the global cap finds one with probability at most 864,000 · V / 8.2·10^14 (V = 1,000: about 10^-6).
 pub const CODE_ENTRIES_PER_ADDRESS: u32 = 20;
 pub const CODE_ENTRY_WINDOW: i64 = 15 * 60;
@@ -26,9 +26,9 @@ pub const CODE_ENTRIES_EVERYWHERE_WINDOW: i64 = 60;
 /// "Passwort vergessen?" and "Benutzername vergessen?" requests per client address and hour (a practice
 /// behind one router has room; a script probing addresses does not). Per account, fewer mails go out.
 pub const RECOVERY_REQUESTS_PER_ADDRESS: u32 = 10;
-/// Links opened by their token (`/t/…`, `/weiter/…`, `/registrierung/…`) per client network and minute: a
-/// family or a practice opens a few; someone trying tokens opens thousands (3,000 unknown links once took
-/// 4.4 s and wrote 3,300 audit rows).
+/// Links opened by their token (`/t/…`, `/weiter/…`, `/registrierung/…`, `/passwort-vergessen/…`) per client
+/// network and minute: a family or a practice opens a few; someone trying tokens opens thousands (3,000
+/// unknown links once took 4.4 s and wrote 3,300 audit rows).
 pub const LINK_OPENINGS_PER_MINUTE: u32 = 60;
 
 pub struct Inner {

@@ -23,6 +23,7 @@ use crate::domain::phone;
 use crate::error::{AppError, AppResult};
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
+use crate::security::link_opening::LinkOpening;
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::form::StrictForm;
@@ -234,6 +235,7 @@ fn link_invalid(state: &AppState, lang: Lang) -> AppResult<Response> {
 async fn open_link(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
+    _: LinkOpening,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {

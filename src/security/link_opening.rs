@@ -6,9 +6,10 @@ use crate::error::AppError;
 use crate::security::client_addr::{self, ClientIp};
 use crate::state::AppState;
 
-/// A request that opens a link by its token (`/t/…`, `/weiter/…`, `/registrierung/…`), as a handler
-/// argument: counted per client network, at most [`crate::state::LINK_OPENINGS_PER_MINUTE`] a minute;
-/// beyond that the "Zu viele Anfragen" page with `Retry-After`.
+/// A request that opens a link by its token (`/t/…`, `/weiter/…`, `/registrierung/…`,
+/// `/passwort-vergessen/…`), as a handler argument: counted per client network, at most
+/// [`crate::state::LINK_OPENINGS_PER_MINUTE`] a minute; beyond that the "Zu viele Anfragen" page with
+/// `Retry-After`.
 pub struct LinkOpening;
 
 impl FromRequestParts<AppState> for LinkOpening {

@@ -157,7 +157,33 @@ async fn opening_unknown_links_is_bounded(backend: Backend) {
     assert!(detail.starts_with("29 gleiche"), "{detail}");
 }
 
+/// Checklist row 18: SMS two-factor is on only once a code sent to the number came back; asking for the
+/// code, or a wrong one, leaves it off and the number unsaved.
+async fn two_factor_stays_off_until_its_code_comes_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.registered("erika.muster@praxis-beispiel.de", "emuster").await;
+    let state = || async {
+        let row: (i64, Option<String>) =
+            sqlx::query_as("SELECT two_factor_enabled, phone FROM accounts WHERE username_normalized = 'emuster'")
+                .fetch_one(&app.state().db.pool)
+                .await
+                .unwrap();
+        row
+    };
+    app.post(&browser, "/profil/zwei-faktor/aktivieren", &[("phone", "0171 1234567")]).await;
+    let code = app.last_code_to(MOBILE).await;
+    assert_eq!(state().await, (0, None), "asking for the code changes nothing");
+    let wrong = if code == "12345678" { "87654321" } else { "12345678" };
+    let refused = app.post(&browser, "/profil/zwei-faktor/aktivieren/code", &[("code", wrong)]).await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(state().await, (0, None), "a wrong code changes nothing");
+    let on = app.post(&browser, "/profil/zwei-faktor/aktivieren/code", &[("code", &code)]).await;
+    assert_eq!(on.headers()["location"], "/profil?geaendert=2fa-an");
+    assert_eq!(state().await.0, 1);
+}
+
 both_databases!(
+    two_factor_stays_off_until_its_code_comes_back,
     opening_unknown_links_is_bounded,
     parallel_requests_send_one_code,
     required_two_factor_cannot_be_turned_off,

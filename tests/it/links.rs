@@ -221,6 +221,24 @@ async fn host_header_never_changes_links(backend: Backend) {
         assert!(link.starts_with(&format!("{}/registrierung/", app.base)), "{link}");
         assert!(!mail.raw.contains("evil.example"));
     }
+    // A mail asked for over HTTP with a forged host: "Passwort vergessen?".
+    let fresh = app.last_link_to("erika.muster@praxis-beispiel.de");
+    app.register(&app.browser(), &fresh, "emuster").await;
+    let asked = app
+        .browser()
+        .post(app.url("/passwort-vergessen"))
+        .header("origin", &app.base)
+        .header("host", "evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .form(&[("identifier", "emuster")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 200);
+    app.deliver().await;
+    let reset = app.mails().into_iter().rfind(|m| m.subject().starts_with("Neues Passwort")).expect("the reset mail");
+    assert!(reset.link().unwrap().starts_with(&format!("{}/passwort-vergessen/", app.base)), "{:?}", reset.link());
+    assert!(!reset.raw.contains("evil.example"));
 }
 
 async fn tokens_are_stored_only_as_hashes(backend: Backend) {

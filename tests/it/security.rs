@@ -60,7 +60,32 @@ async fn unknown_usernames_answer_as_slowly_as_known_ones(backend: Backend) {
     assert!(gap < tolerance, "medians differ by {gap:?} (known {known:?}, unknown {unknown:?})");
 }
 
-both_databases!(a_new_installation_has_no_accounts, https_deployments_get_hsts_and_host_only_secure_cookies,);
+/// Row 15: no page loads anything from elsewhere (a third party would see which page, and from its address
+/// bar, which token): scripts, styles, images and fonts come from this service, and the CSP says so.
+async fn pages_load_nothing_from_elsewhere(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let link = app.invite("erika.muster@praxis-beispiel.de").await;
+    let browser = app.browser();
+    app.get(&browser, &link).await;
+    for path in ["/anmelden", "/passwort-vergessen", "/benutzername-vergessen", "/teilnehmen", "/registrierung"] {
+        let page = app.get(&browser, path).await;
+        let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
+        let html = page.text().await.unwrap();
+        for foreign in ["src=\"http", "src=\"//", "href=\"//", "url(http", "url(//", "@import"] {
+            assert!(!html.contains(foreign), "{path} loads from elsewhere: {foreign}");
+        }
+        let stylesheets = html.matches("rel=\"stylesheet\"").count();
+        assert!(stylesheets >= 1, "{path}: the page's own stylesheet");
+        assert_eq!(stylesheets, html.matches("rel=\"stylesheet\" href=\"/static/").count(), "{path}");
+    }
+}
+
+both_databases!(
+    a_new_installation_has_no_accounts,
+    https_deployments_get_hsts_and_host_only_secure_cookies,
+    pages_load_nothing_from_elsewhere,
+);
 both_databases!(alone: unknown_usernames_answer_as_slowly_as_known_ones);
 
 /// docs/security.md maps every row of the security checklist (1–41) to tests: each row names at least one,
