@@ -176,6 +176,37 @@ async fn caps_stop_sms_pumping(backend: Backend) {
     assert_eq!(send_to(&app, &other, "0171 1234567").await.status(), 429, "5 per number and hour");
 }
 
+/// Checklist row 23: beyond the hourly cap, 10 codes per account and number a day. Two hours of five codes
+/// each, then a third hour: the hourly cap has passed, the daily one has not; a day later it has.
+async fn the_daily_cap_holds_when_the_hourly_one_has_passed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut browser = at_two_factor_step(&app, "erika.muster@praxis-beispiel.de", "emuster").await;
+    let started = app.clock.now();
+    for hour in 0..3 {
+        if hour > 0 {
+            app.clock.advance(3600);
+            browser = app.browser();
+            let login = app.post(&browser, "/anmelden", &[("username", "emuster"), ("password", PASSWORD)]).await;
+            assert_eq!(login.headers()["location"], "/registrierung/zwei-faktor");
+        }
+        for n in 0..5 {
+            let status = send_to(&app, &browser, "0171 1234567").await.status();
+            if hour < 2 {
+                assert_eq!(status, 303, "hour {hour}, code {n}");
+            } else {
+                assert_eq!(status, 429, "the eleventh code of the day (hour {hour})");
+                break;
+            }
+            app.post(&browser, "/registrierung/zwei-faktor/zurueck", &[]).await;
+            app.clock.advance(61);
+        }
+    }
+    app.clock.advance(started + 86_400 - app.clock.now());
+    let browser = app.browser();
+    app.post(&browser, "/anmelden", &[("username", "emuster"), ("password", PASSWORD)]).await;
+    assert_eq!(send_to(&app, &browser, "0171 1234567").await.status(), 303, "a day later");
+}
+
 async fn the_address_cap_holds_across_accounts_and_numbers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let first = at_two_factor_step(&app, "a@praxis-beispiel.de", "erste").await;
@@ -351,6 +382,7 @@ both_databases!(
     five_wrong_entries_void_a_code,
     back_to_correct_the_number,
     caps_stop_sms_pumping,
+    the_daily_cap_holds_when_the_hourly_one_has_passed,
     the_address_cap_holds_across_accounts_and_numbers,
     parallel_requests_cannot_pass_the_number_cap,
     login_asks_for_the_sms_code,
