@@ -67,7 +67,7 @@ pub fn edge(routes: Router<AppState>, state: AppState) -> Router {
     let request_timeout = state.config.http.request_timeout;
     routes
         .fallback(|| async { AppError::NotFound })
-        .layer(from_fn_with_state(state.clone(), switch_language))
+        .layer(from_fn_with_state(state.clone(), crate::web::language::switch))
         .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))
         .layer(from_fn(refuse_unreadable_uris))
         .layer(CatchPanicLayer::custom(|_| AppError::Panic.into_response()))
@@ -77,13 +77,6 @@ pub fn edge(routes: Router<AppState>, state: AppState) -> Router {
         .layer(from_fn(log_requests))
         .layer(from_fn_with_state(state.clone(), resolve_client))
         .with_state(state)
-}
-
-/// The language switch (`?sprache=…`): the cookie only. A GET changes nothing stored; the account takes
-/// the choice when the person saves it in the profile or signs in with it.
-async fn switch_language(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some((lang, location)) = crate::web::language::requested(&request) else { return next.run(request).await };
-    crate::web::language::switched(lang, &location, state.config.is_https())
 }
 
 /// Puts the client's address (see `security::client_addr`) on the request for every layer and handler.

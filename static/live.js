@@ -58,7 +58,7 @@
   window.liveSend = function (message) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   };
-  var backlog = [];
+  var backlog = document.getElementById("room") ? [] : null; // only a page with the video room takes it
   window.liveTake = function () {
     var taken = backlog || [];
     backlog = null;

@@ -29,15 +29,12 @@ pub async fn create_once(
     new: NewAccount,
 ) -> Result<Outcome, Problem> {
     let mut tx = state.db.begin().await?;
-    // A claim without an account was left by the scheme before this one; nothing is behind it.
-    sqlx::query("DELETE FROM idempotency_keys WHERE token_id = $1 AND idempotency_key = $2 AND account_id IS NULL")
-        .bind(&token.id)
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
+    // A claim without an account was left by the scheme before this one; nothing is behind it, so this
+    // request takes it over.
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (token_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (token_id, idempotency_key) DO NOTHING",
+         ON CONFLICT (token_id, idempotency_key) DO UPDATE SET request_hash = excluded.request_hash, \
+         created_at = excluded.created_at WHERE idempotency_keys.account_id IS NULL",
     )
     .bind(&token.id)
     .bind(key)

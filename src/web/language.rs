@@ -1,10 +1,12 @@
 //! The language switch in every page's header: a link to the same page with `?sprache=en` (or `de`). The
 //! choice is kept in a cookie and the browser sent back to the page without the parameter. Pages follow the
 //! cookie; the account takes the choice at sign-in or in the profile (a GET never changes what is stored).
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::state::AppState;
 use crate::web::i18n::{Lang, lang_cookie};
 
 /// The chosen language of a `?sprache=…` query, and the query without it.
@@ -24,21 +26,18 @@ fn back_to(path: &str, rest: &str) -> String {
     if rest.is_empty() { path.to_owned() } else { format!("{path}?{rest}") }
 }
 
-/// A page asked for with `?sprache=…`: the language chosen and where to send the browser back to.
-pub fn requested(request: &Request) -> Option<(Lang, String)> {
+/// `?sprache=…` on a page: the cookie, and back to the page without the parameter. A GET changes nothing
+/// stored; the account takes the choice when the person saves it in the profile or signs in with it.
+pub async fn switch(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let page = request.method() == Method::GET && !request.uri().path().starts_with("/api/");
-    let (lang, rest) = page.then(|| request.uri().query().and_then(split_query)).flatten()?;
-    Some((lang, back_to(request.uri().path(), &rest)))
-}
-
-/// Back to the page, with the choice kept in the cookie.
-pub fn switched(lang: Lang, location: &str, secure: bool) -> Response {
+    let chosen = page.then(|| request.uri().query().and_then(split_query)).flatten();
+    let Some((lang, rest)) = chosen else { return next.run(request).await };
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();
-    if let Ok(location) = HeaderValue::from_str(location) {
+    if let Ok(location) = HeaderValue::from_str(&back_to(request.uri().path(), &rest)) {
         headers.insert(header::LOCATION, location);
     }
-    headers.insert(header::SET_COOKIE, lang_cookie(lang, secure));
+    headers.insert(header::SET_COOKIE, lang_cookie(lang, state.config.is_https()));
     response
 }
 
