@@ -291,7 +291,7 @@ async fn api_token(state: &AppState, command: ApiTokenCommand) -> anyhow::Result
     match command {
         ApiTokenCommand::Create { name, scopes } => {
             let scopes: Vec<Scope> = scopes.iter().filter_map(|s| Scope::parse(s)).collect();
-            let (token, secret) = tokens::create(&state.db, &name, &scopes, now).await?;
+            let (token, secret) = tokens::create(&state.db, &state.token_key, &name, &scopes, now).await?;
             println!("{}", serde_json::json!({ "id": token.id, "name": token.name, "token": secret }));
             eprintln!("Der Token wird nur jetzt angezeigt; gespeichert ist nur sein Hashwert.");
         }

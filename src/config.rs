@@ -136,6 +136,8 @@ pub struct Config {
     pub public_url: String,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Base64 key (≥ 32 bytes) under which link tokens and codes are hashed; see `security::token_key`.
+    pub token_key: Option<Secret>,
     /// Seconds a registration link stays valid after the mail was handed to the mail server.
     pub registration_link_ttl: i64,
     /// Seconds a password confirmation counts as recent for changes to credentials and contact data.
@@ -330,6 +332,7 @@ impl RawConfig {
             log_format,
             data_dir,
             database_url,
+            token_key: top.token_key,
         })
     }
 }

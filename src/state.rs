@@ -36,6 +36,8 @@ pub struct Inner {
     pub db: Db,
     pub clock: Clock,
     pub hasher: crate::security::hashing::Hasher,
+    /// Link tokens, access codes and SMS codes are stored hashed under this key.
+    pub token_key: crate::security::token_key::TokenKey,
     pub mailer: Mailer,
     pub sms: crate::notify::sms::SmsSender,
     /// Rung after a commit that queued a message, so the worker does not wait for its next poll.
@@ -72,8 +74,10 @@ impl Deref for AppState {
 impl AppState {
     /// Connects to the database and brings its schema up to date.
     pub async fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let token_key = crate::security::token_key::TokenKey::load(&config)?;
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        crate::security::token_key::adopt(&db, &token_key).await?;
         let mailer = Mailer::from_config(&config).map_err(anyhow::Error::msg)?;
         let sms = crate::notify::sms::SmsSender::from_config(&config).map_err(anyhow::Error::msg)?;
         let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -82,6 +86,7 @@ impl AppState {
             db,
             clock,
             hasher: crate::security::hashing::Hasher::new(hashing_threads),
+            token_key,
             mailer,
             sms,
             outbox_wakeup: Notify::new(),

@@ -6,7 +6,7 @@ import { state, peers, lean, me, role, counts, trace, send, picture } from "./ro
 import { tile, showMedia, describeStates } from "./room-view.js";
 import { media, onStream, tellMedia } from "./room-media.js";
 import { applyStep, leanTowards } from "./room-quality.js";
-import { showCode } from "./room-code.js";
+import { showCode, onCode } from "./room-code.js";
 import { bare, capForSlowLine } from "./room-sdp.js";
 
 const early = {}; // media states that arrived before the connection they belong to
@@ -214,6 +214,8 @@ export function onSignal(from, payload) {
     close(from);
     p = null;
   }
+  // The Sicherheitscode's exchange belongs to the pair of certificates, not to one connection.
+  if (payload.code) return onCode(from, payload.code);
   if (payload.hello) {
     trace(from, "hello<");
     // The other page (re)connected: what we sent while it was away never reached it. A new page makes

@@ -236,7 +236,7 @@ pub async fn send_password_reset(
         audit::record(&state.db.pool, entry("capped"), now).await?;
         return Ok(false);
     }
-    let (_, token) = super::resets::issue(&mut tx, &account.id, &requested_by, now).await?;
+    let (_, token) = super::resets::issue(&mut tx, &account.id, &requested_by, &state.token_key, now).await?;
     let url = format!("{}/passwort-vergessen/{token}", state.config.public_url);
     let mail = messages::password_reset(&state.config, account, &url, now + super::resets::LIFETIME)?;
     let email = outbox::OutgoingEmail {

@@ -5,7 +5,8 @@ use sqlx::Row;
 use crate::accounts::{Account, store};
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
-use crate::security::token::{self, Purpose};
+use crate::security::token;
+use crate::security::token_key::{Keyed, TokenKey};
 
 #[derive(Clone, Debug)]
 pub struct Link {
@@ -57,6 +58,7 @@ pub fn outcome(link: &Link, account: &Account, now: Timestamp) -> LinkOutcome {
 pub async fn issue(
     tx: &mut Tx,
     account_id: &crate::domain::names::AccountId,
+    key: &TokenKey,
     now: Timestamp,
 ) -> Result<(String, String), sqlx::Error> {
     let id = token::new_id();
@@ -64,7 +66,7 @@ pub async fn issue(
     sqlx::query("INSERT INTO registration_links (id, account_id, token_hash, created_at) VALUES ($1, $2, $3, $4)")
         .bind(&id)
         .bind(account_id)
-        .bind(token::hash(Purpose::RegistrationLink, &raw))
+        .bind(key.hash(Keyed::RegistrationLink, &raw))
         .bind(now)
         .execute(&mut **tx)
         .await?;
@@ -121,12 +123,12 @@ async fn with_account(db: &Db, link: Option<Link>) -> Result<Option<(Link, Accou
     Ok(store::find_by_id(db, &link.account_id).await?.map(|account| (link, account)))
 }
 
-pub async fn find_by_token(db: &Db, raw: &str) -> Result<Option<(Link, Account)>, sqlx::Error> {
+pub async fn find_by_token(db: &Db, key: &TokenKey, raw: &str) -> Result<Option<(Link, Account)>, sqlx::Error> {
     if !token::looks_valid(raw) {
         return Ok(None);
     }
     let link = sqlx::query(concat!("SELECT ", columns!(), " FROM registration_links WHERE token_hash = $1"))
-        .bind(token::hash(Purpose::RegistrationLink, raw))
+        .bind(key.hash(Keyed::RegistrationLink, raw))
         .fetch_optional(&db.pool)
         .await?
         .map(|row| from_row(&row))

@@ -231,7 +231,7 @@ async fn queue_registration_mail(
     account: &Account,
     now: Timestamp,
 ) -> Result<(), AccountError> {
-    let (link_id, token) = links::issue(tx, &account.id, now).await?;
+    let (link_id, token) = links::issue(tx, &account.id, &state.token_key, now).await?;
     let url = format!("{}/registrierung/{token}", state.config.public_url);
     let mail = messages::registration(&state.config, account, &url, now)?;
     outbox::enqueue_email(

@@ -7,7 +7,8 @@ use crate::accounts::session::{self, SessionKind};
 use crate::clock::Timestamp;
 use crate::db::{Db, Tx};
 use crate::domain::names::AccountId;
-use crate::security::token::{self, Purpose};
+use crate::security::token;
+use crate::security::token_key::{Keyed, TokenKey};
 
 pub const LIFETIME: i64 = 3600;
 /// Reset e-mails per account and hour (whoever asks); more are not sent.
@@ -45,6 +46,7 @@ pub async fn issue(
     tx: &mut Tx,
     account_id: &AccountId,
     requested_by: &str,
+    key: &TokenKey,
     now: Timestamp,
 ) -> Result<(String, String), sqlx::Error> {
     revoke_open(tx, account_id, now).await?;
@@ -56,7 +58,7 @@ pub async fn issue(
     )
     .bind(&id)
     .bind(account_id)
-    .bind(token::hash(Purpose::PasswordReset, &raw))
+    .bind(key.hash(Keyed::PasswordReset, &raw))
     .bind(requested_by)
     .bind(now)
     .bind(now + LIFETIME)
@@ -90,12 +92,12 @@ macro_rules! columns {
     };
 }
 
-pub async fn find_by_token(db: &Db, raw: &str) -> Result<Option<Reset>, sqlx::Error> {
+pub async fn find_by_token(db: &Db, key: &TokenKey, raw: &str) -> Result<Option<Reset>, sqlx::Error> {
     if !token::looks_valid(raw) {
         return Ok(None);
     }
     sqlx::query(concat!("SELECT ", columns!(), " FROM password_resets WHERE token_hash = $1"))
-        .bind(token::hash(Purpose::PasswordReset, raw))
+        .bind(key.hash(Keyed::PasswordReset, raw))
         .fetch_optional(&db.pool)
         .await?
         .map(|row| from_row(&row))

@@ -55,8 +55,9 @@ async fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Resul
         .and_then(|v| v.to_str().ok())
         .and_then(bearer)
         .ok_or_else(Problem::unauthorized)?;
-    let token =
-        tokens::authenticate(&state.db, secret.trim(), state.clock.now()).await?.ok_or_else(Problem::unauthorized)?;
+    let token = tokens::authenticate(&state.db, &state.token_key, secret.trim(), state.clock.now())
+        .await?
+        .ok_or_else(Problem::unauthorized)?;
     if !token.allows(scope) {
         return Err(Problem::forbidden(scope.as_str()));
     }

@@ -3,7 +3,8 @@ use sqlx::Row;
 
 use crate::clock::Timestamp;
 use crate::db::Db;
-use crate::security::token::{self, Purpose};
+use crate::security::token;
+use crate::security::token_key::{Keyed, TokenKey};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -46,14 +47,20 @@ impl ApiToken {
 }
 
 /// The secret is returned once: `sst_` + 32 random bytes.
-pub async fn create(db: &Db, name: &str, scopes: &[Scope], now: Timestamp) -> Result<(ApiToken, String), sqlx::Error> {
+pub async fn create(
+    db: &Db,
+    key: &TokenKey,
+    name: &str,
+    scopes: &[Scope],
+    now: Timestamp,
+) -> Result<(ApiToken, String), sqlx::Error> {
     let secret = format!("sst_{}", token::generate());
     let id = token::new_id();
     let scope_text = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
     sqlx::query("INSERT INTO api_tokens (id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
         .bind(name)
-        .bind(token::hash(Purpose::ApiToken, &secret))
+        .bind(key.hash(Keyed::ApiToken, &secret))
         .bind(&scope_text)
         .bind(now)
         .execute(&db.pool)
@@ -81,11 +88,16 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ApiToken, sqlx::Error> {
 }
 
 /// The live token behind a bearer secret, if any; records its use.
-pub async fn authenticate(db: &Db, secret: &str, now: Timestamp) -> Result<Option<ApiToken>, sqlx::Error> {
+pub async fn authenticate(
+    db: &Db,
+    key: &TokenKey,
+    secret: &str,
+    now: Timestamp,
+) -> Result<Option<ApiToken>, sqlx::Error> {
     let Some(row) = sqlx::query(
         "SELECT id, name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
     )
-    .bind(token::hash(Purpose::ApiToken, secret))
+    .bind(key.hash(Keyed::ApiToken, secret))
     .fetch_optional(&db.pool)
     .await?
     else {

@@ -241,7 +241,8 @@ async fn open_link(
 ) -> AppResult<Response> {
     let now = state.clock.now();
     let lang = Lang::from_headers(&headers);
-    let Some(reset) = resets::find_by_token(&state.db, &token).await?.filter(|r| r.usable(now)) else {
+    let Some(reset) = resets::find_by_token(&state.db, &state.token_key, &token).await?.filter(|r| r.usable(now))
+    else {
         return link_invalid(&state, lang);
     };
     let Some(mut account) = store::find_by_id(&state.db, &reset.account_id).await?.filter(can_sign_in) else {

@@ -2,7 +2,6 @@
 //! valid 5 minutes, void after 5 wrong entries, a new one at the earliest 60 s after the last (and it voids
 //! the old one), capped per account, number and client address. Each code is bound to the session it was
 //! requested in, so a code from another login attempt never works. Only a hash of the code is stored.
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::clock::Timestamp;
@@ -10,6 +9,7 @@ use crate::db::Tx;
 use crate::domain::lang::Lang;
 use crate::notify::outbox;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
+use crate::security::token_key::{Keyed, TokenKey};
 use crate::state::AppState;
 
 pub const LIFETIME: i64 = 5 * 60;
@@ -58,8 +58,9 @@ pub fn generate() -> String {
     }
 }
 
-fn hash(id: &str, code: &str) -> String {
-    Sha256::digest(format!("sms-code:{id}:{code}")).iter().map(|b| format!("{b:02x}")).collect()
+/// Keyed, and bound to the code's row: the same digits sent twice are stored differently.
+fn hash(key: &TokenKey, id: &str, code: &str) -> String {
+    key.hash(Keyed::SmsCode, &format!("{id}:{code}"))
 }
 
 /// Seconds still to wait before another code may be sent, given when the last one went out.
@@ -206,7 +207,7 @@ pub async fn send(state: &AppState, request: Request<'_>) -> Result<Result<(), R
     .bind(request.binding)
     .bind(request.phone)
     .bind(request.client_addr)
-    .bind(hash(&id, &code))
+    .bind(hash(&state.token_key, &id, &code))
     .bind(now)
     .bind(now + LIFETIME)
     .execute(&mut *tx)
@@ -310,7 +311,7 @@ pub async fn check(state: &AppState, binding: &str, purpose: Purpose, code: &str
         sqlx::query("UPDATE sms_codes SET state = 'void' WHERE id = $1").bind(&id).execute(&state.db.pool).await?;
         return Ok(Checked::Expired);
     }
-    if hash(&id, code.trim()) == code_hash {
+    if hash(&state.token_key, &id, code.trim()) == code_hash {
         // Single use: only one of two simultaneous correct entries wins.
         let used = sqlx::query(
             "UPDATE sms_codes SET state = 'used', failed_attempts = failed_attempts - 1 WHERE id = $1 AND state = 'open'",
@@ -357,7 +358,8 @@ mod tests {
 
     #[test]
     fn hashes_depend_on_the_code_row() {
-        assert_ne!(hash("a", "12345678"), hash("b", "12345678"));
-        assert!(!hash("a", "12345678").contains("12345678"));
+        let key = TokenKey::from_bytes(&[3; 32]).unwrap();
+        assert_ne!(hash(&key, "a", "12345678"), hash(&key, "b", "12345678"));
+        assert!(!hash(&key, "a", "12345678").contains("12345678"));
     }
 }

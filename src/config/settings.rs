@@ -168,6 +168,8 @@ settings! {
         data_dir: PathBuf = "SPRECHSTUNDE_DATA_DIR", default "data";
         // Default: `sprechstunde.db` in the data folder.
         database_url: String = "SPRECHSTUNDE_DATABASE_URL";
+        // Default on SQLite: `token.key` in the data folder, made on first start. Required on PostgreSQL.
+        token_key: Secret = "SPRECHSTUNDE_TOKEN_KEY";
         registration_link_ttl: Seconds = "SPRECHSTUNDE_REGISTRATION_LINK_TTL", default "14d";
         reauth_window: Seconds = "SPRECHSTUNDE_REAUTH_WINDOW", default "10m";
         log_format: String = "SPRECHSTUNDE_LOG_FORMAT", default "pretty",

@@ -10,7 +10,8 @@ use crate::domain::access_code::AccessCode;
 use crate::domain::participant::{Action, ParticipantState};
 use crate::notify::outbox;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
-use crate::security::token::{self, Purpose};
+use crate::security::token;
+use crate::security::token_key::Keyed;
 use crate::state::AppState;
 
 /// Invitation SMS per host: (window in seconds, most messages). A busy practice day fits; a loop does not.
@@ -60,8 +61,8 @@ fn fresh_access(state: &AppState) -> (Access, AccessHashes) {
     let mut bytes = token::random_bytes::<64>().into_iter();
     let code = AccessCode::generate(|| bytes.next().unwrap_or_else(|| token::random_bytes::<1>()[0]));
     let hashes = AccessHashes {
-        link: token::hash(Purpose::InvitationLink, &raw),
-        code: token::hash(Purpose::AccessCode, code.expose()),
+        link: state.token_key.hash(Keyed::InvitationLink, &raw),
+        code: state.token_key.hash(Keyed::AccessCode, code.expose()),
     };
     (Access { url: format!("{}/t/{raw}", state.config.public_url), code }, hashes)
 }

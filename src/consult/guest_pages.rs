@@ -19,7 +19,8 @@ use crate::error::AppResult;
 use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::{self, ClientIp};
 use crate::security::link_opening::LinkOpening;
-use crate::security::token::{self, Purpose};
+use crate::security::token;
+use crate::security::token_key::Keyed;
 use crate::state::AppState;
 use crate::web::form::StrictForm;
 use crate::web::format;
@@ -84,7 +85,7 @@ pub async fn open_link(
 ) -> AppResult<Response> {
     let lang = Lang::from_headers(&headers);
     let found = if token::looks_valid(&raw) {
-        store::find_by_access(&state.db, AccessColumn::Link, &token::hash(Purpose::InvitationLink, &raw)).await?
+        store::find_by_access(&state.db, AccessColumn::Link, &state.token_key.hash(Keyed::InvitationLink, &raw)).await?
     } else {
         None
     };
@@ -160,8 +161,12 @@ pub async fn join(
     }
     let found = match &code {
         Some(code) => {
-            store::find_by_access(&state.db, AccessColumn::Code, &token::hash(Purpose::AccessCode, code.expose()))
-                .await?
+            store::find_by_access(
+                &state.db,
+                AccessColumn::Code,
+                &state.token_key.hash(Keyed::AccessCode, code.expose()),
+            )
+            .await?
         }
         None => None,
     };

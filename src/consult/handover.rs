@@ -17,6 +17,7 @@ use crate::security::audit::{self, Actor, AuditEvent, Entry};
 use crate::security::client_addr::ClientIp;
 use crate::security::link_opening::LinkOpening;
 use crate::security::token::{self, Purpose};
+use crate::security::token_key::Keyed;
 use crate::state::AppState;
 use crate::web::cookies::{self, Jar};
 
@@ -33,7 +34,7 @@ struct Made {
 pub async fn make(State(state): State<AppState>, guest: Guest) -> AppResult<Response> {
     let raw = token::generate();
     let now = state.clock.now();
-    let hash = token::hash(Purpose::Handover, &raw);
+    let hash = state.token_key.hash(Keyed::Handover, &raw);
     if !store::keep_handover(&state.db, &guest.session_hash, &hash, now + HANDOVER_SECONDS).await? {
         return Ok(StatusCode::CONFLICT.into_response());
     }
@@ -52,7 +53,7 @@ pub async fn take(
 ) -> AppResult<Response> {
     let lang = Lang::from_headers(&headers);
     let now = state.clock.now();
-    let hash = token::hash(Purpose::Handover, &raw);
+    let hash = state.token_key.hash(Keyed::Handover, &raw);
     let from = if token::looks_valid(&raw) { store::handover_session(&state.db, &hash, now).await? } else { None };
     let found = match from {
         Some(from) => store::guest_session(&state.db, &from, now).await?.map(|session| (from, session)),

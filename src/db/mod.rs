@@ -164,6 +164,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/0021_rate_limits.sql"),
         include_str!("../../migrations/0021_rate_limits.sql"),
     ),
+    (
+        22,
+        "token key",
+        include_str!("../../migrations/0022_token_key.sql"),
+        include_str!("../../migrations/0022_token_key.sql"),
+    ),
 ];
 
 /// The last version the hand-written runner before sqlx's migrator could have applied.

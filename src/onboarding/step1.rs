@@ -36,7 +36,7 @@ pub async fn open_link(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let Some((link, account)) = links::find_by_token(&state.db, &token).await? else {
+    let Some((link, account)) = links::find_by_token(&state.db, &state.token_key, &token).await? else {
         tracing::info!("unbekannter Registrierungslink geöffnet");
         let entry = Entry::new(AuditEvent::LinkOpened, "unknown", Actor::Anonymous, None).from_addr(peer);
         audit::record_sampled(&state.db, &state.audit_sampler, entry, now).await?;

@@ -9,4 +9,5 @@ pub mod link_opening;
 pub mod rate_limit;
 pub mod sealed;
 pub mod token;
+pub mod token_key;
 pub mod turn;

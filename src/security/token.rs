@@ -1,4 +1,6 @@
-//! Secret tokens: 32 bytes from the OS RNG, base64url without padding; only their SHA-256 is stored.
+//! Secret tokens: 32 bytes from the OS RNG, base64url without padding; only their hash is stored (SHA-256
+//! for session ids, which live hours and are worthless once expired; HMAC under the database's key for
+//! links and codes, see `token_key`).
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -25,8 +27,12 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 /// The stored form of a token. Tokens of different purposes are hashed with a purpose prefix, so a token of
 /// one kind (say, a session id) can never be accepted as another (a registration link).
 pub fn hash(purpose: Purpose, token: &str) -> String {
+    sha256_hex(purpose.as_str(), token)
+}
+
+pub(super) fn sha256_hex(prefix: &str, token: &str) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(purpose.as_str().as_bytes());
+    hasher.update(prefix.as_bytes());
     hasher.update(b":");
     hasher.update(token.as_bytes());
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -39,34 +45,21 @@ pub fn looks_valid(token: &str) -> bool {
 
 #[derive(Clone, Copy, Debug)]
 pub enum Purpose {
-    RegistrationLink,
     Session,
-    ApiToken,
-    InvitationLink,
-    AccessCode,
     GuestSession,
-    PasswordReset,
     /// A one-time view of fresh access details after a redirect.
     FreshView,
     /// The name under which the host sees a knocking device (derived from its session's hash).
     Knock,
-    /// A guest's link for another browser (see `migrations/0020_handover.sql`).
-    Handover,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
-            Purpose::RegistrationLink => "registration-link",
             Purpose::Session => "session",
-            Purpose::ApiToken => "api-token",
-            Purpose::InvitationLink => "invitation-link",
-            Purpose::AccessCode => "access-code",
             Purpose::GuestSession => "guest-session",
-            Purpose::PasswordReset => "password-reset",
             Purpose::FreshView => "fresh-view",
             Purpose::Knock => "knock",
-            Purpose::Handover => "handover",
         }
     }
 }
@@ -99,7 +92,7 @@ mod tests {
     fn hashes_are_per_purpose() {
         let t = generate();
         assert_eq!(hash(Purpose::Session, &t), hash(Purpose::Session, &t));
-        assert_ne!(hash(Purpose::Session, &t), hash(Purpose::RegistrationLink, &t));
+        assert_ne!(hash(Purpose::Session, &t), hash(Purpose::GuestSession, &t));
         assert_eq!(hash(Purpose::Session, &t).len(), 64);
         assert!(!hash(Purpose::Session, &t).contains(&t));
     }

@@ -6,7 +6,10 @@ use crate::harness::{Backend, TestApp};
 use sprechstunde::api::tokens::{self, Scope};
 
 async fn token(app: &TestApp, scopes: &[Scope]) -> String {
-    tokens::create(&app.state().db, "Praxisverwaltung", scopes, app.clock.now()).await.unwrap().1
+    tokens::create(&app.state().db, &app.state().token_key, "Praxisverwaltung", scopes, app.clock.now())
+        .await
+        .unwrap()
+        .1
 }
 
 async fn call(

@@ -108,6 +108,7 @@ async fn bodies_are_limited_per_route_class() {
     assert!(big_form.text().await.unwrap().contains("Es wurden mehr Daten gesendet, als dieses Formular annimmt"));
     let token = sprechstunde::api::tokens::create(
         &app.state().db,
+        &app.state().token_key,
         "Verwaltung",
         &[sprechstunde::api::tokens::Scope::AccountsWrite],
         0,

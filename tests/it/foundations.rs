@@ -114,7 +114,11 @@ async fn support_search_filters_before_its_limit(backend: Backend) {
     app.create_account("zora.muster@praxis-beispiel.de", "Zora Muster").await;
     app.deliver().await;
     app.register(&app.browser(), &app.last_link_to("zora.muster@praxis-beispiel.de"), "zmuster").await;
-    let token = tokens::create(&app.state().db, "Verwaltung", &[Scope::AccountsRead], app.clock.now()).await.unwrap().1;
+    let token =
+        tokens::create(&app.state().db, &app.state().token_key, "Verwaltung", &[Scope::AccountsRead], app.clock.now())
+            .await
+            .unwrap()
+            .1;
     let search = |query: &'static str| {
         let request = app.browser().get(app.url(&format!("/api/v1/accounts?{query}"))).bearer_auth(&token);
         async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
@@ -209,7 +213,10 @@ async fn unreadable_text_is_refused_at_the_edge(backend: Backend) {
     assert_eq!(app.get(&member, "/kontakte/suche?q=mu").await.status(), 200, "ordinary searches still work");
     // The API answers in problem+json.
     let token =
-        tokens::create(&app.state().db, "Verwaltung", &[Scope::AccountsWrite], app.clock.now()).await.unwrap().1;
+        tokens::create(&app.state().db, &app.state().token_key, "Verwaltung", &[Scope::AccountsWrite], app.clock.now())
+            .await
+            .unwrap()
+            .1;
     let create = |name: &str| {
         let body = serde_json::json!({ "email": "neu@praxis-beispiel.de", "name": name }).to_string();
         app.browser()

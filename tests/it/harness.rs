@@ -127,6 +127,13 @@ pub fn logs() -> String {
     String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
 }
 
+/// Instances on one PostgreSQL database must share their token key (SQLite makes one in the data folder).
+pub fn share_the_test_key(config: &mut Config) {
+    if config.database_url.starts_with("postgres") && config.token_key.is_none() {
+        config.token_key = Some(sprechstunde::config::Secret::new("dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="));
+    }
+}
+
 /// One form post from one browser: (browser, path, fields).
 pub type Post<'a> = (reqwest::Client, &'a str, Vec<(String, String)>);
 
@@ -156,6 +163,7 @@ impl TestApp {
             pg_database = Some(admin_and_name);
         }
         adjust(&mut config);
+        share_the_test_key(&mut config);
         let clock = Clock::manual(START);
         let state = AppState::new(config, clock.clone()).await.expect("app state");
         let app = App::start(state, listener, Options { run_worker }).await.expect("start");

@@ -62,12 +62,13 @@ async fn a_database_of_the_old_runner_upgrades_in_place(backend: Backend) {
     db.pool.close().await;
     let mut config = Config::defaults_in(dir.path());
     config.database_url = url;
+    crate::harness::share_the_test_key(&mut config);
     let state = AppState::new(config, Clock::manual(START)).await.expect("the old database is taken over");
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
         .fetch_all(&state.db.pool)
         .await
         .unwrap();
-    assert_eq!(versions, (1..=21).collect::<Vec<_>>());
+    assert_eq!(versions, (1..=22).collect::<Vec<_>>());
     let old_table = sqlx::query("SELECT COUNT(*) FROM schema_migrations").fetch_one(&state.db.pool).await;
     assert!(old_table.is_err(), "the old bookkeeping is gone");
     let kept: i64 =
@@ -87,6 +88,7 @@ async fn two_instances_start_together_on_one_fresh_postgres_database() {
     let config = |n: &str| {
         let mut config = Config::defaults_in(&dir.path().join(n));
         config.database_url = url.clone();
+        crate::harness::share_the_test_key(&mut config);
         config
     };
     let (first, second) = tokio::join!(
@@ -99,7 +101,7 @@ async fn two_instances_start_together_on_one_fresh_postgres_database() {
             .fetch_all(&first.db.pool)
             .await
             .unwrap();
-    assert_eq!(applied, (1..=21).map(|v| (v, 1)).collect::<Vec<_>>(), "each migration applied once");
+    assert_eq!(applied, (1..=22).map(|v| (v, 1)).collect::<Vec<_>>(), "each migration applied once");
     for state in [first, second] {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let app = App::start(state, listener, Options { run_worker: false }).await.unwrap();

@@ -486,6 +486,68 @@ async fn an_offer_that_arrives_twice_is_answered_once_in_chromium() {
     }
 }
 
+async fn room_log(browser: &Client) -> String {
+    script(browser, "return window.roomCounts.log.join('\\n')").await.as_str().unwrap().to_owned()
+}
+
+/// Issue 18 point 5: the Sicherheitscode's nonces are committed before they are revealed. The doctor's
+/// page holds back what it sends for the code (as someone in the signalling path could): the patient's
+/// page, which then holds no commitment from the doctor, reveals nothing and neither shows a code, though
+/// video flows. Once the messages go through again both show the same code, and on each page the first
+/// nonce went out only after the other side's commitment had come in. A second, different commitment for
+/// the same pair (someone trying again) is refused and the code stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sicherheitscode_is_committed_before_it_is_revealed() {
+    let _alone = crate::harness::exclusive().await;
+    let WithAnna { app, host_http, id, link, clients, _browsers } = with_anna().await;
+    let (host, guest) = (&clients[0], &clients[1]);
+    guest_waits(guest, &link).await;
+    host_in_room(host, &app, &id).await;
+    let hold = "window.realSend = window.liveSend; window.held = []; window.liveSend = function (message) { \
+        if (message.payload && message.payload.code) window.held.push(message); else window.realSend(message); }; \
+        return 0";
+    script(host, hold).await;
+    let pid = participant_id(&app, "Anna Beispiel").await;
+    let admitted_at = Instant::now();
+    admit(&app, &host_http, &id, &pid).await;
+    first_frames(&[(host, &pid), (guest, "host")], admitted_at).await;
+    // Longer than one resend interval (4 s): both pages asked again meanwhile.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let guest_log = room_log(guest).await;
+    assert!(guest_log.contains("code> got 0"), "the patient's page sent its commitment: {guest_log}");
+    assert!(!guest_log.contains("code> nonce"), "and no nonce without the doctor's commitment: {guest_log}");
+    let shown = "return document.querySelectorAll('#security-codes li').length";
+    assert_eq!(script(host, shown).await, 0, "no code on the doctor's screen");
+    assert_eq!(script(guest, shown).await, 0, "no code on the patient's screen");
+    let held = script(host, "return window.held.length").await.as_u64().unwrap();
+    assert!(held >= 2, "the doctor's page asked again while nothing came back: {held}");
+
+    script(host, "window.liveSend = window.realSend; return 0").await;
+    let (host_code, guest_code) = (security_code(host, &pid).await, security_code(guest, "host").await);
+    assert_eq!(host_code, guest_code, "once the messages go through, both show the same code");
+    for browser in [host, guest] {
+        let lines = room_log(browser).await;
+        let first_in = lines.lines().position(|l| l.contains(" code<")).expect("a commitment came in");
+        let first_nonce = lines.lines().position(|l| l.contains("code> nonce")).expect("a nonce went out");
+        assert!(first_in < first_nonce, "nonce only after the other's commitment: {lines}");
+    }
+
+    // Someone in the path tries a second commitment for the same pair: refused, the code stays.
+    let forged = "const m = window.held[0]; const code = Object.assign({}, m.payload.code, \
+        { hash: 'ab'.repeat(32), got: 0 }); window.realSend({ type: 'signal', to: m.to, payload: { code: code } }); \
+        return 0";
+    script(host, forged).await;
+    eventually(
+        || async { room_log(guest).await.contains("code< refused: another commitment") },
+        "the second commitment refused",
+    )
+    .await;
+    assert_eq!(security_code(guest, "host").await, guest_code, "the code stays");
+    for browser in clients {
+        browser.close().await.unwrap();
+    }
+}
+
 /// Three in one room as a full mesh, across two instances on one PostgreSQL database: the host and one
 /// guest on the first instance, the other guest on the second. Every page decodes video from both others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -81,7 +81,78 @@ async fn pages_load_nothing_from_elsewhere(backend: Backend) {
     }
 }
 
+/// Checklist row 9 and issue 18 point 4: a copy of the database alone does not let anyone search the
+/// 49-bit access codes offline. Codes and link tokens are stored as HMAC under a key the database does not
+/// hold; rows of an earlier version (plain SHA-256) are taken over under the key at the next start, and a
+/// start with another key, or on PostgreSQL with none, is refused with a message that says what to do.
+async fn a_stolen_database_does_not_give_away_codes(backend: Backend) {
+    use crate::appointments::{DATE, STARTS_AT, TIME, add_participant, create_appointment, host};
+    use sha2::Digest;
+    use sprechstunde::security::token_key::{Keyed, TokenKey};
+    let sha256 = |text: String| -> String { sha2::Sha256::digest(text).iter().map(|b| format!("{b:02x}")).collect() };
+
+    let mut app = TestApp::spawn(backend).await;
+    let (doctor, _) = host(&app, "hanna.wolf@praxis-beispiel.de", "hwolf").await;
+    let id = create_appointment(&app, &doctor, DATE, TIME).await;
+    let invitation = add_participant(&app, &doctor, &id, &[("name", "Anna Beispiel")]).await;
+    let code = sprechstunde::domain::access_code::AccessCode::parse(&invitation.code).unwrap();
+    let raw_link = invitation.link.rsplit('/').next().unwrap().to_owned();
+    let code_sql = "SELECT code_hash FROM participants WHERE appointment_id = $1";
+    let link_sql = "SELECT link_hash FROM participants WHERE appointment_id = $1";
+    let unkeyed_code = sha256(format!("access-code:{}", code.expose()));
+    let unkeyed_link = sha256(format!("invitation-link:{raw_link}"));
+    let code_hash = stored(&app, code_sql, &id).await;
+    assert_ne!(code_hash, unkeyed_code, "not a plain SHA-256 that a GPU could search");
+    assert_eq!(code_hash, app.state().token_key.hash(Keyed::AccessCode, code.expose()));
+    let other = TokenKey::from_bytes(&[9; 32]).unwrap();
+    assert_ne!(code_hash, other.hash(Keyed::AccessCode, code.expose()), "without the key, the hash says nothing");
+    assert_ne!(stored(&app, link_sql, &id).await, unkeyed_link);
+    if backend == Backend::Sqlite {
+        let key_file = app.dir.path().join("token.key");
+        let key = std::fs::read_to_string(&key_file).expect("the key was made in the data folder");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+        let database = std::fs::read(app.dir.path().join("sprechstunde.db")).unwrap();
+        let key = key.trim().as_bytes();
+        assert!(!database.windows(key.len()).any(|w| w == key), "the key is not in the database file");
+    }
+
+    // A database of an earlier version: the same rows, hashed without a key, and no key recorded yet.
+    let pool = app.state().db.pool.clone();
+    sqlx::query("UPDATE participants SET code_hash = $1, link_hash = $2 WHERE appointment_id = $3")
+        .bind(&unkeyed_code)
+        .bind(&unkeyed_link)
+        .bind(&id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM token_key").execute(&pool).await.unwrap();
+    app.restart_with(|_| {}).await;
+    assert_eq!(stored(&app, code_sql, &id).await, code_hash, "taken over under the key");
+    app.clock.advance(STARTS_AT - app.clock.now());
+    let joined = app.post(&app.browser(), "/teilnehmen", &[("code", invitation.code.as_str())]).await;
+    assert_eq!(joined.status(), 303, "the code of before the upgrade still works");
+    let opened = app.get(&app.browser(), &invitation.link).await;
+    assert_eq!(opened.status(), 303, "and so does the link");
+
+    let mut config = app.state().config.clone();
+    config.token_key = Some(sprechstunde::config::Secret::new("b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktb3RoZXI="));
+    let clock = sprechstunde::clock::Clock::manual(crate::harness::START);
+    let refused = sprechstunde::state::AppState::new(config.clone(), clock.clone()).await.err().expect("refused");
+    assert!(refused.to_string().contains("passt nicht zu dem Schlüssel"), "{refused}");
+    if backend == Backend::Postgres {
+        config.token_key = None;
+        let refused = sprechstunde::state::AppState::new(config, clock).await.err().expect("refused");
+        assert!(refused.to_string().contains("openssl rand -base64 32"), "{refused}");
+    }
+}
+
+async fn stored(app: &TestApp, sql: &'static str, id: &str) -> String {
+    sqlx::query_scalar(sql).bind(id).fetch_one(&app.state().db.pool).await.unwrap()
+}
+
 both_databases!(
+    a_stolen_database_does_not_give_away_codes,
     a_new_installation_has_no_accounts,
     https_deployments_get_hsts_and_host_only_secure_cookies,
     pages_load_nothing_from_elsewhere,
