@@ -70,6 +70,7 @@ pub fn edge(routes: Router<AppState>, state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), crate::web::language::switch))
         .layer(from_fn_with_state(state.clone(), crate::security::headers::csrf_origin_check))
         .layer(from_fn(refuse_unreadable_uris))
+        .layer(from_fn_with_state(state.clone(), refuse_while_database_away))
         .layer(CatchPanicLayer::custom(|_| AppError::Panic.into_response()))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(from_fn_with_state(state.clone(), crate::web::page::render_error_pages))
@@ -98,6 +99,16 @@ async fn ready(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
+}
+
+/// While the database is away every page needs it (sessions, links, rate limits): the answer is the
+/// "vorübergehend nicht verfügbar" page at once. Health checks and static files go on.
+async fn refuse_while_database_away(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if state.db.is_away() && path != "/healthz" && !path.starts_with("/static/") {
+        return AppError::DatabaseAway.into_response();
+    }
+    next.run(request).await
 }
 
 /// Paths and query strings with control, invisible or direction-changing characters never reach a handler
@@ -171,8 +182,15 @@ impl App {
         if state.db.backend == crate::db::Backend::Postgres {
             let url = state.config.database_url.clone();
             tasks.push(tokio::spawn(state.live.clone().listen(url, signal.clone())));
+            tasks.push(tokio::spawn(state.db.clone().watch_availability(signal.clone())));
         }
         if options.run_worker {
+            // On SQLite this process is the only worker (one `serve` per file): a claim still held was left
+            // by a process that was killed while sending, and waiting for it to run out only delays mail.
+            // (On PostgreSQL another instance may hold it; there it runs out after two minutes.)
+            if state.db.backend == crate::db::Backend::Sqlite {
+                crate::notify::outbox::release_claims(&state.db).await?;
+            }
             // Housekeeping, registered here: every feature's own clean-up, on its own schedule.
             tasks.push(tokio::spawn(every(
                 3600,

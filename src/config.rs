@@ -190,15 +190,26 @@ pub const MAX_RETENTION_DAYS: i64 = 90;
 impl Config {
     /// Defaults < file < environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut raw = match file {
+        let env = |key: &str| std::env::var(key).ok();
+        match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-                toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })?
+                Self::from_text(path, &text, env)
             }
-            None => RawConfig::default(),
-        };
-        raw.apply_env(|key| std::env::var(key).ok())?;
+            None => {
+                let mut raw = RawConfig::default();
+                raw.apply_env(env)?;
+                raw.resolve()
+            }
+        }
+    }
+
+    /// The settings of a file's text (`path` only names it in messages) under an environment.
+    pub fn from_text(path: &Path, text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut raw: RawConfig =
+            toml::from_str(text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })?;
+        raw.apply_env(env)?;
         raw.resolve()
     }
 

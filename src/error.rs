@@ -19,6 +19,9 @@ pub enum AppError {
     TooManyRequests { retry_after: i64 },
     #[error("Datenbankfehler: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database is known to be away (`Db::is_away`); logged once when that began, not per request.
+    #[error("Datenbank nicht erreichbar")]
+    DatabaseAway,
     #[error("Vorlagenfehler: {0}")]
     Template(#[from] askama::Error),
     #[error("{0}")]
@@ -68,6 +71,19 @@ impl AppError {
     }
 }
 
+/// The database is away (stopped, restarting, unreachable), not wrong: the answer is the "vorübergehend nicht
+/// verfügbar" page. PostgreSQL's classes 08 (connection exception) and 57 (operator intervention, e.g.
+/// "terminating connection due to administrator command") say so as well.
+pub fn database_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        // A connection cut while it was being made ("unexpected response from SSLRequest").
+        sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, page) = match &self {
@@ -87,7 +103,8 @@ impl IntoResponse for AppError {
             AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorPage::Forbidden),
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorPage::NotFound),
             AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests),
-            AppError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
+            AppError::DatabaseAway => (StatusCode::SERVICE_UNAVAILABLE, ErrorPage::Unavailable),
+            AppError::Database(error) if database_unreachable(error) => {
                 tracing::error!(error = %self, "Datenbank nicht erreichbar");
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorPage::Unavailable)
             }
@@ -100,6 +117,10 @@ impl IntoResponse for AppError {
         let mut response = (status, page_placeholder(page)).into_response();
         if let AppError::TooManyRequests { retry_after } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+        }
+        if page == ErrorPage::Unavailable {
+            // A database that restarts is usually back within seconds.
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(5));
         }
         response.extensions_mut().insert(page);
         response

@@ -53,6 +53,7 @@ pub mod db;
 pub mod dev;
 pub mod domain;
 pub mod error;
+pub mod fuzzing;
 pub mod live;
 pub mod notify;
 pub mod onboarding;

@@ -53,8 +53,10 @@ pub async fn create_once(
         tx.rollback().await?;
         let (stored_hash, account_id): (String, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
         if stored_hash != request_hash {
+            // 409, as for a key whose request is still running: the key is taken (the IETF draft suggests
+            // 422, which reads as "your data is wrong"; the data may be fine, the key is not).
             return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::CONFLICT,
                 "Idempotency-Key schon verwendet",
                 "Dieser Idempotency-Key gehört zu einer anderen Anfrage.",
             ));

@@ -197,6 +197,9 @@ struct ListQuery {
     status: Option<String>,
 }
 
+/// A search term longer than any name or address is a mistake (the OpenAPI document says so too).
+pub const MAX_SEARCH_CHARS: usize = 200;
+
 /// `GET /api/v1/accounts?q=…&status=…`: at most 50, by name.
 async fn list(
     State(state): State<AppState>,
@@ -206,6 +209,9 @@ async fn list(
     authorize(&state, &headers, Scope::AccountsRead).await?;
     let query: ListQuery = serde_urlencoded::from_str(&query.unwrap_or_default())
         .map_err(|e| Problem::bad_request(format!("Parameter passen nicht: {e}")))?;
+    if query.q.as_deref().is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
+        return Err(Problem::bad_request(format!("q: höchstens {MAX_SEARCH_CHARS} Zeichen.")));
+    }
     // Absent means every status; present but empty is a mistake of the caller, not "every".
     let status = query.status.as_deref().map_or(Some(""), |s| (!s.is_empty()).then_some(s));
     let filter = status.and_then(crate::accounts::directory::StatusFilter::parse).ok_or_else(|| {

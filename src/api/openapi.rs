@@ -1,6 +1,13 @@
 //! The OpenAPI 3.1 description of `/api/v1`. A test checks it against the router and the real responses.
 use axum::Json;
+use axum::extract::State;
 use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+/// What the edge refuses in any text (`web::text`): control characters (line breaks included, which no
+/// parameter or name here may hold) and invisible or direction-changing ones, as a regex character class.
+const UNREADABLE: &str = "\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF";
 
 fn problem_response(description: &str) -> Value {
     json!({ "description": description, "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
@@ -14,8 +21,12 @@ fn nullable(kind: &str) -> Value {
     json!({ "type": [kind, "null"] })
 }
 
-pub fn spec() -> Value {
-    let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } });
+/// `editions`: the names this installation defines (an unknown one is refused with 422).
+pub fn spec(editions: &[&str]) -> Value {
+    let readable = format!("^[^{UNREADABLE}]*$");
+    let one_line_name = format!("^[^{UNREADABLE}]*[^{UNREADABLE}\\s][^{UNREADABLE}]*$");
+    let id_param = json!({ "name": "id", "in": "path", "required": true,
+        "schema": { "type": "string", "pattern": "^[0-9a-f]{32}$" } });
     let common = |mut responses: serde_json::Map<String, Value>| {
         responses.insert("401".into(), problem_response("Kein oder ungültiger API-Token"));
         responses.insert("403".into(), problem_response("Dem Token fehlt der nötige Scope"));
@@ -57,7 +68,7 @@ pub fn spec() -> Value {
                     "operationId": "listAccounts",
                     "summary": "Accounts suchen (höchstens 50). Scope accounts:read.",
                     "parameters": [
-                        { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Teil von Name, E-Mail-Adresse oder Benutzername" },
+                        { "name": "q", "in": "query", "schema": { "type": "string", "maxLength": super::MAX_SEARCH_CHARS, "pattern": readable }, "description": "Teil von Name, E-Mail-Adresse oder Benutzername" },
                         { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["invited", "link_expired", "registering", "active", "locked"] }, "description": "Ohne Parameter: alle; leer ist kein Status" }
                     ],
                     "responses": common(serde_json::Map::from_iter([
@@ -78,7 +89,7 @@ pub fn spec() -> Value {
                         ("201".to_owned(), account_response("Angelegt")),
                         ("200".to_owned(), account_response("Wiederholung einer bereits ausgeführten Anfrage (Idempotency-Key)")),
                         ("400".to_owned(), problem_response("Ungültiges JSON")),
-                        ("409".to_owned(), problem_response("Für diese E-Mail-Adresse gibt es schon einen Account")),
+                        ("409".to_owned(), problem_response("Für diese E-Mail-Adresse gibt es schon einen Account, oder der Idempotency-Key gehört zu einer anderen oder noch laufenden Anfrage")),
                         ("422".to_owned(), problem_response("Ungültige Angaben")),
                     ]))
                 }
@@ -116,9 +127,9 @@ pub fn spec() -> Value {
                     "additionalProperties": false,
                     "properties": {
                         "email": { "type": "string", "format": "email" },
-                        "name": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\r\\n\\t]*\\S[^\\r\\n\\t]*$", "description": "Eine Zeile, nicht leer" },
+                        "name": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": one_line_name, "description": "Eine Zeile, nicht leer" },
                         "language": { "type": "string", "enum": ["de", "en"], "default": "de" },
-                        "edition": { "type": "string", "description": "Produktausführung; ohne Angabe die Standardausführung" }
+                        "edition": { "type": "string", "enum": editions, "description": "Produktausführung; ohne Angabe die Standardausführung" }
                     }
                 },
                 "Account": {
@@ -142,6 +153,7 @@ pub fn spec() -> Value {
     })
 }
 
-pub async fn document() -> Json<Value> {
-    Json(spec())
+pub async fn document(State(state): State<AppState>) -> Json<Value> {
+    let editions: Vec<&str> = state.config.editions.keys().map(String::as_str).collect();
+    Json(spec(&editions))
 }

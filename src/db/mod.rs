@@ -31,6 +31,9 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Set while PostgreSQL does not answer (see `watch_availability`): requests then get the
+    /// "vorübergehend nicht verfügbar" page at once instead of each waiting for a connection.
+    away: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Schema versions in order: (version, description, SQL for SQLite, SQL for PostgreSQL). Most are one
@@ -210,6 +213,9 @@ impl Db {
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 10 })
+            // While PostgreSQL is away, a request waits this long for a connection and then gets the
+            // "vorübergehend nicht verfügbar" page, instead of 30 s (sqlx's default) and a proxy's timeout.
+            .acquire_timeout(std::time::Duration::from_secs(if backend == Backend::Sqlite { 30 } else { 3 }))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -226,7 +232,7 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, away: Default::default() })
     }
 
     /// Brings the schema up to date; `true` when it changed a database that already held a schema. Then
@@ -339,6 +345,31 @@ impl Db {
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    /// Whether the database was found away at the last look (PostgreSQL only; an SQLite file is never away).
+    pub fn is_away(&self) -> bool {
+        self.away.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// PostgreSQL: looks every second whether the database answers, until `shutdown`. A failed look (which
+    /// waits for the pool's acquire timeout) marks it away; the first answer after that marks it back, so
+    /// pages work again within about a second of its return.
+    pub async fn watch_availability(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            let away = self.ping().await.is_err();
+            if away != self.away.swap(away, std::sync::atomic::Ordering::Relaxed) {
+                if away {
+                    tracing::error!("Datenbank nicht erreichbar: Seiten antworten mit „vorübergehend nicht verfügbar“");
+                } else {
+                    tracing::warn!("Datenbank wieder erreichbar");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
     }
 }
 

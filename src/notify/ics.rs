@@ -36,7 +36,7 @@ pub fn write(event: &Event) -> String {
         format!("SUMMARY:{}", escape(event.summary)),
         format!("DESCRIPTION:{}", escape(event.description)),
         format!("LOCATION:{}", escape(event.location)),
-        format!("ORGANIZER;CN=\"{}\":mailto:{}", event.organizer.0.replace('"', "'"), event.organizer.1),
+        format!("ORGANIZER;CN=\"{}\":mailto:{}", quoted_param(event.organizer.0), event.organizer.1),
     ];
     if let Some(url) = event.url {
         lines.push(format!("URL:{url}"));
@@ -59,6 +59,22 @@ fn escape(text: &str) -> String {
         .replace(',', "\\,")
         .replace("\r\n", "\\n")
         .replace(['\r', '\n'], "\\n")
+}
+
+/// A quoted parameter value holds no double quote and no control character (RFC 5545 QSAFE-CHAR): a line
+/// break in a practice's name would otherwise start a property of its own (found by fuzzing).
+fn quoted_param(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '"' {
+                '\''
+            } else if c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Lines longer than 75 octets continue on the next line after a space, never inside a character.
@@ -114,5 +130,11 @@ mod tests {
     fn a_lone_carriage_return_is_escaped() {
         assert_eq!(escape("Dr. Carl\rATTENDEE:mailto:x@example.org"), "Dr. Carl\\nATTENDEE:mailto:x@example.org");
         assert_eq!(escape("a\r\nb\nc"), "a\\nb\\nc");
+    }
+
+    /// Found by the `ics` fuzz target: the organizer's name went into a quoted parameter unescaped.
+    #[test]
+    fn the_organizers_name_starts_no_property_either() {
+        assert_eq!(quoted_param("Praxis\r\nX-INJECTED:1 \"Wolf\""), "Praxis  X-INJECTED:1 'Wolf'");
     }
 }

@@ -72,11 +72,9 @@ impl Mailer {
             }
         };
         // A Message-ID of our own domain: some mail servers and spam filters reject or mark mail without one.
+        // It is the outbox row's, so a message sent again after a crash mid-delivery is the same message.
         let domain = from.email.domain().to_owned();
-        let mut message = Message::builder()
-            .message_id(Some(format!("<{}@{domain}>", crate::security::token::new_id())))
-            .from(from)
-            .to(to);
+        let mut message = Message::builder().message_id(Some(format!("<{}@{domain}>", message.id))).from(from).to(to);
         if let Some(reply_to) = reply_to {
             message = message.reply_to(reply_to);
         }

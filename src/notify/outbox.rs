@@ -221,6 +221,20 @@ pub async fn deliveries(db: &Db, topic: &str) -> Result<Vec<Delivery>, sqlx::Err
     Ok(latest)
 }
 
+/// Frees every claim (see `App::start`): the message goes out again with the same Message-ID, so a copy
+/// that reached the mail server just before the process died shows once in the mailbox.
+pub async fn release_claims(db: &Db) -> Result<u64, sqlx::Error> {
+    let released =
+        sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL AND status = 'pending'")
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+    if released > 0 {
+        tracing::warn!(released, "Nachrichten eines beendeten Versands werden erneut zugestellt");
+    }
+    Ok(released)
+}
+
 /// Takes the next due message, if any. The conditional UPDATE makes the claim atomic on both databases:
 /// two workers racing for one row cannot both see `claimed_until` in the past after the first has written.
 pub async fn claim_next(db: &Db, now: Timestamp) -> Result<Option<Claimed>, sqlx::Error> {

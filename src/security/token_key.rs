@@ -125,7 +125,7 @@ impl TokenKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let encoded = STANDARD.encode(super::token::random_bytes::<KEY_BYTES>());
                 write_private(path, &format!("{encoded}\n")).map_err(|e| fail(&e))?;
-                tracing::info!(file = %path.display(), "Schlüssel für Links und Codes erzeugt (sichern Sie ihn mit der Datenbank)");
+                tracing::info!(file = %path.display(), "Schlüssel für Links und Codes erzeugt: sichern Sie ihn, aber getrennt von den Datenbank-Sicherungen");
                 Self::from_setting(&Secret::new(encoded))
             }
             Err(e) => Err(fail(&e)),

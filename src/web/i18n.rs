@@ -149,6 +149,8 @@ texts! {
     err_internal_text: "Bitte versuchen Sie es in einigen Minuten erneut. Besteht das Problem weiter, wenden Sie sich an unseren Support.",
         "Please try again in a few minutes. If the problem persists, please contact our support team.";
     err_unavailable_title: "Vorübergehend nicht verfügbar", "Temporarily unavailable";
+    err_unavailable_text: "Der Dienst ist gerade für einige Sekunden nicht erreichbar. Was Sie eingegeben haben, ist noch da: Gehen Sie mit „Zurück“ auf die vorige Seite und senden Sie es gleich noch einmal.",
+        "The service cannot be reached for a few seconds. What you entered is still there: go back to the previous page and send it again in a moment.";
 
     link_expired_title: "Registrierungslink abgelaufen", "Registration link expired";
     link_expired_text: "Der Registrierungslink ist ab Erhalt der E-Mail {validity} gültig. Diese Frist ist abgelaufen.",
@@ -339,8 +341,10 @@ texts! {
     disable_title: "2-Faktor-Authentifizierung deaktivieren", "Turn off two-factor authentication";
     disable_intro: "Zum Deaktivieren bestätigen Sie bitte Ihr Passwort und geben einen Code ein, den wir per SMS an {phone} senden.",
         "To turn it off, please confirm your password and enter a code we send by SMS to {phone}.";
-    changed_two_factor_on: "Die 2-Faktor-Authentifizierung ist jetzt aktiv.", "Two-factor authentication is now on.";
-    changed_two_factor_off: "Die 2-Faktor-Authentifizierung ist jetzt deaktiviert.", "Two-factor authentication is now off.";
+    changed_two_factor_on: "Die 2-Faktor-Authentifizierung ist jetzt aktiv. Wenn Sie auf anderen Geräten angemeldet sind, können Sie diese Sitzungen unten abmelden.",
+        "Two-factor authentication is now on. If you are signed in on other devices, you can sign those sessions out below.";
+    changed_two_factor_off: "Die 2-Faktor-Authentifizierung ist jetzt deaktiviert. Wenn Sie auf anderen Geräten angemeldet sind, können Sie diese Sitzungen unten abmelden.",
+        "Two-factor authentication is now off. If you are signed in on other devices, you can sign those sessions out below.";
     phone_section: "Mobilfunknummer", "Mobile number";
     phone_none: "Keine Mobilfunknummer hinterlegt.", "No mobile number on file.";
     change_phone_button: "Mobilfunknummer ändern", "Change mobile number";
@@ -351,7 +355,8 @@ texts! {
     your_data_hint: "Name und E-Mail-Adresse ändert der Support für Sie, nachdem er Ihre Service-PIN geprüft hat.", "Support changes your name and e-mail address for you after checking your service PIN.";
     phone_change_intro: "Geben Sie die neue Mobilfunknummer ein. Sie ersetzt die bisherige erst, wenn Sie den Code bestätigt haben, den wir an die neue Nummer senden.",
         "Enter the new mobile number. It replaces the old one only after you have confirmed the code we send to the new number.";
-    changed_phone: "Ihre Mobilfunknummer wurde geändert.", "Your mobile number has been changed.";
+    changed_phone: "Ihre Mobilfunknummer wurde geändert. Wenn Sie auf anderen Geräten angemeldet sind, können Sie diese Sitzungen unten abmelden.",
+        "Your mobile number has been changed. If you are signed in on other devices, you can sign those sessions out below.";
     changed_practice: "Die Angaben zur Praxis wurden gespeichert.", "The practice details have been saved.";
     practice_section: "Praxis", "Practice";
     label_practice: "Name der Praxis (optional)", "Name of the practice (optional)";

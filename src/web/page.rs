@@ -144,7 +144,7 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
         ErrorPage::NotFound => (t.err_not_found_title, t.err_not_found_text),
         ErrorPage::TooManyRequests => (t.err_too_many_title, t.err_too_many_text),
         ErrorPage::Internal => (t.err_internal_title, t.err_internal_text),
-        ErrorPage::Unavailable => (t.err_unavailable_title, t.err_internal_text),
+        ErrorPage::Unavailable => (t.err_unavailable_title, t.err_unavailable_text),
         ErrorPage::Timeout => (t.err_timeout_title, t.err_timeout_text),
         ErrorPage::TooLarge => (t.err_too_large_title, t.err_too_large_text),
     };

@@ -111,7 +111,7 @@ async fn creating_accounts_idempotently(backend: Backend) {
     assert_eq!(app.mails().len(), 1);
     let (status, _, problem) =
         post(json!({ "email": "anders@praxis-beispiel.de", "name": "X" }), Some("crm-4711")).await;
-    assert_eq!(status, 422, "the same key for another request");
+    assert_eq!(status, 409, "the same key for another request");
     assert!(problem["detail"].as_str().unwrap().contains("anderen Anfrage"));
     let (status, ..) = post(new_account(), None).await;
     assert_eq!(status, 409, "without a key, the address is taken");
@@ -293,7 +293,39 @@ async fn the_openapi_document_matches_the_routes(backend: Backend) {
     assert_eq!(status, 201, "every documented request field is accepted");
 }
 
+/// Where `.ci/run` installs schemathesis (a venv from PyPI); `SPRECHSTUNDE_SCHEMATHESIS` names another.
+fn schemathesis() -> std::path::PathBuf {
+    std::env::var_os("SPRECHSTUNDE_SCHEMATHESIS").map(Into::into).unwrap_or_else(|| {
+        std::path::Path::new(&std::env::var("HOME").unwrap()).join(".cache/sprechstunde/schemathesis/bin/schemathesis")
+    })
+}
+
+/// Issue 18: the OpenAPI document and the API agree, as schemathesis sees it with every check (status codes,
+/// content types, schema-valid data accepted and invalid data refused, the documented links between
+/// operations followed statefully). Bounded: 50 examples per operation, a fixed seed, so CI is repeatable.
+async fn schemathesis_finds_no_disagreement(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let secret = token(&app, &[Scope::AccountsRead, Scope::AccountsWrite]).await;
+    let program = schemathesis();
+    assert!(program.exists(), "{} is missing: run .ci/run, which installs schemathesis", program.display());
+    let work = tempfile::tempdir().unwrap();
+    let run = tokio::process::Command::new(&program)
+        .current_dir(work.path())
+        .args(["run", &app.url("/api/v1/openapi.json"), "--checks", "all", "--max-examples", "50", "--seed", "1"])
+        .args(["--url", &app.url("/api/v1"), "-H", &format!("Authorization: Bearer {secret}")])
+        .args(["--max-response-time", "5", "--no-color"])
+        .env("SCHEMATHESIS_TELEMETRY", "false")
+        .kill_on_drop(true)
+        .output();
+    let output =
+        tokio::time::timeout(std::time::Duration::from_secs(300), run).await.expect("within 5 minutes").unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(report.contains("No issues found"), "{report}");
+}
+
 both_databases!(
+    schemathesis_finds_no_disagreement,
     tokens_and_scopes_decide_everything,
     creating_accounts_idempotently,
     reading_searching_and_resending,

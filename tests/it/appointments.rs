@@ -161,7 +161,7 @@ pub async fn until(socket: &mut Socket, seconds: u64, pred: impl Fn(&serde_json:
     }
 }
 
-fn waiting_ids(message: &serde_json::Value) -> Vec<String> {
+pub fn waiting_ids(message: &serde_json::Value) -> Vec<String> {
     message["waiting"]
         .as_array()
         .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())

@@ -8,7 +8,7 @@ use std::path::Path;
 /// The layer of each top-level module of `src/`.
 fn layer(module: &str) -> Option<Layer> {
     Some(match module {
-        "main" | "lib" | "cli" | "app" | "dev" => Layer::Composition,
+        "main" | "lib" | "cli" | "app" | "dev" | "fuzzing" => Layer::Composition,
         "onboarding" | "auth" | "profile" | "support" | "contacts" | "consult" | "api" | "start" => Layer::Feature,
         "accounts" => Layer::Kernel,
         "domain" | "clock" => Layer::Pure,

@@ -7,10 +7,10 @@ use crate::harness::{Backend, TestApp, read_mails};
 use sprechstunde::config::{MailTransport, SmtpTls};
 use sprechstunde::notify::outbox::MAX_ATTEMPTS;
 
-struct SmtpServer {
+pub struct SmtpServer {
     child: Child,
-    port: u16,
-    maildir: std::path::PathBuf,
+    pub port: u16,
+    pub maildir: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -25,10 +25,13 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn start_smtp_server() -> SmtpServer {
+pub async fn start_smtp_server() -> SmtpServer {
+    start_smtp_server_on(free_port()).await
+}
+
+pub async fn start_smtp_server_on(port: u16) -> SmtpServer {
     let dir = tempfile::tempdir().unwrap();
     let maildir = dir.path().join("maildir");
-    let port = free_port();
     let child = Command::new("/usr/bin/python3")
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
         .arg(&maildir)

@@ -114,6 +114,8 @@ async fn two_factor_on_and_off_again(backend: Backend) {
     assert!(account(&app).await.two_factor_enabled);
     let html = app.get(&browser, "/profil?geaendert=2fa-an").await.text().await.unwrap();
     assert!(html.contains("Aktiv. Codes gehen an +49171••••567."));
+    // Checklist row 32: after a 2FA change, as after a password change, ending other sessions is offered.
+    assert!(html.contains("diese Sitzungen unten abmelden") && html.contains("Andere Sitzungen abmelden"));
     // Off: password and a current code.
     app.clock.advance(60);
     let off_page = app.get(&browser, "/profil/zwei-faktor/deaktivieren").await.text().await.unwrap();
@@ -155,6 +157,8 @@ async fn changing_the_mobile_number(backend: Backend) {
     let done = app.post(&browser, "/profil/mobilnummer/code", &[("code", &code)]).await;
     assert_eq!(done.headers()["location"], "/profil?geaendert=nummer");
     assert_eq!(account(&app).await.phone.as_deref(), Some("+4916098765432"));
+    let html = app.get(&browser, "/profil?geaendert=nummer").await.text().await.unwrap();
+    assert!(html.contains("diese Sitzungen unten abmelden"), "ending other sessions offered");
     app.deliver().await;
     let old_number_told = app.sms().iter().any(|(to, text)| to == MOBILE && text.contains("ersetzt"));
     assert!(old_number_told, "the old number gets an SMS that it was replaced");

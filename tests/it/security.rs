@@ -97,6 +97,10 @@ async fn a_stolen_database_does_not_give_away_codes(backend: Backend) {
     let invitation = add_participant(&app, &doctor, &id, &[("name", "Anna Beispiel")]).await;
     let code = sprechstunde::domain::access_code::AccessCode::parse(&invitation.code).unwrap();
     let raw_link = invitation.link.rsplit('/').next().unwrap().to_owned();
+    // Checklist row 39: a guest's link carries 32 random bytes, base64url (43 characters).
+    assert!(sprechstunde::security::token::looks_valid(&raw_link), "{raw_link}");
+    use base64::Engine;
+    assert_eq!(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&raw_link).unwrap().len(), 32);
     let code_sql = "SELECT code_hash FROM participants WHERE appointment_id = $1";
     let link_sql = "SELECT link_hash FROM participants WHERE appointment_id = $1";
     let unkeyed_code = sha256(format!("access-code:{}", code.expose()));

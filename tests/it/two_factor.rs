@@ -225,6 +225,29 @@ async fn the_address_cap_holds_across_accounts_and_numbers(backend: Backend) {
     assert!(capped.text().await.unwrap().contains("zu viele Codes angefordert"));
 }
 
+/// Checklist row 23: a day allows three times the hourly codes per client address (here 2 an hour, 6 a day),
+/// however they are spread over the hours.
+async fn the_daily_address_cap_holds(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.sms_codes_per_address_per_hour = 2).await;
+    // New people every hour (a wizard's session ends after 30 idle minutes), all behind one address.
+    for hour in 0..3 {
+        for (who, number) in [("a", "0171 1111112"), ("b", "0172 2222223")] {
+            let browser =
+                at_two_factor_step(&app, &format!("{who}{hour}@praxis-beispiel.de"), &format!("{who}person{hour}"))
+                    .await;
+            assert_eq!(send_to(&app, &browser, number).await.status(), 303, "hour {hour}");
+        }
+        app.clock.advance(3601);
+    }
+    let late = at_two_factor_step(&app, "spaet@praxis-beispiel.de", "spaet").await;
+    let capped = send_to(&app, &late, "0173 3333334").await;
+    assert_eq!(capped.status(), 429, "the seventh code of the day, though the first of this hour");
+    assert!(capped.text().await.unwrap().contains("zu viele Codes angefordert"));
+    app.clock.advance(86_400);
+    let next_day = at_two_factor_step(&app, "morgen@praxis-beispiel.de", "morgen").await;
+    assert_eq!(send_to(&app, &next_day, "0173 3333334").await.status(), 303, "a day later again");
+}
+
 async fn parallel_requests_cannot_pass_the_number_cap(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut posts = Vec::new();
@@ -384,6 +407,7 @@ both_databases!(
     caps_stop_sms_pumping,
     the_daily_cap_holds_when_the_hourly_one_has_passed,
     the_address_cap_holds_across_accounts_and_numbers,
+    the_daily_address_cap_holds,
     parallel_requests_cannot_pass_the_number_cap,
     login_asks_for_the_sms_code,
     a_login_code_belongs_to_its_login_attempt,
