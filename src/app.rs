@@ -154,6 +154,8 @@ pub struct App {
     pub state: AppState,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// SQLite with the delivery worker: the lock that keeps a second `serve` off the same file.
+    _serve_lock: Option<std::fs::File>,
 }
 
 pub struct Options {
@@ -168,6 +170,12 @@ impl App {
         if crate::accounts::store::fill_name_lower(&state.db).await? > 0 {
             state.db.refresh_statistics_or_warn().await;
         }
+        let sqlite = state.db.backend == crate::db::Backend::Sqlite;
+        let serve_lock = if options.run_worker && sqlite {
+            Some(crate::db::lock_for_serving(&state.config.database_url)?)
+        } else {
+            None
+        };
         let (shutdown, signal) = watch::channel(false);
         let mut tasks = Vec::new();
         let tls = state.config.http.tls.as_ref().map(crate::server::tls_acceptor).transpose()?;
@@ -188,7 +196,7 @@ impl App {
             // On SQLite this process is the only worker (one `serve` per file): a claim still held was left
             // by a process that was killed while sending, and waiting for it to run out only delays mail.
             // (On PostgreSQL another instance may hold it; there it runs out after two minutes.)
-            if state.db.backend == crate::db::Backend::Sqlite {
+            if sqlite {
                 crate::notify::outbox::release_claims(&state.db).await?;
             }
             // Housekeeping, registered here: every feature's own clean-up, on its own schedule.
@@ -212,7 +220,7 @@ impl App {
             )));
             tasks.push(tokio::spawn(crate::notify::worker::run(state.clone(), signal)));
         }
-        Ok(App { addr, state, shutdown, tasks })
+        Ok(App { addr, state, shutdown, tasks, _serve_lock: serve_lock })
     }
 
     pub async fn stop(self) {

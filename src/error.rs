@@ -72,14 +72,16 @@ impl AppError {
 }
 
 /// The database is away (stopped, restarting, unreachable), not wrong: the answer is the "vorübergehend nicht
-/// verfügbar" page. PostgreSQL's classes 08 (connection exception) and 57 (operator intervention, e.g.
-/// "terminating connection due to administrator command") say so as well.
+/// verfügbar" page. PostgreSQL says so with class 08 (connection exception) and with 57P01–57P03 (shutting
+/// down, crashed, starting up); a cancelled statement (57014) is an error like any other.
 pub fn database_unreachable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
         // A connection cut while it was being made ("unexpected response from SSLRequest").
         sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        sqlx::Error::Database(e) => {
+            e.code().is_some_and(|code| code.starts_with("08") || ["57P01", "57P02", "57P03"].contains(&&*code))
+        }
         _ => false,
     }
 }

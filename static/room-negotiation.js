@@ -12,14 +12,19 @@ import { bare, capForSlowLine } from "./room-sdp.js";
 const early = {}; // media states that arrived before the connection they belong to
 
 // One DTLS certificate for all of this page's connections: a connection started afresh keeps the
-// Sicherheitscode that the two people may have compared already.
+// Sicherheitscode that the two people may have compared already. No connection starts before it is made
+// (or could not be): a first one with a certificate of its own would change the code later.
 var certificate = null;
+var certificateSettled = true;
+var certificateReady = Promise.resolve();
 
 // Before the first connection: the certificate, and the camera sent on every connection once it comes.
 export function startNegotiation() {
   if (RTCPeerConnection.generateCertificate) {
-    RTCPeerConnection.generateCertificate({ name: "ECDSA", namedCurve: "P-256" })
-      .then(function (made) { certificate = made; }, function () {});
+    certificateSettled = false;
+    var settle = function () { certificateSettled = true; };
+    certificateReady = RTCPeerConnection.generateCertificate({ name: "ECDSA", namedCurve: "P-256" })
+      .then(function (made) { certificate = made; settle(); }, settle);
   }
   onStream(function (stream) {
     Object.keys(peers).forEach(function (id) { attach(peers[id], stream); });
@@ -207,6 +212,8 @@ function close(id) {
 }
 
 export function onSignal(from, payload) {
+  // In the order they came, once the certificate is there.
+  if (!certificateSettled) return certificateReady.then(function () { onSignal(from, payload); });
   if (!payload || typeof payload !== "object" || !state.members.some(function (m) { return m.id === from; })) return;
   var p = peers[from];
   // The other side reloaded its page: its old connection is gone, and so goes ours.
@@ -214,7 +221,7 @@ export function onSignal(from, payload) {
     close(from);
     p = null;
   }
-  // The Sicherheitscode's exchange belongs to the pair of certificates, not to one connection.
+  // The Sicherheitscode's exchange belongs to the certificates, not to one connection.
   if (payload.code) return onCode(from, payload.code);
   if (payload.hello) {
     trace(from, "hello<");
@@ -329,6 +336,7 @@ function kind(payload) {
 
 // Connects to everyone in the room and lets go of those who left it.
 export function sync() {
+  if (!certificateSettled) return certificateReady.then(sync);
   var ids = state.members.map(function (m) { return m.id; });
   Object.keys(peers).forEach(function (id) { if (!state.inRoom || ids.indexOf(id) < 0) close(id); });
   if (!state.inRoom || !state.config) return;

@@ -214,6 +214,7 @@ crate::web::i18n::texts! {
     cam_off: "Kamera ausschalten", "Turn camera off";
     cam_on: "Kamera einschalten", "Turn camera on";
     security_code: "Sicherheitscode:", "Security code:";
+    security_code_changed: "geändert, bitte neu vergleichen", "changed, please compare again";
     security_code_hint: "Vergleichen Sie den Sicherheitscode am Anfang laut miteinander. Stimmt er auf beiden Seiten überein, ist die Verbindung direkt zwischen Ihnen verschlüsselt und niemand schaltet sich dazwischen.", "Compare the security code aloud at the start. If it is the same on both sides, the connection is encrypted directly between you and nobody is listening in between.";
     leave_room_guest: "Sprechstunde verlassen", "Leave the consultation";
     finished_label: "beendet", "ended";

@@ -352,12 +352,28 @@ impl Db {
         self.away.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// PostgreSQL: looks every second whether the database answers, until `shutdown`. A failed look (which
-    /// waits for the pool's acquire timeout) marks it away; the first answer after that marks it back, so
-    /// pages work again within about a second of its return.
+    /// PostgreSQL: looks every second whether the database answers, until `shutdown`, on a connection of
+    /// its own (a pool busy with requests is no outage) and with a time limit (a network that swallows
+    /// packets is one). A failed look marks it away; the first answer after that marks it back, so pages
+    /// work again within about a second of its return.
     pub async fn watch_availability(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        use sqlx::ConnectOptions;
+        const LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+        let mut connection: Option<sqlx::AnyConnection> = None;
         loop {
-            let away = self.ping().await.is_err();
+            let answered = tokio::time::timeout(LIMIT, async {
+                if connection.is_none() {
+                    connection = Some(self.pool.connect_options().connect().await?);
+                }
+                let open = connection.as_mut().expect("connected above");
+                sqlx::query("SELECT 1").execute(open).await.map(drop)
+            })
+            .await;
+            let away = !matches!(answered, Ok(Ok(())));
+            if away {
+                // Connected anew next time (a broken connection stays broken).
+                connection = None;
+            }
             if away != self.away.swap(away, std::sync::atomic::Ordering::Relaxed) {
                 if away {
                     tracing::error!("Datenbank nicht erreichbar: Seiten antworten mit „vorübergehend nicht verfügbar“");
@@ -373,9 +389,30 @@ impl Db {
     }
 }
 
+/// The file of an SQLite URL.
+fn sqlite_file(url: &str) -> &std::path::Path {
+    std::path::Path::new(
+        url.trim_start_matches("sqlite://").trim_start_matches("sqlite:").split('?').next().unwrap_or_default(),
+    )
+}
+
+/// SQLite: one `serve` per database file (its delivery worker takes over claims it finds at the start, see
+/// `notify::outbox::release_claims`). Held until the returned file is dropped; the operating system lets go
+/// of it when the process dies, even by SIGKILL.
+pub fn lock_for_serving(url: &str) -> anyhow::Result<std::fs::File> {
+    let path = sqlite_file(url).with_extension("serve-lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    file.try_lock().map_err(|_| {
+        anyhow::anyhow!(
+            "{} wird schon von einem anderen `sprechstunde serve` benutzt (mehrere Instanzen brauchen PostgreSQL)",
+            sqlite_file(url).display()
+        )
+    })?;
+    Ok(file)
+}
+
 fn create_parent_dir(url: &str) -> Result<(), sqlx::Error> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:").split('?').next().unwrap_or_default();
-    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = sqlite_file(url).parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
     }
     Ok(())

@@ -46,15 +46,15 @@ impl Keyed {
     }
 }
 
-/// Every column that holds a keyed hash: (table, column).
-const KEYED_COLUMNS: &[(&str, &str)] = &[
-    ("registration_links", "token_hash"),
-    ("api_tokens", "token_hash"),
-    ("participants", "link_hash"),
-    ("participants", "code_hash"),
-    ("password_resets", "token_hash"),
-    ("guest_sessions", "handover_hash"),
-    ("sms_codes", "code_hash"),
+/// Every column that holds a keyed hash: (table, its primary key, column).
+const KEYED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("registration_links", "id", "token_hash"),
+    ("api_tokens", "id", "token_hash"),
+    ("participants", "id", "link_hash"),
+    ("participants", "id", "code_hash"),
+    ("password_resets", "id", "token_hash"),
+    ("guest_sessions", "id_hash", "handover_hash"),
+    ("sms_codes", "id", "code_hash"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +124,11 @@ impl TokenKey {
             Ok(text) => Self::from_setting(&Secret::new(text)).map_err(|e| fail(&e)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let encoded = STANDARD.encode(super::token::random_bytes::<KEY_BYTES>());
-                write_private(path, &format!("{encoded}\n")).map_err(|e| fail(&e))?;
+                match write_private(path, &format!("{encoded}\n")) {
+                    // Another process made it a moment ago: its key is the one.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Self::from_file(path),
+                    written => written.map_err(|e| fail(&e))?,
+                }
                 tracing::info!(file = %path.display(), "Schlüssel für Links und Codes erzeugt: sichern Sie ihn, aber getrennt von den Datenbank-Sicherungen");
                 Self::from_setting(&Secret::new(encoded))
             }
@@ -180,14 +184,15 @@ pub async fn adopt(db: &Db, key: &TokenKey) -> Result<(), KeyError> {
         return if stored == key.fingerprint() { Ok(()) } else { Err(KeyError::Mismatch) };
     }
     let mut rekeyed = 0u64;
-    for (table, column) in KEYED_COLUMNS {
-        let select = format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL");
-        let update = format!("UPDATE {table} SET {column} = $1 WHERE {column} = $2");
-        let old: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(select)).fetch_all(&mut *tx).await?;
-        for value in old {
+    for (table, id, column) in KEYED_COLUMNS {
+        let select = format!("SELECT {id}, {column} FROM {table} WHERE {column} IS NOT NULL");
+        // By primary key: not every hash column has an index.
+        let update = format!("UPDATE {table} SET {column} = $1 WHERE {id} = $2");
+        let old: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(select)).fetch_all(&mut *tx).await?;
+        for (row, value) in old {
             sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
                 .bind(key.rekey(&value))
-                .bind(&value)
+                .bind(&row)
                 .execute(&mut *tx)
                 .await?;
             rekeyed += 1;

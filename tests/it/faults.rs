@@ -161,6 +161,15 @@ async fn a_killed_server_loses_nothing_and_sends_nothing_twice(backend: Backend)
         assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     }
     let mut server = setup.serve().await;
+    if backend == Backend::Sqlite {
+        // One `serve` per SQLite file: a second one (which would free the first one's claims) is refused.
+        let second =
+            setup.command(&["serve"]).env("SPRECHSTUNDE_LISTEN", format!("127.0.0.1:{}", free_port())).output();
+        let second = second.unwrap();
+        assert!(!second.status.success());
+        let said = String::from_utf8_lossy(&second.stderr);
+        assert!(said.contains("wird schon von einem anderen `sprechstunde serve` benutzt"), "{said}");
+    }
     let maildir = smtp_server.maildir.join("new");
     let mut links = vec![String::new(); REGISTRATIONS];
     let deadline = Instant::now() + Duration::from_secs(30);

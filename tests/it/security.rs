@@ -163,6 +163,54 @@ both_databases!(
 );
 both_databases!(alone: unknown_usernames_answer_as_slowly_as_known_ones);
 
+/// Checklist row 5 (paste works): no script of ours handles paste, copy or cut, no page has an inline
+/// handler for them (the CSP would refuse it anyway), and no password field turns autocomplete off or caps
+/// its length; so browsers and password managers may paste and fill.
+#[test]
+fn nothing_keeps_people_from_pasting_or_filling_passwords() {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "js" || e == "html") {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    files(&root.join("static"), &mut found);
+    files(&root.join("templates"), &mut found);
+    let mut password_fields = 0;
+    for path in &found {
+        let text = std::fs::read_to_string(path).unwrap().to_lowercase();
+        for event in ["paste", "copy", "cut"] {
+            for form in
+                [format!("addeventlistener(\"{event}\""), format!("addeventlistener('{event}'"), format!(" on{event}=")]
+            {
+                assert!(!text.contains(&form), "{}: {form}", path.display());
+            }
+        }
+        for field in text.split("<input").skip(1).map(|f| f.split('>').next().unwrap()) {
+            if field.contains("type=\"password\"") {
+                password_fields += 1;
+                assert!(
+                    !field.contains("maxlength") && !field.contains("autocomplete=\"off\""),
+                    "{}: {field}",
+                    path.display()
+                );
+                assert!(
+                    field.contains("autocomplete=\""),
+                    "{}: a password field says what it is: {field}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(found.len() > 20 && password_fields >= 3, "{} files, {password_fields} password fields", found.len());
+}
+
 /// docs/security.md maps every row of the security checklist (1–41) to tests: each row names at least one,
 /// and every name is a test function that exists (`file::function` in tests/it, or a unit test by its module
 /// path in src). A renamed or deleted test, or a row left empty, fails here.
