@@ -197,20 +197,15 @@ impl Config {
                     .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
                 Self::from_text(path, &text, env)
             }
-            None => {
-                let mut raw = RawConfig::default();
-                raw.apply_env(env)?;
-                raw.resolve()
-            }
+            None => RawConfig::default().under(env),
         }
     }
 
     /// The settings of a file's text (`path` only names it in messages) under an environment.
     pub fn from_text(path: &Path, text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut raw: RawConfig =
+        let raw: RawConfig =
             toml::from_str(text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })?;
-        raw.apply_env(env)?;
-        raw.resolve()
+        raw.under(env)
     }
 
     /// Everything at its default, with the data folder given (tests and examples).
@@ -281,6 +276,12 @@ impl RawConfig {
         self.http.env_overrides(env)?;
         self.appointments.env_overrides(env)?;
         self.ice.env_overrides(env)
+    }
+
+    /// The file's values with the environment's on top, resolved.
+    fn under(mut self, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        self.apply_env(env)?;
+        self.resolve()
     }
 
     fn resolve(mut self) -> Result<Config, ConfigError> {

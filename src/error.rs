@@ -74,7 +74,7 @@ impl AppError {
 /// The database is away (stopped, restarting, unreachable), not wrong: the answer is the "vorübergehend nicht
 /// verfügbar" page. PostgreSQL says so with class 08 (connection exception) and with 57P01–57P03 (shutting
 /// down, crashed, starting up); a cancelled statement (57014) is an error like any other.
-pub fn database_unreachable(error: &sqlx::Error) -> bool {
+fn database_unreachable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
         // A connection cut while it was being made ("unexpected response from SSLRequest").

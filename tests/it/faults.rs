@@ -48,7 +48,7 @@ impl Setup {
         match &self.database_url {
             Some(url) => {
                 command.env("SPRECHSTUNDE_DATABASE_URL", url);
-                command.env("SPRECHSTUNDE_TOKEN_KEY", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=");
+                command.env("SPRECHSTUNDE_TOKEN_KEY", crate::harness::TEST_TOKEN_KEY);
             }
             None => {
                 command.env_remove("SPRECHSTUNDE_DATABASE_URL");

@@ -127,10 +127,13 @@ pub fn logs() -> String {
     String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
 }
 
+/// The token key of every test instance on PostgreSQL (Base64 of 32 bytes).
+pub const TEST_TOKEN_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=";
+
 /// Instances on one PostgreSQL database must share their token key (SQLite makes one in the data folder).
 pub fn share_the_test_key(config: &mut Config) {
     if config.database_url.starts_with("postgres") && config.token_key.is_none() {
-        config.token_key = Some(sprechstunde::config::Secret::new("dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="));
+        config.token_key = Some(sprechstunde::config::Secret::new(TEST_TOKEN_KEY));
     }
 }
 
