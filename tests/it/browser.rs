@@ -470,6 +470,7 @@ async fn profile_two_factor_and_a_support_pin_check_in_chromium() {
     click(&browser, "confirm-code").await;
     wait_for_path(&browser, "/profil").await;
     assert_eq!(text_of(&browser, "#two-factor-status").await, "Aktiv. Codes gehen an +49171••••567.");
+    snap(&browser, "profile-two-factor-on").await;
     app.clock.advance(60);
     click(&browser, "two-factor-off").await;
     wait_for_path(&browser, "/profil/zwei-faktor/deaktivieren").await;
