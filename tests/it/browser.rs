@@ -630,9 +630,14 @@ where
 }
 
 pub async fn wait_for_path(browser: &Client, path: &str) {
+    wait_for_path_within(browser, path, Duration::from_secs(10)).await
+}
+
+/// On a poor line a page takes longer: a lost packet costs a TCP retransmission of a second or more.
+pub async fn wait_for_path_within(browser: &Client, path: &str, limit: Duration) {
     let start = Instant::now();
     while browser.current_url().await.unwrap().path() != path {
-        if start.elapsed() > Duration::from_secs(10) {
+        if start.elapsed() > limit {
             panic!(
                 "expected {path}, still on {}: {}",
                 browser.current_url().await.unwrap(),

@@ -1294,7 +1294,9 @@ async fn sound_survives_a_poor_line(firefox: bool) {
     let engine = if firefox { "Firefox" } else { "Chromium" };
     let pid = participant_id(&app, "Gerda Weber").await;
     let loading = Instant::now();
-    guest_waits(&guest, &invitations[0].link).await;
+    guest.goto(&invitations[0].link).await.unwrap();
+    click(&guest, "enter").await;
+    crate::browser::wait_for_path_within(&guest, "/warteraum", Duration::from_secs(30)).await;
     println!("{engine} patient on the poor line: link to waiting room {:?}", loading.elapsed());
     host_in_room(&host, &app, &id).await;
     let admitted_at = Instant::now();
