@@ -421,7 +421,15 @@ async fn a_hanging_sms_gateway_keeps_no_page_waiting(backend: Backend) {
     let open: i64 =
         app.scalar_i64("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND channel <> $1", "email").await;
     assert_eq!(open, 1, "still on its way");
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    // The attempt ends at the 8 s timeout and is recorded; only then does the clock move on (else the retry
+    // would be due 30 s after the moved clock).
+    let failed =
+        || app.scalar_i64("SELECT COUNT(*) FROM outbox WHERE last_error IS NOT NULL AND channel <> $1", "email");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while failed().await == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(failed().await, 1, "the hanging attempt timed out and was recorded");
     app.clock.advance(31);
     app.state().outbox_wakeup.notify_one();
     let deadline = Instant::now() + Duration::from_secs(10);

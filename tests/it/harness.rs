@@ -220,6 +220,13 @@ impl TestApp {
     pub async fn invite(&self, email: &str) -> String {
         self.create_account(email, "Dr. Erika Muster").await;
         self.deliver().await;
+        // With the background worker running (`spawn_full`), it may have taken the mail and be writing it.
+        for _ in 0..50 {
+            if self.mails().iter().any(|m| m.raw.contains(&format!("To: {email}"))) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         self.last_link_to(email)
     }
 
